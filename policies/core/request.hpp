@@ -1,0 +1,24 @@
+#pragma once
+// What one logical call asks for. Policies may read all of it; routing policies may change the target.
+
+#include <cstdint>
+#include <string>
+
+#include "policies/core/time.hpp"
+
+namespace squall {
+
+struct request {
+  std::uint64_t id = 0;                // unique within a run; keys per-request random draws
+  std::string provider;                // target provider; empty means the transport's default
+  std::string model;
+  std::uint32_t input_tokens = 0;
+  std::uint32_t output_tokens = 0;     // expected (simulation: actual) output tokens
+  std::uint64_t cache_key = 0;         // exact-match identity; 0 = not cacheable
+  std::uint32_t semantic_cluster = 0;  // simulation's stand-in for embedding similarity
+  std::uint64_t idempotency_key = 0;
+  std::uint8_t priority = 0;           // 0 = normal; larger is more important
+  time_point deadline = time_never;    // the caller's own deadline, if any
+};
+
+}  // namespace squall

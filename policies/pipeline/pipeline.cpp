@@ -1,0 +1,153 @@
+#include "policies/pipeline/pipeline.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "policies/core/rng.hpp"
+#include "policies/pipeline/registry.hpp"
+
+namespace squall {
+namespace {
+
+std::string known_types() {
+  std::string out;
+  for (const auto& r : policy_registry()) {
+    if (!out.empty()) out += ", ";
+    out += '"';
+    out += r.type;
+    out += '"';
+  }
+  return out;
+}
+
+// Explains orders that are legal but rarely what the author meant.
+std::vector<std::string> order_warnings(const std::vector<std::shared_ptr<const policy_spec>>& policies) {
+  std::vector<std::string> warnings;
+  int retries_seen = 0;
+  for (std::size_t i = 0; i < policies.size(); ++i) {
+    const auto type = policies[i]->type();
+    if (type == "retry") {
+      if (retries_seen > 0) {
+        warnings.push_back("policy " + std::to_string(i) + " (\"" + policies[i]->name +
+                           "\"): a retry nested inside another retry multiplies attempts (outer x inner)");
+      }
+      ++retries_seen;
+    }
+    if (type == "circuit_breaker") {
+      for (std::size_t j = i + 1; j < policies.size(); ++j) {
+        if (policies[j]->type() == "retry") {
+          warnings.push_back("policy " + std::to_string(i) + " (\"" + policies[i]->name +
+                             "\"): the circuit breaker sits outside retry policy " + std::to_string(j) +
+                             ", so it sees one outcome per call and cannot count individual attempts; "
+                             "place it inside the retry");
+          break;
+        }
+      }
+    }
+  }
+  return warnings;
+}
+
+}  // namespace
+
+config_result<pipeline_spec> parse_pipeline(const json& document, const std::string& path) {
+  pipeline_spec spec;
+  json_reader top(document, path);
+  top.string("name", spec.name).string("description", spec.description);
+  const json* list = top.required("policies", "the ordered list of policies, outermost first");
+  if (list && !list->is_array()) {
+    top.fail_key("policies", "expected an array of policy objects, got " + describe_json(*list));
+  }
+  if (auto e = top.finish()) return *e;
+
+  const std::string list_path = json_path_key(path, "policies");
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const json& entry = (*list)[i];
+    const std::string entry_path = json_path_index(list_path, i);
+    json_reader reader(entry, entry_path);
+    std::string type;
+    std::string name;
+    if (!reader.failed() && !entry.contains("type")) {
+      reader.fail(entry_path, "missing required key \"type\" (one of " + known_types() + ")");
+    }
+    reader.string("type", type).string("name", name);
+    const policy_registration* registration = nullptr;
+    if (!reader.failed()) {
+      registration = find_policy(type);
+      if (!registration) reader.fail_key("type", "unknown policy type \"" + type + "\"; expected one of " + known_types());
+    }
+    std::unique_ptr<policy_spec> policy;
+    if (registration) policy = registration->parse(reader);
+    if (auto e = reader.finish()) return *e;
+    policy->name = name.empty() ? type : name;
+    spec.policies.push_back(std::move(policy));
+  }
+  if (spec.policies.size() > 32) {
+    return config_error{{}, list_path, "expected at most 32 policies, got " + std::to_string(spec.policies.size())};
+  }
+  spec.warnings = order_warnings(spec.policies);
+  spec.source = document;
+  return spec;
+}
+
+config_result<json> read_json_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return config_error{file.string(), {}, "cannot open the file (does it exist and is it readable?)"};
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    // Turn the byte offset into a line and column a person can jump to.
+    std::size_t line = 1;
+    std::size_t column = 1;
+    const std::size_t end = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
+    for (std::size_t i = 0; i < end; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    std::string what = e.what();
+    if (auto colon = what.rfind(": "); colon != std::string::npos) what = what.substr(colon + 2);
+    return config_error{file.string(), {},
+                        "invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) +
+                            ": " + what};
+  }
+}
+
+config_result<pipeline_spec> load_pipeline_file(const std::filesystem::path& file) {
+  auto document = read_json_file(file);
+  if (!document) return std::move(document).error();
+  auto spec = parse_pipeline(*document, "$");
+  if (!spec) {
+    config_error e = std::move(spec).error();
+    e.file = file.string();
+    return e;
+  }
+  spec->file = file.string();
+  if (spec->name.empty()) spec->name = file.stem().string();
+  return spec;
+}
+
+pipeline::pipeline(const pipeline_spec& spec, runtime& clock, event_sink& events, std::uint64_t seed_root,
+                   handler& transport)
+    : head_(&transport) {
+  for (std::size_t i = spec.policies.size(); i-- > 0;) {
+    const auto& policy = *spec.policies[i];
+    const std::uint64_t seed = stream_seed(seed_root, "policy/" + std::to_string(i) + "/" + std::string(policy.type()));
+    stages_.push_back(policy.build(policy_environment{clock, events, seed}, *head_));
+    head_ = stages_.back().get();
+  }
+}
+
+operation& pipeline::start(const call_scope& scope, outcome_receiver& receiver) {
+  return head_->start(scope, receiver);
+}
+
+}  // namespace squall

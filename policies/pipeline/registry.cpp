@@ -1,0 +1,27 @@
+#include "policies/pipeline/registry.hpp"
+
+#include <array>
+
+#include "policies/circuit_breaker/circuit_breaker.hpp"
+#include "policies/retry/retry.hpp"
+#include "policies/timeout/timeout.hpp"
+
+namespace squall {
+
+std::span<const policy_registration> policy_registry() {
+  static const std::array registrations = {
+      retry_registration(),
+      timeout_registration(),
+      circuit_breaker_registration(),
+  };
+  return registrations;
+}
+
+const policy_registration* find_policy(std::string_view type) {
+  for (const auto& r : policy_registry()) {
+    if (r.type == type) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace squall

@@ -1,0 +1,56 @@
+#pragma once
+// The provider model's configuration, as a scenario writes it under "providers.<name>". The simulated
+// provider (virtual clock) and the HTTP fake providers (real clock) are both driven by this one model,
+// so a scenario means the same thing in both modes.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "policies/core/config_error.hpp"
+#include "policies/core/json_reader.hpp"
+#include "sim/distributions/distribution.hpp"
+
+namespace squall::sim {
+
+struct model_price {
+  double usd_per_mtok_in = 0.0;   // per million input tokens
+  double usd_per_mtok_out = 0.0;  // per million output tokens
+};
+
+// An error mix: HTTP status -> probability that an attempt gets it. Probabilities sum to at most 1.
+using error_mix = std::vector<std::pair<int, double>>;
+
+enum class outage_kind : std::uint8_t { none, refuse, hang, reset };
+
+// A window of scenario time that changes how the provider behaves.
+struct fault_window {
+  double at_s = 0;                       // start, seconds from the start of the run
+  double for_s = 0;                      // length
+  error_mix errors;                      // replaces the baseline error mix inside the window
+  double latency_x = 1.0;                // multiplies service time
+  outage_kind outage = outage_kind::none;
+  std::optional<double> retry_after_s;   // hint sent with injected 429/503/529 answers
+};
+
+struct provider_config {
+  std::string name;
+  std::string api = "openai";                        // "openai" or "anthropic": error shapes, 529
+  std::vector<std::pair<std::string, model_price>> models;
+  distribution ttft_ms = distribution::lognormal(400, 0.5);
+  distribution ms_per_output_token = distribution::constant(8);
+  distribution error_latency_ms = distribution::constant(30);  // how long an error answer takes
+  std::uint32_t slots = 64;         // concurrent requests served
+  std::uint32_t queue = 256;        // requests waiting for a slot; beyond it the provider sheds load
+  double slowdown = 0.0;            // service time x (1 + slowdown * busy/slots): degradation under load
+  std::optional<double> rpm;        // server-side requests per minute
+  std::optional<double> tpm;        // server-side tokens per minute (input + output)
+  error_mix errors;                 // baseline error mix outside fault windows
+  std::vector<fault_window> faults;
+};
+
+config_result<provider_config> parse_provider(const json& value, const std::string& path, const std::string& name);
+
+}  // namespace squall::sim
