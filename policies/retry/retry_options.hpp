@@ -1,0 +1,67 @@
+#pragma once
+// Options of the retry policy (type "retry"). Each member is one JSON key of the policy file, with the
+// same name; the member initialisers are the defaults.
+//
+//   { "type": "retry", "attempts_max": 4, "backoff": "exponential", "delay_ms_base": 500,
+//     "jitter": "full", "retry_on": ["overloaded", "server_error"], "retry_after": "honor" }
+
+#include <cstdint>
+
+#include "policies/core/json_reader.hpp"
+#include "policies/core/outcome.hpp"
+#include "policies/core/outcome_class_set.hpp"
+#include "policies/retry/backoff.hpp"
+
+namespace squall {
+
+// What to do with a server's Retry-After hint.
+enum class retry_after_mode : std::uint8_t { honor, ignore };
+// What to do when the server's hint is longer than retry_after_ms_max.
+enum class retry_after_over_max_mode : std::uint8_t { cap, give_up };
+
+struct retry_options {
+  // Total attempts, the first one included, so 1 means "never retry". From 1 to 100.
+  // The default is 3 attempts.
+  std::uint32_t attempts_max = 3;
+
+  // How the delay grows with the retry number n (n = 1 for the first retry): "constant" (base),
+  // "linear" (base * n) or "exponential" (base * multiplier^(n-1)). The default is "exponential".
+  backoff_kind backoff = backoff_kind::exponential;
+
+  // The first retry's delay before jitter, in milliseconds. From 0 to 3600000. The default is 200 ms.
+  double delay_ms_base = 200.0;
+
+  // The growth factor of exponential backoff. From 1 to 10. The default is 2.
+  double multiplier = 2.0;
+
+  // The cap on any backoff delay (before and after jitter), in milliseconds. From 0 to 3600000, and
+  // at least delay_ms_base. The default is 30000 ms.
+  double delay_ms_max = 30000.0;
+
+  // How delays are spread: "none", "full" (uniform in [0, d]), "equal" (d/2 + uniform in [0, d/2]) or
+  // "decorrelated" (min(cap, uniform in [base, 3 * previous])). The default is "full".
+  jitter_kind jitter = jitter_kind::full;
+
+  // The outcome classes worth another attempt. invalid_request, auth and quota may not be listed:
+  // the same request fails the same way again. The default is
+  // ["rate_limited", "overloaded", "server_error", "timeout", "connection_error"].
+  outcome_class_set retry_on{outcome_class::rate_limited, outcome_class::overloaded, outcome_class::server_error,
+                             outcome_class::timeout, outcome_class::connection_error};
+
+  // "honor": when a failure carries the server's Retry-After hint, wait that long instead of the
+  // backoff; "ignore": always use the backoff. The default is "honor".
+  retry_after_mode retry_after = retry_after_mode::honor;
+
+  // The longest hint honoured, in milliseconds. From 0 to 86400000. The default is 60000 ms.
+  double retry_after_ms_max = 60000.0;
+
+  // A hint above retry_after_ms_max is either shortened to it ("cap") or makes the policy give up and
+  // deliver the failure at once ("give_up"), for callers who would rather fail over than wait.
+  // The default is "cap".
+  retry_after_over_max_mode retry_after_over_max = retry_after_over_max_mode::cap;
+};
+
+// Reads every key above from `reader`, checking ranges; leaves absent keys at their defaults.
+void read_retry_options(json_reader& reader, retry_options& options);
+
+}  // namespace squall
