@@ -1,0 +1,162 @@
+#include "reports/results.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "squall_version.hpp"
+
+namespace squall::reports {
+namespace {
+
+// Rounds to 6 significant digits so that results.json stays readable; the same value always rounds
+// the same way, so determinism is kept.
+double tidy(double v) {
+  if (!std::isfinite(v) || v == 0) return std::isfinite(v) ? v : 0.0;
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", v);
+  return std::strtod(buffer, nullptr);
+}
+
+std::string outage_name(sim::outage_kind k) {
+  switch (k) {
+    case sim::outage_kind::refuse: return "refuse";
+    case sim::outage_kind::hang: return "hang";
+    case sim::outage_kind::reset: return "reset";
+    case sim::outage_kind::none: break;
+  }
+  return "";
+}
+
+std::string fault_label(const sim::fault_window& f) {
+  std::string label;
+  if (f.outage != sim::outage_kind::none) label = "outage (" + outage_name(f.outage) + ")";
+  for (const auto& [status, p] : f.errors) {
+    if (!label.empty()) label += ", ";
+    label += std::to_string(static_cast<int>(std::lround(p * 100))) + "% " + std::to_string(status);
+  }
+  if (f.latency_x != 1.0) {
+    if (!label.empty()) label += ", ";
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "latency x%g", f.latency_x);
+    label += buffer;
+  }
+  return label;
+}
+
+json series_document(const sim::run_metrics& m) {
+  const auto& rows = m.series();
+  json s = json::object();
+  auto column = [&](const char* name, auto get) {
+    json c = json::array();
+    for (const auto& r : rows) c.push_back(get(r));
+    s[name] = std::move(c);
+  };
+  column("end_s", [](const sim::interval_row& r) { return tidy(r.end_s); });
+  column("offered", [](const sim::interval_row& r) { return r.offered; });
+  column("shed", [](const sim::interval_row& r) { return r.shed; });
+  column("completed", [](const sim::interval_row& r) { return r.completed; });
+  column("degraded", [](const sim::interval_row& r) { return r.degraded; });
+  column("attempts", [](const sim::interval_row& r) { return r.attempts; });
+  column("retries", [](const sim::interval_row& r) { return r.retries; });
+  column("timeouts", [](const sim::interval_row& r) { return r.timeouts; });
+  column("breaker_openings", [](const sim::interval_row& r) { return r.breaker_openings; });
+  column("breaker_rejections", [](const sim::interval_row& r) { return r.breaker_rejections; });
+  column("breaker_state", [](const sim::interval_row& r) { return static_cast<int>(r.breaker); });
+  column("breaker_open_s", [](const sim::interval_row& r) { return tidy(r.breaker_open_s); });
+  column("latency_p50_ms", [](const sim::interval_row& r) { return tidy(r.latency_p50_ms); });
+  column("latency_p95_ms", [](const sim::interval_row& r) { return tidy(r.latency_p95_ms); });
+  column("latency_p99_ms", [](const sim::interval_row& r) { return tidy(r.latency_p99_ms); });
+  column("cost_usd", [](const sim::interval_row& r) { return tidy(r.cost_usd); });
+  column("in_flight", [](const sim::interval_row& r) { return r.in_flight; });
+  column("provider_busy", [](const sim::interval_row& r) { return r.provider_busy; });
+  column("provider_queue", [](const sim::interval_row& r) { return r.provider_queue; });
+  json outcomes = json::object();
+  for (std::size_t c = 0; c < outcome_class_count; ++c) {
+    json col = json::array();
+    for (const auto& r : rows) col.push_back(r.outcomes[c]);
+    outcomes[std::string(outcome_class_names[c])] = std::move(col);
+  }
+  s["outcomes"] = std::move(outcomes);
+  return s;
+}
+
+}  // namespace
+
+json results_document(const run_record& run) {
+  const sim::scenario& sc = run.scenario;
+  json doc = json::object();
+  doc["format"] = results_format;
+  doc["squall_version"] = squall_version;
+  doc["mode"] = run.mode;
+  doc["seed"] = run.seed;
+  doc["reproduce"] = run.reproduce;
+
+  json faults = json::array();
+  for (const auto& p : sc.providers) {
+    for (const auto& f : p.faults) {
+      faults.push_back({{"provider", p.name}, {"at_s", f.at_s}, {"for_s", f.for_s}, {"label", fault_label(f)}});
+    }
+  }
+  doc["scenario"] = {{"name", sc.name},
+                     {"description", sc.description},
+                     {"file", sc.file},
+                     {"digest", "sha256:" + sc.digest},
+                     {"duration_s", sc.duration_s},
+                     {"drain_s", sc.drain_s},
+                     {"interval_s", sc.effective_interval_s()},
+                     {"faults", std::move(faults)}};
+
+  json configs = json::array();
+  for (std::size_t i = 0; i < run.results.size(); ++i) {
+    const auto& r = run.results[i];
+    const auto& m = *r.metrics;
+    json c = json::object();
+    c["name"] = r.name;
+    c["policy_file"] = r.policy_source;
+    c["policy_name"] = r.policy_name;
+    c["warnings"] = r.warnings;
+    json summary = json::object();
+    for (const auto& [name, value] : run.summaries[i]) summary[name] = tidy(value);
+    c["summary"] = std::move(summary);
+    json outcomes = json::object();
+    for (std::size_t k = 0; k < outcome_class_count; ++k) outcomes[std::string(outcome_class_names[k])] = m.outcomes()[k];
+    c["outcomes"] = std::move(outcomes);
+    json spectrum = json::array();
+    for (double q : {0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1.0}) {
+      spectrum.push_back({{"quantile", q}, {"latency_ms", tidy(static_cast<double>(m.latency().quantile(q)) / 1000.0)}});
+    }
+    c["latency_spectrum"] = std::move(spectrum);
+    json providers = json::array();
+    for (const auto& p : r.providers) {
+      providers.push_back({{"name", p.name}, {"busy_max", p.busy_max}, {"queue_max", p.queue_max}});
+    }
+    c["providers"] = std::move(providers);
+    json breakers = json::array();
+    for (const auto& b : m.breakers()) {
+      breakers.push_back({{"name", b.name}, {"openings", b.openings}, {"open_s", tidy(b.open_s)}});
+    }
+    c["breakers"] = std::move(breakers);
+    c["simulated_s"] = tidy(r.simulated_s);
+    c["events"] = r.events;
+    c["series"] = series_document(m);
+    configs.push_back(std::move(c));
+  }
+  doc["configurations"] = std::move(configs);
+
+  json assertions = json::array();
+  bool all_passed = true;
+  for (const auto& a : run.assertions) {
+    all_passed = all_passed && a.passed;
+    assertions.push_back({{"configuration", a.bound.configuration},
+                          {"metric", a.bound.metric},
+                          {"kind", a.bound.is_min ? "min" : "max"},
+                          {"bound", a.bound.bound},
+                          {"measured", tidy(a.measured)},
+                          {"passed", a.passed}});
+  }
+  doc["assertions"] = std::move(assertions);
+  doc["verdict"] = all_passed ? "pass" : "fail";
+  return doc;
+}
+
+}  // namespace squall::reports

@@ -1,0 +1,134 @@
+#include "sim/metrics/run_metrics.hpp"
+
+#include <algorithm>
+
+namespace squall::sim {
+namespace {
+
+std::uint64_t to_us(duration d) noexcept {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return us < 0 ? 0 : static_cast<std::uint64_t>(us);
+}
+
+double us_to_ms(std::uint64_t us) noexcept { return static_cast<double>(us) / 1000.0; }
+
+}  // namespace
+
+run_metrics::run_metrics(duration interval) : interval_(interval) {}
+
+void run_metrics::on_completed(const call_context& call, const outcome& result, duration latency) noexcept {
+  ++completed_;
+  ++current_.completed;
+  const auto cls = static_cast<std::size_t>(result.kind);
+  const bool success = result.ok();
+  if (result.degraded) {
+    ++degraded_;
+    ++current_.degraded;
+  } else {
+    ++outcomes_[cls];
+    ++current_.outcomes[cls];
+  }
+  attempts_ += call.attempts;
+  const std::uint64_t us = to_us(latency);
+  latency_.record(us);
+  interval_latency_.record(us);
+  if (success) {
+    latency_ok_.record(us);
+    if (result.time_to_first_token) ttft_.record(to_us(*result.time_to_first_token));
+    cost_useful_usd_ += result.cost_usd;
+  }
+  cost_usd_ += call.cost_usd;
+  current_.cost_usd += call.cost_usd;
+}
+
+void run_metrics::on_unfinished(const call_context& call) noexcept {
+  ++unfinished_;
+  attempts_ += call.attempts;
+  cost_usd_ += call.cost_usd;
+}
+
+void run_metrics::on_abandoned_billed(double usd) noexcept {
+  cost_usd_ += usd;
+  current_.cost_usd += usd;
+}
+
+breaker_track& run_metrics::breaker_for(std::string_view name) {
+  for (auto& b : breakers_) {
+    if (b.name == name) return b;
+  }
+  breakers_.push_back(breaker_track{std::string(name)});
+  return breakers_.back();
+}
+
+void run_metrics::on_policy_event(const policy_event& event) {
+  switch (event.kind) {
+    case policy_event_kind::retry_scheduled:
+      ++retries_;
+      ++current_.retries;
+      break;
+    case policy_event_kind::timeout_fired:
+      ++timeouts_;
+      ++current_.timeouts;
+      break;
+    case policy_event_kind::breaker_rejected:
+      ++breaker_rejections_;
+      ++current_.breaker_rejections;
+      break;
+    case policy_event_kind::breaker_opened: {
+      auto& b = breaker_for(event.policy);
+      if (b.state != breaker_state::open) b.open_since = event.at;
+      b.state = breaker_state::open;
+      ++b.openings;
+      ++current_.breaker_openings;
+      break;
+    }
+    case policy_event_kind::breaker_half_opened:
+    case policy_event_kind::breaker_closed: {
+      auto& b = breaker_for(event.policy);
+      if (b.state == breaker_state::open) {
+        const time_point from = std::max(b.open_since, interval_start_);
+        current_.breaker_open_s = std::max(current_.breaker_open_s, to_s(event.at - from));
+        b.open_s += to_s(event.at - b.open_since);
+      }
+      b.state = event.kind == policy_event_kind::breaker_closed ? breaker_state::closed : breaker_state::half_open;
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void run_metrics::close_interval(time_point end, std::uint64_t in_flight, std::uint64_t provider_busy,
+                                 std::uint64_t provider_queue) {
+  current_.end_s = to_s(end);
+  current_.latency_p50_ms = us_to_ms(interval_latency_.quantile(0.50));
+  current_.latency_p95_ms = us_to_ms(interval_latency_.quantile(0.95));
+  current_.latency_p99_ms = us_to_ms(interval_latency_.quantile(0.99));
+  current_.in_flight = in_flight;
+  current_.provider_busy = provider_busy;
+  current_.provider_queue = provider_queue;
+  breaker_state worst = breaker_state::closed;
+  for (const auto& b : breakers_) {
+    worst = std::max(worst, b.state);
+    if (b.state == breaker_state::open) {
+      const time_point from = std::max(b.open_since, interval_start_);
+      current_.breaker_open_s = std::max(current_.breaker_open_s, to_s(end - from));
+    }
+  }
+  current_.breaker = worst;
+  series_.push_back(current_);
+  current_ = interval_row{};
+  interval_latency_.reset();
+  interval_start_ = end;
+}
+
+void run_metrics::finish(time_point end) {
+  for (auto& b : breakers_) {
+    if (b.state == breaker_state::open) {
+      b.open_s += to_s(end - b.open_since);
+      b.open_since = end;
+    }
+  }
+}
+
+}  // namespace squall::sim

@@ -1,0 +1,113 @@
+#pragma once
+// Everything measured about one configuration's run, in memory that does not grow with its length:
+// histograms for latency, counters for the rest, and a time series with one row per interval (the
+// number of intervals is fixed by the scenario, never by the request count).
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policies/core/call.hpp"
+#include "policies/core/events.hpp"
+#include "policies/core/outcome.hpp"
+#include "sim/metrics/histogram.hpp"
+
+namespace squall::sim {
+
+enum class breaker_state : std::uint8_t { closed = 0, half_open = 1, open = 2 };
+
+// One row of the time series: what happened during [start, end) of one interval.
+struct interval_row {
+  double end_s = 0;
+  std::uint64_t offered = 0;      // arrivals (including those the load generator shed)
+  std::uint64_t shed = 0;         // arrivals dropped because the generator's in-flight limit was reached
+  std::uint64_t completed = 0;
+  std::array<std::uint64_t, outcome_class_count> outcomes{};  // completed requests by class
+  std::uint64_t degraded = 0;
+  std::uint64_t attempts = 0;     // attempts that reached a provider
+  std::uint64_t retries = 0;      // retries scheduled by retry policies
+  std::uint64_t timeouts = 0;     // timeouts fired
+  std::uint64_t breaker_openings = 0;
+  std::uint64_t breaker_rejections = 0;
+  double latency_p50_ms = 0, latency_p95_ms = 0, latency_p99_ms = 0;  // of requests completed here
+  double cost_usd = 0;            // billed during the interval, abandoned work included
+  std::uint64_t in_flight = 0;    // the client's requests in flight at the end of the interval
+  std::uint64_t provider_busy = 0;   // summed over providers, at the end of the interval
+  std::uint64_t provider_queue = 0;
+  breaker_state breaker = breaker_state::closed;  // the worst state of any breaker at the end
+  double breaker_open_s = 0;      // time any breaker spent open during the interval
+};
+
+struct breaker_track {
+  std::string name;
+  breaker_state state = breaker_state::closed;
+  time_point open_since{};
+  double open_s = 0;
+  std::uint64_t openings = 0;
+};
+
+class run_metrics final : public event_sink {
+ public:
+  explicit run_metrics(duration interval);
+
+  // A request arrived at its intended send time (it may still be shed).
+  void on_offered() noexcept { ++current_.offered; ++offered_; }
+  void on_shed() noexcept { ++current_.shed; ++shed_; }
+  void on_attempt() noexcept { ++current_.attempts; }
+  // A request finished; `latency` is measured from its intended send time.
+  void on_completed(const call_context& call, const outcome& result, duration latency) noexcept;
+  // A request still in flight when the run stopped; it counts as not successful.
+  void on_unfinished(const call_context& call) noexcept;
+  // Work the provider did for a request the client had abandoned (billed all the same).
+  void on_abandoned_billed(double usd) noexcept;
+  void on_policy_event(const policy_event& event) override;
+
+  // Closes the interval ending at `end` with the gauges read at that instant.
+  void close_interval(time_point end, std::uint64_t in_flight, std::uint64_t provider_busy,
+                      std::uint64_t provider_queue);
+  // Ends the run at `end` (closes the open breaker periods).
+  void finish(time_point end);
+
+  const std::vector<interval_row>& series() const noexcept { return series_; }
+  const std::vector<breaker_track>& breakers() const noexcept { return breakers_; }
+  const histogram& latency() const noexcept { return latency_; }
+  const histogram& latency_ok() const noexcept { return latency_ok_; }
+  const histogram& ttft() const noexcept { return ttft_; }
+
+  std::uint64_t offered() const noexcept { return offered_; }
+  std::uint64_t shed() const noexcept { return shed_; }
+  std::uint64_t completed() const noexcept { return completed_; }
+  std::uint64_t unfinished() const noexcept { return unfinished_; }
+  std::uint64_t succeeded() const noexcept { return outcomes_[0]; }
+  std::uint64_t degraded() const noexcept { return degraded_; }
+  const std::array<std::uint64_t, outcome_class_count>& outcomes() const noexcept { return outcomes_; }
+  std::uint64_t attempts() const noexcept { return attempts_; }
+  std::uint64_t retries() const noexcept { return retries_; }
+  std::uint64_t timeouts() const noexcept { return timeouts_; }
+  std::uint64_t breaker_rejections() const noexcept { return breaker_rejections_; }
+  double cost_usd() const noexcept { return cost_usd_; }
+  double cost_useful_usd() const noexcept { return cost_useful_usd_; }
+
+ private:
+  breaker_track& breaker_for(std::string_view name);
+
+  duration interval_;
+  interval_row current_;
+  time_point interval_start_{};
+  histogram interval_latency_;
+  std::vector<interval_row> series_;
+  std::vector<breaker_track> breakers_;
+
+  histogram latency_;
+  histogram latency_ok_;
+  histogram ttft_;
+  std::array<std::uint64_t, outcome_class_count> outcomes_{};
+  std::uint64_t offered_ = 0, shed_ = 0, completed_ = 0, unfinished_ = 0, degraded_ = 0;
+  std::uint64_t attempts_ = 0, retries_ = 0, timeouts_ = 0, breaker_rejections_ = 0;
+  double cost_usd_ = 0;         // everything billed
+  double cost_useful_usd_ = 0;  // billed for the attempts whose answers were used
+};
+
+}  // namespace squall::sim

@@ -1,0 +1,340 @@
+#include "sim/run/simulation.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "policies/core/rng.hpp"
+#include "policies/pipeline/pipeline.hpp"
+#include "sim/engine/event_loop.hpp"
+#include "sim/provider/sim_provider.hpp"
+#include "sim/provider/sim_transport.hpp"
+#include "sim/workload/request_factory.hpp"
+
+namespace squall::sim {
+namespace {
+
+// Counts attempts on their way to the providers; costs nothing per call beyond a virtual call.
+class attempt_meter final : public handler {
+ public:
+  attempt_meter(handler& next, run_metrics& metrics) : next_(next), metrics_(metrics) {}
+  operation& start(const call_scope& scope, outcome_receiver& receiver) override {
+    metrics_.on_attempt();
+    return next_.start(scope, receiver);
+  }
+
+ private:
+  handler& next_;
+  run_metrics& metrics_;
+};
+
+class billing_listener final : public provider_listener {
+ public:
+  explicit billing_listener(run_metrics& m) : metrics_(m) {}
+  void on_abandoned_billed(double usd) override { metrics_.on_abandoned_billed(usd); }
+
+ private:
+  run_metrics& metrics_;
+};
+
+// The load generator of the simulation: open-loop arrivals (with bursts) or closed-loop users, one
+// in-flight slot per request, and the interval clock of the time series.
+class driver final : public timer_target {
+ public:
+  driver(const scenario& s, std::uint64_t seed, event_loop& loop, handler& pipeline, run_metrics& metrics,
+         std::vector<sim_provider*> providers, std::vector<provider_summary>& summaries)
+      : scenario_(s),
+        workload_(s.workload),
+        loop_(loop),
+        pipeline_(pipeline),
+        metrics_(metrics),
+        providers_(std::move(providers)),
+        summaries_(summaries),
+        factory_(s.workload, stream_seed(seed, "workload/requests")),
+        arrivals_rng_(stream_seed(seed, "workload/arrivals")),
+        think_rng_(stream_seed(seed, "workload/think")),
+        end_of_arrivals_(time_point{from_s(s.duration_s)}),
+        end_of_run_(time_point{from_s(s.duration_s + s.drain_s)}),
+        interval_(from_s(s.effective_interval_s())),
+        burst_sent_(s.workload.bursts.size(), 0) {}
+
+  ~driver() {
+    for (call_slot* slot : pool_) delete slot;
+  }
+
+  void start() {
+    loop_.start_timer(interval_, *this, cookie_interval);
+    if (workload_.users > 0) {
+      for (std::uint32_t u = 0; u < workload_.users; ++u) loop_.start_timer(duration{0}, *this, cookie_user | u);
+    } else {
+      schedule_next_arrival(0.0);
+    }
+    for (std::size_t b = 0; b < workload_.bursts.size(); ++b) {
+      loop_.start_timer(from_s(workload_.bursts[b].at_s), *this, cookie_burst | static_cast<std::uint32_t>(b));
+    }
+  }
+
+  // Cancels whatever is still in flight when the run is over; it counts as unfinished.
+  void stop() {
+    while (in_flight_head_) {
+      call_slot* slot = in_flight_head_;
+      unlink(*slot);
+      slot->op->cancel();
+      metrics_.on_unfinished(slot->call);
+      release(slot);
+    }
+    const time_point end = loop_.now();
+    if (end > last_interval_end_) close_interval(end);
+    metrics_.finish(end);
+  }
+
+  std::size_t in_flight() const noexcept { return in_flight_; }
+
+  void on_timer(std::uint32_t cookie) override {
+    if (cookie == cookie_arrival) {
+      offer(0, next_open_id_++);
+      schedule_next_arrival(to_s(loop_.now()));
+    } else if (cookie == cookie_interval) {
+      close_interval(loop_.now());
+      if (loop_.now() < end_of_arrivals_ || in_flight_ > 0) loop_.start_timer(interval_, *this, cookie_interval);
+    } else if ((cookie & cookie_kind_mask) == cookie_burst) {
+      fire_burst(cookie & ~cookie_kind_mask);
+    } else if ((cookie & cookie_kind_mask) == cookie_user) {
+      const std::uint32_t user = cookie & ~cookie_kind_mask;
+      if (loop_.now() < end_of_arrivals_) {
+        const std::uint64_t id = (static_cast<std::uint64_t>(user + 1) << 32) | user_sequence_(user);
+        offer(user + 1, id);
+      }
+    }
+  }
+
+ private:
+  static constexpr std::uint32_t cookie_arrival = 0;
+  static constexpr std::uint32_t cookie_interval = 1;
+  static constexpr std::uint32_t cookie_kind_mask = 0xC0000000U;
+  static constexpr std::uint32_t cookie_burst = 0x40000000U;
+  static constexpr std::uint32_t cookie_user = 0x80000000U;
+
+  struct call_slot final : outcome_receiver {
+    void on_outcome(outcome&& result) override { owner->complete(*this, std::move(result)); }
+    driver* owner = nullptr;
+    call_context call;
+    operation* op = nullptr;
+    time_point intended{};
+    std::uint32_t user = 0;  // 0 = open loop; else user index + 1
+    call_slot* prev = nullptr;
+    call_slot* next = nullptr;
+  };
+
+  std::uint32_t user_sequence_(std::uint32_t user) {
+    if (user_sequences_.size() < workload_.users) user_sequences_.resize(workload_.users, 0);
+    return user_sequences_[user]++;
+  }
+
+  void schedule_next_arrival(double now_s) {
+    const double end_s = scenario_.duration_s;
+    double t = now_s;
+    if (workload_.arrival_process == workload_config::process::poisson) {
+      // Thinning: draw at the peak rate and keep each arrival with probability rate(t) / peak.
+      const double peak = workload_.rate_max();
+      if (peak <= 0) return;
+      for (;;) {
+        t += arrivals_rng_.exponential(1.0 / peak);
+        if (t >= end_s) return;
+        if (arrivals_rng_.uniform() * peak < workload_.rate_at(t)) break;
+      }
+    } else {
+      double rate = workload_.rate_at(t);
+      if (t == 0 && first_arrival_) {
+        first_arrival_ = false;
+        if (rate > 0) {
+          loop_.start_timer(duration{0}, *this, cookie_arrival);
+          return;
+        }
+      }
+      while (rate <= 0) {
+        // Jump to the next profile point with traffic.
+        auto next = std::find_if(workload_.profile.begin(), workload_.profile.end(),
+                                 [&](const rate_point& p) { return p.at_s > t && p.rate_per_s > 0; });
+        if (next == workload_.profile.end()) return;
+        t = next->at_s;
+        rate = workload_.rate_at(t);
+        if (t >= end_s) return;
+        loop_.start_timer(from_s(t) - loop_.now().time_since_epoch(), *this, cookie_arrival);
+        return;
+      }
+      t += 1.0 / rate;
+      if (t >= end_s) return;
+    }
+    loop_.start_timer(from_s(t) - loop_.now().time_since_epoch(), *this, cookie_arrival);
+  }
+
+  void fire_burst(std::uint32_t index) {
+    const burst& b = workload_.bursts[index];
+    std::uint32_t& sent = burst_sent_[index];
+    // Requests of a burst are spread evenly; each firing sends the ones due by now.
+    const double step_s = b.requests > 1 ? b.over_s / (b.requests - 1) : 0.0;
+    do {
+      offer(0, next_open_id_++);
+      ++sent;
+    } while (sent < b.requests && step_s <= 0);
+    if (sent < b.requests) {
+      const time_point due = time_point{from_s(b.at_s + step_s * sent)};
+      loop_.start_timer(due - loop_.now(), *this, cookie_burst | index);
+    }
+  }
+
+  void offer(std::uint32_t user, std::uint64_t id) {
+    metrics_.on_offered();
+    if (in_flight_ >= workload_.in_flight_max) {
+      metrics_.on_shed();
+      if (user > 0) loop_.start_timer(from_ms(workload_.think_ms.sample(think_rng_)), *this, cookie_user | (user - 1));
+      return;
+    }
+    call_slot* slot = acquire();
+    slot->user = user;
+    slot->intended = loop_.now();
+    slot->call.started_at = loop_.now();
+    slot->call.attempts = 0;
+    slot->call.cost_usd = 0;
+    factory_.fill(slot->call.req, id, loop_.now());
+    link(*slot);
+    slot->op = &pipeline_.start(call_scope{&slot->call, slot->call.req.deadline}, *slot);
+  }
+
+  void complete(call_slot& slot, outcome&& result) {
+    unlink(slot);
+    metrics_.on_completed(slot.call, result, loop_.now() - slot.intended);
+    const std::uint32_t user = slot.user;
+    release(&slot);
+    if (user > 0 && loop_.now() < end_of_arrivals_) {
+      loop_.start_timer(from_ms(workload_.think_ms.sample(think_rng_)), *this, cookie_user | (user - 1));
+    }
+  }
+
+  void close_interval(time_point end) {
+    std::uint64_t busy = 0;
+    std::uint64_t queued = 0;
+    for (std::size_t i = 0; i < providers_.size(); ++i) {
+      const std::uint64_t b = providers_[i]->busy();
+      const std::uint64_t q = providers_[i]->queue_depth();
+      busy += b;
+      queued += q;
+      summaries_[i].busy_max = std::max(summaries_[i].busy_max, b);
+      summaries_[i].queue_max = std::max(summaries_[i].queue_max, q);
+    }
+    metrics_.close_interval(end, in_flight_, busy, queued);
+    last_interval_end_ = end;
+  }
+
+  call_slot* acquire() {
+    if (free_.empty()) {
+      auto* slot = new call_slot;
+      slot->owner = this;
+      pool_.push_back(slot);
+      return slot;
+    }
+    call_slot* slot = free_.back();
+    free_.pop_back();
+    return slot;
+  }
+  void release(call_slot* slot) { free_.push_back(slot); }
+
+  void link(call_slot& slot) {
+    slot.prev = nullptr;
+    slot.next = in_flight_head_;
+    if (in_flight_head_) in_flight_head_->prev = &slot;
+    in_flight_head_ = &slot;
+    ++in_flight_;
+  }
+  void unlink(call_slot& slot) {
+    if (slot.prev) slot.prev->next = slot.next;
+    else in_flight_head_ = slot.next;
+    if (slot.next) slot.next->prev = slot.prev;
+    --in_flight_;
+  }
+
+  const scenario& scenario_;
+  const workload_config& workload_;
+  event_loop& loop_;
+  handler& pipeline_;
+  run_metrics& metrics_;
+  std::vector<sim_provider*> providers_;
+  std::vector<provider_summary>& summaries_;
+  request_factory factory_;
+  rng arrivals_rng_;
+  rng think_rng_;
+  time_point end_of_arrivals_;
+  time_point end_of_run_;
+  duration interval_;
+  std::vector<std::uint32_t> burst_sent_;
+  std::vector<std::uint32_t> user_sequences_;
+  std::uint64_t next_open_id_ = 1;
+  bool first_arrival_ = true;
+  std::vector<call_slot*> pool_;
+  std::vector<call_slot*> free_;
+  call_slot* in_flight_head_ = nullptr;
+  std::size_t in_flight_ = 0;
+  time_point last_interval_end_{};
+
+ public:
+  time_point end_of_run() const noexcept { return end_of_run_; }
+};
+
+}  // namespace
+
+configuration_result run_configuration(const scenario& s, std::size_t index, std::uint64_t seed,
+                                       const progress_fn& progress) {
+  const configuration& config = s.configurations.at(index);
+  configuration_result result;
+  result.name = config.name;
+  result.policy_source = config.source;
+  result.policy_name = config.pipeline.name;
+  result.warnings = config.pipeline.warnings;
+  result.metrics = std::make_unique<run_metrics>(from_s(s.effective_interval_s()));
+  run_metrics& metrics = *result.metrics;
+
+  event_loop loop;
+  billing_listener billing(metrics);
+  std::vector<std::unique_ptr<sim_provider>> providers;
+  std::vector<sim_provider*> provider_ptrs;
+  for (const auto& p : s.providers) {
+    providers.push_back(std::make_unique<sim_provider>(loop, p, stream_seed(seed, "provider/" + p.name), &billing));
+    provider_ptrs.push_back(providers.back().get());
+    result.providers.push_back(provider_summary{p.name});
+  }
+  sim_transport transport(loop);
+  for (std::size_t i = 0; i < s.providers.size(); ++i) {
+    transport.add_route(s.providers[i].name, *providers[i], s.providers[i].name == s.workload.provider);
+  }
+  attempt_meter meter(transport, metrics);
+  // Policies draw from streams keyed by their position, the same root for every configuration.
+  pipeline chain(config.pipeline, loop, metrics, stream_seed(seed, "policies"), meter);
+
+  driver load(s, seed, loop, chain, metrics, provider_ptrs, result.providers);
+  load.start();
+  const time_point end_of_arrivals{from_s(s.duration_s)};
+  const time_point end_of_run = load.end_of_run();
+  const double total_s = s.duration_s + s.drain_s;
+  std::uint64_t next_report = 1 << 20;
+  for (;;) {
+    const time_point due = loop.next_due();
+    if (due == time_never || due > end_of_run) break;
+    if (due > end_of_arrivals && load.in_flight() == 0) {
+      // Arrivals are over and every request has its answer; what remains is abandoned work and
+      // idle policy timers, which must not stretch the run.
+      break;
+    }
+    loop.step();
+    if (progress && loop.fired() >= next_report) {
+      next_report += 1 << 20;
+      progress(std::min(1.0, to_s(loop.now()) / total_s));
+    }
+  }
+  if (loop.now() < end_of_arrivals) loop.run_until(end_of_arrivals);
+  load.stop();
+  result.simulated_s = to_s(loop.now());
+  result.events = loop.fired();
+  return result;
+}
+
+}  // namespace squall::sim

@@ -1,0 +1,84 @@
+#include "sim/run/summary.hpp"
+
+#include <stdexcept>
+
+namespace squall::sim {
+namespace {
+
+double ms(std::uint64_t us) { return static_cast<double>(us) / 1000.0; }
+double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
+
+}  // namespace
+
+summary summarize(const configuration_result& result) {
+  const run_metrics& m = *result.metrics;
+  const auto requests = static_cast<double>(m.offered());
+  const auto succeeded = static_cast<double>(m.succeeded());
+  const auto failed = static_cast<double>(m.completed() - m.succeeded() - m.degraded() + m.unfinished());
+  std::uint64_t openings = 0;
+  double open_s = 0;
+  for (const auto& b : m.breakers()) {
+    openings += b.openings;
+    open_s += b.open_s;
+  }
+  const auto& l = m.latency();
+  const auto& ok = m.latency_ok();
+  const auto& t = m.ttft();
+  summary s = {
+      {"requests", requests},
+      {"completed", static_cast<double>(m.completed())},
+      {"succeeded", succeeded},
+      {"degraded", static_cast<double>(m.degraded())},
+      {"shed", static_cast<double>(m.shed())},
+      {"unfinished", static_cast<double>(m.unfinished())},
+      {"success_rate", ratio(succeeded, requests)},
+      {"degraded_rate", ratio(static_cast<double>(m.degraded()), requests)},
+      {"error_rate", ratio(failed + static_cast<double>(m.shed()), requests)},
+      {"latency_mean_ms", l.mean() / 1000.0},
+      {"latency_p50_ms", ms(l.quantile(0.50))},
+      {"latency_p90_ms", ms(l.quantile(0.90))},
+      {"latency_p95_ms", ms(l.quantile(0.95))},
+      {"latency_p99_ms", ms(l.quantile(0.99))},
+      {"latency_p999_ms", ms(l.quantile(0.999))},
+      {"latency_max_ms", ms(l.max())},
+      {"latency_ok_p50_ms", ms(ok.quantile(0.50))},
+      {"latency_ok_p95_ms", ms(ok.quantile(0.95))},
+      {"latency_ok_p99_ms", ms(ok.quantile(0.99))},
+      {"ttft_p50_ms", ms(t.quantile(0.50))},
+      {"ttft_p95_ms", ms(t.quantile(0.95))},
+      {"ttft_p99_ms", ms(t.quantile(0.99))},
+      {"attempts", static_cast<double>(m.attempts())},
+      {"attempts_per_request", ratio(static_cast<double>(m.attempts()), static_cast<double>(m.completed() + m.unfinished()))},
+      {"retries", static_cast<double>(m.retries())},
+      {"timeouts", static_cast<double>(m.timeouts())},
+      {"breaker_openings", static_cast<double>(openings)},
+      {"breaker_rejections", static_cast<double>(m.breaker_rejections())},
+      {"breaker_open_s", open_s},
+      {"cost_usd", m.cost_usd()},
+      {"cost_per_success_usd", ratio(m.cost_usd(), succeeded)},
+      {"cost_wasted_usd", m.cost_usd() - m.cost_useful_usd()},
+  };
+  return s;
+}
+
+double summary_value(const summary& s, const std::string& metric) {
+  for (const auto& [name, value] : s) {
+    if (name == metric) return value;
+  }
+  throw std::out_of_range("no summary metric named " + metric);  // names are checked when scenarios load
+}
+
+std::vector<assertion_result> check_assertions(const scenario& s, const std::vector<configuration_result>& results,
+                                               const std::vector<summary>& summaries) {
+  std::vector<assertion_result> out;
+  for (const auto& a : s.assertions) {
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (results[i].name != a.configuration) continue;
+      const double v = summary_value(summaries[i], a.metric);
+      out.push_back(assertion_result{a, v, a.is_min ? v >= a.bound : v <= a.bound});
+    }
+  }
+  return out;
+}
+
+}  // namespace squall::sim

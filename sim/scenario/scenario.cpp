@@ -1,0 +1,220 @@
+#include "sim/scenario/scenario.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace squall::sim {
+
+const std::vector<std::string>& summary_metric_names() {
+  static const std::vector<std::string> names = {
+      "requests",          "completed",          "succeeded",         "degraded",
+      "shed",              "unfinished",         "success_rate",      "degraded_rate",
+      "error_rate",        "latency_mean_ms",    "latency_p50_ms",    "latency_p90_ms",
+      "latency_p95_ms",    "latency_p99_ms",     "latency_p999_ms",   "latency_max_ms",
+      "latency_ok_p50_ms", "latency_ok_p95_ms",  "latency_ok_p99_ms", "ttft_p50_ms",
+      "ttft_p95_ms",       "ttft_p99_ms",        "attempts",          "attempts_per_request",
+      "retries",           "timeouts",           "breaker_openings",  "breaker_rejections",
+      "breaker_open_s",    "cost_usd",           "cost_per_success_usd", "cost_wasted_usd",
+  };
+  return names;
+}
+
+double scenario::effective_interval_s() const noexcept {
+  if (interval_s > 0) return interval_s;
+  // About 200 points over the run, on a round step a person reads easily.
+  const double raw = duration_s / 200.0;
+  for (double step : {0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0}) {
+    if (raw <= step) return step;
+  }
+  return 3600.0;
+}
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+namespace {
+
+void parse_assertions(json_reader& top, const json* value, scenario& s) {
+  if (!value || top.failed()) return;
+  const std::string path = json_path_key(top.path(), "assert");
+  if (!value->is_object()) {
+    top.fail(path, "expected an object of configuration name -> {\"<metric>_min\" or \"<metric>_max\": bound}");
+    return;
+  }
+  const auto& names = summary_metric_names();
+  for (auto it = value->begin(); it != value->end(); ++it) {
+    const std::string cpath = json_path_key(path, it.key());
+    const bool known = std::any_of(s.configurations.begin(), s.configurations.end(),
+                                   [&](const configuration& c) { return c.name == it.key(); });
+    if (!known) {
+      std::string list;
+      for (const auto& c : s.configurations) list += (list.empty() ? "" : ", ") + ("\"" + c.name + "\"");
+      top.fail(cpath, "no configuration named \"" + it.key() + "\" under \"policies\" (have " + list + ")");
+      return;
+    }
+    if (!it->is_object()) {
+      top.fail(cpath, "expected an object such as {\"success_rate_min\": 0.99, \"latency_p99_ms_max\": 5000}");
+      return;
+    }
+    for (auto b = it->begin(); b != it->end(); ++b) {
+      const std::string bpath = json_path_key(cpath, b.key());
+      const std::string& key = b.key();
+      const bool is_min = key.size() > 4 && key.ends_with("_min");
+      const bool is_max = key.size() > 4 && key.ends_with("_max");
+      const std::string metric = (is_min || is_max) ? key.substr(0, key.size() - 4) : key;
+      if (!is_min && !is_max) {
+        top.fail(bpath, "an assertion key is a summary metric followed by _min or _max, e.g. \"success_rate_min\"");
+        return;
+      }
+      if (std::find(names.begin(), names.end(), metric) == names.end()) {
+        std::string list;
+        for (const auto& n : names) list += " " + n;
+        top.fail(bpath, "unknown metric \"" + metric + "\"; the summary metrics are:" + list);
+        return;
+      }
+      if (!b->is_number()) {
+        top.fail(bpath, "expected a number, got " + describe_json(*b));
+        return;
+      }
+      s.assertions.push_back(assertion{it.key(), metric, is_min, b->get<double>(), bpath});
+    }
+  }
+}
+
+}  // namespace
+
+config_result<scenario> parse_scenario(const json& document, const std::filesystem::path& base_dir) {
+  scenario s;
+  json_reader r(document, "$");
+  r.string("name", s.name).string("description", s.description).seed("seed", s.seed);
+  r.number("duration_s", s.duration_s, 0.001, 30 * 86400.0).number("drain_s", s.drain_s, 0, 86400);
+  r.number("interval_s", s.interval_s, 0.01, 86400);
+  if (!r.failed() && !document.contains("duration_s")) r.fail("$", "missing required key \"duration_s\" (seconds of arrivals)");
+
+  json canonical = document;  // the scenario with every policy file inlined, for the digest
+
+  const json* providers = r.required("providers", "an object of provider name -> provider model");
+  if (providers && !r.failed()) {
+    if (!providers->is_object() || providers->empty()) {
+      r.fail("$.providers", "expected an object with at least one provider, e.g. {\"openai\": {\"api\": \"openai\", ...}}");
+    } else if (providers->size() > 64) {
+      r.fail("$.providers", "expected at most 64 providers");
+    } else {
+      for (auto it = providers->begin(); it != providers->end() && !r.failed(); ++it) {
+        auto p = parse_provider(*it, json_path_key("$.providers", it.key()), it.key());
+        if (!p) {
+          r.fail(p.error().path, p.error().message);
+        } else {
+          s.providers.push_back(std::move(*p));
+        }
+      }
+    }
+  }
+
+  const json* workload = r.required("workload", "the arrivals and the request mix");
+  if (workload && !r.failed()) {
+    auto w = parse_workload(*workload, "$.workload");
+    if (!w) {
+      r.fail(w.error().path, w.error().message);
+    } else {
+      s.workload = std::move(*w);
+    }
+  }
+  // The workload must name a provider and models that exist.
+  if (!r.failed()) {
+    auto& w = s.workload;
+    if (w.provider.empty()) {
+      if (s.providers.size() > 1) r.fail("$.workload", "missing \"provider\": the scenario has several providers");
+      else w.provider = s.providers.front().name;
+    }
+    const provider_config* target = nullptr;
+    for (const auto& p : s.providers) {
+      if (p.name == w.provider) target = &p;
+    }
+    if (!r.failed() && !target) r.fail("$.workload.provider", "no provider named \"" + w.provider + "\" under \"providers\"");
+    if (!r.failed() && w.models.empty()) w.models.emplace_back(target->models.front().first, 1.0);
+    for (const auto& [model, weight] : w.models) {
+      if (r.failed()) break;
+      const bool found = std::any_of(target->models.begin(), target->models.end(),
+                                     [&](const auto& m) { return m.first == model; });
+      if (!found) {
+        r.fail(document["workload"].contains("models") ? json_path_key("$.workload.models", model) : "$.workload.model",
+               "provider \"" + target->name + "\" has no model \"" + model + "\"");
+      }
+    }
+  }
+
+  const json* policies = r.required("policies", "an object of configuration name -> policy file path or inline policy object");
+  if (policies && !r.failed()) {
+    if (!policies->is_object() || policies->empty() || policies->size() > 16) {
+      r.fail("$.policies", "expected an object of 1 to 16 configurations, e.g. "
+                           "{\"baseline\": \"policies/retry-only.json\", \"candidate\": \"policies/retry-breaker.json\"}");
+    } else {
+      for (auto it = policies->begin(); it != policies->end() && !r.failed(); ++it) {
+        const std::string cpath = json_path_key("$.policies", it.key());
+        configuration c;
+        c.name = it.key();
+        if (it->is_string()) {
+          c.source = it->get<std::string>();
+          const std::filesystem::path file = base_dir / c.source;
+          auto spec = load_pipeline_file(file);
+          if (!spec) {
+            config_error e = std::move(spec).error();
+            // A mistake inside the policy file names that file and its path; a file that cannot be
+            // read or parsed names the scenario key that points at it.
+            if (!e.path.empty()) return e;
+            return config_error{{}, cpath, "policy file " + e.file + ": " + e.message};
+          }
+          c.pipeline = std::move(*spec);
+          canonical["policies"][it.key()] = c.pipeline.source;
+        } else if (it->is_object()) {
+          c.source = "inline";
+          auto spec = parse_pipeline(*it, cpath);
+          if (!spec) {
+            r.fail(spec.error().path, spec.error().message);
+            break;
+          }
+          c.pipeline = std::move(*spec);
+          if (c.pipeline.name.empty()) c.pipeline.name = c.name;
+        } else {
+          r.fail(cpath, "expected a policy file path (relative to the scenario) or an inline policy object, got " +
+                            describe_json(*it));
+          break;
+        }
+        s.configurations.push_back(std::move(c));
+      }
+    }
+  }
+  parse_assertions(r, r.child("assert"), s);
+  if (auto e = r.finish()) return *e;
+  s.digest = sha256_hex(canonical.dump());
+  return s;
+}
+
+config_result<scenario> load_scenario(const std::filesystem::path& file) {
+  auto document = read_json_file(file);
+  if (!document) return std::move(document).error();
+  auto s = parse_scenario(*document, file.parent_path());
+  if (!s) {
+    config_error e = std::move(s).error();
+    if (e.file.empty()) e.file = file.string();
+    return e;
+  }
+  s->file = file.string();
+  if (s->name.empty()) s->name = file.stem().string();
+  return s;
+}
+
+}  // namespace squall::sim

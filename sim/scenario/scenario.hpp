@@ -1,0 +1,60 @@
+#pragma once
+// A scenario file: the providers with their fault timelines, the workload, the policy configurations to
+// compare on identical draws, and the assertions that turn a run into a CI verdict. The schema is
+// documented in docs/scenario-format.md; every mistake is reported with the file and the JSON path.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policies/core/config_error.hpp"
+#include "policies/pipeline/pipeline.hpp"
+#include "sim/provider/provider_config.hpp"
+#include "sim/workload/workload_config.hpp"
+
+namespace squall::sim {
+
+struct configuration {
+  std::string name;     // the key under "policies"
+  std::string source;   // the policy file as written in the scenario, or "inline"
+  pipeline_spec pipeline;
+};
+
+// One bound on one summary metric of one configuration: "success_rate_min": 0.99.
+struct assertion {
+  std::string configuration;
+  std::string metric;   // a key of the summary, e.g. "latency_p99_ms"
+  bool is_min = true;   // true: metric >= bound; false: metric <= bound
+  double bound = 0;
+  std::string path;     // where it was written, for messages
+};
+
+struct scenario {
+  std::string name;
+  std::string description;
+  std::string file;
+  std::optional<std::uint64_t> seed;   // the scenario's default seed; --seed overrides it
+  double duration_s = 60;              // arrivals are sent for this long
+  double drain_s = 60;                 // then in-flight requests get at most this long to finish
+  double interval_s = 0;               // time-series resolution; 0 = chosen from duration
+  std::vector<provider_config> providers;
+  workload_config workload;
+  std::vector<configuration> configurations;
+  std::vector<assertion> assertions;
+  std::string digest;                  // SHA-256 of the scenario with its policy files inlined
+
+  double effective_interval_s() const noexcept;
+};
+
+// The summary metric names an assertion may name (the keys of results.json's "summary").
+const std::vector<std::string>& summary_metric_names();
+
+config_result<scenario> load_scenario(const std::filesystem::path& file);
+// Parses a scenario document; relative policy paths resolve against `base_dir`. Errors carry no file.
+config_result<scenario> parse_scenario(const json& document, const std::filesystem::path& base_dir);
+
+std::string sha256_hex(const std::string& data);
+
+}  // namespace squall::sim

@@ -1,0 +1,141 @@
+#include "sim/workload/workload_config.hpp"
+
+#include <algorithm>
+
+namespace squall::sim {
+
+double workload_config::rate_at(double t_s) const noexcept {
+  if (profile.empty()) return 0;
+  if (t_s < profile.front().at_s) return 0;
+  for (std::size_t i = profile.size(); i-- > 0;) {
+    if (t_s >= profile[i].at_s) {
+      if (profile_shape == shape::step || i + 1 == profile.size()) return profile[i].rate_per_s;
+      const rate_point& a = profile[i];
+      const rate_point& b = profile[i + 1];
+      const double f = (t_s - a.at_s) / (b.at_s - a.at_s);
+      return a.rate_per_s + f * (b.rate_per_s - a.rate_per_s);
+    }
+  }
+  return 0;
+}
+
+double workload_config::rate_max() const noexcept {
+  double m = 0;
+  for (const auto& p : profile) m = std::max(m, p.rate_per_s);
+  return m;
+}
+
+config_result<workload_config> parse_workload(const json& value, const std::string& path) {
+  workload_config w;
+  json_reader r(value, path);
+
+  const json* arrivals = r.child("arrivals");
+  const json* users = r.child("users");
+  if (!r.failed() && arrivals && users) {
+    r.fail(path, "give either \"arrivals\" (open loop) or \"users\" (closed loop), not both");
+  }
+  if (!r.failed() && !arrivals && !users) {
+    r.fail(path, "missing \"arrivals\" (open loop, e.g. {\"process\": \"poisson\", \"rate_per_s\": 50}) "
+                 "or \"users\" (closed loop, e.g. {\"count\": 20, \"think_ms\": 1000})");
+  }
+  if (arrivals && !r.failed()) {
+    const std::string apath = json_path_key(path, "arrivals");
+    json_reader a(*arrivals, apath);
+    std::string proc = "poisson";
+    std::string shape = "step";
+    std::optional<double> rate;
+    a.choice("process", proc, {"poisson", "constant"}).number("rate_per_s", rate, 0, 1e7);
+    const json* profile = a.child("profile");
+    a.choice("shape", shape, {"step", "ramp"});
+    if (!a.failed() && rate && profile) a.fail(apath, "give either \"rate_per_s\" or \"profile\", not both");
+    if (!a.failed() && !rate && !profile) {
+      a.fail(apath, "missing \"rate_per_s\" (a constant rate) or \"profile\" (a list of {\"at_s\", \"rate_per_s\"} points)");
+    }
+    w.arrival_process = proc == "poisson" ? workload_config::process::poisson : workload_config::process::constant;
+    w.profile_shape = shape == "ramp" ? workload_config::shape::ramp : workload_config::shape::step;
+    if (rate) w.profile.push_back({0, *rate});
+    if (profile && !a.failed()) {
+      const std::string ppath = json_path_key(apath, "profile");
+      if (!profile->is_array() || profile->empty() || profile->size() > 10000) {
+        a.fail(ppath, "expected an array of 1 to 10000 {\"at_s\", \"rate_per_s\"} points, got " + describe_json(*profile));
+      } else {
+        for (std::size_t i = 0; i < profile->size() && !a.failed(); ++i) {
+          json_reader p((*profile)[i], json_path_index(ppath, i));
+          rate_point point;
+          if (!p.failed() && (!(*profile)[i].contains("at_s") || !(*profile)[i].contains("rate_per_s"))) {
+            p.fail(p.path(), "each profile point needs \"at_s\" and \"rate_per_s\"");
+          }
+          p.number("at_s", point.at_s, 0, 1e7).number("rate_per_s", point.rate_per_s, 0, 1e7);
+          if (!p.failed() && !w.profile.empty() && point.at_s <= w.profile.back().at_s) {
+            p.fail_key("at_s", "profile points must be in increasing time order");
+          }
+          if (auto e = p.finish()) a.fail(e->path, e->message);
+          w.profile.push_back(point);
+        }
+      }
+    }
+    if (!a.failed() && w.rate_max() <= 0 && !value.contains("bursts")) {
+      a.fail(apath, "the arrival rate is zero everywhere: no request would be sent");
+    }
+    if (auto e = a.finish()) r.fail(e->path, e->message);
+  }
+  if (users && !r.failed()) {
+    json_reader u(*users, json_path_key(path, "users"));
+    if (!u.failed() && !users->contains("count")) u.fail(u.path(), "missing required key \"count\" (number of users)");
+    u.count("count", w.users, 1, 1000000);
+    read_distribution(u, "think_ms", w.think_ms, 0, 3.6e6);
+    if (auto e = u.finish()) r.fail(e->path, e->message);
+  }
+
+  if (const json* b = r.child("bursts"); b && !r.failed()) {
+    const std::string bpath = json_path_key(path, "bursts");
+    if (!b->is_array() || b->size() > 1000) {
+      r.fail(bpath, "expected an array of at most 1000 {\"at_s\", \"requests\", \"over_s\"} objects");
+    } else {
+      for (std::size_t i = 0; i < b->size() && !r.failed(); ++i) {
+        json_reader br((*b)[i], json_path_index(bpath, i));
+        burst one;
+        if (!br.failed() && (!(*b)[i].contains("at_s") || !(*b)[i].contains("requests"))) {
+          br.fail(br.path(), "each burst needs \"at_s\" and \"requests\"");
+        }
+        br.number("at_s", one.at_s, 0, 1e7).count("requests", one.requests, 1, 10000000).number("over_s", one.over_s, 0, 1e5);
+        if (auto e = br.finish()) r.fail(e->path, e->message);
+        w.bursts.push_back(one);
+      }
+    }
+  }
+
+  r.string("provider", w.provider);
+  std::string model;
+  r.string("model", model);
+  const json* models = r.child("models");
+  if (!r.failed() && !model.empty() && models) r.fail(path, "give either \"model\" or \"models\" (weights), not both");
+  if (!model.empty()) w.models.emplace_back(model, 1.0);
+  if (models && !r.failed()) {
+    const std::string mpath = json_path_key(path, "models");
+    if (!models->is_object() || models->empty()) {
+      r.fail(mpath, "expected an object of model name -> weight, e.g. {\"gpt-4o\": 0.3, \"gpt-4o-mini\": 0.7}");
+    } else {
+      for (auto it = models->begin(); it != models->end() && !r.failed(); ++it) {
+        if (!it->is_number() || it->get<double>() <= 0) {
+          r.fail(json_path_key(mpath, it.key()), "expected a positive weight, got " + describe_json(*it));
+        } else {
+          w.models.emplace_back(it.key(), it->get<double>());
+        }
+      }
+    }
+  }
+  read_distribution(r, "input_tokens", w.input_tokens, 0, 2e6);
+  read_distribution(r, "output_tokens", w.output_tokens, 0, 2e6);
+  if (const json* c = r.child("cache_keys"); c && !r.failed()) {
+    json_reader cr(*c, json_path_key(path, "cache_keys"));
+    cr.count("count", w.cache_keys, 1, 1000000).number("zipf_s", w.zipf_s, 0, 10);
+    if (auto e = cr.finish()) r.fail(e->path, e->message);
+  }
+  r.number("deadline_ms", w.deadline_ms, 1, 8.64e7);
+  r.count("in_flight_max", w.in_flight_max, 1, 1000000);
+  if (auto e = r.finish()) return *e;
+  return w;
+}
+
+}  // namespace squall::sim

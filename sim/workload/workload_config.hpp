@@ -1,0 +1,63 @@
+#pragma once
+// The workload a scenario offers, as written under "workload":
+//   "arrivals": { "process": "poisson", "rate_per_s": 50 }                        open loop, constant rate
+//   "arrivals": { "process": "constant", "profile": [ {"at_s": 0, "rate_per_s": 10},
+//                 {"at_s": 60, "rate_per_s": 100} ], "shape": "ramp" }            piecewise ramps or steps
+//   "bursts":   [ { "at_s": 120, "requests": 500, "over_s": 1 } ]                 extra requests on top
+//   "users":    { "count": 50, "think_ms": {"dist": "exponential", "mean": 2000} } closed loop instead
+//   "provider", "model" or "models" (weights), "input_tokens", "output_tokens" (distributions),
+//   "cache_keys": { "count": 10000, "zipf_s": 1.1 }, "deadline_ms", "in_flight_max".
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "policies/core/config_error.hpp"
+#include "policies/core/json_reader.hpp"
+#include "sim/distributions/distribution.hpp"
+
+namespace squall::sim {
+
+struct rate_point {
+  double at_s = 0;
+  double rate_per_s = 0;
+};
+
+struct burst {
+  double at_s = 0;
+  std::uint32_t requests = 0;
+  double over_s = 0;  // spread evenly over this long; 0 = all at once
+};
+
+struct workload_config {
+  enum class process { poisson, constant };
+  enum class shape { step, ramp };
+
+  // Open loop (the default): arrivals do not wait for answers, as real traffic does not.
+  process arrival_process = process::poisson;
+  std::vector<rate_point> profile;  // one point = a constant rate
+  shape profile_shape = shape::step;
+  std::vector<burst> bursts;
+
+  // Closed loop: `users` > 0 replaces the arrivals with users who send, wait for the answer, then think.
+  std::uint32_t users = 0;
+  distribution think_ms = distribution::constant(1000);
+
+  std::string provider;  // empty = the scenario's only provider
+  std::vector<std::pair<std::string, double>> models;  // model -> weight
+  distribution input_tokens = distribution::constant(500);
+  distribution output_tokens = distribution::constant(200);
+  std::uint32_t cache_keys = 0;  // 0 = requests carry no cache key
+  double zipf_s = 1.0;
+  std::optional<double> deadline_ms;   // the caller's own deadline on each request
+  std::uint32_t in_flight_max = 10000; // the load generator's own limit; arrivals beyond it are shed
+
+  double rate_at(double t_s) const noexcept;
+  double rate_max() const noexcept;
+};
+
+config_result<workload_config> parse_workload(const json& value, const std::string& path);
+
+}  // namespace squall::sim
