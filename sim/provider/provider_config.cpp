@@ -1,0 +1,205 @@
+#include "sim/provider/provider_config.hpp"
+
+#include <array>
+#include <cmath>
+
+namespace squall::sim {
+namespace {
+
+// The statuses a scenario may inject: the ones real AI providers answer with. Anything else is more
+// likely a typo than an intent.
+constexpr std::array<int, 14> injectable_statuses = {400, 401, 403, 404, 408, 409, 413,
+                                                     422, 429, 500, 502, 503, 504, 529};
+
+// Probabilities are written by hand ("0.1 + 0.2 + 0.7"); allow for binary rounding when they sum to 1.
+constexpr double probability_sum_slack = 1e-9;
+
+constexpr double latency_ms_max = 3'600'000;  // one hour: anything longer is a hang, say so with an outage
+constexpr double scenario_s_max = 31'536'000;  // one year of scenario time
+
+std::string injectable_list() {
+  std::string out;
+  for (int s : injectable_statuses) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(s);
+  }
+  return out;
+}
+
+std::string format_number(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+  json j = v;
+  return j.dump();
+}
+
+// An error mix written as { "503": 0.2, "429": 0.1 }.
+std::optional<config_error> parse_error_mix(const json& value, const std::string& path, error_mix& out) {
+  if (!value.is_object()) {
+    return config_error{{}, path, "expected an object mapping HTTP status to probability, such as "
+                                  "{\"503\": 0.2}, got " + describe_json(value)};
+  }
+  error_mix mix;
+  double sum = 0;
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    const std::string& key = it.key();
+    const std::string key_path = json_path_key(path, key);
+    int status = 0;
+    bool digits = key.size() == 3;
+    for (char c : key) digits = digits && c >= '0' && c <= '9';
+    if (digits) status = std::stoi(key);
+    bool known = false;
+    for (int s : injectable_statuses) known = known || s == status;
+    if (!known) {
+      return config_error{{}, key_path, "unknown HTTP status \"" + key + "\"; expected one of " + injectable_list()};
+    }
+    const json& p = it.value();
+    if (!p.is_number() || !(p.get<double>() >= 0.0 && p.get<double>() <= 1.0)) {
+      return config_error{{}, key_path, "expected a probability from 0 to 1, got " + describe_json(p)};
+    }
+    sum += p.get<double>();
+    mix.emplace_back(status, p.get<double>());
+  }
+  if (sum > 1.0 + probability_sum_slack) {
+    return config_error{{}, path, "the probabilities sum to " + format_number(sum) + ", more than 1"};
+  }
+  out = std::move(mix);
+  return std::nullopt;
+}
+
+bool injects_overload_or_rate_limit(const error_mix& mix) {
+  for (const auto& [status, p] : mix) {
+    if ((status == 429 || status == 503 || status == 529) && p > 0) return true;
+  }
+  return false;
+}
+
+std::optional<config_error> parse_models(const json& value, const std::string& path,
+                                         std::vector<std::pair<std::string, model_price>>& out) {
+  if (!value.is_object()) {
+    return config_error{{}, path, "expected an object mapping model name to prices, such as "
+                                  "{\"gpt-4o-mini\": {\"usd_per_mtok_in\": 0.15, \"usd_per_mtok_out\": 0.6}}, got " +
+                                      describe_json(value)};
+  }
+  if (value.empty()) return config_error{{}, path, "expected at least one model"};
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    const std::string model_path = json_path_key(path, it.key());
+    if (it.key().empty()) return config_error{{}, model_path, "a model name must not be empty"};
+    json_reader r(it.value(), model_path);
+    model_price price;
+    r.required("usd_per_mtok_in", "price in USD per million input tokens");
+    r.number("usd_per_mtok_in", price.usd_per_mtok_in, 0, 100'000);
+    r.required("usd_per_mtok_out", "price in USD per million output tokens");
+    r.number("usd_per_mtok_out", price.usd_per_mtok_out, 0, 100'000);
+    if (auto e = r.finish()) return e;
+    out.emplace_back(it.key(), price);
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> parse_fault(const json& value, const std::string& path, fault_window& out) {
+  json_reader r(value, path);
+  r.required("at_s", "start of the window, seconds from the start of the run");
+  r.number("at_s", out.at_s, 0, scenario_s_max);
+  r.required("for_s", "length of the window in seconds");
+  r.number("for_s", out.for_s, 0, scenario_s_max);
+  if (!r.failed() && !(out.for_s > 0)) r.fail_key("for_s", "expected a length above 0 seconds, got 0");
+  if (const json* errors = r.child("errors"); errors && !r.failed()) {
+    if (auto e = parse_error_mix(*errors, json_path_key(path, "errors"), out.errors)) r.fail(e->path, e->message);
+  }
+  r.number("latency_x", out.latency_x, 0.001, 1000);
+  std::string outage;
+  r.choice("outage", outage, {"refuse", "hang", "reset"});
+  if (outage == "refuse") out.outage = outage_kind::refuse;
+  if (outage == "hang") out.outage = outage_kind::hang;
+  if (outage == "reset") out.outage = outage_kind::reset;
+  r.number("retry_after_s", out.retry_after_s, 0, 86'400);
+  if (auto e = r.finish()) return e;
+  if (out.errors.empty() && out.latency_x == 1.0 && out.outage == outage_kind::none) {
+    return config_error{{}, path, "a fault window must do something: give it \"errors\", a \"latency_x\" other "
+                                  "than 1, or an \"outage\""};
+  }
+  if (out.retry_after_s && !injects_overload_or_rate_limit(out.errors)) {
+    return config_error{{}, json_path_key(path, "retry_after_s"),
+                        "the hint is sent only with injected 429, 503 and 529 answers, and this window's "
+                        "\"errors\" has none"};
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> parse_faults(const json& value, const std::string& path, std::vector<fault_window>& out) {
+  if (!value.is_array()) {
+    return config_error{{}, path, "expected an array of fault windows, such as "
+                                  "[{\"at_s\": 120, \"for_s\": 60, \"errors\": {\"503\": 0.8}}], got " +
+                                      describe_json(value)};
+  }
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const std::string window_path = json_path_index(path, i);
+    fault_window w;
+    if (auto e = parse_fault(value[i], window_path, w)) return e;
+    // One window at a time keeps "what is the provider doing at t" a plain question; a window can
+    // already combine errors, a latency factor and an outage.
+    if (!out.empty()) {
+      const fault_window& prev = out.back();
+      const double prev_end = prev.at_s + prev.for_s;
+      if (w.at_s < prev_end) {
+        return config_error{{}, json_path_key(window_path, "at_s"),
+                            "fault windows must be in time order and must not overlap: this one starts at " +
+                                format_number(w.at_s) + " s, before " + json_path_index(path, i - 1) +
+                                " ends at " + format_number(prev_end) + " s"};
+      }
+    }
+    out.push_back(std::move(w));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+config_result<provider_config> parse_provider(const json& value, const std::string& path, const std::string& name) {
+  provider_config config;
+  config.name = name;
+  json_reader r(value, path);
+
+  r.choice("api", config.api, {"openai", "anthropic"});
+
+  if (const json* models = r.required("models", "model name -> prices"); models && !r.failed()) {
+    if (auto e = parse_models(*models, json_path_key(path, "models"), config.models)) r.fail(e->path, e->message);
+  }
+
+  if (const json* latency = r.child("latency"); latency && !r.failed()) {
+    json_reader lr(*latency, json_path_key(path, "latency"));
+    read_distribution(lr, "ttft_ms", config.ttft_ms, 0, latency_ms_max);
+    read_distribution(lr, "ms_per_output_token", config.ms_per_output_token, 0, 60'000);
+    if (auto e = lr.finish()) r.fail(e->path, e->message);
+  }
+
+  read_distribution(r, "error_latency_ms", config.error_latency_ms, 0, latency_ms_max);
+
+  if (const json* capacity = r.child("capacity"); capacity && !r.failed()) {
+    json_reader cr(*capacity, json_path_key(path, "capacity"));
+    cr.count("slots", config.slots, 1, 1'000'000);
+    cr.count("queue", config.queue, 0, 10'000'000);
+    cr.number("slowdown", config.slowdown, 0, 1000);
+    if (auto e = cr.finish()) r.fail(e->path, e->message);
+  }
+
+  if (const json* limits = r.child("rate_limits"); limits && !r.failed()) {
+    json_reader lr(*limits, json_path_key(path, "rate_limits"));
+    lr.number("rpm", config.rpm, 1, 1e9);
+    lr.number("tpm", config.tpm, 1, 1e12);
+    if (auto e = lr.finish()) r.fail(e->path, e->message);
+  }
+
+  if (const json* errors = r.child("errors"); errors && !r.failed()) {
+    if (auto e = parse_error_mix(*errors, json_path_key(path, "errors"), config.errors)) r.fail(e->path, e->message);
+  }
+
+  if (const json* faults = r.child("faults"); faults && !r.failed()) {
+    if (auto e = parse_faults(*faults, json_path_key(path, "faults"), config.faults)) r.fail(e->path, e->message);
+  }
+
+  if (auto e = r.finish()) return *e;
+  return config;
+}
+
+}  // namespace squall::sim
