@@ -1,0 +1,209 @@
+#include "sim/provider/provider_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "policies/core/classify.hpp"
+
+namespace squall::sim {
+namespace {
+
+constexpr double ns_per_minute = 60e9;
+// Continuous refill in floating point lands a hair below whole numbers; a request that arrives exactly
+// when its token is due must not be refused for rounding.
+constexpr double bucket_slack = 1e-6;
+
+}  // namespace
+
+void provider_model::bucket::refill(std::int64_t now_ns) noexcept {
+  if (now_ns > updated_ns) {
+    level = std::min(capacity, level + per_ns * static_cast<double>(now_ns - updated_ns));
+    updated_ns = now_ns;
+  }
+}
+
+double provider_model::bucket::wait_ns(double amount) const noexcept {
+  const double missing = amount - level - bucket_slack;
+  return missing <= 0 ? 0.0 : missing / per_ns;
+}
+
+provider_model::provider_model(const provider_config& config, time_point origin)
+    : config_(config), origin_(origin), shed_status_(config.api == "anthropic" ? 529 : 503) {
+  baseline_end_ = compile_mix(config_.errors);
+
+  // The parser guarantees sorted, non-overlapping windows; a configuration built in code gets the same
+  // guarantee here, the later window winning where two overlap.
+  std::vector<const fault_window*> sorted;
+  for (const auto& w : config_.faults) sorted.push_back(&w);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const fault_window* a, const fault_window* b) { return a->at_s < b->at_s; });
+  const std::int64_t origin_ns = origin_.time_since_epoch().count();
+  for (const fault_window* w : sorted) {
+    window c{};
+    c.begin_ns = origin_ns + from_s(w->at_s).count();
+    c.end_ns = origin_ns + from_s(w->at_s + w->for_s).count();
+    c.mix_begin = static_cast<std::uint32_t>(mixes_.size());
+    c.mix_end = compile_mix(w->errors);
+    if (w->retry_after_s) c.retry_after = from_s(*w->retry_after_s);
+    c.source = w;
+    if (!windows_.empty() && windows_.back().end_ns > c.begin_ns) windows_.back().end_ns = c.begin_ns;
+    if (!windows_.empty() && windows_.back().end_ns <= windows_.back().begin_ns) windows_.pop_back();
+    if (c.end_ns > c.begin_ns) windows_.push_back(c);
+  }
+
+  const std::int64_t start_ns = origin_ns;
+  if (config_.rpm) {
+    requests_ = bucket{*config_.rpm, *config_.rpm / ns_per_minute, *config_.rpm, start_ns, true};
+  }
+  if (config_.tpm) {
+    tokens_ = bucket{*config_.tpm, *config_.tpm / ns_per_minute, *config_.tpm, start_ns, true};
+  }
+}
+
+std::uint32_t provider_model::compile_mix(const error_mix& mix) {
+  double cumulative = 0;
+  for (const auto& [status, p] : mix) {
+    if (p <= 0) continue;
+    cumulative += p;
+    mixes_.push_back(mix_entry{cumulative, status});
+  }
+  return static_cast<std::uint32_t>(mixes_.size());
+}
+
+attempt_draws provider_model::draw(rng& r) const noexcept {
+  attempt_draws d;
+  d.error_u = r.uniform();
+  d.ttft_ms = config_.ttft_ms.sample(r);
+  d.ms_per_output_token = config_.ms_per_output_token.sample(r);
+  d.error_latency_ms = config_.error_latency_ms.sample(r);
+  return d;
+}
+
+const provider_model::window* provider_model::active(std::int64_t now_ns) noexcept {
+  if (windows_.empty()) return nullptr;
+  // Time went backwards past the cursor (a real-clock caller racing, or a reused model): search again.
+  if (cursor_ > 0 && now_ns < windows_[cursor_ - 1].end_ns) {
+    cursor_ = static_cast<std::size_t>(
+        std::partition_point(windows_.begin(), windows_.end(), [&](const window& w) { return w.end_ns <= now_ns; }) -
+        windows_.begin());
+  }
+  while (cursor_ < windows_.size() && windows_[cursor_].end_ns <= now_ns) ++cursor_;
+  if (cursor_ == windows_.size()) return nullptr;
+  const window& w = windows_[cursor_];
+  return now_ns >= w.begin_ns ? &w : nullptr;
+}
+
+const fault_window* provider_model::window_at(time_point now) noexcept {
+  const window* w = active(now.time_since_epoch().count());
+  return w ? w->source : nullptr;
+}
+
+double provider_model::latency_x_at(time_point now) noexcept {
+  const window* w = active(now.time_since_epoch().count());
+  return w ? w->source->latency_x : 1.0;
+}
+
+std::optional<std::uint32_t> provider_model::find_model(std::string_view model) const noexcept {
+  if (model.empty()) return 0U;
+  for (std::size_t i = 0; i < config_.models.size(); ++i) {
+    if (config_.models[i].first == model) return static_cast<std::uint32_t>(i);
+  }
+  return std::nullopt;
+}
+
+admission provider_model::admit(time_point now, const request& req, const attempt_draws& draws) noexcept {
+  const std::int64_t now_ns = now.time_since_epoch().count();
+  const window* w = active(now_ns);
+  admission a;
+
+  if (w && w->source->outage != outage_kind::none) {
+    a.kind = w->source->outage == outage_kind::refuse ? admission_kind::refuse
+             : w->source->outage == outage_kind::reset ? admission_kind::reset
+                                                        : admission_kind::hang;
+    a.cls = outcome_class::connection_error;
+    return a;
+  }
+
+  const auto model = find_model(req.model);
+  if (!model) {
+    a.kind = admission_kind::unknown_model;
+    a.http_status = 404;
+    a.cls = classify_http(404);
+    return a;
+  }
+  a.model_index = *model;
+
+  // A window's mix replaces the baseline for its duration, even a window that only slows things down:
+  // the scenario says "during this window, errors are these", and an empty mix means none.
+  const std::uint32_t mix_begin = w ? w->mix_begin : 0;
+  const std::uint32_t mix_end = w ? w->mix_end : baseline_end_;
+  for (std::uint32_t i = mix_begin; i < mix_end; ++i) {
+    if (draws.error_u < mixes_[i].cumulative) {
+      const int status = mixes_[i].status;
+      a.kind = admission_kind::injected;
+      a.http_status = status;
+      a.cls = classify_http(status);
+      if (w && (status == 429 || status == 503 || status == 529)) a.retry_after = w->retry_after;
+      return a;
+    }
+  }
+
+  if (requests_.enabled || tokens_.enabled) {
+    const double tokens = static_cast<double>(req.input_tokens) + static_cast<double>(req.output_tokens);
+    double wait_ns = 0;
+    bool never = false;
+    if (requests_.enabled) {
+      requests_.refill(now_ns);
+      wait_ns = std::max(wait_ns, requests_.wait_ns(1.0));
+      never = never || 1.0 > requests_.capacity;
+    }
+    if (tokens_.enabled) {
+      tokens_.refill(now_ns);
+      wait_ns = std::max(wait_ns, tokens_.wait_ns(tokens));
+      never = never || tokens > tokens_.capacity;
+    }
+    if (wait_ns > 0 || never) {
+      a.kind = admission_kind::rate_limited;
+      a.http_status = 429;
+      a.cls = outcome_class::rate_limited;
+      // Like real providers, the hint is whole seconds, rounded up so that a client that obeys it
+      // finds the tokens there. A request bigger than a whole minute's budget gets no hint: it never fits.
+      if (!never) a.retry_after = std::chrono::seconds{static_cast<std::int64_t>(std::ceil(wait_ns / 1e9))};
+      return a;
+    }
+    if (requests_.enabled) requests_.level -= 1.0;
+    if (tokens_.enabled) tokens_.level -= tokens;
+  }
+  return a;
+}
+
+service_plan provider_model::plan_service(const attempt_draws& draws, std::uint32_t output_tokens, double latency_x,
+                                          std::uint32_t busy) const noexcept {
+  const double factor =
+      latency_x * (1.0 + config_.slowdown * static_cast<double>(busy) / static_cast<double>(config_.slots));
+  const double ttft_ms = draws.ttft_ms * factor;
+  const double total_ms = (draws.ttft_ms + static_cast<double>(output_tokens) * draws.ms_per_output_token) * factor;
+  return service_plan{from_ms(ttft_ms), from_ms(total_ms)};
+}
+
+double provider_model::cost_usd(std::uint32_t model_index, std::uint32_t input_tokens,
+                                std::uint32_t output_tokens) const noexcept {
+  const model_price& p = config_.models[model_index].second;
+  return static_cast<double>(input_tokens) * p.usd_per_mtok_in / 1e6 +
+         static_cast<double>(output_tokens) * p.usd_per_mtok_out / 1e6;
+}
+
+double provider_model::requests_remaining(time_point now) noexcept {
+  if (!requests_.enabled) return std::numeric_limits<double>::infinity();
+  requests_.refill(now.time_since_epoch().count());
+  return requests_.level;
+}
+
+double provider_model::tokens_remaining(time_point now) noexcept {
+  if (!tokens_.enabled) return std::numeric_limits<double>::infinity();
+  tokens_.refill(now.time_since_epoch().count());
+  return tokens_.level;
+}
+
+}  // namespace squall::sim

@@ -1,0 +1,220 @@
+#include "sim/provider/sim_provider.hpp"
+
+#include <utility>
+
+namespace squall::sim {
+
+sim_provider::sim_provider(runtime& clock, const provider_config& config, std::uint64_t seed,
+                           provider_listener* listener)
+    : clock_(clock), model_(config, clock.now()), seed_(seed), listener_(listener) {}
+
+sim_provider::~sim_provider() {
+  // The runtime may outlive us: no timer of ours may fire into freed attempts.
+  for (attempt& a : pool_) {
+    if (a.st != state::free) clock_.cancel_timer(a.timer);
+  }
+}
+
+sim_provider::attempt& sim_provider::allocate() {
+  attempt* a = free_;
+  if (a) {
+    free_ = a->next_free;
+  } else {
+    a = &pool_.emplace_back();
+    a->owner = this;
+  }
+  ++live_;
+  return *a;
+}
+
+void sim_provider::release(attempt& a) noexcept {
+  a.st = state::free;
+  a.receiver = nullptr;
+  a.timer = timer_id{};
+  a.next_free = free_;
+  free_ = &a;
+  --live_;
+}
+
+void sim_provider::push_queue(attempt* a) {
+  if (queue_size_ == ring_.size()) {
+    // Grow by doubling, unrolling the ring so that the head lands at index 0.
+    std::vector<attempt*> bigger(ring_.empty() ? 16 : ring_.size() * 2);
+    for (std::size_t i = 0; i < queue_size_; ++i) bigger[i] = ring_[(queue_head_ + i) % ring_.size()];
+    ring_ = std::move(bigger);
+    queue_head_ = 0;
+  }
+  ring_[(queue_head_ + queue_size_) & (ring_.size() - 1)] = a;
+  ++queue_size_;
+}
+
+sim_provider::attempt* sim_provider::pop_queue() noexcept {
+  if (queue_size_ == 0) return nullptr;
+  attempt* a = ring_[queue_head_];
+  queue_head_ = (queue_head_ + 1) & (ring_.size() - 1);
+  --queue_size_;
+  return a;
+}
+
+operation& sim_provider::start(const call_scope& scope, outcome_receiver& receiver) {
+  const call_context& call = *scope.call;
+  const time_point now = clock_.now();
+  ++stats_.arrivals;
+
+  attempt& a = allocate();
+  a.receiver = &receiver;
+  a.arrival = now;
+  a.input_tokens = call.req.input_tokens;
+  a.output_tokens = call.req.output_tokens;
+  a.retry_after.reset();
+
+  // Common random numbers: this attempt's draws depend on (request id, attempt number) only.
+  rng_.reseed(mix_seed(mix_seed(seed_, call.req.id), call.attempts));
+  a.draws = model_.draw(rng_);
+
+  const admission verdict = model_.admit(now, call.req, a.draws);
+  a.has_model = verdict.kind != admission_kind::unknown_model && verdict.kind != admission_kind::refuse &&
+                verdict.kind != admission_kind::reset && verdict.kind != admission_kind::hang;
+  a.model_index = verdict.model_index;
+  a.http_status = verdict.http_status;
+  a.cls = verdict.cls;
+  a.retry_after = verdict.retry_after;
+
+  switch (verdict.kind) {
+    case admission_kind::serve:
+      switch (model_.place(busy_, queue_size_)) {
+        case capacity_decision::start:
+          start_service(a);
+          break;
+        case capacity_decision::enqueue:
+          a.st = state::queued;
+          push_queue(&a);
+          break;
+        case capacity_decision::shed:
+          ++stats_.shed;
+          a.http_status = model_.shed_status();
+          a.cls = outcome_class::overloaded;
+          answer_after(a, model_.error_latency(a.draws));
+          break;
+      }
+      break;
+    case admission_kind::injected:
+      ++stats_.injected_errors;
+      answer_after(a, model_.error_latency(a.draws));
+      break;
+    case admission_kind::rate_limited:
+      ++stats_.rate_limited;
+      answer_after(a, model_.error_latency(a.draws));
+      break;
+    case admission_kind::unknown_model:
+      ++stats_.unknown_model;
+      answer_after(a, model_.error_latency(a.draws));
+      break;
+    case admission_kind::refuse:
+      ++stats_.refused;
+      answer_after(a, provider_model::refuse_latency);
+      break;
+    case admission_kind::reset:
+      ++stats_.reset;
+      answer_after(a, model_.error_latency(a.draws));
+      break;
+    case admission_kind::hang:
+      ++stats_.hung;
+      ++hung_;
+      a.st = state::hung;
+      break;
+  }
+  return a;
+}
+
+void sim_provider::answer_after(attempt& a, duration delay) {
+  a.st = state::answering;
+  a.timer = clock_.start_timer(delay, a, 0);
+}
+
+void sim_provider::start_service(attempt& a) {
+  const time_point now = clock_.now();
+  ++busy_;
+  ++stats_.service_started;
+  const duration wait = now - a.arrival;
+  stats_.queue_wait_total += wait;
+  const service_plan plan = model_.plan_service(a.draws, a.output_tokens, model_.latency_x_at(now), busy_);
+  a.ttft = wait + plan.ttft;
+  a.st = state::in_service;
+  a.timer = clock_.start_timer(plan.total, a, 0);
+}
+
+void sim_provider::on_attempt_timer(attempt& a) {
+  if (a.st == state::in_service) {
+    finish_service(a);
+  } else {
+    deliver_error(a);
+  }
+}
+
+void sim_provider::finish_service(attempt& a) {
+  --busy_;
+  ++stats_.served;
+  // The freed slot goes to the head of the queue before anyone hears of this answer, so that a caller
+  // retrying from inside on_outcome cannot jump the queue.
+  if (attempt* next = pop_queue()) start_service(*next);
+
+  const double cost = model_.cost_usd(a.model_index, a.input_tokens, a.output_tokens);
+  stats_.billed_usd += cost;
+  outcome_receiver* receiver = a.receiver;
+  if (!receiver) {
+    ++stats_.abandoned;
+    stats_.abandoned_usd += cost;
+    release(a);
+    if (listener_) listener_->on_abandoned_billed(cost);
+    return;
+  }
+  outcome o;
+  o.kind = outcome_class::ok;
+  o.http_status = 200;
+  o.latency = clock_.now() - a.arrival;
+  o.time_to_first_token = a.ttft;
+  o.input_tokens = a.input_tokens;
+  o.output_tokens = a.output_tokens;
+  o.cost_usd = cost;
+  o.provider = model_.config().name;
+  o.model = model_.model_name(a.model_index);
+  release(a);
+  receiver->on_outcome(std::move(o));
+}
+
+void sim_provider::deliver_error(attempt& a) {
+  outcome o;
+  o.kind = a.cls;
+  o.http_status = a.http_status;
+  o.latency = clock_.now() - a.arrival;
+  o.retry_after = a.retry_after;
+  o.provider = model_.config().name;
+  if (a.has_model) o.model = model_.model_name(a.model_index);
+  outcome_receiver* receiver = a.receiver;
+  release(a);
+  receiver->on_outcome(std::move(o));
+}
+
+void sim_provider::cancel_attempt(attempt& a) noexcept {
+  ++stats_.cancelled;
+  switch (a.st) {
+    case state::answering:
+      clock_.cancel_timer(a.timer);
+      release(a);
+      break;
+    case state::hung:
+      --hung_;
+      release(a);
+      break;
+    case state::queued:
+    case state::in_service:
+      // The server does not know the client left: the work goes on and is billed, unseen.
+      a.receiver = nullptr;
+      break;
+    case state::free:
+      break;
+  }
+}
+
+}  // namespace squall::sim
