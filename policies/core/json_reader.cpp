@@ -211,8 +211,19 @@ const json* json_reader::required(std::string_view key, std::string_view what) {
   return v;
 }
 
+json_reader& json_reader::allow_only(std::initializer_list<std::string_view> keys) {
+  for (auto k : keys) known_.emplace_back(k);
+  if (!failed()) report_unknown_keys();
+  return *this;
+}
+
 std::optional<config_error> json_reader::finish() {
-  if (error_) return error_;
+  if (!error_) report_unknown_keys();
+  return error_;
+}
+
+void json_reader::report_unknown_keys() {
+  if (!value_.is_object()) return;
   for (auto it = value_.begin(); it != value_.end(); ++it) {
     const std::string& key = it.key();
     if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
@@ -238,7 +249,6 @@ std::optional<config_error> json_reader::finish() {
     fail(path_, std::move(message));
     break;
   }
-  return error_;
 }
 
 bool keep_first(std::optional<config_error>& error, std::optional<config_error> e) {

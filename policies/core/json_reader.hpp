@@ -52,11 +52,16 @@ class json_reader {
   void fail(std::string path, std::string message);
   void fail_key(std::string_view key, std::string message);
 
+  // Declares every key the object may have and reports an unknown one at once. Call it first where a
+  // misspelt key would otherwise surface as a confusing "missing key" error.
+  json_reader& allow_only(std::initializer_list<std::string_view> keys);
+
   // Reports unknown keys (with a suggestion when one is close) and returns the first error, if any.
   std::optional<config_error> finish();
 
  private:
   const json* lookup(std::string_view key);
+  void report_unknown_keys();
 
   const json& value_;
   std::string path_;

@@ -53,6 +53,7 @@ std::vector<std::string> order_warnings(const std::vector<std::shared_ptr<const 
 config_result<pipeline_spec> parse_pipeline(const json& document, const std::string& path) {
   pipeline_spec spec;
   json_reader top(document, path);
+  top.allow_only({"name", "description", "policies"});
   top.string("name", spec.name).string("description", spec.description);
   const json* list = top.required("policies", "the ordered list of policies, outermost first");
   if (list && !list->is_array()) {

@@ -66,7 +66,7 @@ class driver final : public timer_target {
     if (workload_.users > 0) {
       for (std::uint32_t u = 0; u < workload_.users; ++u) loop_.start_timer(duration{0}, *this, cookie_user | u);
     } else {
-      schedule_next_arrival(0.0);
+      schedule_next_arrival();
     }
     for (std::size_t b = 0; b < workload_.bursts.size(); ++b) {
       loop_.start_timer(from_s(workload_.bursts[b].at_s), *this, cookie_burst | static_cast<std::uint32_t>(b));
@@ -92,7 +92,7 @@ class driver final : public timer_target {
   void on_timer(std::uint32_t cookie) override {
     if (cookie == cookie_arrival) {
       offer(0, next_open_id_++);
-      schedule_next_arrival(to_s(loop_.now()));
+      schedule_next_arrival();
     } else if (cookie == cookie_interval) {
       close_interval(loop_.now());
       if (loop_.now() < end_of_arrivals_ || in_flight_ > 0) loop_.start_timer(interval_, *this, cookie_interval);
@@ -130,42 +130,22 @@ class driver final : public timer_target {
     return user_sequences_[user]++;
   }
 
-  void schedule_next_arrival(double now_s) {
-    const double end_s = scenario_.duration_s;
-    double t = now_s;
+  // Arrivals come from a unit-rate process mapped through the inverse of the cumulative rate: a Poisson
+  // process takes exponential steps of intensity, a constant process takes steps of exactly one
+  // (starting half a step in, so that N seconds at R per second offer exactly N * R requests). One
+  // method serves constant rates, steps and ramps without drift.
+  void schedule_next_arrival() {
     if (workload_.arrival_process == workload_config::process::poisson) {
-      // Thinning: draw at the peak rate and keep each arrival with probability rate(t) / peak.
-      const double peak = workload_.rate_max();
-      if (peak <= 0) return;
-      for (;;) {
-        t += arrivals_rng_.exponential(1.0 / peak);
-        if (t >= end_s) return;
-        if (arrivals_rng_.uniform() * peak < workload_.rate_at(t)) break;
-      }
+      intensity_ += arrivals_rng_.exponential(1.0);
     } else {
-      double rate = workload_.rate_at(t);
-      if (t == 0 && first_arrival_) {
-        first_arrival_ = false;
-        if (rate > 0) {
-          loop_.start_timer(duration{0}, *this, cookie_arrival);
-          return;
-        }
-      }
-      while (rate <= 0) {
-        // Jump to the next profile point with traffic.
-        auto next = std::find_if(workload_.profile.begin(), workload_.profile.end(),
-                                 [&](const rate_point& p) { return p.at_s > t && p.rate_per_s > 0; });
-        if (next == workload_.profile.end()) return;
-        t = next->at_s;
-        rate = workload_.rate_at(t);
-        if (t >= end_s) return;
-        loop_.start_timer(from_s(t) - loop_.now().time_since_epoch(), *this, cookie_arrival);
-        return;
-      }
-      t += 1.0 / rate;
-      if (t >= end_s) return;
+      intensity_ += first_arrival_ ? 0.5 : 1.0;
+      first_arrival_ = false;
     }
-    loop_.start_timer(from_s(t) - loop_.now().time_since_epoch(), *this, cookie_arrival);
+    const double t = workload_.time_at_intensity(intensity_);
+    if (!(t < scenario_.duration_s)) return;
+    const time_point due{from_s(t)};
+    if (due >= end_of_arrivals_) return;
+    loop_.start_timer(due - loop_.now(), *this, cookie_arrival);
   }
 
   void fire_burst(std::uint32_t index) {
@@ -269,6 +249,7 @@ class driver final : public timer_target {
   std::vector<std::uint32_t> burst_sent_;
   std::vector<std::uint32_t> user_sequences_;
   std::uint64_t next_open_id_ = 1;
+  double intensity_ = 0;  // of the unit-rate process behind the open-loop arrivals
   bool first_arrival_ = true;
   std::vector<call_slot*> pool_;
   std::vector<call_slot*> free_;

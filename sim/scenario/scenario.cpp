@@ -98,6 +98,8 @@ void parse_assertions(json_reader& top, const json* value, scenario& s) {
 config_result<scenario> parse_scenario(const json& document, const std::filesystem::path& base_dir) {
   scenario s;
   json_reader r(document, "$");
+  r.allow_only({"name", "description", "seed", "duration_s", "drain_s", "interval_s", "providers", "workload",
+                "policies", "assert"});
   r.string("name", s.name).string("description", s.description).seed("seed", s.seed);
   r.number("duration_s", s.duration_s, 0.001, 30 * 86400.0).number("drain_s", s.drain_s, 0, 86400);
   r.number("interval_s", s.interval_s, 0.01, 86400);

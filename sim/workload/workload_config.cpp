@@ -1,6 +1,8 @@
 #include "sim/workload/workload_config.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace squall::sim {
 
@@ -25,9 +27,68 @@ double workload_config::rate_max() const noexcept {
   return m;
 }
 
+namespace {
+
+// Integral of the rate over [a.at_s, a.at_s + dt) within the segment that starts at point i.
+double segment_integral(const workload_config& w, std::size_t i, double dt) {
+  const rate_point& a = w.profile[i];
+  if (w.profile_shape == workload_config::shape::step || i + 1 == w.profile.size()) return a.rate_per_s * dt;
+  const rate_point& b = w.profile[i + 1];
+  const double slope = (b.rate_per_s - a.rate_per_s) / (b.at_s - a.at_s);
+  return a.rate_per_s * dt + 0.5 * slope * dt * dt;
+}
+
+}  // namespace
+
+double workload_config::intensity_at(double t_s) const noexcept {
+  double total = 0;
+  for (std::size_t i = 0; i < profile.size() && profile[i].at_s < t_s; ++i) {
+    const double end = i + 1 < profile.size() ? std::min(profile[i + 1].at_s, t_s) : t_s;
+    total += segment_integral(*this, i, end - profile[i].at_s);
+  }
+  return total;
+}
+
+double workload_config::time_at_intensity(double target) const noexcept {
+  double total = 0;
+  for (std::size_t i = 0; i < profile.size(); ++i) {
+    const rate_point& a = profile[i];
+    const bool last = i + 1 == profile.size();
+    const double length = last ? 0 : profile[i + 1].at_s - a.at_s;
+    const double in_segment = last ? 0 : segment_integral(*this, i, length);
+    if (!last && total + in_segment < target) {
+      total += in_segment;
+      continue;
+    }
+    const double need = target - total;
+    if (profile_shape == shape::step || last) {
+      if (a.rate_per_s <= 0) {
+        if (last) return std::numeric_limits<double>::infinity();
+        total += in_segment;
+        continue;
+      }
+      return a.at_s + need / a.rate_per_s;
+    }
+    // Linear rate r(x) = r0 + k x on this segment: solve r0 x + k x^2 / 2 = need for the smallest x >= 0.
+    const double r0 = a.rate_per_s;
+    const double k = (profile[i + 1].rate_per_s - r0) / length;
+    double x = 0;
+    if (std::fabs(k) < 1e-12) {
+      x = r0 > 0 ? need / r0 : length;
+    } else {
+      const double disc = std::max(0.0, r0 * r0 + 2 * k * need);
+      x = (std::sqrt(disc) - r0) / k;
+    }
+    return a.at_s + std::clamp(x, 0.0, length);
+  }
+  return std::numeric_limits<double>::infinity();
+}
+
 config_result<workload_config> parse_workload(const json& value, const std::string& path) {
   workload_config w;
   json_reader r(value, path);
+  r.allow_only({"arrivals", "users", "bursts", "provider", "model", "models", "input_tokens", "output_tokens",
+                "cache_keys", "deadline_ms", "in_flight_max"});
 
   const json* arrivals = r.child("arrivals");
   const json* users = r.child("users");
@@ -41,6 +102,7 @@ config_result<workload_config> parse_workload(const json& value, const std::stri
   if (arrivals && !r.failed()) {
     const std::string apath = json_path_key(path, "arrivals");
     json_reader a(*arrivals, apath);
+    a.allow_only({"process", "rate_per_s", "profile", "shape"});
     std::string proc = "poisson";
     std::string shape = "step";
     std::optional<double> rate;

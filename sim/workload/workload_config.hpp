@@ -56,6 +56,11 @@ struct workload_config {
 
   double rate_at(double t_s) const noexcept;
   double rate_max() const noexcept;
+  // The expected number of arrivals in [0, t_s): the integral of the rate.
+  double intensity_at(double t_s) const noexcept;
+  // The earliest time at which intensity_at reaches `target` (time-change of a unit-rate process), or
+  // +infinity when the rate is zero from some point on and the target is never reached.
+  double time_at_intensity(double target) const noexcept;
 };
 
 config_result<workload_config> parse_workload(const json& value, const std::string& path);

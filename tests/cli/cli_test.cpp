@@ -1,0 +1,132 @@
+// End-to-end tests of the squall command: real process, real files, exit codes as documented.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path source_dir = SQUALL_SOURCE_DIR;
+const std::string squall = SQUALL_BINARY;
+
+struct result {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("squall-cli-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  result run(const std::string& args) {
+    const fs::path out = dir_ / "stdout.txt";
+    const fs::path err = dir_ / "stderr.txt";
+    const std::string command = "cd '" + source_dir.string() + "' && '" + squall + "' " + args + " >'" + out.string() +
+                                "' 2>'" + err.string() + "' </dev/null";
+    const int status = std::system(command.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(Cli, SameSeedGivesByteIdenticalResultsAndAnotherSeedDoesNot) {
+  const auto a = run("run scenarios/quickstart.json --seed 42 --out " + (dir_ / "a").string());
+  const auto b = run("run scenarios/quickstart.json --seed 42 --out " + (dir_ / "b").string());
+  const auto c = run("run scenarios/quickstart.json --seed 43 --out " + (dir_ / "c").string());
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  const std::string ra = slurp(dir_ / "a/results.json");
+  ASSERT_FALSE(ra.empty());
+  EXPECT_EQ(ra, slurp(dir_ / "b/results.json"));
+  EXPECT_NE(ra, slurp(dir_ / "c/results.json"));
+  EXPECT_NE(ra.find("\"seed\": 42"), std::string::npos);
+  // The summary, the seed and the reproduce command are printed.
+  EXPECT_NE(a.out.find("success rate"), std::string::npos);
+  EXPECT_NE(a.out.find("seed 42"), std::string::npos);
+  EXPECT_NE(a.out.find("reproduce: squall run scenarios/quickstart.json --seed 42"), std::string::npos);
+}
+
+TEST_F(Cli, ScenarioSeedIsTheDefault) {
+  const auto a = run("run scenarios/quickstart.json --quiet --out " + (dir_ / "a").string());
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_TRUE(a.out.empty()) << a.out;
+  EXPECT_NE(slurp(dir_ / "a/results.json").find("\"seed\": 42"), std::string::npos);
+}
+
+TEST_F(Cli, FailedAssertionExitsOneAndNamesIt) {
+  const fs::path scenario = dir_ / "strict.json";
+  std::string text = slurp(source_dir / "scenarios/quickstart.json");
+  const std::string from = "\"success_rate_min\": 0.99";
+  text.replace(text.find(from), from.size(), "\"success_rate_min\": 0.9999");
+  std::ofstream(scenario) << text;
+  // Relative policy paths resolve against the scenario's folder: copy the policies beside it.
+  fs::copy(source_dir / "scenarios/policies", dir_ / "policies");
+  const auto r = run("run " + scenario.string() + " --out " + (dir_ / "o").string());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("FAIL  retry-backoff: success_rate"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("must be >= 0.9999"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(dir_ / "o/results.json"));  // the evidence is still written
+  EXPECT_NE(slurp(dir_ / "o/results.json").find("\"verdict\": \"fail\""), std::string::npos);
+}
+
+TEST_F(Cli, BadScenariosExitTwoAndWriteNothing) {
+  int checked = 0;
+  for (const auto& entry : fs::directory_iterator(source_dir / "tests/sim/scenario/broken")) {
+    if (entry.path().extension() != ".json") continue;
+    SCOPED_TRACE(entry.path().string());
+    const fs::path out = dir_ / "out";
+    const auto r = run("run " + entry.path().string() + " --out " + out.string());
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("squall: error: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(".json"), std::string::npos) << r.err;  // names the file
+    EXPECT_FALSE(fs::exists(out));
+    ++checked;
+  }
+  EXPECT_GE(checked, 12);
+}
+
+TEST_F(Cli, BadFlagsExitTwo) {
+  EXPECT_EQ(run("run scenarios/quickstart.json --seed banana").exit_code, 2);
+  EXPECT_EQ(run("run scenarios/quickstart.json --sed 4").exit_code, 2);
+  EXPECT_EQ(run("run").exit_code, 2);
+  EXPECT_EQ(run("fly").exit_code, 2);
+  EXPECT_EQ(run("run does-not-exist.json --out " + (dir_ / "x").string()).exit_code, 2);
+  EXPECT_FALSE(fs::exists(dir_ / "x"));
+}
+
+TEST_F(Cli, HelpVersionPoliciesValidate) {
+  const auto help = run("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("Exit codes"), std::string::npos);
+  EXPECT_EQ(run("run --help").exit_code, 0);
+  EXPECT_NE(run("--version").out.find("squall "), std::string::npos);
+  const auto policies = run("policies");
+  EXPECT_EQ(policies.exit_code, 0);
+  for (const char* type : {"retry", "timeout", "circuit_breaker"}) EXPECT_NE(policies.out.find(type), std::string::npos);
+  const auto validate = run("validate scenarios/quickstart.json scenarios/openai-503-storm.json");
+  EXPECT_EQ(validate.exit_code, 0) << validate.err;
+  EXPECT_EQ(run("validate tests/sim/scenario/broken/wrong-type.json").exit_code, 2);
+}
+
+}  // namespace

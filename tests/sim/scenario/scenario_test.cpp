@@ -1,0 +1,105 @@
+#include "sim/scenario/scenario.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "sim/run/simulation.hpp"
+#include "sim/run/summary.hpp"
+
+namespace squall::sim {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path source_dir = SQUALL_SOURCE_DIR;
+const fs::path broken_dir = source_dir / "tests/sim/scenario/broken";
+
+struct broken_case {
+  const char* file;
+  const char* path;     // the JSON path the message must name ("" when the error has none)
+  const char* message;  // a fragment the message must contain
+};
+
+// Each broken scenario file, the place its error must name, and what it must say.
+const broken_case broken_cases[] = {
+    {"syntax-error.json", "", "invalid JSON at line 3, column 13"},
+    {"not-an-object.json", "$", "expected an object, got an array"},
+    {"unknown-top-key.json", "$", "unknown key \"duraton_s\"; did you mean \"duration_s\"?"},
+    {"wrong-type.json", "$.duration_s", "expected a number, got \"600\""},
+    {"missing-providers.json", "$", "missing required key \"providers\""},
+    {"slots-out-of-range.json", "$.providers.openai.capacity.slots", "expected an integer from 1 to"},
+    {"unknown-model.json", "$.workload.model", "has no model \"gpt-5-turbo\""},
+    {"missing-policy-file.json", "$.policies.baseline", "cannot open the file"},
+    {"bad-policy-option.json", "$.policies[0].attempts_max", "expected an integer from 1 to 100, got 0"},
+    {"unknown-policy-type.json", "$.policies.baseline.policies[0].type", "unknown policy type \"retyr\""},
+    {"error-mix-over-one.json", "$.providers.openai.faults[0].errors", "sum to 1.3"},
+    {"unknown-assert-metric.json", "$.assert.baseline.succes_rate_min", "unknown metric \"succes_rate\""},
+    {"assert-unknown-configuration.json", "$.assert.candidate", "no configuration named \"candidate\""},
+    {"unknown-distribution.json", "$.providers.openai.latency.ttft_ms.dist", "got \"gaussian\""},
+    {"unknown-outage.json", "$.providers.openai.faults[0].outage", "got \"explode\""},
+    {"retry-on-permanent-error.json", "$.policies.baseline.policies[0].retry_on[1]", "never retried"},
+    {"arrivals-without-rate.json", "$.workload.arrivals", "missing \"rate_per_s\""},
+};
+
+TEST(Scenario, EveryBrokenFileIsRejectedWithItsPlaceAndReason) {
+  std::set<std::string> covered;
+  for (const auto& c : broken_cases) {
+    SCOPED_TRACE(c.file);
+    auto s = load_scenario(broken_dir / c.file);
+    ASSERT_FALSE(s.ok());
+    const config_error& e = s.error();
+    EXPECT_EQ(e.path, c.path);
+    EXPECT_NE(e.message.find(c.message), std::string::npos) << e.describe();
+    EXPECT_FALSE(e.file.empty());
+    covered.insert(c.file);
+  }
+  // A broken file added to the folder must be added to the table too.
+  for (const auto& entry : fs::directory_iterator(broken_dir)) {
+    if (entry.path().extension() != ".json") continue;
+    EXPECT_TRUE(covered.count(entry.path().filename().string())) << entry.path();
+  }
+}
+
+TEST(Scenario, ErrorsInsideAPolicyFileNameThatFile) {
+  auto s = load_scenario(broken_dir / "bad-policy-option.json");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().file.find("bad-retry.json"), std::string::npos);
+}
+
+TEST(Scenario, TheLibraryLoads) {
+  int loaded = 0;
+  for (const auto& entry : fs::directory_iterator(source_dir / "scenarios")) {
+    if (entry.path().extension() != ".json") continue;
+    SCOPED_TRACE(entry.path().string());
+    auto s = load_scenario(entry.path());
+    ASSERT_TRUE(s.ok()) << s.error().describe();
+    EXPECT_GE(s->configurations.size(), 2U) << "every library scenario compares configurations";
+    EXPECT_FALSE(s->description.empty());
+    ++loaded;
+  }
+  EXPECT_GE(loaded, 3);
+}
+
+TEST(Scenario, DigestChangesWithAPolicyFileNotWithItsPath) {
+  auto a = load_scenario(source_dir / "scenarios/quickstart.json");
+  auto b = load_scenario(source_dir / "scenarios/../scenarios/quickstart.json");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->digest, b->digest);
+  EXPECT_EQ(a->digest.size(), 64U);
+}
+
+TEST(Scenario, SummaryMetricNamesAreExactlyTheSummaryKeys) {
+  scenario s;
+  s.duration_s = 1;
+  s.drain_s = 1;
+  configuration_result r;
+  r.metrics = std::make_unique<run_metrics>(from_s(1));
+  const summary sum = summarize(r);
+  std::vector<std::string> keys;
+  for (const auto& kv : sum) keys.push_back(kv.first);
+  EXPECT_EQ(keys, summary_metric_names());
+}
+
+}  // namespace
+}  // namespace squall::sim

@@ -1,0 +1,92 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "sim/workload/request_factory.hpp"
+#include "sim/workload/workload_config.hpp"
+
+namespace squall::sim {
+namespace {
+
+workload_config parse_ok(const char* text) {
+  auto w = parse_workload(json::parse(text), "$.workload");
+  EXPECT_TRUE(w.ok()) << (w.ok() ? "" : w.error().describe());
+  return w.ok() ? *w : workload_config{};
+}
+
+std::string parse_error(const char* text) {
+  auto w = parse_workload(json::parse(text), "$.workload");
+  EXPECT_FALSE(w.ok());
+  return w.ok() ? "" : w.error().describe();
+}
+
+TEST(WorkloadConfig, StepAndRampProfiles) {
+  auto step = parse_ok(R"({"arrivals": {"profile": [{"at_s": 0, "rate_per_s": 10}, {"at_s": 10, "rate_per_s": 30}]}})");
+  EXPECT_DOUBLE_EQ(step.rate_at(5), 10);
+  EXPECT_DOUBLE_EQ(step.rate_at(10), 30);
+  EXPECT_DOUBLE_EQ(step.rate_max(), 30);
+  auto ramp = parse_ok(R"({"arrivals": {"shape": "ramp", "profile": [{"at_s": 0, "rate_per_s": 10}, {"at_s": 10, "rate_per_s": 30}]}})");
+  EXPECT_DOUBLE_EQ(ramp.rate_at(5), 20);
+  EXPECT_DOUBLE_EQ(ramp.rate_at(100), 30);
+}
+
+TEST(WorkloadConfig, MistakesNameTheirPath) {
+  EXPECT_NE(parse_error(R"({"arrivals": {"rate_per_s": 10}, "users": {"count": 3}})").find("not both"), std::string::npos);
+  EXPECT_NE(parse_error(R"({"arrivals": {"rate_per_s": -1}})").find("$.workload.arrivals.rate_per_s"), std::string::npos);
+  EXPECT_NE(parse_error(R"({"arrivals": {"rate_per_s": 1, "proces": "poisson"}})").find("did you mean \"process\""),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"arrivals": {"profile": [{"at_s": 5, "rate_per_s": 1}, {"at_s": 2, "rate_per_s": 1}]}})")
+                .find("$.workload.arrivals.profile[1].at_s"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"arrivals": {"rate_per_s": 1}, "models": {"a": 0}})").find("$.workload.models.a"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"users": {"count": 0}})").find("$.workload.users.count"), std::string::npos);
+}
+
+TEST(RequestFactory, RequestDependsOnItsIdAloneAcrossFactories) {
+  auto w = parse_ok(R"({"arrivals": {"rate_per_s": 1}, "models": {"a": 1, "b": 3},
+                       "input_tokens": {"dist": "uniform", "min": 10, "max": 1000},
+                       "cache_keys": {"count": 100, "zipf_s": 1.0}})");
+  request_factory one(w, 99);
+  request_factory two(w, 99);
+  request r1, r2, r3;
+  one.fill(r1, 12345, time_point{});
+  two.fill(r2, 1, time_point{});  // a different history before the same id
+  two.fill(r2, 12345, time_point{});
+  EXPECT_EQ(r1.model, r2.model);
+  EXPECT_EQ(r1.input_tokens, r2.input_tokens);
+  EXPECT_EQ(r1.cache_key, r2.cache_key);
+  request_factory other_seed(w, 100);
+  int differing = 0;
+  for (std::uint64_t id = 1; id <= 50; ++id) {
+    one.fill(r1, id, time_point{});
+    other_seed.fill(r3, id, time_point{});
+    differing += r1.input_tokens != r3.input_tokens ? 1 : 0;
+  }
+  EXPECT_GT(differing, 40);
+}
+
+TEST(RequestFactory, ModelWeightsAndZipfPopularity) {
+  auto w = parse_ok(R"({"arrivals": {"rate_per_s": 1}, "models": {"a": 1, "b": 3},
+                       "cache_keys": {"count": 1000, "zipf_s": 1.0}})");
+  request_factory f(w, 5);
+  std::map<std::string, int> models;
+  std::map<std::uint64_t, int> keys;
+  const int n = 200000;
+  request r;
+  for (int id = 1; id <= n; ++id) {
+    f.fill(r, static_cast<std::uint64_t>(id), time_point{});
+    ++models[r.model];
+    ++keys[r.cache_key];
+  }
+  EXPECT_NEAR(models["b"] / static_cast<double>(n), 0.75, 0.01);
+  // Zipf(1) over 1000 keys: P(k) = (1/k) / H_1000, H_1000 ~= 7.4855.
+  EXPECT_NEAR(keys[1] / static_cast<double>(n), 1 / 7.4855, 0.005);
+  EXPECT_NEAR(keys[2] / static_cast<double>(n), 0.5 / 7.4855, 0.004);
+  EXPECT_EQ(keys.count(0), 0U);
+  EXPECT_LE(keys.rbegin()->first, 1000U);
+}
+
+}  // namespace
+}  // namespace squall::sim
