@@ -125,8 +125,9 @@ int run_command(const std::string& scenario_path, std::optional<std::uint64_t> s
     if (!term.quiet) {
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
       if (term.progress) std::fprintf(stderr, "\r%*s\r", 72, "");
-      std::fprintf(stderr, "  ran %-20s %10.0f requests in %.2f s\n", name.c_str(),
+      std::printf("  ran %-20s %10.0f requests in %.2f s\n", name.c_str(),
                    sim::summary_value(summaries.back(), "requests"), wall);
+      std::fflush(stdout);
     }
   }
   const auto verdicts = sim::check_assertions(s, results, summaries);

@@ -3,17 +3,56 @@
 #include <algorithm>
 
 namespace squall::sim {
-namespace {
 
-// Min-heap order on (due, sequence): std::push_heap builds a max-heap, so "less" means "later".
-struct later {
-  template <class E>
-  bool operator()(const E& a, const E& b) const noexcept {
-    return a.due_ns != b.due_ns ? a.due_ns > b.due_ns : a.sequence > b.sequence;
+void event_loop::place(std::size_t index, const entry& e) noexcept {
+  heap_[index] = e;
+  slots_[e.slot].heap_index = static_cast<std::uint32_t>(index);
+}
+
+void event_loop::sift_up(std::size_t index) noexcept {
+  const entry moving = heap_[index];
+  while (index > 0) {
+    const std::size_t parent = (index - 1) / 4;
+    if (!before(moving, heap_[parent])) break;
+    place(index, heap_[parent]);
+    index = parent;
   }
-};
+  place(index, moving);
+}
 
-}  // namespace
+void event_loop::sift_down(std::size_t index) noexcept {
+  const entry moving = heap_[index];
+  const std::size_t size = heap_.size();
+  for (;;) {
+    const std::size_t first = index * 4 + 1;
+    if (first >= size) break;
+    std::size_t best = first;
+    const std::size_t last = std::min(first + 4, size);
+    for (std::size_t c = first + 1; c < last; ++c) {
+      if (before(heap_[c], heap_[best])) best = c;
+    }
+    if (!before(heap_[best], moving)) break;
+    place(index, heap_[best]);
+    index = best;
+  }
+  place(index, moving);
+}
+
+void event_loop::remove_at(std::size_t index) noexcept {
+  const std::size_t last = heap_.size() - 1;
+  if (index != last) {
+    const entry moved = heap_[last];
+    heap_.pop_back();
+    place(index, moved);
+    if (index > 0 && before(moved, heap_[(index - 1) / 4])) {
+      sift_up(index);
+    } else {
+      sift_down(index);
+    }
+  } else {
+    heap_.pop_back();
+  }
+}
 
 timer_id event_loop::start_timer(duration delay, timer_target& target, std::uint32_t cookie) {
   std::uint32_t index = 0;
@@ -30,8 +69,8 @@ timer_id event_loop::start_timer(duration delay, timer_target& target, std::uint
   s.live = true;
   ++live_;
   const std::int64_t due = now_.time_since_epoch().count() + std::max<std::int64_t>(0, delay.count());
-  heap_.push_back(entry{due, sequence_++, index, s.generation});
-  std::push_heap(heap_.begin(), heap_.end(), later{});
+  heap_.push_back(entry{due, sequence_++, index});
+  sift_up(heap_.size() - 1);
   return timer_id{(static_cast<std::uint64_t>(index) << 32) | s.generation};
 }
 
@@ -53,31 +92,19 @@ void event_loop::cancel_timer(timer_id id) noexcept {
   if (index >= slots_.size()) return;
   slot& s = slots_[index];
   if (!s.live || s.generation != generation) return;
+  remove_at(s.heap_index);
   release(index);
 }
 
-void event_loop::drop_stale_top() {
-  while (!heap_.empty()) {
-    const entry& top = heap_.front();
-    const slot& s = slots_[top.slot];
-    if (s.live && s.generation == top.generation) return;
-    std::pop_heap(heap_.begin(), heap_.end(), later{});
-    heap_.pop_back();
-  }
-}
-
 time_point event_loop::next_due() {
-  drop_stale_top();
   if (heap_.empty()) return time_never;
   return time_point{duration{heap_.front().due_ns}};
 }
 
 bool event_loop::step() {
-  drop_stale_top();
   if (heap_.empty()) return false;
   const entry top = heap_.front();
-  std::pop_heap(heap_.begin(), heap_.end(), later{});
-  heap_.pop_back();
+  remove_at(0);
   slot& s = slots_[top.slot];
   timer_target* target = s.target;
   const std::uint32_t cookie = s.cookie;

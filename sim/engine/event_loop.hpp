@@ -3,8 +3,10 @@
 // Timers due at the same instant fire in the order they were started (a sequence number breaks ties),
 // so a run is a pure function of its inputs.
 //
-// Cancellation is lazy and allocation-free: a timer lives in a slot with a generation number; cancelling
-// bumps the generation, and the stale heap entry is skipped when it reaches the top.
+// Timers live in slots (reused through a free list, so steady-state scheduling does not allocate) and
+// are ordered by an indexed 4-ary heap. Cancelling removes the timer from the heap at once: the heap
+// holds only live timers, which keeps it small and cache-friendly even when most timers (timeouts) are
+// cancelled. A slot's generation number makes a stale timer_id harmless.
 
 #include <cstdint>
 #include <vector>
@@ -38,17 +40,23 @@ class event_loop final : public runtime {
     std::int64_t due_ns;
     std::uint64_t sequence;
     std::uint32_t slot;
-    std::uint32_t generation;
   };
   struct slot {
     timer_target* target = nullptr;
     std::uint32_t cookie = 0;
     std::uint32_t generation = 1;
-    std::uint32_t next_free = 0;  // free-list link, valid while the slot is free
+    std::uint32_t heap_index = 0;  // position in heap_ while live
+    std::uint32_t next_free = 0;   // free-list link (+1), valid while the slot is free
     bool live = false;
   };
 
-  void drop_stale_top();
+  static bool before(const entry& a, const entry& b) noexcept {
+    return a.due_ns != b.due_ns ? a.due_ns < b.due_ns : a.sequence < b.sequence;
+  }
+  void place(std::size_t index, const entry& e) noexcept;
+  void sift_up(std::size_t index) noexcept;
+  void sift_down(std::size_t index) noexcept;
+  void remove_at(std::size_t index) noexcept;
   void release(std::uint32_t index) noexcept;
 
   time_point now_{};
