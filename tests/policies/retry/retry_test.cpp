@@ -411,13 +411,20 @@ void check_independent_failures(double x, std::uint32_t n) {
   EXPECT_NEAR(static_cast<double>(transport.started()) / calls, mean, 4.0 * attempts_se + 1e-12);
 }
 
-TEST(retry_statistics, success_rate_and_attempts_match_independent_failures) {
-  check_independent_failures(0.1, 3);
-  check_independent_failures(0.5, 2);
-  check_independent_failures(0.5, 4);
-  check_independent_failures(0.8, 5);
-  check_independent_failures(0.3, 1);
+struct failure_case {
+  double x;
+  std::uint32_t n;
+};
+
+class retry_statistics : public ::testing::TestWithParam<failure_case> {};
+
+TEST_P(retry_statistics, success_rate_and_attempts_match_independent_failures) {
+  check_independent_failures(GetParam().x, GetParam().n);
 }
+
+INSTANTIATE_TEST_SUITE_P(pairs, retry_statistics,
+                         ::testing::Values(failure_case{0.1, 3}, failure_case{0.5, 2}, failure_case{0.5, 4},
+                                           failure_case{0.8, 5}, failure_case{0.3, 1}));
 
 }  // namespace
 }  // namespace squall
