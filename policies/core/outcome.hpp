@@ -57,11 +57,16 @@ struct outcome {
   std::uint32_t input_tokens = 0;
   std::uint32_t output_tokens = 0;
   double cost_usd = 0.0;                    // billed for the attempt that produced this value
-  std::optional<duration> retry_after;      // the server's hint, already parsed from its headers
+  std::optional<duration> retry_after;      // the server's hint (Retry-After in seconds or as an HTTP
+                                            // date, or retry-after-ms), already parsed by the transport
+  std::optional<bool> should_retry;         // x-should-retry, when the server sent it
+  std::optional<duration> ratelimit_reset;  // time until the provider's rate-limit window resets
+                                            // (x-ratelimit-reset-*, anthropic-ratelimit-*-reset)
   std::string_view provider;                // names live as long as the provider configuration
   std::string_view model;
   std::string_view decided_by;              // the policy that produced this outcome, empty for the transport
   bool degraded = false;                    // served by a fallback answer: never counted as success
+  bool from_cache = false;                  // answered by a cache, not by a provider
 
   bool ok() const noexcept { return kind == outcome_class::ok && !degraded; }
 

@@ -18,7 +18,9 @@ struct request {
   std::uint32_t semantic_cluster = 0;  // simulation's stand-in for embedding similarity
   std::uint64_t idempotency_key = 0;
   std::uint8_t priority = 0;           // 0 = normal; larger is more important
+  std::uint8_t complexity = 0;         // request class for routing: 0 simple, 1 moderate, 2 complex, 3 critical
   time_point deadline = time_never;    // the caller's own deadline, if any
+  std::uint32_t batch_size = 1;        // > 1 when a batching policy sent several requests as one call
 };
 
 }  // namespace squall
