@@ -168,7 +168,7 @@ void circuit_breaker_handler::close() {
 }
 
 void circuit_breaker_handler::emit(policy_event_kind kind, outcome_class cause, std::uint64_t request_id) {
-  events_.on_policy_event(policy_event{kind, name_, clock_.now(), request_id, duration{}, cause});
+  events_.on_policy_event(policy_event{kind, name_, clock_.now(), request_id, duration{}, cause, 0, {}});
 }
 
 std::unique_ptr<handler> circuit_breaker_spec::build(const policy_environment& env, handler& next) const {

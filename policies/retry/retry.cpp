@@ -70,7 +70,7 @@ class retry_call final : public operation, public outcome_receiver, public timer
  private:
   void emit(policy_event_kind kind, duration delay, outcome_class cause) {
     owner_.events_.on_policy_event(policy_event{kind, owner_.name_, owner_.clock_.now(),
-                                                scope_.call != nullptr ? scope_.call->req.id : 0, delay, cause});
+                                                scope_.call != nullptr ? scope_.call->req.id : 0, delay, cause, 0, {}});
   }
 
   void deliver(outcome&& result) {

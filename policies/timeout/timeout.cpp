@@ -38,7 +38,7 @@ class timeout_call final : public operation, public outcome_receiver, public tim
   void on_timer(std::uint32_t) override {
     inner_->cancel();
     owner_.events_.on_policy_event(policy_event{policy_event_kind::timeout_fired, owner_.name_, owner_.clock_.now(),
-                                                request_id_, owner_.timeout_, outcome_class::timeout});
+                                                request_id_, owner_.timeout_, outcome_class::timeout, 0, {}});
     outcome result = outcome::failure(outcome_class::timeout, owner_.name_);
     result.latency = owner_.timeout_;
     deliver(std::move(result));
