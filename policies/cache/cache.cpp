@@ -1,0 +1,231 @@
+#include "policies/cache/cache.hpp"
+
+#include <utility>
+
+namespace squall {
+namespace {
+
+constexpr std::string_view exact_detail = "exact";
+constexpr std::string_view semantic_detail = "semantic";
+
+// A hit, answered after hit_latency_ms by a timer: an outcome is never delivered from inside start().
+class cache_hit final : public operation, public timer_target {
+ public:
+  cache_hit(runtime& clock, outcome&& answer, duration latency, outcome_receiver& receiver)
+      : clock_(clock), answer_(std::move(answer)), receiver_(receiver) {
+    timer_ = clock_.start_timer(latency, *this, 0);
+  }
+
+  void cancel() noexcept override {
+    clock_.cancel_timer(timer_);
+    delete this;
+  }
+
+  void on_timer(std::uint32_t) override {
+    outcome result = std::move(answer_);
+    outcome_receiver& receiver = receiver_;
+    delete this;
+    receiver.on_outcome(std::move(result));
+  }
+
+ private:
+  runtime& clock_;
+  outcome answer_;
+  outcome_receiver& receiver_;
+  timer_id timer_;
+};
+
+}  // namespace
+
+// A miss: the call goes on to the next stage; an ok answer is stored, and a failure in serve_stale_on
+// may be replaced by a stale entry. Frees itself when it delivers or is cancelled.
+class cache_call final : public operation, public outcome_receiver {
+ public:
+  cache_call(cache_handler& owner, const call_scope& scope, outcome_receiver& receiver)
+      : owner_(owner), call_(scope.call), receiver_(receiver), started_at_(owner.clock_.now()) {}
+
+  void begin(const call_scope& scope) { inner_ = &owner_.next_.start(scope, *this); }
+
+  void cancel() noexcept override {
+    inner_->cancel();
+    delete this;
+  }
+
+  void on_outcome(outcome&& result) override {
+    const time_point now = owner_.clock_.now();
+    const request& req = call_->req;
+    if (result.ok()) {
+      owner_.store(req, result, now);
+    } else if (owner_.options_.serve_stale_on.contains(result.kind)) {
+      bool semantic = false;
+      const auto s = owner_.lookup(req, now, owner_.ttl_ + owner_.stale_max_, semantic);
+      if (s != lru_map<cache_handler::entry>::none) {
+        const cache_handler::entry& e = owner_.entries_.at(s);
+        // How far past its freshness the answer was; negative cannot happen on this path since a fresh
+        // entry would have hit, except for an answer stored by a concurrent call meanwhile.
+        const duration stale_by = now - (e.stored_at + owner_.ttl_);
+        owner_.emit(policy_event_kind::cache_stale_served, req.id, stale_by > duration{} ? stale_by : duration{},
+                    result.kind, semantic ? semantic_detail : exact_detail);
+        outcome stale = owner_.answer_from(e);
+        stale.latency = now - started_at_;
+        stale.time_to_first_token = stale.latency;
+        result = std::move(stale);
+      }
+    }
+    outcome_receiver& receiver = receiver_;
+    delete this;
+    receiver.on_outcome(std::move(result));
+  }
+
+ private:
+  cache_handler& owner_;
+  const call_context* call_;
+  outcome_receiver& receiver_;
+  operation* inner_ = nullptr;
+  time_point started_at_;
+};
+
+cache_handler::cache_handler(const cache_options& options, std::string name, const policy_environment& env,
+                             handler& next)
+    : options_(options),
+      name_(std::move(name)),
+      ttl_(from_ms(options.ttl_ms)),
+      stale_max_(from_ms(options.stale_ms_max)),
+      hit_latency_(from_ms(options.hit_latency_ms)),
+      clock_(env.clock),
+      events_(env.events),
+      next_(next),
+      random_(env.seed),
+      entries_(options.entries_max) {}
+
+operation& cache_handler::start(const call_scope& scope, outcome_receiver& receiver) {
+  const request& req = scope.call->req;
+  if (req.cache_key == 0) return next_.start(scope, receiver);
+
+  bool semantic = false;
+  const slot s = lookup(req, clock_.now(), ttl_, semantic);
+  if (s != lru_map<entry>::none) {
+    entries_.touch(s);
+    emit(policy_event_kind::cache_hit, req.id, duration{}, outcome_class::ok, semantic ? semantic_detail : exact_detail);
+    outcome answer = answer_from(entries_.at(s));
+    answer.latency = hit_latency_;
+    answer.time_to_first_token = hit_latency_;
+    return *new cache_hit(clock_, std::move(answer), hit_latency_, receiver);
+  }
+  emit(policy_event_kind::cache_miss, req.id, duration{}, outcome_class::ok, {});
+  auto* call = new cache_call(*this, scope, receiver);
+  call->begin(scope);
+  return *call;
+}
+
+cache_handler::slot cache_handler::lookup(const request& req, time_point now, duration age_max, bool& semantic) {
+  semantic = false;
+  const slot exact = entries_.find(req.cache_key);
+  if (exact != lru_map<entry>::none) {
+    const entry& e = entries_.at(exact);
+    if (now - e.stored_at < age_max) return exact;
+    // Past even the stale window: nothing will ever use it again.
+    if (now - e.stored_at >= ttl_ + stale_max_) evict(exact);
+  }
+  if (options_.match != cache_match::semantic || req.semantic_cluster == 0) return lru_map<entry>::none;
+  const auto head = cluster_heads_.find(req.semantic_cluster);
+  if (head == cluster_heads_.end()) return lru_map<entry>::none;
+  // The head is the cluster's newest answer: if it is too old, so are all the others.
+  const slot candidate = head->second;
+  if (candidate == exact || now - entries_.at(candidate).stored_at >= age_max) return lru_map<entry>::none;
+  if (random_.uniform() >= options_.similarity_hit_ratio) return lru_map<entry>::none;
+  semantic = true;
+  return candidate;
+}
+
+void cache_handler::store(const request& req, const outcome& answer, time_point now) {
+  slot s = entries_.find(req.cache_key);
+  if (s == lru_map<entry>::none) {
+    if (entries_.full()) evict(entries_.oldest());
+    s = entries_.insert(req.cache_key, entry{});
+  } else {
+    unlink_cluster(s);
+    entries_.touch(s);
+  }
+  entry& e = entries_.at(s);
+  e.stored_at = now;
+  e.input_tokens = answer.input_tokens;
+  e.output_tokens = answer.output_tokens;
+  e.provider = answer.provider;
+  e.model = answer.model;
+  e.cluster = options_.match == cache_match::semantic ? req.semantic_cluster : 0;
+  link_cluster(s);
+}
+
+void cache_handler::evict(slot s) {
+  unlink_cluster(s);
+  entries_.erase(s);
+}
+
+void cache_handler::link_cluster(slot s) {
+  entry& e = entries_.at(s);
+  if (e.cluster == 0) return;
+  auto [it, inserted] = cluster_heads_.try_emplace(e.cluster, s);
+  e.cluster_prev = lru_map<entry>::none;
+  e.cluster_next = inserted ? lru_map<entry>::none : it->second;
+  if (!inserted) {
+    entries_.at(it->second).cluster_prev = s;
+    it->second = s;
+  }
+}
+
+void cache_handler::unlink_cluster(slot s) {
+  entry& e = entries_.at(s);
+  if (e.cluster == 0) return;
+  if (e.cluster_next != lru_map<entry>::none) entries_.at(e.cluster_next).cluster_prev = e.cluster_prev;
+  if (e.cluster_prev != lru_map<entry>::none) {
+    entries_.at(e.cluster_prev).cluster_next = e.cluster_next;
+  } else if (e.cluster_next != lru_map<entry>::none) {
+    cluster_heads_[e.cluster] = e.cluster_next;
+  } else {
+    cluster_heads_.erase(e.cluster);
+  }
+  e.cluster_prev = lru_map<entry>::none;
+  e.cluster_next = lru_map<entry>::none;
+  e.cluster = 0;
+}
+
+outcome cache_handler::answer_from(const entry& e) const {
+  outcome o;
+  o.kind = outcome_class::ok;
+  o.http_status = 200;
+  o.input_tokens = e.input_tokens;
+  o.output_tokens = e.output_tokens;
+  o.cost_usd = 0.0;
+  o.provider = e.provider;
+  o.model = e.model;
+  o.decided_by = name_;
+  o.from_cache = true;
+  return o;
+}
+
+void cache_handler::emit(policy_event_kind kind, std::uint64_t request_id, duration delay, outcome_class cause,
+                         std::string_view detail) {
+  events_.on_policy_event(policy_event{kind, name_, clock_.now(), request_id, delay, cause, 0, detail});
+}
+
+std::unique_ptr<handler> cache_spec::build(const policy_environment& env, handler& next) const {
+  return std::make_unique<cache_handler>(options, name.empty() ? std::string(type()) : name, env, next);
+}
+
+namespace {
+
+std::unique_ptr<policy_spec> parse_cache(json_reader& reader) {
+  cache_options options;
+  read_cache_options(reader, options);
+  return std::make_unique<cache_spec>(options);
+}
+
+}  // namespace
+
+policy_registration cache_registration() {
+  return policy_registration{"cache", &parse_cache,
+                             "answers repeated (or, in semantic mode, similar) requests from stored ok answers"};
+}
+
+}  // namespace squall
