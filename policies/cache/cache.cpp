@@ -2,38 +2,13 @@
 
 #include <utility>
 
+#include "policies/cache/deferred_answer.hpp"
+
 namespace squall {
 namespace {
 
 constexpr std::string_view exact_detail = "exact";
 constexpr std::string_view semantic_detail = "semantic";
-
-// A hit, answered after hit_latency_ms by a timer: an outcome is never delivered from inside start().
-class cache_hit final : public operation, public timer_target {
- public:
-  cache_hit(runtime& clock, outcome&& answer, duration latency, outcome_receiver& receiver)
-      : clock_(clock), answer_(std::move(answer)), receiver_(receiver) {
-    timer_ = clock_.start_timer(latency, *this, 0);
-  }
-
-  void cancel() noexcept override {
-    clock_.cancel_timer(timer_);
-    delete this;
-  }
-
-  void on_timer(std::uint32_t) override {
-    outcome result = std::move(answer_);
-    outcome_receiver& receiver = receiver_;
-    delete this;
-    receiver.on_outcome(std::move(result));
-  }
-
- private:
-  runtime& clock_;
-  outcome answer_;
-  outcome_receiver& receiver_;
-  timer_id timer_;
-};
 
 }  // namespace
 
@@ -110,7 +85,7 @@ operation& cache_handler::start(const call_scope& scope, outcome_receiver& recei
     outcome answer = answer_from(entries_.at(s));
     answer.latency = hit_latency_;
     answer.time_to_first_token = hit_latency_;
-    return *new cache_hit(clock_, std::move(answer), hit_latency_, receiver);
+    return deferred_answer::start(clock_, std::move(answer), hit_latency_, receiver);
   }
   emit(policy_event_kind::cache_miss, req.id, duration{}, outcome_class::ok, {});
   auto* call = new cache_call(*this, scope, receiver);
