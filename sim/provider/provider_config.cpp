@@ -90,6 +90,7 @@ std::optional<config_error> parse_models(const json& value, const std::string& p
     r.number("usd_per_mtok_in", price.usd_per_mtok_in, 0, 100'000);
     r.required("usd_per_mtok_out", "price in USD per million output tokens");
     r.number("usd_per_mtok_out", price.usd_per_mtok_out, 0, 100'000);
+    r.number("batch_discount", price.batch_discount, 0, 1);
     if (auto e = r.finish()) return e;
     out.emplace_back(it.key(), price);
   }

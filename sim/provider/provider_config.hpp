@@ -18,6 +18,7 @@ namespace squall::sim {
 struct model_price {
   double usd_per_mtok_in = 0.0;   // per million input tokens
   double usd_per_mtok_out = 0.0;  // per million output tokens
+  double batch_discount = 0.0;    // fraction off both prices for a batched request (batch_size > 1), 0..1
 };
 
 // An error mix: HTTP status -> probability that an attempt gets it. Probabilities sum to at most 1.

@@ -187,11 +187,12 @@ service_plan provider_model::plan_service(const attempt_draws& draws, std::uint3
   return service_plan{from_ms(ttft_ms), from_ms(total_ms)};
 }
 
-double provider_model::cost_usd(std::uint32_t model_index, std::uint32_t input_tokens,
-                                std::uint32_t output_tokens) const noexcept {
+double provider_model::cost_usd(std::uint32_t model_index, std::uint32_t input_tokens, std::uint32_t output_tokens,
+                                std::uint32_t batch_size) const noexcept {
   const model_price& p = config_.models[model_index].second;
-  return static_cast<double>(input_tokens) * p.usd_per_mtok_in / 1e6 +
-         static_cast<double>(output_tokens) * p.usd_per_mtok_out / 1e6;
+  const double list = static_cast<double>(input_tokens) * p.usd_per_mtok_in / 1e6 +
+                      static_cast<double>(output_tokens) * p.usd_per_mtok_out / 1e6;
+  return batch_size > 1 ? list * (1.0 - p.batch_discount) : list;
 }
 
 double provider_model::requests_remaining(time_point now) noexcept {

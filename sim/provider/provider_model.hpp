@@ -101,7 +101,9 @@ class provider_model {
   // Index of `model` in config().models; an empty name means the first model. nullopt when unknown.
   std::optional<std::uint32_t> find_model(std::string_view model) const noexcept;
   std::string_view model_name(std::uint32_t index) const noexcept { return config_.models[index].first; }
-  double cost_usd(std::uint32_t model_index, std::uint32_t input_tokens, std::uint32_t output_tokens) const noexcept;
+  // A batched request (batch_size > 1, sent by a batching policy) gets the model's batch_discount.
+  double cost_usd(std::uint32_t model_index, std::uint32_t input_tokens, std::uint32_t output_tokens,
+                  std::uint32_t batch_size = 1) const noexcept;
 
   // Rate-limit buckets, for metrics and the fake providers' x-ratelimit-remaining headers.
   double requests_remaining(time_point now) noexcept;

@@ -66,6 +66,7 @@ operation& sim_provider::start(const call_scope& scope, outcome_receiver& receiv
   a.arrival = now;
   a.input_tokens = call.req.input_tokens;
   a.output_tokens = call.req.output_tokens;
+  a.batch_size = call.req.batch_size;
   a.retry_after.reset();
 
   // Common random numbers: this attempt's draws depend on (request id, attempt number) only.
@@ -159,7 +160,7 @@ void sim_provider::finish_service(attempt& a) {
   // retrying from inside on_outcome cannot jump the queue.
   if (attempt* next = pop_queue()) start_service(*next);
 
-  const double cost = model_.cost_usd(a.model_index, a.input_tokens, a.output_tokens);
+  const double cost = model_.cost_usd(a.model_index, a.input_tokens, a.output_tokens, a.batch_size);
   stats_.billed_usd += cost;
   outcome_receiver* receiver = a.receiver;
   if (!receiver) {

@@ -106,6 +106,7 @@ class sim_provider final : public handler {
     std::uint32_t input_tokens = 0;
     std::uint32_t output_tokens = 0;
     std::uint32_t model_index = 0;
+    std::uint32_t batch_size = 1;          // > 1 for a batching policy's call: priced with batch_discount
     int http_status = 0;
     outcome_class cls = outcome_class::ok;
     bool has_model = false;
