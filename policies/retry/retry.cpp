@@ -1,5 +1,6 @@
 #include "policies/retry/retry.hpp"
 
+#include <optional>
 #include <utility>
 
 namespace squall {
@@ -12,7 +13,10 @@ class retry_call final : public operation, public outcome_receiver, public timer
   retry_call(retry_handler& owner, const call_scope& scope, outcome_receiver& receiver)
       : owner_(owner), scope_(scope), receiver_(receiver), jitter_{owner.options_.delay_ms_base} {}
 
-  void begin() { inner_ = &owner_.next_.start(scope_, *this); }
+  void begin() {
+    owner_.budget_.on_call(owner_.clock_.now());
+    inner_ = &owner_.next_.start(scope_, *this);
+  }
 
   void cancel() noexcept override {
     if (inner_ != nullptr) inner_->cancel();
@@ -23,20 +27,37 @@ class retry_call final : public operation, public outcome_receiver, public timer
   void on_outcome(outcome&& result) override {
     inner_ = nullptr;
     const retry_options& o = owner_.options_;
+    retry_budget& budget = owner_.budget_;
     // A degraded answer is still an answer: retrying it could only replace it with the same fallback.
-    if (result.kind == outcome_class::ok || !o.retry_on.contains(result.kind) || is_permanent(result.kind)) {
+    if (result.kind == outcome_class::ok) {
+      budget.on_attempt_ok();
       deliver(std::move(result));
       return;
     }
-    if (attempts_ >= o.attempts_max) {
+    if (!is_retryable(result)) {
+      deliver(std::move(result));
+      return;
+    }
+    budget.on_attempt_failed();
+    const retry_class_settings& s = owner_.settings_[static_cast<std::size_t>(result.kind)];
+    if (attempts_ >= s.attempts_max) {
       emit(policy_event_kind::retry_exhausted, duration{}, result.kind);
       deliver(std::move(result));
       return;
     }
 
-    duration delay{};
+    // A server hint replaces the backoff: Retry-After (or retry-after-ms) first, then, for a rate limit,
+    // the time until the provider's window resets.
+    std::optional<duration> hint;
     if (result.retry_after && o.retry_after == retry_after_mode::honor) {
-      delay = *result.retry_after;
+      hint = result.retry_after;
+    } else if (result.kind == outcome_class::rate_limited && result.ratelimit_reset &&
+               o.ratelimit_reset == hint_mode::honor) {
+      hint = result.ratelimit_reset;
+    }
+    duration delay{};
+    if (hint) {
+      delay = *hint;
       if (delay > owner_.retry_after_max_) {
         if (o.retry_after_over_max == retry_after_over_max_mode::give_up) {
           emit(policy_event_kind::retry_hint_too_long, delay, result.kind);
@@ -46,14 +67,25 @@ class retry_call final : public operation, public outcome_receiver, public timer
         delay = owner_.retry_after_max_;
       }
     } else {
-      const double backoff_ms = backoff_delay_ms(o.backoff, o.delay_ms_base, o.multiplier, o.delay_ms_max, attempts_);
-      delay = from_ms(apply_jitter_ms(o.jitter, backoff_ms, o.delay_ms_base, o.delay_ms_max, jitter_, owner_.random_));
+      const double backoff_ms = backoff_delay_ms(s.backoff, s.delay_ms_base, s.multiplier, s.delay_ms_max, attempts_);
+      if (s.jitter == jitter_kind::decorrelated && !decorrelated_started_) {
+        // Decorrelated jitter grows from the base of the class that first used it.
+        jitter_.delay_ms_previous = s.delay_ms_base;
+        decorrelated_started_ = true;
+      }
+      delay = from_ms(apply_jitter_ms(s.jitter, backoff_ms, s.delay_ms_base, s.delay_ms_max, jitter_, owner_.random_));
     }
 
     // Waiting past the deadline only to be cut off wastes the wait and hides the real failure.
     const time_point now = owner_.clock_.now();
     if (scope_.deadline != time_never && (scope_.deadline - now) <= delay) {
       emit(policy_event_kind::retry_exhausted, delay, result.kind);
+      deliver(std::move(result));
+      return;
+    }
+    // Asked last, so that only a retry that would really be scheduled draws on the shared budget.
+    if (!budget.try_acquire(now)) {
+      emit(policy_event_kind::retry_budget_exhausted, delay, result.kind);
       deliver(std::move(result));
       return;
     }
@@ -68,6 +100,14 @@ class retry_call final : public operation, public outcome_receiver, public timer
   }
 
  private:
+  // Whether a failure may be retried at all, before counting attempts: never a permanent class; else the
+  // server's x-should-retry when honoured and sent; else retry_on.
+  bool is_retryable(const outcome& result) const noexcept {
+    if (is_permanent(result.kind)) return false;
+    if (result.should_retry && owner_.options_.should_retry_header == hint_mode::honor) return *result.should_retry;
+    return owner_.options_.retry_on.contains(result.kind);
+  }
+
   void emit(policy_event_kind kind, duration delay, outcome_class cause) {
     owner_.events_.on_policy_event(policy_event{kind, owner_.name_, owner_.clock_.now(),
                                                 scope_.call != nullptr ? scope_.call->req.id : 0, delay, cause, 0, {}});
@@ -86,17 +126,24 @@ class retry_call final : public operation, public outcome_receiver, public timer
   timer_id timer_;
   std::uint32_t attempts_ = 1;  // attempts started, the running one included
   jitter_state jitter_;
+  bool decorrelated_started_ = false;
 };
 
 retry_handler::retry_handler(const retry_options& options, std::string name, const policy_environment& env,
                              handler& next)
     : options_(options),
+      settings_(),
       name_(std::move(name)),
       retry_after_max_(from_ms(options.retry_after_ms_max)),
       clock_(env.clock),
       events_(env.events),
       next_(next),
-      random_(env.seed) {}
+      random_(env.seed),
+      budget_(options.budget) {
+  for (std::size_t i = 0; i < outcome_class_count; ++i) {
+    settings_[i] = resolve_retry_settings(options_, static_cast<outcome_class>(i));
+  }
+}
 
 operation& retry_handler::start(const call_scope& scope, outcome_receiver& receiver) {
   auto* call = new retry_call(*this, scope, receiver);
@@ -120,7 +167,7 @@ std::unique_ptr<policy_spec> parse_retry(json_reader& reader) {
 
 policy_registration retry_registration() {
   return policy_registration{"retry", &parse_retry,
-                             "retries failed attempts with backoff and jitter, honouring Retry-After hints"};
+                             "retries failed attempts with backoff and jitter, honouring server hints, within an optional retry budget"};
 }
 
 }  // namespace squall

@@ -3,14 +3,19 @@
 // same name; the member initialisers are the defaults.
 //
 //   { "type": "retry", "attempts_max": 4, "backoff": "exponential", "delay_ms_base": 500,
-//     "jitter": "full", "retry_on": ["overloaded", "server_error"], "retry_after": "honor" }
+//     "jitter": "full", "retry_on": ["overloaded", "server_error"], "retry_after": "honor",
+//     "per_class": { "rate_limited": { "attempts_max": 6, "delay_ms_base": 2000 } },
+//     "budget": { "kind": "token_bucket", "tokens_max": 100, "token_ratio": 0.1 } }
 
+#include <array>
 #include <cstdint>
+#include <optional>
 
 #include "policies/core/json_reader.hpp"
 #include "policies/core/outcome.hpp"
 #include "policies/core/outcome_class_set.hpp"
 #include "policies/retry/backoff.hpp"
+#include "policies/retry/retry_budget.hpp"
 
 namespace squall {
 
@@ -18,6 +23,19 @@ namespace squall {
 enum class retry_after_mode : std::uint8_t { honor, ignore };
 // What to do when the server's hint is longer than retry_after_ms_max.
 enum class retry_after_over_max_mode : std::uint8_t { cap, give_up };
+// What to do with the other server hints (x-should-retry, the rate-limit reset).
+enum class hint_mode : std::uint8_t { honor, ignore };
+
+// The settings of one outcome class under "per_class": each key present replaces the top-level option of
+// the same name for failures of that class; an absent key keeps the top-level value. Same ranges as there.
+struct retry_class_options {
+  std::optional<std::uint32_t> attempts_max;
+  std::optional<backoff_kind> backoff;
+  std::optional<double> delay_ms_base;
+  std::optional<double> delay_ms_max;
+  std::optional<double> multiplier;
+  std::optional<jitter_kind> jitter;
+};
 
 struct retry_options {
   // Total attempts, the first one included, so 1 means "never retry". From 1 to 100.
@@ -59,7 +77,36 @@ struct retry_options {
   // deliver the failure at once ("give_up"), for callers who would rather fail over than wait.
   // The default is "cap".
   retry_after_over_max_mode retry_after_over_max = retry_after_over_max_mode::cap;
+
+  // "honor": the server's x-should-retry decides, as in the OpenAI and Anthropic SDKs: "true" retries a
+  // failure even of a class not in retry_on (never a permanent class), "false" delivers it at once;
+  // "ignore": only retry_on decides. The default is "honor".
+  hint_mode should_retry_header = hint_mode::honor;
+
+  // "honor": a rate_limited failure without an honoured Retry-After waits until the provider's rate-limit
+  // window resets (x-ratelimit-reset-*, anthropic-ratelimit-*-reset) instead of the backoff, under the
+  // same retry_after_ms_max and retry_after_over_max; "ignore": it backs off. The default is "honor".
+  hint_mode ratelimit_reset = hint_mode::honor;
+
+  // Settings per failure class, indexed by outcome_class: "per_class": { "<class>": {...} }. A key must
+  // be a class in retry_on. The default is no per-class settings.
+  std::array<retry_class_options, outcome_class_count> per_class{};
+
+  // The budget shared by every call through this policy instance (see retry_budget.hpp). The default is
+  // no budget.
+  retry_budget_options budget;
 };
+
+// The settings that apply to failures of class `c`: its per_class entries over the top-level ones.
+struct retry_class_settings {
+  std::uint32_t attempts_max;
+  backoff_kind backoff;
+  double delay_ms_base;
+  double delay_ms_max;
+  double multiplier;
+  jitter_kind jitter;
+};
+retry_class_settings resolve_retry_settings(const retry_options& options, outcome_class c) noexcept;
 
 // Reads every key above from `reader`, checking ranges; leaves absent keys at their defaults.
 void read_retry_options(json_reader& reader, retry_options& options);

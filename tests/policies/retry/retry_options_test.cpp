@@ -34,6 +34,12 @@ TEST(retry_options, defaults_are_the_documented_ones) {
   EXPECT_EQ(o.retry_after, retry_after_mode::honor);
   EXPECT_EQ(o.retry_after_ms_max, 60000.0);
   EXPECT_EQ(o.retry_after_over_max, retry_after_over_max_mode::cap);
+  EXPECT_EQ(o.should_retry_header, hint_mode::honor);
+  EXPECT_EQ(o.ratelimit_reset, hint_mode::honor);
+  EXPECT_EQ(o.budget.kind, retry_budget_kind::none);
+  for (const auto& c : o.per_class) {
+    EXPECT_FALSE(c.attempts_max || c.backoff || c.delay_ms_base || c.delay_ms_max || c.multiplier || c.jitter);
+  }
 }
 
 TEST(retry_options, reads_every_key) {
@@ -95,6 +101,101 @@ TEST(retry_options, unknown_class_names_the_index_path) {
   e = read(R"({"retry_on": "overloaded"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].retry_on");
+}
+
+TEST(retry_options, reads_the_hint_modes_and_the_budget) {
+  retry_options o;
+  ASSERT_FALSE(read(R"({"should_retry_header": "ignore", "ratelimit_reset": "ignore",
+                        "budget": {"kind": "percent", "percent": 20}})",
+                    o));
+  EXPECT_EQ(o.should_retry_header, hint_mode::ignore);
+  EXPECT_EQ(o.ratelimit_reset, hint_mode::ignore);
+  EXPECT_EQ(o.budget.kind, retry_budget_kind::percent);
+  EXPECT_EQ(o.budget.percent, 20.0);
+  auto e = read(R"({"should_retry_header": "maybe"})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].should_retry_header");
+  e = read(R"({"ratelimit_reset": true})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].ratelimit_reset");
+  e = read(R"({"budget": {"kind": "token_bucket", "token_ratio": -1}})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].budget.token_ratio");
+}
+
+TEST(retry_options, reads_per_class_overrides) {
+  retry_options o;
+  ASSERT_FALSE(read(R"({"delay_ms_base": 100, "per_class": {
+                          "rate_limited": {"attempts_max": 6, "delay_ms_base": 2000, "backoff": "constant",
+                                           "jitter": "none", "multiplier": 3, "delay_ms_max": 60000},
+                          "overloaded": {"attempts_max": 2}, "connection_error": {"attempts_max": 2}}})",
+                    o));
+  const auto& rl = o.per_class[static_cast<std::size_t>(outcome_class::rate_limited)];
+  EXPECT_EQ(rl.attempts_max, 6U);
+  EXPECT_EQ(rl.delay_ms_base, 2000.0);
+  EXPECT_EQ(rl.backoff, backoff_kind::constant);
+  EXPECT_EQ(rl.jitter, jitter_kind::none);
+  EXPECT_EQ(rl.multiplier, 3.0);
+  EXPECT_EQ(rl.delay_ms_max, 60000.0);
+  const auto over = resolve_retry_settings(o, outcome_class::overloaded);
+  EXPECT_EQ(over.attempts_max, 2U);
+  EXPECT_EQ(over.delay_ms_base, 100.0) << "unset keys keep the top-level value";
+  EXPECT_EQ(over.backoff, backoff_kind::exponential);
+  const auto server = resolve_retry_settings(o, outcome_class::server_error);
+  EXPECT_EQ(server.attempts_max, 3U);
+  EXPECT_EQ(resolve_retry_settings(o, outcome_class::rate_limited).delay_ms_base, 2000.0);
+}
+
+TEST(retry_options, per_class_mistakes_name_the_path) {
+  auto e = read(R"({"per_class": {"auth": {"attempts_max": 2}}})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].per_class.auth");
+  EXPECT_NE(e->message.find("never retried"), std::string::npos) << e->message;
+  for (const char* c : {R"({"per_class": {"ok": {}}})", R"({"per_class": {"quota": {}}})",
+                        R"({"per_class": {"invalid_request": {}}})"}) {
+    e = read(c);
+    ASSERT_TRUE(e) << c;
+    EXPECT_NE(e->message.find("never retried"), std::string::npos) << e->message;
+  }
+
+  e = read(R"({"per_class": {"rate_limit": {}}})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limit");
+  EXPECT_NE(e->message.find("unknown outcome class"), std::string::npos) << e->message;
+
+  e = read(R"({"retry_on": ["overloaded"], "per_class": {"rate_limited": {"attempts_max": 2}}})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited");
+  EXPECT_NE(e->message.find("retry_on"), std::string::npos) << e->message;
+
+  e = read(R"({"per_class": {"rate_limited": {"attempts_max": 0}}})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited.attempts_max");
+
+  e = read(R"({"per_class": {"rate_limited": {"delay_ms_base": 40000}}})");
+  ASSERT_TRUE(e) << "the class base above the inherited cap of 30000";
+  EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited.delay_ms_base");
+  EXPECT_NE(e->message.find("delay_ms_max"), std::string::npos) << e->message;
+
+  e = read(R"({"per_class": {"rate_limited": {"delay_ms_max": 50}}})");
+  ASSERT_TRUE(e) << "the class cap below the inherited base of 200";
+  EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited.delay_ms_max");
+
+  e = read(R"({"per_class": {"rate_limited": {"attempts": 2}}})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited");
+  EXPECT_NE(e->message.find("attempts_max"), std::string::npos) << e->message;
+
+  e = read(R"({"per_class": {"rate_limited": {"jitter": "fancy"}}})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited.jitter");
+
+  e = read(R"({"per_class": ["rate_limited"]})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].per_class");
+  e = read(R"({"per_class": {"rate_limited": 6}})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited");
 }
 
 }  // namespace

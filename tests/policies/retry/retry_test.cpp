@@ -426,5 +426,288 @@ INSTANTIATE_TEST_SUITE_P(pairs, retry_statistics,
                          ::testing::Values(failure_case{0.1, 3}, failure_case{0.5, 2}, failure_case{0.5, 4},
                                            failure_case{0.8, 5}, failure_case{0.3, 1}));
 
+// --- per-class settings ---
+
+TEST(retry, per_class_settings_replace_the_top_level_ones_for_that_class) {
+  retry_options o = no_jitter(backoff_kind::constant, 100.0);
+  o.attempts_max = 3;
+  auto& rl = o.per_class[static_cast<std::size_t>(outcome_class::rate_limited)];
+  rl.attempts_max = 6;
+  rl.delay_ms_base = 2000.0;
+  o.per_class[static_cast<std::size_t>(outcome_class::overloaded)].attempts_max = 2;
+  {
+    retry_rig rig(o);
+    rig.fallback = with_class(outcome_class::rate_limited);
+    rig.start();
+    rig.run();
+    EXPECT_EQ(rig.transport->started(), 6);
+    EXPECT_EQ(rig.attempt_starts.at(1), at_ms(2010)) << "the class's base delay";
+    EXPECT_EQ(rig.attempt_starts.at(5), at_ms(5 * 2010));
+  }
+  {
+    retry_rig rig(o);
+    rig.fallback = with_class(outcome_class::overloaded);
+    rig.start();
+    rig.run();
+    EXPECT_EQ(rig.transport->started(), 2);
+    EXPECT_EQ(rig.attempt_starts.at(1), at_ms(110)) << "top-level delay where the class sets none";
+  }
+  {
+    retry_rig rig(o);
+    rig.fallback = with_class(outcome_class::server_error);
+    rig.start();
+    rig.run();
+    EXPECT_EQ(rig.transport->started(), 3) << "classes without settings use the top level";
+  }
+}
+
+TEST(retry, attempts_count_across_classes_against_the_latest_failures_limit) {
+  retry_options o = no_jitter(backoff_kind::constant, 10.0);
+  o.attempts_max = 5;
+  o.per_class[static_cast<std::size_t>(outcome_class::overloaded)].attempts_max = 2;
+  retry_rig rig(o);
+  // Two server errors, then an overload: three attempts already ran, above overloaded's limit of 2.
+  rig.answers = {with_class(outcome_class::server_error), with_class(outcome_class::server_error),
+                 with_class(outcome_class::overloaded), outcome{}};
+  rig.start();
+  rig.run();
+  EXPECT_EQ(rig.transport->started(), 3);
+  EXPECT_EQ(rig.receiver.last.kind, outcome_class::overloaded);
+  EXPECT_EQ(rig.sink.count(policy_event_kind::retry_exhausted), 1U);
+}
+
+// --- server hints ---
+
+outcome with_should_retry(outcome_class c, bool should) {
+  outcome o = with_class(c);
+  o.should_retry = should;
+  return o;
+}
+
+TEST(retry, should_retry_true_retries_a_class_not_in_retry_on) {
+  retry_options o = no_jitter();
+  o.retry_on = {outcome_class::server_error};
+  retry_rig rig(o);
+  rig.answers = {with_should_retry(outcome_class::timeout, true), outcome{}};
+  rig.start();
+  rig.run();
+  EXPECT_EQ(rig.transport->started(), 2);
+  EXPECT_TRUE(rig.receiver.last.ok());
+  EXPECT_EQ(rig.sink.count(policy_event_kind::retry_scheduled), 1U);
+}
+
+TEST(retry, should_retry_false_stops_a_class_in_retry_on) {
+  retry_rig rig(no_jitter());
+  rig.answers = {with_should_retry(outcome_class::server_error, false), outcome{}};
+  rig.start();
+  rig.run();
+  EXPECT_EQ(rig.transport->started(), 1);
+  EXPECT_EQ(rig.receiver.last.kind, outcome_class::server_error);
+  EXPECT_TRUE(rig.sink.events.empty());
+}
+
+TEST(retry, should_retry_true_never_retries_a_permanent_class) {
+  retry_rig rig(no_jitter());
+  rig.answers = {with_should_retry(outcome_class::auth, true), outcome{}};
+  rig.start();
+  rig.run();
+  EXPECT_EQ(rig.transport->started(), 1);
+  EXPECT_EQ(rig.receiver.last.kind, outcome_class::auth);
+}
+
+TEST(retry, should_retry_header_ignore_leaves_retry_on_in_charge) {
+  retry_options o = no_jitter();
+  o.retry_on = {outcome_class::server_error};
+  o.should_retry_header = hint_mode::ignore;
+  {
+    retry_rig rig(o);
+    rig.answers = {with_should_retry(outcome_class::timeout, true), outcome{}};
+    rig.start();
+    rig.run();
+    EXPECT_EQ(rig.transport->started(), 1);
+  }
+  {
+    retry_rig rig(o);
+    rig.answers = {with_should_retry(outcome_class::server_error, false), outcome{}};
+    rig.start();
+    rig.run();
+    EXPECT_EQ(rig.transport->started(), 2);
+  }
+}
+
+outcome with_reset(outcome_class c, duration reset) {
+  outcome o = with_class(c);
+  o.ratelimit_reset = reset;
+  return o;
+}
+
+TEST(retry, waits_for_the_rate_limit_reset_when_there_is_no_retry_after) {
+  retry_rig rig(no_jitter(backoff_kind::constant, 100.0));
+  rig.answers = {with_reset(outcome_class::rate_limited, from_ms(4321)), outcome{}};
+  rig.start();
+  rig.run();
+  EXPECT_EQ(rig.attempt_starts, (std::vector<time_point>{at_ms(0), at_ms(4331)}));
+  EXPECT_EQ(rig.sink.events.at(0).delay, from_ms(4321));
+}
+
+TEST(retry, retry_after_wins_over_the_rate_limit_reset) {
+  retry_rig rig(no_jitter(backoff_kind::constant, 100.0));
+  outcome both = with_reset(outcome_class::rate_limited, from_ms(4321));
+  both.retry_after = from_ms(700);
+  rig.answers = {both, outcome{}};
+  rig.start();
+  rig.run();
+  EXPECT_EQ(rig.attempt_starts.at(1), at_ms(710));
+}
+
+TEST(retry, the_reset_applies_to_rate_limits_only_and_can_be_ignored) {
+  {
+    retry_rig rig(no_jitter(backoff_kind::constant, 100.0));
+    rig.answers = {with_reset(outcome_class::overloaded, from_ms(4321)), outcome{}};
+    rig.start();
+    rig.run();
+    EXPECT_EQ(rig.attempt_starts.at(1), at_ms(110));
+  }
+  {
+    retry_options o = no_jitter(backoff_kind::constant, 100.0);
+    o.ratelimit_reset = hint_mode::ignore;
+    retry_rig rig(o);
+    rig.answers = {with_reset(outcome_class::rate_limited, from_ms(4321)), outcome{}};
+    rig.start();
+    rig.run();
+    EXPECT_EQ(rig.attempt_starts.at(1), at_ms(110));
+  }
+  {
+    // An ignored Retry-After leaves the reset to decide.
+    retry_options o = no_jitter(backoff_kind::constant, 100.0);
+    o.retry_after = retry_after_mode::ignore;
+    retry_rig rig(o);
+    outcome both = with_reset(outcome_class::rate_limited, from_ms(4321));
+    both.retry_after = from_ms(700);
+    rig.answers = {both, outcome{}};
+    rig.start();
+    rig.run();
+    EXPECT_EQ(rig.attempt_starts.at(1), at_ms(4331));
+  }
+}
+
+TEST(retry, a_long_reset_is_capped_or_given_up_like_retry_after) {
+  retry_options o = no_jitter(backoff_kind::constant, 100.0);
+  o.retry_after_ms_max = 2000.0;
+  {
+    retry_rig rig(o);
+    rig.answers = {with_reset(outcome_class::rate_limited, from_s(60)), outcome{}};
+    rig.start();
+    rig.run();
+    EXPECT_EQ(rig.attempt_starts.at(1), at_ms(2010));
+  }
+  o.retry_after_over_max = retry_after_over_max_mode::give_up;
+  {
+    retry_rig rig(o);
+    rig.answers = {with_reset(outcome_class::rate_limited, from_s(60)), outcome{}};
+    rig.start();
+    rig.run();
+    EXPECT_EQ(rig.transport->started(), 1);
+    EXPECT_EQ(rig.sink.count(policy_event_kind::retry_hint_too_long), 1U);
+    EXPECT_EQ(rig.sink.events.at(0).delay, from_s(60));
+  }
+}
+
+// --- retry budgets ---
+
+// Runs `calls` calls through one retry policy in front of a transport failing each attempt with
+// probability `failure_rate`; returns the transport's attempts per call.
+double attempts_per_call(const retry_options& o, double failure_rate, long calls, recording_sink& sink) {
+  sim::event_loop loop;
+  rng faults(stream_seed(777, "storm"));
+  fake_transport transport(loop, from_ms(5), [&](const call_context&, std::uint32_t) {
+    return faults.uniform() < failure_rate ? outcome::failure(outcome_class::overloaded) : outcome{};
+  });
+  retry_handler policy(o, "retry", policy_environment{loop, sink, 3}, transport);
+  counting_receiver receiver;
+  constexpr long batch = 100;
+  std::vector<call_context> contexts(batch);
+  for (long done = 0; done < calls; done += batch) {
+    for (auto& c : contexts) {
+      c = call_context{};
+      policy.start(call_scope{&c, time_never}, receiver);
+    }
+    // One batch every 100 ms of virtual time: 1000 calls per second.
+    loop.run_until(loop.now() + from_ms(100));
+    while (loop.step()) {
+    }
+  }
+  EXPECT_EQ(receiver.delivered, calls);
+  return static_cast<double>(transport.started()) / static_cast<double>(calls);
+}
+
+TEST(retry, token_bucket_budget_stops_a_retry_storm) {
+  retry_options unbounded;
+  unbounded.delay_ms_base = 1.0;
+  recording_sink quiet;
+  const double storm = attempts_per_call(unbounded, 0.8, 20000, quiet);
+  EXPECT_GT(storm, 2.0) << "without a budget 80% failures multiply the load";
+  EXPECT_EQ(quiet.count(policy_event_kind::retry_budget_exhausted), 0U);
+
+  retry_options budgeted = unbounded;
+  budgeted.budget.kind = retry_budget_kind::token_bucket;
+  recording_sink sink;
+  const double calm = attempts_per_call(budgeted, 0.8, 20000, sink);
+  EXPECT_LT(calm, 1.2);
+  EXPECT_GT(sink.count(policy_event_kind::retry_budget_exhausted), 10000U);
+}
+
+TEST(retry, percent_budget_keeps_retries_near_the_percentage) {
+  retry_options o;
+  o.delay_ms_base = 1.0;
+  o.budget.kind = retry_budget_kind::percent;
+  o.budget.percent = 10.0;
+  o.budget.retries_min_per_s = 0.0;
+  recording_sink sink;
+  const double a = attempts_per_call(o, 0.8, 20000, sink);
+  EXPECT_LE(a, 1.11);
+  EXPECT_GE(a, 1.05) << "the budget is used, not refused outright";
+}
+
+TEST(retry, budget_refusal_delivers_the_failure_and_reports_it) {
+  retry_options o = no_jitter();
+  o.budget.kind = retry_budget_kind::token_bucket;
+  o.budget.tokens_max = 4.0;
+  retry_rig rig(o);
+  rig.start();
+  rig.run();
+  // Tokens 4 -> 3 (first failure, 3 > 2: retry) -> 2 (second failure, 2 is not above 2: refused).
+  EXPECT_EQ(rig.transport->started(), 2);
+  EXPECT_EQ(rig.receiver.calls, 1);
+  EXPECT_EQ(rig.receiver.last.kind, outcome_class::server_error);
+  EXPECT_EQ(rig.sink.count(policy_event_kind::retry_scheduled), 1U);
+  ASSERT_EQ(rig.sink.count(policy_event_kind::retry_budget_exhausted), 1U);
+  EXPECT_EQ(rig.sink.events.back().cause, outcome_class::server_error);
+  EXPECT_EQ(rig.sink.events.back().request_id, 7U);
+  EXPECT_EQ(rig.policy->budget().tokens(), 2.0);
+}
+
+TEST(retry, the_budget_is_shared_by_every_call_and_refilled_by_successes) {
+  retry_options o = no_jitter();
+  o.budget.kind = retry_budget_kind::token_bucket;
+  o.budget.tokens_max = 10.0;
+  o.budget.token_ratio = 1.0;
+  retry_rig rig(o);
+  rig.start();  // fails 3 times: 10 -> 7
+  rig.run();
+  EXPECT_EQ(rig.policy->budget().tokens(), 7.0);
+  EXPECT_EQ(rig.transport->started(), 3);
+  rig.start();  // first failure 7 -> 6, retry allowed; second 6 -> 5, refused
+  rig.run();
+  EXPECT_EQ(rig.transport->started(), 5);
+  EXPECT_EQ(rig.sink.count(policy_event_kind::retry_budget_exhausted), 1U);
+  rig.answers = {outcome{}, outcome{}};
+  rig.start();
+  rig.run();
+  rig.start();
+  rig.run();
+  EXPECT_EQ(rig.policy->budget().tokens(), 7.0) << "each success gives back token_ratio";
+}
+
 }  // namespace
 }  // namespace squall
