@@ -12,8 +12,9 @@
 // Placement. Outermost (or outside a retry), it sees whole calls: a duplicate submission replays the
 // final answer, and the retries inside never run for it. Inside a retry, it sees attempts: since the
 // retry stops at the first ok answer, a record is only ever replayed to a later call with the same
-// key; the difference is that the record is written as soon as that attempt answers, even if an outer
-// timeout then abandons the call. Records are bounded by entries_max (LRU, O(1)).
+// key; the difference is that the record is written as soon as that attempt answers, before the
+// policies between the retry and the caller (a fallback, say) decide what the call delivers. Records
+// are bounded by entries_max (LRU, O(1)).
 
 #include <memory>
 #include <string>
