@@ -1,0 +1,63 @@
+#pragma once
+// The degrade policy: graceful degradation, the last resort. When the inner call fails with a class in
+// degrade_on, the policy answers with a degraded answer instead, latency_ms after the failure: kind ok with
+// `degraded` set (so outcome.ok() is false: the metrics count it as degraded, never as a success), cost 0,
+// decided_by = the policy's name.
+//
+//  - "static": a fixed answer of output_tokens tokens, naming no provider or model.
+//  - "last_good": the last ok (non-degraded) answer this policy delivered for the same request cache_key,
+//    with its token counts, provider and model, marked from_cache; a request without a cache key, or
+//    whose key has no remembered answer, gets the static answer. At most entries_max keys are
+//    remembered, least recently used first out.
+//
+// Place it outermost (or just inside an overall timeout): everything inside it (retries, fallbacks) has
+// then had its chance before the degraded answer is served. Outcomes in other classes pass unchanged.
+
+#include <memory>
+#include <string>
+
+#include "policies/core/call.hpp"
+#include "policies/core/events.hpp"
+#include "policies/core/runtime.hpp"
+#include "policies/degrade/degrade_options.hpp"
+#include "policies/degrade/last_good_cache.hpp"
+#include "policies/pipeline/policy_spec.hpp"
+
+namespace squall {
+
+class degrade_handler final : public handler {
+ public:
+  degrade_handler(const degrade_options& options, std::string name, const policy_environment& env, handler& next);
+
+  operation& start(const call_scope& scope, outcome_receiver& receiver) override;
+
+  const degrade_options& options() const noexcept { return options_; }
+  std::size_t remembered() const noexcept { return last_good_.size(); }
+
+ private:
+  friend class degrade_call;
+
+  // The degraded answer for a call whose request has `cache_key`; says whether it came from last_good.
+  outcome degraded_answer(std::uint64_t cache_key, bool& from_last_good);
+
+  const degrade_options options_;
+  const std::string name_;
+  const duration latency_;
+  runtime& clock_;
+  event_sink& events_;
+  handler& next_;
+  last_good_cache last_good_;
+};
+
+class degrade_spec final : public policy_spec {
+ public:
+  explicit degrade_spec(const degrade_options& initial) : options(initial) {}
+  std::string_view type() const noexcept override { return "degrade"; }
+  std::unique_ptr<handler> build(const policy_environment& env, handler& next) const override;
+
+  degrade_options options;
+};
+
+policy_registration degrade_registration();
+
+}  // namespace squall

@@ -1,0 +1,237 @@
+// The degrade policy under virtual time: which failures it replaces, with what, when, and that a
+// degraded answer never counts as a success.
+
+#include "policies/degrade/degrade.hpp"
+
+#include <deque>
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "sim/engine/event_loop.hpp"
+#include "tests/support/fake_transport.hpp"
+
+namespace squall {
+namespace {
+
+using testing::fake_transport;
+using testing::recording_receiver;
+using testing::recording_sink;
+
+outcome answer(std::uint32_t tokens) {
+  outcome o;
+  o.http_status = 200;
+  o.output_tokens = tokens;
+  o.input_tokens = 100;
+  o.cost_usd = 0.01;
+  o.provider = "openai";
+  o.model = "gpt-4o";
+  return o;
+}
+
+// A degrade policy in front of a fake transport answering after 20 ms with `answers` (then `otherwise`).
+struct degrade_rig {
+  explicit degrade_rig(const degrade_options& o)
+      : transport(loop, from_ms(20),
+                  [this](const call_context&, std::uint32_t) {
+                    if (answers.empty()) return otherwise;
+                    outcome next = answers.front();
+                    answers.pop_front();
+                    return next;
+                  }),
+        policy(o, "last-resort", policy_environment{loop, sink, 1}, transport) {}
+
+  outcome call(std::uint64_t cache_key = 0, std::uint64_t id = 1) {
+    call_context ctx;
+    ctx.req.id = id;
+    ctx.req.cache_key = cache_key;
+    recording_receiver r;
+    policy.start(call_scope{&ctx, time_never}, r);
+    EXPECT_EQ(r.calls, 0) << "never delivered from inside start()";
+    while (r.calls == 0 && loop.step()) {
+    }
+    EXPECT_EQ(r.calls, 1);
+    return r.last;
+  }
+
+  sim::event_loop loop;
+  recording_sink sink;
+  std::deque<outcome> answers;
+  outcome otherwise = outcome::failure(outcome_class::overloaded);
+  fake_transport transport;
+  degrade_handler policy;
+};
+
+TEST(degrade, an_ok_answer_passes_unchanged) {
+  degrade_rig rig{degrade_options{}};
+  rig.answers = {answer(17)};
+  const outcome o = rig.call();
+  EXPECT_TRUE(o.ok());
+  EXPECT_FALSE(o.degraded);
+  EXPECT_EQ(o.output_tokens, 17U);
+  EXPECT_EQ(o.cost_usd, 0.01);
+  EXPECT_TRUE(rig.sink.events.empty());
+}
+
+TEST(degrade, a_listed_failure_becomes_the_static_answer_counted_as_degraded) {
+  degrade_options opts;
+  opts.latency_ms = 5;
+  degrade_rig rig(opts);
+  const time_point start = rig.loop.now();
+  const outcome o = rig.call(0, 9);
+  EXPECT_EQ(o.kind, outcome_class::ok);
+  EXPECT_TRUE(o.degraded);
+  EXPECT_FALSE(o.ok()) << "a degraded answer is never a success";
+  EXPECT_EQ(o.output_tokens, 50U);
+  EXPECT_EQ(o.cost_usd, 0.0);
+  EXPECT_EQ(o.latency, from_ms(5));
+  EXPECT_EQ(o.decided_by, "last-resort");
+  EXPECT_FALSE(o.from_cache);
+  EXPECT_TRUE(o.provider.empty());
+  EXPECT_EQ(rig.loop.now() - start, from_ms(25)) << "the failure after 20 ms, the degraded answer 5 ms later";
+  ASSERT_EQ(rig.sink.count(policy_event_kind::degraded_served), 1U);
+  const policy_event& e = rig.sink.events[0];
+  EXPECT_EQ(e.cause, outcome_class::overloaded);
+  EXPECT_EQ(e.request_id, 9U);
+  EXPECT_EQ(e.detail, "static");
+  EXPECT_EQ(e.value, 0U);
+  EXPECT_EQ(e.at, start + from_ms(25));
+}
+
+TEST(degrade, classes_not_listed_pass_through) {
+  degrade_rig rig{degrade_options{}};
+  for (auto c : {outcome_class::invalid_request, outcome_class::auth}) {
+    rig.otherwise = outcome::failure(c);
+    const outcome o = rig.call();
+    EXPECT_EQ(o.kind, c);
+    EXPECT_FALSE(o.degraded);
+  }
+  degrade_options only_timeouts;
+  only_timeouts.degrade_on = {outcome_class::timeout};
+  degrade_rig narrow(only_timeouts);
+  EXPECT_EQ(narrow.call().kind, outcome_class::overloaded);
+  narrow.otherwise = outcome::failure(outcome_class::timeout);
+  EXPECT_TRUE(narrow.call().degraded);
+  EXPECT_TRUE(rig.sink.events.empty());
+}
+
+TEST(degrade, last_good_serves_the_last_ok_answer_for_the_same_cache_key) {
+  degrade_options opts;
+  opts.answer = degrade_answer::last_good;
+  degrade_rig rig(opts);
+  rig.answers = {answer(11), answer(12), answer(99)};
+  rig.call(5);
+  rig.call(5);   // the later answer replaces the earlier one
+  rig.call(6);
+  outcome o = rig.call(5);
+  EXPECT_EQ(o.kind, outcome_class::ok);
+  EXPECT_TRUE(o.degraded);
+  EXPECT_FALSE(o.ok());
+  EXPECT_TRUE(o.from_cache);
+  EXPECT_EQ(o.output_tokens, 12U);
+  EXPECT_EQ(o.input_tokens, 100U);
+  EXPECT_EQ(o.cost_usd, 0.0);
+  EXPECT_EQ(o.provider, "openai");
+  EXPECT_EQ(o.model, "gpt-4o");
+  ASSERT_EQ(rig.sink.count(policy_event_kind::degraded_served), 1U);
+  EXPECT_EQ(rig.sink.events.back().detail, "last_good");
+  EXPECT_EQ(rig.sink.events.back().value, 1U);
+
+  // A key never answered, or no key at all, gets the static answer.
+  o = rig.call(7);
+  EXPECT_TRUE(o.degraded);
+  EXPECT_FALSE(o.from_cache);
+  EXPECT_EQ(o.output_tokens, 50U);
+  EXPECT_EQ(rig.sink.events.back().detail, "static");
+  o = rig.call(0);
+  EXPECT_EQ(o.output_tokens, 50U);
+  EXPECT_EQ(rig.policy.remembered(), 2U);
+}
+
+TEST(degrade, degraded_answers_are_never_remembered_as_good) {
+  degrade_options opts;
+  opts.answer = degrade_answer::last_good;
+  degrade_rig rig(opts);
+  outcome inner_degraded = answer(33);
+  inner_degraded.degraded = true;
+  rig.answers = {inner_degraded};
+  const outcome passed = rig.call(5);
+  EXPECT_TRUE(passed.degraded) << "passes through: it is already an answer";
+  EXPECT_EQ(passed.output_tokens, 33U);
+  EXPECT_EQ(rig.policy.remembered(), 0U);
+  EXPECT_EQ(rig.call(5).output_tokens, 50U);
+}
+
+TEST(degrade, last_good_is_bounded_by_entries_max) {
+  degrade_options opts;
+  opts.answer = degrade_answer::last_good;
+  opts.entries_max = 2;
+  degrade_rig rig(opts);
+  rig.answers = {answer(1), answer(2), answer(3)};
+  rig.call(1);
+  rig.call(2);
+  rig.call(3);
+  EXPECT_EQ(rig.policy.remembered(), 2U);
+  EXPECT_EQ(rig.call(1).output_tokens, 50U) << "key 1 was the least recently used";
+  EXPECT_EQ(rig.call(3).output_tokens, 3U);
+  EXPECT_EQ(rig.call(2).output_tokens, 2U);
+}
+
+TEST(degrade, static_mode_remembers_nothing) {
+  degrade_rig rig{degrade_options{}};
+  rig.answers = {answer(11)};
+  rig.call(5);
+  EXPECT_EQ(rig.policy.remembered(), 0U);
+  EXPECT_EQ(rig.call(5).output_tokens, 50U);
+}
+
+TEST(degrade, cancel_while_waiting_for_the_degraded_answer_leaves_nothing) {
+  degrade_options opts;
+  opts.latency_ms = 50;
+  degrade_rig rig(opts);
+  call_context ctx;
+  recording_receiver r;
+  operation& op = rig.policy.start(call_scope{&ctx, time_never}, r);
+  rig.loop.run_until(rig.loop.now() + from_ms(30));  // the failure came at 20 ms
+  EXPECT_EQ(rig.loop.pending(), 1U);
+  op.cancel();
+  EXPECT_EQ(rig.loop.pending(), 0U);
+  while (rig.loop.step()) {
+  }
+  EXPECT_EQ(r.calls, 0);
+  EXPECT_TRUE(rig.sink.events.empty()) << "nothing was served";
+}
+
+TEST(degrade, cancel_during_the_inner_call_cancels_it) {
+  degrade_rig rig{degrade_options{}};
+  call_context ctx;
+  recording_receiver r;
+  operation& op = rig.policy.start(call_scope{&ctx, time_never}, r);
+  rig.loop.run_until(rig.loop.now() + from_ms(10));
+  op.cancel();
+  EXPECT_EQ(rig.transport.cancelled(), 1);
+  EXPECT_EQ(rig.loop.pending(), 0U);
+  EXPECT_EQ(r.calls, 0);
+}
+
+TEST(degrade, spec_builds_a_handler_named_after_the_policy) {
+  degrade_spec spec{degrade_options{}};
+  EXPECT_EQ(spec.type(), "degrade");
+  EXPECT_EQ(degrade_registration().type, "degrade");
+  sim::event_loop loop;
+  recording_sink sink;
+  fake_transport t(loop, from_ms(1), [](const call_context&, std::uint32_t) {
+    return outcome::failure(outcome_class::server_error);
+  });
+  auto h = spec.build(policy_environment{loop, sink, 1}, t);
+  call_context ctx;
+  recording_receiver r;
+  h->start(call_scope{&ctx, time_never}, r);
+  while (loop.step()) {
+  }
+  EXPECT_TRUE(r.last.degraded);
+  EXPECT_EQ(r.last.decided_by, "degrade");
+}
+
+}  // namespace
+}  // namespace squall
