@@ -83,7 +83,9 @@ class hedging_call final : public operation, public timer_target {
     }
     if (in_flight_ == 0) {
       owner_.clock_.cancel_timer(timer_);
-      deliver(std::move(*last_failure_));
+      // Moved out first: deliver() frees this object, and the member with it.
+      outcome failure = std::move(*last_failure_);
+      deliver(std::move(failure));
     }
   }
 

@@ -344,11 +344,13 @@ TEST(hedging, the_percentile_delay_follows_recent_successful_latencies) {
   latency = 5000.0;
   rig.receiver.calls = 0;
   const time_point start = rig.loop.now();
-  rig.start();
+  operation& op = rig.start();
   rig.loop.run_until(start + from_ms(189));
   EXPECT_EQ(rig.transport->started(), 20 + 1);
   rig.loop.run_until(start + from_ms(190));
   EXPECT_EQ(rig.transport->started(), 20 + 2);
+  op.cancel();
+  EXPECT_EQ(rig.loop.pending(), 0U);
 }
 
 // Call latencies with and without hedging over many calls, where one first attempt in ten is slow.
