@@ -193,22 +193,26 @@ TEST(fallback, consecutive_failures_put_an_endpoint_in_cooldown_for_cooldown_ms)
   EXPECT_EQ(rig.sink.events[0].cause, outcome_class::circuit_open);
 
   // One millisecond before the cooldown ends it is still skipped, even though the provider is fine now.
+  // (The request as rewritten while the inner call runs shows where a call went when it started.)
   rig.providers.fails.clear();
   rig.loop.run_until(cooled.at + from_ms(999));
-  o = rig.call(5);
-  EXPECT_EQ(o.model, "gpt-4o-mini");
-  EXPECT_EQ(rig.served_by("openai/gpt-4o"), 3U);
+  auto before_end = rig.begin(5);
+  EXPECT_EQ(before_end->ctx.req.model, "gpt-4o-mini");
 
   // At cooldown_ms the next call probes it; the probe succeeds and the endpoint is healthy again.
   rig.loop.run_until(cooled.at + from_ms(1000));
+  auto at_end = rig.begin(6);
+  EXPECT_EQ(at_end->ctx.req.model, "gpt-4o");
   rig.sink.events.clear();
-  o = rig.call(6);
+  EXPECT_EQ(rig.finish(*before_end).model, "gpt-4o-mini");
+  o = rig.finish(*at_end);
   EXPECT_EQ(o.model, "gpt-4o");
   ASSERT_EQ(rig.sink.count(policy_event_kind::endpoint_recovered), 1U);
   EXPECT_EQ(rig.sink.events.back().detail, "openai/gpt-4o");
   EXPECT_EQ(rig.sink.events.back().request_id, 6U);
   EXPECT_EQ(rig.sink.count(policy_event_kind::fallback_used), 0U);
   EXPECT_EQ(rig.policy.state(0), endpoint_state::healthy);
+  EXPECT_EQ(rig.served_by("openai/gpt-4o"), 4U);
 }
 
 TEST(fallback, a_success_resets_the_consecutive_failures) {

@@ -197,11 +197,16 @@ TEST(router, moves_off_a_failing_target_and_back_after_the_recheck) {
   EXPECT_EQ(rig.served(0), "openai/gpt-4o-mini");
   EXPECT_EQ(rig.last(policy_event_kind::routed)->detail, "openai/gpt-4o-mini");
 
+  // (The request as rewritten while the inner call runs shows where a call went when it started.)
   rig.providers.fails.clear();
   rig.loop.run_until(unhealthy.at + from_ms(999));
-  EXPECT_EQ(rig.served(0), "openai/gpt-4o-mini") << "still skipped before recheck_ms";
+  auto before = rig.begin(0, 11);
+  EXPECT_EQ(before->ctx.req.model, "gpt-4o-mini") << "still skipped before recheck_ms";
   rig.loop.run_until(unhealthy.at + from_ms(1000));
-  EXPECT_EQ(rig.served(0), "local/llama-3-8b") << "the probe";
+  auto probe = rig.begin(0, 12);
+  EXPECT_EQ(probe->ctx.req.model, "llama-3-8b") << "the probe, at recheck_ms";
+  EXPECT_EQ(rig.finish(*before).model, "gpt-4o-mini");
+  EXPECT_EQ(rig.finish(*probe).model, "llama-3-8b");
   ASSERT_EQ(rig.sink.count(policy_event_kind::endpoint_recovered), 1U);
   EXPECT_EQ(rig.last(policy_event_kind::endpoint_recovered)->detail, "local/llama-3-8b");
   EXPECT_EQ(rig.policy.health(0), target_health::healthy);
