@@ -15,6 +15,15 @@ request_factory::request_factory(const workload_config& config, std::uint64_t se
     acc += m.second / total;
     model_cdf_.push_back(acc);
   }
+  double class_total = 0;
+  for (double w : config_.class_weights) class_total += w;
+  if (class_total > 0) {
+    double class_acc = 0;
+    for (double w : config_.class_weights) {
+      class_acc += w / class_total;
+      class_cdf_.push_back(class_acc);
+    }
+  }
   if (config_.cache_keys > 0) {
     auto cdf = std::make_shared<std::vector<double>>(config_.cache_keys);
     double sum = 0;
@@ -52,6 +61,14 @@ void request_factory::fill(request& out, std::uint64_t id, time_point now) const
   out.idempotency_key = id;
   out.priority = 0;
   out.deadline = config_.deadline_ms ? now + from_ms(*config_.deadline_ms) : time_never;
+  // The class is the last draw, and only made when classes are configured, so that adding classes does
+  // not change any earlier attribute of any request.
+  out.complexity = 0;
+  if (!class_cdf_.empty()) {
+    const double u = r.uniform();
+    const auto c = static_cast<std::size_t>(std::upper_bound(class_cdf_.begin(), class_cdf_.end(), u) - class_cdf_.begin());
+    out.complexity = static_cast<std::uint8_t>(std::min<std::size_t>(c, class_cdf_.size() - 1));
+  }
 }
 
 }  // namespace squall::sim

@@ -22,6 +22,7 @@ class request_factory {
   const workload_config& config_;
   std::uint64_t seed_;
   std::vector<double> model_cdf_;
+  std::vector<double> class_cdf_;  // empty = no request classes configured, no draw
   std::shared_ptr<const std::vector<double>> zipf_cdf_;  // cumulative popularity of cache keys 1..N
 };
 

@@ -88,7 +88,7 @@ config_result<workload_config> parse_workload(const json& value, const std::stri
   workload_config w;
   json_reader r(value, path);
   r.allow_only({"arrivals", "users", "bursts", "provider", "model", "models", "input_tokens", "output_tokens",
-                "cache_keys", "deadline_ms", "in_flight_max"});
+                "cache_keys", "deadline_ms", "in_flight_max", "classes"});
 
   const json* arrivals = r.child("arrivals");
   const json* users = r.child("users");
@@ -196,6 +196,17 @@ config_result<workload_config> parse_workload(const json& value, const std::stri
   }
   r.number("deadline_ms", w.deadline_ms, 1, 8.64e7);
   r.count("in_flight_max", w.in_flight_max, 1, 1000000);
+  if (const json* c = r.child("classes"); c && !r.failed()) {
+    const std::string cpath = json_path_key(path, "classes");
+    json_reader cr(*c, cpath);
+    cr.allow_only({"simple", "moderate", "complex", "critical"});
+    static constexpr const char* class_names[] = {"simple", "moderate", "complex", "critical"};
+    for (std::size_t i = 0; i < w.class_weights.size(); ++i) cr.number(class_names[i], w.class_weights[i], 0, 1e9);
+    if (!cr.failed() && w.class_weights[0] + w.class_weights[1] + w.class_weights[2] + w.class_weights[3] <= 0) {
+      cr.fail(cpath, "expected at least one positive weight among \"simple\", \"moderate\", \"complex\", \"critical\"");
+    }
+    if (auto e = cr.finish()) r.fail(e->path, e->message);
+  }
   if (auto e = r.finish()) return *e;
   return w;
 }

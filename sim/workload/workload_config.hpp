@@ -6,8 +6,10 @@
 //   "bursts":   [ { "at_s": 120, "requests": 500, "over_s": 1 } ]                 extra requests on top
 //   "users":    { "count": 50, "think_ms": {"dist": "exponential", "mean": 2000} } closed loop instead
 //   "provider", "model" or "models" (weights), "input_tokens", "output_tokens" (distributions),
-//   "cache_keys": { "count": 10000, "zipf_s": 1.1 }, "deadline_ms", "in_flight_max".
+//   "cache_keys": { "count": 10000, "zipf_s": 1.1 }, "deadline_ms", "in_flight_max",
+//   "classes": { "simple": 0.5, "moderate": 0.3, "complex": 0.15, "critical": 0.05 }  request classes (weights).
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,6 +55,9 @@ struct workload_config {
   double zipf_s = 1.0;
   std::optional<double> deadline_ms;   // the caller's own deadline on each request
   std::uint32_t in_flight_max = 10000; // the load generator's own limit; arrivals beyond it are shed
+  // Weights of the request classes simple, moderate, complex, critical (request.complexity 0..3). All
+  // zero (no "classes" key) = every request is simple and no draw is made.
+  std::array<double, 4> class_weights{};
 
   double rate_at(double t_s) const noexcept;
   double rate_max() const noexcept;

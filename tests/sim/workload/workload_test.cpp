@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <map>
 
@@ -86,6 +87,48 @@ TEST(RequestFactory, ModelWeightsAndZipfPopularity) {
   EXPECT_NEAR(keys[2] / static_cast<double>(n), 0.5 / 7.4855, 0.004);
   EXPECT_EQ(keys.count(0), 0U);
   EXPECT_LE(keys.rbegin()->first, 1000U);
+}
+
+TEST(WorkloadConfig, RequestClassWeights) {
+  auto w = parse_ok(R"({"arrivals": {"rate_per_s": 1}, "classes": {"simple": 0.5, "critical": 0.5}})");
+  EXPECT_EQ(w.class_weights, (std::array<double, 4>{0.5, 0, 0, 0.5}));
+  EXPECT_EQ(parse_ok(R"({"arrivals": {"rate_per_s": 1}})").class_weights, (std::array<double, 4>{}));
+  EXPECT_NE(parse_error(R"({"arrivals": {"rate_per_s": 1}, "classes": {"simple": -1}})").find("$.workload.classes.simple"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"arrivals": {"rate_per_s": 1}, "classes": {"easy": 1}})").find("$.workload.classes: unknown key"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"arrivals": {"rate_per_s": 1}, "classes": {"simple": 0}})").find("at least one positive"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"arrivals": {"rate_per_s": 1}, "classes": [0.5, 0.5]})").find("$.workload.classes"),
+            std::string::npos);
+}
+
+TEST(RequestFactory, ClassesAreDrawnLastAndChangeNothingElse) {
+  auto plain = parse_ok(R"({"arrivals": {"rate_per_s": 1}, "models": {"a": 1, "b": 3},
+                           "input_tokens": {"dist": "uniform", "min": 1, "max": 1000},
+                           "cache_keys": {"count": 1000, "zipf_s": 1.0}})");
+  auto classy = plain;
+  classy.class_weights = {0.5, 0.3, 0.15, 0.05};
+  request_factory without(plain, 9);
+  request_factory with(classy, 9);
+  std::array<int, 4> counts{};
+  const int n = 100000;
+  request a;
+  request b;
+  for (int id = 1; id <= n; ++id) {
+    without.fill(a, static_cast<std::uint64_t>(id), time_point{});
+    with.fill(b, static_cast<std::uint64_t>(id), time_point{});
+    ASSERT_EQ(a.model, b.model);
+    ASSERT_EQ(a.input_tokens, b.input_tokens);
+    ASSERT_EQ(a.cache_key, b.cache_key);
+    ASSERT_EQ(a.complexity, 0U) << "no classes: every request is simple";
+    ASSERT_LT(b.complexity, 4U);
+    ++counts[b.complexity];
+  }
+  EXPECT_NEAR(counts[0] / static_cast<double>(n), 0.5, 0.01);
+  EXPECT_NEAR(counts[1] / static_cast<double>(n), 0.3, 0.01);
+  EXPECT_NEAR(counts[2] / static_cast<double>(n), 0.15, 0.01);
+  EXPECT_NEAR(counts[3] / static_cast<double>(n), 0.05, 0.005);
 }
 
 }  // namespace
