@@ -70,6 +70,11 @@ json series_document(const sim::run_metrics& m) {
   column("in_flight", [](const sim::interval_row& r) { return r.in_flight; });
   column("provider_busy", [](const sim::interval_row& r) { return r.provider_busy; });
   column("provider_queue", [](const sim::interval_row& r) { return r.provider_queue; });
+  column("cache_hits", [](const sim::interval_row& r) { return r.cache_hits; });
+  column("cache_misses", [](const sim::interval_row& r) { return r.cache_misses; });
+  column("hedges", [](const sim::interval_row& r) { return r.hedges; });
+  column("fallbacks", [](const sim::interval_row& r) { return r.fallbacks; });
+  column("client_rejections", [](const sim::interval_row& r) { return r.client_rejections; });
   json outcomes = json::object();
   for (std::size_t c = 0; c < outcome_class_count; ++c) {
     json col = json::array();
@@ -136,6 +141,29 @@ json results_document(const run_record& run) {
       breakers.push_back({{"name", b.name}, {"openings", b.openings}, {"open_s", tidy(b.open_s)}});
     }
     c["breakers"] = std::move(breakers);
+    json decisions = json::object();
+    for (const auto& d : m.decisions()) {
+      json counts = json::object();
+      for (std::size_t k = 0; k < policy_event_kind_count; ++k) {
+        if (d.counts[k] != 0) counts[std::string(to_string(static_cast<policy_event_kind>(k)))] = d.counts[k];
+      }
+      decisions[d.policy] = std::move(counts);
+    }
+    c["decisions"] = std::move(decisions);
+    json explained = json::array();
+    for (const auto& e : m.explained()) {
+      json steps = json::array();
+      for (const auto& st : e.steps) {
+        json step = {{"at_s", tidy(st.at_s)}, {"policy", st.policy}, {"decision", std::string(to_string(st.kind))}};
+        if (st.cause != outcome_class::ok) step["cause"] = std::string(to_string(st.cause));
+        if (st.delay_ms != 0) step["delay_ms"] = tidy(st.delay_ms);
+        if (st.value != 0) step["value"] = st.value;
+        if (!st.detail.empty()) step["detail"] = st.detail;
+        steps.push_back(std::move(step));
+      }
+      explained.push_back({{"request_id", e.request_id}, {"steps", std::move(steps)}});
+    }
+    c["explained_requests"] = std::move(explained);
     c["simulated_s"] = tidy(r.simulated_s);
     c["events"] = r.events;
     c["series"] = series_document(m);

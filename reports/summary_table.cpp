@@ -15,24 +15,29 @@ struct row_spec {
   const char* metric;
   unit kind;
   bool higher_is_better;
+  bool always = false;  // shown even when zero for every configuration
 };
 
 constexpr row_spec rows[] = {
-    {"success rate", "success_rate", unit::percent, true},
+    {"success rate", "success_rate", unit::percent, true, true},
     {"degraded rate", "degraded_rate", unit::percent, false},
-    {"latency p50", "latency_p50_ms", unit::ms, false},
-    {"latency p95", "latency_p95_ms", unit::ms, false},
-    {"latency p99", "latency_p99_ms", unit::ms, false},
-    {"latency p99.9", "latency_p999_ms", unit::ms, false},
-    {"attempts / request", "attempts_per_request", unit::ratio, false},
+    {"latency p50", "latency_p50_ms", unit::ms, false, true},
+    {"latency p95", "latency_p95_ms", unit::ms, false, true},
+    {"latency p99", "latency_p99_ms", unit::ms, false, true},
+    {"latency p99.9", "latency_p999_ms", unit::ms, false, true},
+    {"attempts / request", "attempts_per_request", unit::ratio, false, true},
     {"retries", "retries", unit::count, false},
     {"timeouts", "timeouts", unit::count, false},
     {"breaker openings", "breaker_openings", unit::count, false},
     {"breaker rejections", "breaker_rejections", unit::count, false},
+    {"cache hit rate", "cache_hit_rate", unit::percent, true},
+    {"hedges", "hedges", unit::count, false},
+    {"fallbacks", "fallbacks", unit::count, false},
+    {"client rejections", "client_rejections", unit::count, false},
     {"shed by client", "shed", unit::count, false},
     {"unfinished", "unfinished", unit::count, false},
-    {"cost", "cost_usd", unit::usd, false},
-    {"cost / success", "cost_per_success_usd", unit::usd, false},
+    {"cost", "cost_usd", unit::usd, false, true},
+    {"cost / success", "cost_per_success_usd", unit::usd, false, true},
     {"cost wasted", "cost_wasted_usd", unit::usd, false},
 };
 
@@ -83,6 +88,10 @@ std::string summary_table(const json& results, bool color) {
   std::vector<std::string> header = {""};
   for (const auto& c : configs) header.push_back(c.at("name").get<std::string>());
   for (const auto& spec : rows) {
+    // Rows about mechanisms no configuration used (no breaker, no cache) would only be noise.
+    bool any = spec.always;
+    for (const auto& c : configs) any = any || c.at("summary").at(spec.metric).get<double>() != 0;
+    if (!any) continue;
     std::vector<std::string> line = {spec.label};
     std::vector<int> tones = {0};
     const double base = configs.front().at("summary").at(spec.metric).get<double>();

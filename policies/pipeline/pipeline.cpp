@@ -20,28 +20,77 @@ std::string known_types() {
   return out;
 }
 
-// Explains orders that are legal but rarely what the author meant.
+std::string label(const std::vector<std::shared_ptr<const policy_spec>>& policies, std::size_t i) {
+  return "policy " + std::to_string(i) + " (\"" + policies[i]->name + "\")";
+}
+
+// The index of the first policy of `type` after position i, or npos.
+std::size_t find_after(const std::vector<std::shared_ptr<const policy_spec>>& policies, std::size_t i,
+                       std::string_view type) {
+  for (std::size_t j = i + 1; j < policies.size(); ++j) {
+    if (policies[j]->type() == type) return j;
+  }
+  return std::string::npos;
+}
+
+std::size_t find_before(const std::vector<std::shared_ptr<const policy_spec>>& policies, std::size_t i,
+                        std::string_view type) {
+  for (std::size_t j = 0; j < i; ++j) {
+    if (policies[j]->type() == type) return j;
+  }
+  return std::string::npos;
+}
+
+// Explains orders that are legal but rarely what the author meant. Policies are listed outermost
+// first: "outside" means earlier in the list, "inside" later.
 std::vector<std::string> order_warnings(const std::vector<std::shared_ptr<const policy_spec>>& policies) {
   std::vector<std::string> warnings;
-  int retries_seen = 0;
+  const auto npos = std::string::npos;
   for (std::size_t i = 0; i < policies.size(); ++i) {
     const auto type = policies[i]->type();
     if (type == "retry") {
-      if (retries_seen > 0) {
-        warnings.push_back("policy " + std::to_string(i) + " (\"" + policies[i]->name +
-                           "\"): a retry nested inside another retry multiplies attempts (outer x inner)");
+      if (const auto outer = find_before(policies, i, "retry"); outer != npos) {
+        warnings.push_back(label(policies, i) + ": a retry nested inside another retry (" + label(policies, outer) +
+                           ") multiplies attempts (outer x inner)");
       }
-      ++retries_seen;
     }
     if (type == "circuit_breaker") {
-      for (std::size_t j = i + 1; j < policies.size(); ++j) {
-        if (policies[j]->type() == "retry") {
-          warnings.push_back("policy " + std::to_string(i) + " (\"" + policies[i]->name +
-                             "\"): the circuit breaker sits outside retry policy " + std::to_string(j) +
-                             ", so it sees one outcome per call and cannot count individual attempts; "
-                             "place it inside the retry");
+      if (const auto j = find_after(policies, i, "retry"); j != npos) {
+        warnings.push_back(label(policies, i) + ": the circuit breaker sits outside retry " + label(policies, j) +
+                           ", so it sees one outcome per call and cannot count individual attempts; "
+                           "place it inside the retry");
+      }
+    }
+    if (type == "cache") {
+      if (const auto j = find_before(policies, i, "retry"); j != npos) {
+        warnings.push_back(label(policies, i) + ": the cache sits behind retry " + label(policies, j) +
+                           ", so it is consulted once per attempt and a hit still pays the retry's bookkeeping; "
+                           "place the cache before the retry so that hits skip retries, limits and timeouts");
+      }
+    }
+    if (type == "rate_limiter" || type == "bulkhead" || type == "adaptive_throttle") {
+      if (const auto j = find_after(policies, i, "retry"); j != npos) {
+        warnings.push_back(label(policies, i) + ": the " + std::string(type) + " sits outside retry " +
+                           label(policies, j) + ", so retries bypass it: it limits calls, not attempts; "
+                           "place it inside the retry to limit what reaches the provider");
+      }
+    }
+    if (type == "degrade" && i != 0) {
+      for (std::size_t j = 0; j < i; ++j) {
+        const auto outer = policies[j]->type();
+        if (outer == "retry" || outer == "fallback" || outer == "hedging" || outer == "circuit_breaker") {
+          warnings.push_back(label(policies, i) + ": the degrade policy sits inside " + label(policies, j) +
+                             ", which then sees degraded answers instead of failures and stops trying; "
+                             "make degrade the outermost policy");
           break;
         }
+      }
+    }
+    if (type == "fallback" || type == "router") {
+      if (const auto j = find_before(policies, i, "hedging"); j != npos) {
+        warnings.push_back(label(policies, i) + ": the " + std::string(type) + " sits inside hedging " +
+                           label(policies, j) + ", whose parallel attempts share the request it rewrites; "
+                           "place it outside the hedging");
       }
     }
   }

@@ -14,7 +14,6 @@ double us_to_ms(std::uint64_t us) noexcept { return static_cast<double>(us) / 10
 
 }  // namespace
 
-run_metrics::run_metrics(duration interval) : interval_(interval) {}
 
 void run_metrics::on_completed(const call_context& call, const outcome& result, duration latency) noexcept {
   ++completed_;
@@ -60,7 +59,45 @@ breaker_track& run_metrics::breaker_for(std::string_view name) {
   return breakers_.back();
 }
 
+void run_metrics::record_decision(const policy_event& event) {
+  ++totals_[static_cast<std::size_t>(event.kind)];
+  if (last_decision_ < decisions_.size() && decisions_[last_decision_].policy == event.policy) {
+    ++decisions_[last_decision_].counts[static_cast<std::size_t>(event.kind)];
+    return;
+  }
+  for (std::size_t i = 0; i < decisions_.size(); ++i) {
+    if (decisions_[i].policy == event.policy) {
+      last_decision_ = i;
+      ++decisions_[i].counts[static_cast<std::size_t>(event.kind)];
+      return;
+    }
+  }
+  decisions_.push_back(policy_decisions{std::string(event.policy), {}});
+  last_decision_ = decisions_.size() - 1;
+  ++decisions_.back().counts[static_cast<std::size_t>(event.kind)];
+}
+
+void run_metrics::explain(const policy_event& event) {
+  // The first requests that needed a decision are kept, each with its first steps: enough to read
+  // what the pipeline did, bounded whatever the run's length.
+  if (event.request_id == 0 || event.kind == policy_event_kind::cache_miss) return;
+  explained_request* target = nullptr;
+  for (auto& r : explained_) {
+    if (r.request_id == event.request_id) target = &r;
+  }
+  if (!target) {
+    if (explained_.size() >= explain_requests_max) return;
+    explained_.push_back(explained_request{event.request_id, {}});
+    target = &explained_.back();
+  }
+  if (target->steps.size() >= explain_steps_max) return;
+  target->steps.push_back(explained_request::step{to_s(event.at), std::string(event.policy), event.kind, event.cause,
+                                                  to_ms(event.delay), event.value, std::string(event.detail)});
+}
+
 void run_metrics::on_policy_event(const policy_event& event) {
+  record_decision(event);
+  explain(event);
   switch (event.kind) {
     case policy_event_kind::retry_scheduled:
       ++retries_;
@@ -93,6 +130,25 @@ void run_metrics::on_policy_event(const policy_event& event) {
       b.state = event.kind == policy_event_kind::breaker_closed ? breaker_state::closed : breaker_state::half_open;
       break;
     }
+    case policy_event_kind::cache_hit:
+    case policy_event_kind::cache_stale_served:
+      ++current_.cache_hits;
+      break;
+    case policy_event_kind::cache_miss:
+      ++current_.cache_misses;
+      break;
+    case policy_event_kind::hedge_sent:
+      ++current_.hedges;
+      break;
+    case policy_event_kind::fallback_used:
+      ++current_.fallbacks;
+      break;
+    case policy_event_kind::limiter_rejected:
+    case policy_event_kind::throttled:
+    case policy_event_kind::bulkhead_rejected:
+    case policy_event_kind::budget_rejected:
+      ++current_.client_rejections;
+      break;
     default:
       break;
   }

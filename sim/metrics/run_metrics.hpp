@@ -38,6 +38,32 @@ struct interval_row {
   std::uint64_t provider_queue = 0;
   breaker_state breaker = breaker_state::closed;  // the worst state of any breaker at the end
   double breaker_open_s = 0;      // time any breaker spent open during the interval
+  std::uint64_t cache_hits = 0;   // fresh and stale hits
+  std::uint64_t cache_misses = 0;
+  std::uint64_t hedges = 0;
+  std::uint64_t fallbacks = 0;
+  std::uint64_t client_rejections = 0;  // limiter, throttle, bulkhead and budget refusals
+};
+
+// How often each policy of a configuration decided each thing: the "who decided what" of a run.
+struct policy_decisions {
+  std::string policy;
+  std::array<std::uint64_t, policy_event_kind_count> counts{};
+};
+
+// The decisions taken for one request, in order: a readable account of what the pipeline did.
+struct explained_request {
+  std::uint64_t request_id = 0;
+  struct step {
+    double at_s;
+    std::string policy;
+    policy_event_kind kind;
+    outcome_class cause;
+    double delay_ms;
+    std::uint64_t value;
+    std::string detail;
+  };
+  std::vector<step> steps;  // at most explain_steps_max
 };
 
 struct breaker_track {
@@ -50,7 +76,10 @@ struct breaker_track {
 
 class run_metrics final : public event_sink {
  public:
-  explicit run_metrics(duration interval);
+  static constexpr std::size_t explain_requests_max = 12;
+  static constexpr std::size_t explain_steps_max = 24;
+
+  run_metrics() = default;
 
   // A request arrived at its intended send time (it may still be shed).
   void on_offered() noexcept { ++current_.offered; ++offered_; }
@@ -75,6 +104,9 @@ class run_metrics final : public event_sink {
   const histogram& latency() const noexcept { return latency_; }
   const histogram& latency_ok() const noexcept { return latency_ok_; }
   const histogram& ttft() const noexcept { return ttft_; }
+  const std::vector<policy_decisions>& decisions() const noexcept { return decisions_; }
+  const std::vector<explained_request>& explained() const noexcept { return explained_; }
+  std::uint64_t total(policy_event_kind kind) const noexcept { return totals_[static_cast<std::size_t>(kind)]; }
 
   std::uint64_t offered() const noexcept { return offered_; }
   std::uint64_t shed() const noexcept { return shed_; }
@@ -92,13 +124,18 @@ class run_metrics final : public event_sink {
 
  private:
   breaker_track& breaker_for(std::string_view name);
+  void record_decision(const policy_event& event);
+  void explain(const policy_event& event);
 
-  duration interval_;
   interval_row current_;
   time_point interval_start_{};
   histogram interval_latency_;
   std::vector<interval_row> series_;
   std::vector<breaker_track> breakers_;
+  std::vector<policy_decisions> decisions_;
+  std::size_t last_decision_ = 0;  // events come in runs from one policy: check it first
+  std::array<std::uint64_t, policy_event_kind_count> totals_{};
+  std::vector<explained_request> explained_;
 
   histogram latency_;
   histogram latency_ok_;

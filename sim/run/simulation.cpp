@@ -271,7 +271,7 @@ configuration_result run_configuration(const scenario& s, std::size_t index, std
   result.policy_source = config.source;
   result.policy_name = config.pipeline.name;
   result.warnings = config.pipeline.warnings;
-  result.metrics = std::make_unique<run_metrics>(from_s(s.effective_interval_s()));
+  result.metrics = std::make_unique<run_metrics>();
   run_metrics& metrics = *result.metrics;
 
   event_loop loop;

@@ -24,6 +24,8 @@ summary summarize(const configuration_result& result) {
   const auto& l = m.latency();
   const auto& ok = m.latency_ok();
   const auto& t = m.ttft();
+  const auto hits = static_cast<double>(m.total(policy_event_kind::cache_hit) +
+                                        m.total(policy_event_kind::cache_stale_served));
   summary s = {
       {"requests", requests},
       {"completed", static_cast<double>(m.completed())},
@@ -57,6 +59,15 @@ summary summarize(const configuration_result& result) {
       {"cost_usd", m.cost_usd()},
       {"cost_per_success_usd", ratio(m.cost_usd(), succeeded)},
       {"cost_wasted_usd", m.cost_usd() - m.cost_useful_usd()},
+      {"cache_hit_rate", ratio(hits, hits + static_cast<double>(m.total(policy_event_kind::cache_miss)))},
+      {"cache_hits", hits},
+      {"hedges", static_cast<double>(m.total(policy_event_kind::hedge_sent))},
+      {"fallbacks", static_cast<double>(m.total(policy_event_kind::fallback_used))},
+      {"client_rejections", static_cast<double>(m.total(policy_event_kind::limiter_rejected) +
+                                                m.total(policy_event_kind::throttled) +
+                                                m.total(policy_event_kind::bulkhead_rejected) +
+                                                m.total(policy_event_kind::budget_rejected))},
+      {"retry_budget_refusals", static_cast<double>(m.total(policy_event_kind::retry_budget_exhausted))},
   };
   return s;
 }

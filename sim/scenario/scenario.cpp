@@ -17,6 +17,8 @@ const std::vector<std::string>& summary_metric_names() {
       "ttft_p95_ms",       "ttft_p99_ms",        "attempts",          "attempts_per_request",
       "retries",           "timeouts",           "breaker_openings",  "breaker_rejections",
       "breaker_open_s",    "cost_usd",           "cost_per_success_usd", "cost_wasted_usd",
+      "cache_hit_rate",    "cache_hits",         "hedges",            "fallbacks",
+      "client_rejections", "retry_budget_refusals",
   };
   return names;
 }
