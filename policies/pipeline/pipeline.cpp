@@ -86,6 +86,13 @@ std::vector<std::string> order_warnings(const std::vector<std::shared_ptr<const 
         }
       }
     }
+    if (type == "hedging") {
+      if (const auto j = find_after(policies, i, "retry"); j != npos) {
+        warnings.push_back(label(policies, i) + ": hedging sits outside retry " + label(policies, j) +
+                           ", so every hedge runs a whole retry loop and attempts multiply; "
+                           "place the hedging inside the retry");
+      }
+    }
     if (type == "fallback" || type == "router") {
       if (const auto j = find_before(policies, i, "hedging"); j != npos) {
         warnings.push_back(label(policies, i) + ": the " + std::string(type) + " sits inside hedging " +

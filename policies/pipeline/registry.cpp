@@ -3,6 +3,7 @@
 #include <array>
 
 #include "policies/circuit_breaker/circuit_breaker.hpp"
+#include "policies/hedging/hedging.hpp"
 #include "policies/retry/retry.hpp"
 #include "policies/timeout/timeout.hpp"
 
@@ -13,6 +14,7 @@ std::span<const policy_registration> policy_registry() {
       retry_registration(),
       timeout_registration(),
       circuit_breaker_registration(),
+      hedging_registration(),
   };
   return registrations;
 }
