@@ -4,6 +4,10 @@
 
 #include "policies/circuit_breaker/circuit_breaker.hpp"
 #include "policies/hedging/hedging.hpp"
+#include "policies/cache/cache.hpp"
+#include "policies/coalesce/coalesce.hpp"
+#include "policies/idempotency/idempotency.hpp"
+#include "policies/batching/batching.hpp"
 #include "policies/retry/retry.hpp"
 #include "policies/timeout/timeout.hpp"
 
@@ -15,6 +19,10 @@ std::span<const policy_registration> policy_registry() {
       timeout_registration(),
       circuit_breaker_registration(),
       hedging_registration(),
+      cache_registration(),
+      coalesce_registration(),
+      idempotency_registration(),
+      batching_registration(),
   };
   return registrations;
 }
