@@ -50,7 +50,8 @@ class degrade_call final : public operation, public outcome_receiver, public tim
                                                 scope_.call != nullptr ? scope_.call->req.id : 0, owner_.latency_,
                                                 cause_, from_last_good_ ? 1U : 0U,
                                                 from_last_good_ ? last_good_detail : static_detail});
-    deliver(std::move(answer_));
+    outcome result = std::move(answer_);  // a member: it must leave the object before deliver() frees it
+    deliver(std::move(result));
   }
 
  private:

@@ -73,6 +73,8 @@ TEST(degrade, an_ok_answer_passes_unchanged) {
   EXPECT_TRUE(rig.sink.events.empty());
 }
 
+// Regression (found under ASan): the degraded answer waiting in the call object was delivered by reference
+// after the object had freed itself; this test reads it after delivery.
 TEST(degrade, a_listed_failure_becomes_the_static_answer_counted_as_degraded) {
   degrade_options opts;
   opts.latency_ms = 5;
