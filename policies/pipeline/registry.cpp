@@ -8,6 +8,9 @@
 #include "policies/coalesce/coalesce.hpp"
 #include "policies/idempotency/idempotency.hpp"
 #include "policies/batching/batching.hpp"
+#include "policies/fallback/fallback.hpp"
+#include "policies/degrade/degrade.hpp"
+#include "policies/router/router.hpp"
 #include "policies/retry/retry.hpp"
 #include "policies/timeout/timeout.hpp"
 
@@ -23,6 +26,9 @@ std::span<const policy_registration> policy_registry() {
       coalesce_registration(),
       idempotency_registration(),
       batching_registration(),
+      fallback_registration(),
+      degrade_registration(),
+      router_registration(),
   };
   return registrations;
 }
