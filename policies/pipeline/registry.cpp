@@ -11,6 +11,11 @@
 #include "policies/fallback/fallback.hpp"
 #include "policies/degrade/degrade.hpp"
 #include "policies/router/router.hpp"
+#include "policies/rate_limiter/rate_limiter.hpp"
+#include "policies/adaptive_throttle/adaptive_throttle.hpp"
+#include "policies/bulkhead/bulkhead.hpp"
+#include "policies/token_budget/token_budget.hpp"
+#include "policies/prompt_trim/prompt_trim.hpp"
 #include "policies/retry/retry.hpp"
 #include "policies/timeout/timeout.hpp"
 
@@ -29,6 +34,11 @@ std::span<const policy_registration> policy_registry() {
       fallback_registration(),
       degrade_registration(),
       router_registration(),
+      rate_limiter_registration(),
+      adaptive_throttle_registration(),
+      bulkhead_registration(),
+      token_budget_registration(),
+      prompt_trim_registration(),
   };
   return registrations;
 }
