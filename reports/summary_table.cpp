@@ -52,7 +52,8 @@ std::string format_value(double v, unit kind) {
     case unit::count: std::snprintf(b, sizeof b, "%.0f", v); break;
     case unit::ratio: std::snprintf(b, sizeof b, "%.3f", v); break;
     case unit::usd:
-      if (v != 0 && std::fabs(v) < 0.01) std::snprintf(b, sizeof b, "$%.6f", v);
+      // Costs per request are fractions of a cent: keep three significant digits below a dollar.
+      if (v != 0 && std::fabs(v) < 1) std::snprintf(b, sizeof b, "$%.3g", v);
       else std::snprintf(b, sizeof b, "$%.2f", v);
       break;
   }
