@@ -53,7 +53,7 @@ std::string format_value(double v, unit kind) {
     case unit::ratio: std::snprintf(b, sizeof b, "%.3f", v); break;
     case unit::usd:
       // Costs per request are fractions of a cent: keep three significant digits below a dollar.
-      if (v != 0 && std::fabs(v) < 1) std::snprintf(b, sizeof b, "$%.3g", v);
+      if (v != 0 && std::fabs(v) < 1) std::snprintf(b, sizeof b, "$%#.3g", v);
       else std::snprintf(b, sizeof b, "$%.2f", v);
       break;
   }

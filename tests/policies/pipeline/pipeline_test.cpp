@@ -108,6 +108,36 @@ TEST(pipeline, warns_about_a_breaker_outside_a_retry) {
   EXPECT_NE(spec->warnings[0].find("outside retry policy 1"), std::string::npos) << spec->warnings[0];
 }
 
+// One order per warning the loader explains, and the phrase its message must carry.
+TEST(pipeline, explains_each_questionable_order_of_the_catalogue) {
+  const struct {
+    const char* policies;
+    const char* phrase;
+  } cases[] = {
+      {R"([{"type": "retry"}, {"type": "cache"}])", "the cache sits behind retry policy 0"},
+      {R"([{"type": "rate_limiter", "rpm": 60}, {"type": "retry"}])", "retries bypass it"},
+      {R"([{"type": "bulkhead"}, {"type": "retry"}])", "retries bypass it"},
+      {R"([{"type": "adaptive_throttle"}, {"type": "retry"}])", "retries bypass it"},
+      {R"([{"type": "retry"}, {"type": "degrade"}])", "make degrade the outermost policy"},
+      {R"([{"type": "hedging"}, {"type": "fallback", "endpoints": [{"model": "a"}]}])", "place it outside the hedging"},
+      {R"([{"type": "hedging"}, {"type": "retry"}])", "every hedge runs a whole retry loop"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.policies);
+    auto spec = parse((std::string(R"({"policies": )") + c.policies + "}").c_str());
+    ASSERT_TRUE(spec) << spec.error().describe();
+    ASSERT_EQ(spec->warnings.size(), 1U);
+    EXPECT_NE(spec->warnings[0].find(c.phrase), std::string::npos) << spec->warnings[0];
+  }
+  // The recommended order of the whole catalogue draws no warning.
+  auto good = parse(R"({"policies": [{"type": "degrade"}, {"type": "cache"}, {"type": "coalesce"},
+      {"type": "token_budget", "usd_max": 10}, {"type": "fallback", "endpoints": [{"model": "a"}, {"model": "b"}]},
+      {"type": "timeout"}, {"type": "retry"}, {"type": "hedging"}, {"type": "rate_limiter", "rpm": 600},
+      {"type": "bulkhead"}, {"type": "circuit_breaker"}, {"type": "timeout"}]})");
+  ASSERT_TRUE(good) << good.error().describe();
+  EXPECT_TRUE(good->warnings.empty()) << good->warnings.front();
+}
+
 TEST(pipeline, load_pipeline_file_names_the_file) {
   const auto dir = std::filesystem::path(::testing::TempDir());
   const auto good = dir / "squall-pipeline-test-good.json";
