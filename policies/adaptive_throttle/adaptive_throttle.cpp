@@ -1,5 +1,7 @@
 #include "policies/adaptive_throttle/adaptive_throttle.hpp"
 
+#include "policies/core/deferred_answer.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -31,33 +33,6 @@ class throttle_call final : public operation, public outcome_receiver {
   outcome_receiver& receiver_;
   operation* inner_ = nullptr;
   std::int64_t second_;  // where its request was counted
-};
-
-// A call refused locally. Decided in start(), delivered from a zero-delay timer, because an outcome may
-// never be delivered from inside start().
-class throttle_rejection final : public operation, public timer_target {
- public:
-  throttle_rejection(adaptive_throttle_handler& owner, outcome_receiver& receiver)
-      : owner_(owner), receiver_(receiver) {
-    timer_ = owner_.clock_.start_timer(duration{}, *this, 0);
-  }
-
-  void cancel() noexcept override {
-    owner_.clock_.cancel_timer(timer_);
-    delete this;
-  }
-
-  void on_timer(std::uint32_t) override {
-    outcome result = outcome::failure(outcome_class::rejected, owner_.name_);
-    outcome_receiver& receiver = receiver_;
-    delete this;
-    receiver.on_outcome(std::move(result));
-  }
-
- private:
-  adaptive_throttle_handler& owner_;
-  outcome_receiver& receiver_;
-  timer_id timer_;
 };
 
 namespace {
@@ -116,7 +91,7 @@ operation& adaptive_throttle_handler::start(const call_scope& scope, outcome_rec
     events_.on_policy_event(policy_event{policy_event_kind::throttled, name_, clock_.now(),
                                          scope.call != nullptr ? scope.call->req.id : 0, duration{},
                                          outcome_class::rejected, 0, {}});
-    return *new throttle_rejection(*this, receiver);
+    return deferred_answer::start(clock_, outcome::failure(outcome_class::rejected, name_), duration{}, receiver);
   }
   auto* call = new throttle_call(*this, receiver, second);
   call->begin(scope);

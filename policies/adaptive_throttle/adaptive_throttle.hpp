@@ -41,7 +41,6 @@ class adaptive_throttle_handler final : public handler {
 
  private:
   friend class throttle_call;
-  friend class throttle_rejection;
 
   struct bucket {
     std::int64_t second = -1;

@@ -1,5 +1,7 @@
 #include "policies/bulkhead/bulkhead.hpp"
 
+#include "policies/core/deferred_answer.hpp"
+
 #include <utility>
 
 namespace squall {
@@ -67,32 +69,6 @@ class bulkhead_call final : public operation, public outcome_receiver {
   bool running_ = false;
 };
 
-// A call refused at once (no slot, no queue room). Decided in start(), delivered from a zero-delay
-// timer, because an outcome may never be delivered from inside start().
-class bulkhead_rejection final : public operation, public timer_target {
- public:
-  bulkhead_rejection(bulkhead_handler& owner, outcome_receiver& receiver) : owner_(owner), receiver_(receiver) {
-    timer_ = owner_.clock_.start_timer(duration{}, *this, 0);
-  }
-
-  void cancel() noexcept override {
-    owner_.clock_.cancel_timer(timer_);
-    delete this;
-  }
-
-  void on_timer(std::uint32_t) override {
-    outcome result = outcome::failure(outcome_class::rejected, owner_.name_);
-    outcome_receiver& receiver = receiver_;
-    delete this;
-    receiver.on_outcome(std::move(result));
-  }
-
- private:
-  bulkhead_handler& owner_;
-  outcome_receiver& receiver_;
-  timer_id timer_;
-};
-
 bulkhead_handler::bulkhead_handler(const bulkhead_options& options, std::string name, const policy_environment& env,
                                    handler& next)
     : options_(options),
@@ -114,7 +90,7 @@ operation& bulkhead_handler::start(const call_scope& scope, outcome_receiver& re
   const std::uint64_t id = scope.call != nullptr ? scope.call->req.id : 0;
   if (queued_ >= options_.queue_max) {
     emit(policy_event_kind::bulkhead_rejected, id, duration{});
-    return *new bulkhead_rejection(*this, receiver);
+    return deferred_answer::start(clock_, outcome::failure(outcome_class::rejected, name_), duration{}, receiver);
   }
   auto* call = new bulkhead_call(*this, scope, receiver);
   enqueue(*call);

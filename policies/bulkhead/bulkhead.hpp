@@ -37,7 +37,6 @@ class bulkhead_handler final : public handler, private timer_target {
 
  private:
   friend class bulkhead_call;
-  friend class bulkhead_rejection;
 
   void enqueue(bulkhead_call& call);
   void unlink(bulkhead_call& call) noexcept;

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "policies/cache/deferred_answer.hpp"
+#include "policies/core/deferred_answer.hpp"
 
 namespace squall {
 namespace {

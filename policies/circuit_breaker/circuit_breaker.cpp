@@ -1,5 +1,7 @@
 #include "policies/circuit_breaker/circuit_breaker.hpp"
 
+#include "policies/core/deferred_answer.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -37,32 +39,6 @@ class breaker_call final : public operation, public outcome_receiver {
   bool probe_;
 };
 
-// One rejected call. The rejection is decided in start() but delivered from a zero-delay timer,
-// because an outcome may never be delivered from inside start().
-class breaker_rejection final : public operation, public timer_target {
- public:
-  breaker_rejection(circuit_breaker_handler& owner, outcome_receiver& receiver) : owner_(owner), receiver_(receiver) {
-    timer_ = owner_.clock_.start_timer(duration{}, *this, 0);
-  }
-
-  void cancel() noexcept override {
-    owner_.clock_.cancel_timer(timer_);
-    delete this;
-  }
-
-  void on_timer(std::uint32_t) override {
-    outcome result = outcome::failure(outcome_class::circuit_open, owner_.name_);
-    outcome_receiver& receiver = receiver_;
-    delete this;
-    receiver.on_outcome(std::move(result));
-  }
-
- private:
-  circuit_breaker_handler& owner_;
-  outcome_receiver& receiver_;
-  timer_id timer_;
-};
-
 circuit_breaker_handler::circuit_breaker_handler(const circuit_breaker_options& options, std::string name,
                                                  const policy_environment& env, handler& next)
     : options_(options),
@@ -95,7 +71,7 @@ operation& circuit_breaker_handler::start(const call_scope& scope, outcome_recei
   }
   if (!admit) {
     emit(policy_event_kind::breaker_rejected, outcome_class::circuit_open, scope.call != nullptr ? scope.call->req.id : 0);
-    return *new breaker_rejection(*this, receiver);
+    return deferred_answer::start(clock_, outcome::failure(outcome_class::circuit_open, name_), duration{}, receiver);
   }
   auto* call = new breaker_call(*this, receiver, probe);
   call->begin(scope);

@@ -42,7 +42,6 @@ class circuit_breaker_handler final : public handler, private timer_target {
 
  private:
   friend class breaker_call;
-  friend class breaker_rejection;
 
   // From breaker_call, once per admitted call that completes or is cancelled.
   void on_call_completed(std::uint64_t epoch, bool probe, duration latency, outcome_class kind);

@@ -1,34 +1,10 @@
 #include "policies/prompt_trim/prompt_trim.hpp"
 
+#include "policies/core/deferred_answer.hpp"
+
 #include <utility>
 
 namespace squall {
-
-// A request refused for its length. Decided in start(), delivered from a zero-delay timer, because an
-// outcome may never be delivered from inside start().
-class prompt_trim_rejection final : public operation, public timer_target {
- public:
-  prompt_trim_rejection(prompt_trim_handler& owner, outcome_receiver& receiver) : owner_(owner), receiver_(receiver) {
-    timer_ = owner_.clock_.start_timer(duration{}, *this, 0);
-  }
-
-  void cancel() noexcept override {
-    owner_.clock_.cancel_timer(timer_);
-    delete this;
-  }
-
-  void on_timer(std::uint32_t) override {
-    outcome result = outcome::failure(outcome_class::invalid_request, owner_.name_);
-    outcome_receiver& receiver = receiver_;
-    delete this;
-    receiver.on_outcome(std::move(result));
-  }
-
- private:
-  prompt_trim_handler& owner_;
-  outcome_receiver& receiver_;
-  timer_id timer_;
-};
 
 prompt_trim_handler::prompt_trim_handler(const prompt_trim_options& options, std::string name,
                                          const policy_environment& env, handler& next)
@@ -37,7 +13,7 @@ prompt_trim_handler::prompt_trim_handler(const prompt_trim_options& options, std
 operation& prompt_trim_handler::start(const call_scope& scope, outcome_receiver& receiver) {
   if (scope.call != nullptr && scope.call->req.input_tokens > options_.input_tokens_max) {
     request& req = scope.call->req;
-    if (options_.on_exceeded == prompt_trim_mode::reject) return *new prompt_trim_rejection(*this, receiver);
+    if (options_.on_exceeded == prompt_trim_mode::reject) return deferred_answer::start(clock_, outcome::failure(outcome_class::invalid_request, name_), duration{}, receiver);
     const std::uint32_t removed = req.input_tokens - options_.input_tokens_max;
     req.input_tokens = options_.input_tokens_max;
     events_.on_policy_event(policy_event{policy_event_kind::prompt_trimmed, name_, clock_.now(), req.id, duration{},

@@ -26,7 +26,6 @@ class prompt_trim_handler final : public handler {
   operation& start(const call_scope& scope, outcome_receiver& receiver) override;
 
  private:
-  friend class prompt_trim_rejection;
 
   const prompt_trim_options options_;
   const std::string name_;

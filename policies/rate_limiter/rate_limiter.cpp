@@ -1,5 +1,7 @@
 #include "policies/rate_limiter/rate_limiter.hpp"
 
+#include "policies/core/deferred_answer.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -86,32 +88,6 @@ class limiter_call final : public operation, public outcome_receiver {
   bool running_ = false;
 };
 
-// A call refused at once. Decided in start(), delivered from a zero-delay timer, because an outcome may
-// never be delivered from inside start().
-class limiter_rejection final : public operation, public timer_target {
- public:
-  limiter_rejection(rate_limiter_handler& owner, outcome_receiver& receiver) : owner_(owner), receiver_(receiver) {
-    timer_ = owner_.clock_.start_timer(duration{}, *this, 0);
-  }
-
-  void cancel() noexcept override {
-    owner_.clock_.cancel_timer(timer_);
-    delete this;
-  }
-
-  void on_timer(std::uint32_t) override {
-    outcome result = outcome::failure(outcome_class::rejected, owner_.name_);
-    outcome_receiver& receiver = receiver_;
-    delete this;
-    receiver.on_outcome(std::move(result));
-  }
-
- private:
-  rate_limiter_handler& owner_;
-  outcome_receiver& receiver_;
-  timer_id timer_;
-};
-
 rate_limiter_handler::rate_limiter_handler(const rate_limiter_options& options, std::string name,
                                            const policy_environment& env, handler& next)
     : options_(options),
@@ -196,7 +172,7 @@ operation& rate_limiter_handler::start(const call_scope& scope, outcome_receiver
                       seconds_until(queued_, queued_tokens_, tokens) > to_s(wait_max_);
   if (refuse) {
     emit(policy_event_kind::limiter_rejected, id, duration{}, outcome_class::rejected);
-    return *new limiter_rejection(*this, receiver);
+    return deferred_answer::start(clock_, outcome::failure(outcome_class::rejected, name_), duration{}, receiver);
   }
   auto* call = new limiter_call(*this, scope, receiver, tokens);
   enqueue(*call);

@@ -56,7 +56,6 @@ class rate_limiter_handler final : public handler, private timer_target {
 
  private:
   friend class limiter_call;
-  friend class limiter_rejection;
 
   struct bucket {
     bool enabled = false;

@@ -1,5 +1,7 @@
 #include "policies/token_budget/token_budget.hpp"
 
+#include "policies/core/deferred_answer.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -31,32 +33,6 @@ class budget_call final : public operation, public outcome_receiver {
   outcome_receiver& receiver_;
   operation* inner_ = nullptr;
   token_budget_handler::reservation reservation_;
-};
-
-// A call refused by the budget. Decided in start(), delivered from a zero-delay timer, because an
-// outcome may never be delivered from inside start().
-class budget_rejection final : public operation, public timer_target {
- public:
-  budget_rejection(token_budget_handler& owner, outcome_receiver& receiver) : owner_(owner), receiver_(receiver) {
-    timer_ = owner_.clock_.start_timer(duration{}, *this, 0);
-  }
-
-  void cancel() noexcept override {
-    owner_.clock_.cancel_timer(timer_);
-    delete this;
-  }
-
-  void on_timer(std::uint32_t) override {
-    outcome result = outcome::failure(outcome_class::rejected, owner_.name_);
-    outcome_receiver& receiver = receiver_;
-    delete this;
-    receiver.on_outcome(std::move(result));
-  }
-
- private:
-  token_budget_handler& owner_;
-  outcome_receiver& receiver_;
-  timer_id timer_;
 };
 
 token_budget_handler::token_budget_handler(const token_budget_options& options, std::string name,
@@ -91,7 +67,7 @@ operation& token_budget_handler::start(const call_scope& scope, outcome_receiver
     if (options_.on_exceeded == budget_exceeded_mode::reject || scope.call == nullptr) {
       events_.on_policy_event(policy_event{policy_event_kind::budget_rejected, name_, clock_.now(), id, duration{},
                                            outcome_class::rejected, 0, {}});
-      return *new budget_rejection(*this, receiver);
+      return deferred_answer::start(clock_, outcome::failure(outcome_class::rejected, name_), duration{}, receiver);
     }
     scope.call->req.model = options_.downgrade_model;
     events_.on_policy_event(policy_event{policy_event_kind::budget_rerouted, name_, clock_.now(), id, duration{},

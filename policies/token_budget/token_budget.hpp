@@ -43,7 +43,6 @@ class token_budget_handler final : public handler {
 
  private:
   friend class budget_call;
-  friend class budget_rejection;
 
   struct reservation {
     std::int64_t period = 0;

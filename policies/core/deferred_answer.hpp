@@ -1,6 +1,7 @@
 #pragma once
 // An answer decided in start() but delivered by a timer, since an outcome may never be delivered from
-// inside start(). Used by the cache (after hit_latency_ms) and the idempotency policy (at once).
+// inside start(). Every policy that answers without calling the next stage uses it: a cache hit, an
+// idempotent replay, and the rejections of breakers, limiters, bulkheads, budgets and the trimmer.
 
 #include <utility>
 
