@@ -1,0 +1,10 @@
+#pragma once
+// The exit codes are part of squall's contract with CI systems; README.md documents them.
+namespace squall::cli {
+
+inline constexpr int exit_ok = 0;                 // the run finished and every assertion held
+inline constexpr int exit_assertions_failed = 1;  // the run finished and an assertion (or comparison) failed
+inline constexpr int exit_bad_input = 2;          // scenario, policy file, results file or flag is wrong
+inline constexpr int exit_io_error = 3;           // the outputs could not be written
+
+}  // namespace squall::cli
