@@ -201,7 +201,11 @@ config_result<comparison> compare_results(const json& base, const json& candidat
   for (const auto& b : base_configs) {
     merged_configs.push_back(renamed(b, "base: "));
     for (const auto& [pb, pc] : pairs) {
-      if (pb == &b) merged_configs.push_back(renamed(*pc, "candidate: "));
+      if (pb == &b) {
+        json c = renamed(*pc, "candidate: ");
+        c["baseline"] = "base: " + b["name"].get<std::string>();
+        merged_configs.push_back(std::move(c));
+      }
     }
   }
   for (const auto& c : cand_configs) {

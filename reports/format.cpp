@@ -75,6 +75,19 @@ std::string format_number(double v) {
   return std::string(b, r.ptr);
 }
 
+const json* baseline_of(const json& configurations, std::size_t i) {
+  if (!configurations.is_array() || i >= configurations.size()) return nullptr;
+  const json& c = configurations[i];
+  if (c.is_object() && c.contains("baseline") && c["baseline"].is_string()) {
+    for (std::size_t k = 0; k < configurations.size(); ++k) {
+      if (k != i && configurations[k].is_object() && configurations[k].value("name", json()) == c["baseline"]) {
+        return &configurations[k];
+      }
+    }
+  }
+  return i == 0 ? nullptr : &configurations[0];
+}
+
 std::string assertion_name(const json& a) {
   if (a.contains("name") && a["name"].is_string()) return a["name"].get<std::string>();
   const bool is_min = a.value("kind", "min") == "min";

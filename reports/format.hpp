@@ -30,6 +30,10 @@ std::string format_delta(double base, double v, unit kind);
 // A JSON number as the shortest text that reads back to the same value ("0.995", "5000", "1e-06").
 std::string format_number(double v);
 
+// The configuration that configurations[i] is shown against: the one its "baseline" key names (set by
+// compare_results(): "candidate: X" against "base: X"), otherwise the first; nullptr for the first itself.
+const json* baseline_of(const json& configurations, std::size_t i);
+
 // Whether `a` (an element of results.assertions) held, and the name a CI system shows for it:
 // "success_rate_min >= 0.995" as written in the scenario, or the "name" a comparison gave it.
 std::string assertion_name(const json& a);

@@ -46,7 +46,7 @@ std::optional<config_error> check_results(const json& doc, const std::string& fi
                     describe_json(doc));
     return c.error;
   }
-  const json* format = c.need(doc, "$", "format", vt::string, "a string");
+  const json* format = c.need(doc, "$", "format", vt::string, "\"squall-results/1\" (a results.json written by squall run)");
   if (!format) return c.error;
   if (*format != results_format) {
     c.fail("$.format", "expected \"" + std::string(results_format) + "\" (a results.json written by squall run), got " +

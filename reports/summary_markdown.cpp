@@ -128,19 +128,21 @@ std::string summary_markdown(const json& results) {
       for (const auto& c : configs) any = any || metric(c, spec.metric) != 0;
       if (!any) continue;
       out += "| " + std::string(spec.label) + " |";
-      const double base = metric(configs[0], spec.metric);
       for (std::size_t i = 0; i < configs.size(); ++i) {
         const double v = metric(configs[i], spec.metric);
         std::string text = format_value(v, spec.kind);
         const double h = half_width(configs[i], spec.metric);
         if (h >= 0) text += " \xC2\xB1 " + format_half_width(h, spec.kind);
-        if (i > 0) text += " (" + format_delta(base, v, spec.kind) + ")";
+        if (const json* b = baseline_of(configs, i)) text += " (" + format_delta(metric(*b, spec.metric), v, spec.kind) + ")";
         out += " " + cell(text) + " |";
       }
       out += "\n";
     }
     out += "\n";
-    if (configs.size() > 1) out += "Changes in brackets are against " + code(str(configs[0], "name")) + ".\n\n";
+    bool paired = false;
+    for (const auto& c : configs) paired = paired || c.contains("baseline");
+    if (paired) out += "Changes in brackets are against the base run of the same configuration.\n\n";
+    else if (configs.size() > 1) out += "Changes in brackets are against " + code(str(configs[0], "name")) + ".\n\n";
   }
 
   if (assertions.empty()) {

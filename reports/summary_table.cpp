@@ -29,12 +29,12 @@ std::string summary_table(const json& results, bool color) {
     if (!any) continue;
     std::vector<std::string> line = {spec.label};
     std::vector<int> tones = {0};
-    const double base = configs.front().at("summary").at(spec.metric).get<double>();
     for (std::size_t i = 0; i < configs.size(); ++i) {
       const double v = configs[i].at("summary").at(spec.metric).get<double>();
       std::string cell = format_value(v, spec.kind);
       int t = 0;
-      if (i > 0) {
+      if (const json* b = baseline_of(configs, i)) {
+        const double base = b->at("summary").at(spec.metric).get<double>();
         const std::string d = format_delta(base, v, spec.kind);
         cell += " (" + d + ")";
         if (d != "=") t = ((v > base) == spec.higher_is_better) ? 1 : -1;
