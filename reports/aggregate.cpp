@@ -1,0 +1,207 @@
+#include "reports/aggregate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "reports/results_input.hpp"
+#include "reports/statistics.hpp"
+
+namespace squall::reports {
+namespace {
+
+double tidy(double v) {
+  if (!std::isfinite(v) || v == 0) return std::isfinite(v) ? v : 0.0;
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", v);
+  return std::strtod(buffer, nullptr);
+}
+
+double number_at(const json& v) { return v.is_number() ? v.get<double>() : 0.0; }
+
+// The element-wise mean of the same array in every run, cut to the shortest.
+json mean_array(const std::vector<const json*>& arrays) {
+  std::size_t length = SIZE_MAX;
+  for (const json* a : arrays) length = std::min(length, a && a->is_array() ? a->size() : 0);
+  json out = json::array();
+  for (std::size_t i = 0; i < length; ++i) {
+    double sum = 0;
+    for (const json* a : arrays) sum += number_at((*a)[i]);
+    out.push_back(tidy(sum / static_cast<double>(arrays.size())));
+  }
+  return out;
+}
+
+// The mean over runs of every number found at the same place in `values` (objects and arrays of
+// numbers, recursively). A run lacking a number counts it as 0, as a counter that never fired; strings
+// and other leaves are taken from the first run that has them.
+json mean_tree(const std::vector<const json*>& values) {
+  const json* first = nullptr;
+  for (const json* v : values) {
+    if (v && !first) first = v;
+  }
+  if (!first) return nullptr;
+  if (first->is_number()) {
+    double sum = 0;
+    for (const json* v : values) sum += v ? number_at(*v) : 0.0;
+    return tidy(sum / static_cast<double>(values.size()));
+  }
+  if (first->is_object()) {
+    std::vector<std::string> keys;  // the union, in order of first appearance
+    for (const json* v : values) {
+      if (!v || !v->is_object()) continue;
+      for (auto it = v->begin(); it != v->end(); ++it) {
+        if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) keys.push_back(it.key());
+      }
+    }
+    json out = json::object();
+    for (const auto& key : keys) {
+      std::vector<const json*> children;
+      for (const json* v : values) children.push_back(v && v->is_object() && v->contains(key) ? &(*v)[key] : nullptr);
+      out[key] = mean_tree(children);
+    }
+    return out;
+  }
+  if (first->is_array()) {
+    const bool numbers = std::all_of(first->begin(), first->end(), [](const json& e) { return e.is_number(); });
+    if (numbers) return mean_array(values);
+    std::size_t length = SIZE_MAX;
+    for (const json* v : values) length = std::min(length, v && v->is_array() ? v->size() : 0);
+    json out = json::array();
+    for (std::size_t i = 0; i < length; ++i) {
+      std::vector<const json*> children;
+      for (const json* v : values) children.push_back(&(*v)[i]);
+      out.push_back(mean_tree(children));
+    }
+    return out;
+  }
+  return *first;
+}
+
+}  // namespace
+
+config_result<json> aggregate_seeds(const std::vector<json>& runs) {
+  if (runs.size() < 2) {
+    return config_error{"", "", "aggregating seeds needs at least 2 runs, got " + std::to_string(runs.size())};
+  }
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (auto e = check_results(runs[i], "run " + std::to_string(i))) return *e;
+  }
+  const json& first = runs[0];
+  for (std::size_t i = 1; i < runs.size(); ++i) {
+    const std::string file = "run " + std::to_string(i);
+    if (runs[i]["scenario"]["digest"] != first["scenario"]["digest"]) {
+      return config_error{file, "$.scenario.digest",
+                          "expected the scenario of run 0 (" + first["scenario"]["digest"].get<std::string>() +
+                              "), got " + runs[i]["scenario"]["digest"].get<std::string>() +
+                              ": seeds can only be aggregated over one scenario"};
+    }
+    const json& a = first["configurations"];
+    const json& b = runs[i]["configurations"];
+    bool same = a.size() == b.size();
+    for (std::size_t k = 0; same && k < a.size(); ++k) same = a[k]["name"] == b[k]["name"];
+    if (!same) return config_error{file, "$.configurations", "expected the same configurations, in the same order, as run 0"};
+  }
+  const double n = static_cast<double>(runs.size());
+
+  json doc = first;
+  json seeds = json::array();
+  for (const auto& r : runs) seeds.push_back(r["seed"]);
+
+  json& configs = doc["configurations"];
+  for (std::size_t k = 0; k < configs.size(); ++k) {
+    json& c = configs[k];
+    auto gather = [&](const char* key) {
+      std::vector<const json*> values;
+      for (const auto& r : runs) {
+        const json& rc = r["configurations"][k];
+        values.push_back(rc.contains(key) ? &rc[key] : nullptr);
+      }
+      return values;
+    };
+    json summary = json::object();
+    json stats = json::object();
+    for (auto it = first["configurations"][k]["summary"].begin(); it != first["configurations"][k]["summary"].end(); ++it) {
+      std::vector<double> values;
+      for (const auto& r : runs) {
+        const json& s = r["configurations"][k]["summary"];
+        values.push_back(s.contains(it.key()) ? s[it.key()].get<double>() : 0.0);
+      }
+      const sample_stats st = describe_sample(values);
+      summary[it.key()] = tidy(st.mean);
+      stats[it.key()] = {{"n", st.n}, {"mean", tidy(st.mean)}, {"sd", tidy(st.sd)},
+                         {"ci95_low", tidy(st.ci95_low)}, {"ci95_high", tidy(st.ci95_high)}};
+    }
+    c["summary"] = std::move(summary);
+    c["summary_stats"] = std::move(stats);
+    for (const char* key : {"outcomes", "latency_spectrum", "breakers", "decisions", "simulated_s", "events", "series"}) {
+      auto values = gather(key);
+      if (values[0]) c[key] = mean_tree(values);
+    }
+    if (c.contains("providers") && c["providers"].is_array()) {
+      for (std::size_t p = 0; p < c["providers"].size(); ++p) {
+        for (const char* key : {"busy_max", "queue_max"}) {
+          double most = 0;
+          for (const auto& r : runs) {
+            const json& rp = r["configurations"][k].value("providers", json::array());
+            if (p < rp.size() && rp[p].contains(key)) most = std::max(most, number_at(rp[p][key]));
+          }
+          if (c["providers"][p].contains(key)) c["providers"][p][key] = most;
+        }
+      }
+    }
+  }
+
+  json assertions = json::array();
+  bool all_passed = true;
+  for (const auto& a : first["assertions"]) {
+    json out = a;
+    const std::string metric = a["metric"].get<std::string>();
+    const bool is_min = a["kind"] == "min";
+    const double bound = a["bound"].get<double>();
+    const json* config = nullptr;
+    for (const auto& c : configs) {
+      if (c["name"] == a["configuration"]) config = &c;
+    }
+    std::size_t passed_runs = 0;
+    for (const auto& r : runs) {
+      for (const auto& ra : r["assertions"]) {
+        if (ra["configuration"] == a["configuration"] && ra["metric"] == a["metric"] && ra["kind"] == a["kind"] &&
+            ra["bound"] == a["bound"] && ra["passed"].get<bool>()) {
+          ++passed_runs;
+          break;
+        }
+      }
+    }
+    if (config && (*config)["summary"].contains(metric)) {
+      const double mean = (*config)["summary"][metric].get<double>();
+      out["measured"] = mean;
+      out["passed"] = is_min ? mean >= bound : mean <= bound;
+    } else {
+      // An assertion on a metric the summary lacks keeps its first-run verdict; there is nothing to average.
+      double sum = 0;
+      for (const auto& r : runs) {
+        for (const auto& ra : r["assertions"]) {
+          if (ra["configuration"] == a["configuration"] && ra["metric"] == a["metric"]) {
+            sum += ra["measured"].get<double>();
+            break;
+          }
+        }
+      }
+      out["measured"] = tidy(sum / n);
+      out["passed"] = is_min ? sum / n >= bound : sum / n <= bound;
+    }
+    out["passed_runs"] = passed_runs;
+    out["runs"] = runs.size();
+    all_passed = all_passed && out["passed"].get<bool>();
+    assertions.push_back(std::move(out));
+  }
+  doc["assertions"] = std::move(assertions);
+  doc["verdict"] = all_passed ? "pass" : "fail";
+  doc["aggregate"] = {{"runs", runs.size()}, {"seeds", std::move(seeds)}, {"confidence", 0.95}, {"interval", "student-t"}};
+  return doc;
+}
+
+}  // namespace squall::reports

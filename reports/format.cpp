@@ -1,0 +1,105 @@
+#include "reports/format.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace squall::reports {
+namespace {
+
+constexpr metric_row rows[] = {
+    {"success rate", "success_rate", unit::percent, true, true},
+    {"degraded rate", "degraded_rate", unit::percent, false},
+    {"latency p50", "latency_p50_ms", unit::ms, false, true},
+    {"latency p95", "latency_p95_ms", unit::ms, false, true},
+    {"latency p99", "latency_p99_ms", unit::ms, false, true},
+    {"latency p99.9", "latency_p999_ms", unit::ms, false, true},
+    {"attempts / request", "attempts_per_request", unit::ratio, false, true},
+    {"retries", "retries", unit::count, false},
+    {"timeouts", "timeouts", unit::count, false},
+    {"breaker openings", "breaker_openings", unit::count, false},
+    {"breaker rejections", "breaker_rejections", unit::count, false},
+    {"cache hit rate", "cache_hit_rate", unit::percent, true},
+    {"hedges", "hedges", unit::count, false},
+    {"fallbacks", "fallbacks", unit::count, false},
+    {"client rejections", "client_rejections", unit::count, false},
+    {"shed by client", "shed", unit::count, false},
+    {"unfinished", "unfinished", unit::count, false},
+    {"cost", "cost_usd", unit::usd, false, true},
+    {"cost / success", "cost_per_success_usd", unit::usd, false, true},
+    {"cost wasted", "cost_wasted_usd", unit::usd, false},
+};
+
+}  // namespace
+
+std::span<const metric_row> comparison_rows() { return rows; }
+
+std::string format_value(double v, unit kind) {
+  char b[64];
+  switch (kind) {
+    case unit::percent: std::snprintf(b, sizeof b, "%.2f%%", v * 100); break;
+    case unit::ms:
+      if (v >= 10000) std::snprintf(b, sizeof b, "%.1f s", v / 1000);
+      else std::snprintf(b, sizeof b, "%.0f ms", v);
+      break;
+    case unit::count: std::snprintf(b, sizeof b, "%.0f", v); break;
+    case unit::ratio: std::snprintf(b, sizeof b, "%.3f", v); break;
+    case unit::usd:
+      // Costs per request are fractions of a cent: keep three significant digits below a dollar.
+      if (v != 0 && std::fabs(v) < 1) std::snprintf(b, sizeof b, "$%#.3g", v);
+      else std::snprintf(b, sizeof b, "$%.2f", v);
+      break;
+  }
+  return b;
+}
+
+std::string format_delta(double base, double v, unit kind) {
+  char b[64];
+  if (kind == unit::percent) {
+    std::snprintf(b, sizeof b, "%+.2f pp", (v - base) * 100);
+  } else if (base == 0) {
+    if (v == 0) return "=";
+    return "new";
+  } else {
+    const double pct = (v - base) / std::fabs(base) * 100;
+    if (std::fabs(pct) < 0.05) return "=";
+    std::snprintf(b, sizeof b, "%+.1f%%", pct);
+  }
+  return b;
+}
+
+std::string format_number(double v) {
+  if (!std::isfinite(v)) return v > 0 ? "inf" : (v < 0 ? "-inf" : "nan");
+  char b[64];
+  const auto r = std::to_chars(b, b + sizeof b, v);
+  return std::string(b, r.ptr);
+}
+
+const json* baseline_of(const json& configurations, std::size_t i) {
+  if (!configurations.is_array() || i >= configurations.size()) return nullptr;
+  const json& c = configurations[i];
+  if (c.is_object() && c.contains("baseline") && c["baseline"].is_string()) {
+    for (std::size_t k = 0; k < configurations.size(); ++k) {
+      if (k != i && configurations[k].is_object() && configurations[k].value("name", json()) == c["baseline"]) {
+        return &configurations[k];
+      }
+    }
+  }
+  return i == 0 ? nullptr : &configurations[0];
+}
+
+std::string assertion_name(const json& a) {
+  if (a.contains("name") && a["name"].is_string()) return a["name"].get<std::string>();
+  const bool is_min = a.value("kind", "min") == "min";
+  return a.value("metric", "?") + (is_min ? "_min >= " : "_max <= ") + format_number(a.value("bound", 0.0));
+}
+
+std::string assertion_detail(const json& a) {
+  const bool is_min = a.value("kind", "min") == "min";
+  std::string out = a.value("metric", "?") + " = " + format_number(a.value("measured", 0.0)) +
+                    (is_min ? ", must be >= " : ", must be <= ") + format_number(a.value("bound", 0.0));
+  if (a.contains("note") && a["note"].is_string()) out += " (" + a["note"].get<std::string>() + ")";
+  return out;
+}
+
+}  // namespace squall::reports

@@ -1,0 +1,43 @@
+#pragma once
+// How the human-facing writers (terminal table, Markdown summary, HTML report) show summary metrics,
+// so a number reads the same everywhere. Kept apart from the writers so that each renders one row list.
+
+#include <span>
+#include <string>
+
+#include "policies/core/json_reader.hpp"
+
+namespace squall::reports {
+
+enum class unit { percent, ms, count, ratio, usd };
+
+struct metric_row {
+  const char* label;
+  const char* metric;  // a key of configurations[].summary
+  unit kind;
+  bool higher_is_better;
+  bool always = false;  // shown even when zero for every configuration
+};
+
+// The rows of the side-by-side comparison, in reading order.
+std::span<const metric_row> comparison_rows();
+
+// "93.55%", "412 ms", "12.3 s", "2.721", "$0.00766", "$104.44".
+std::string format_value(double v, unit kind);
+// The change from `base` to `v`: "+1.20 pp" for rates, "+12.5%" otherwise, "=" when unchanged, "new"
+// when the base is zero.
+std::string format_delta(double base, double v, unit kind);
+// A JSON number as the shortest text that reads back to the same value ("0.995", "5000", "1e-06").
+std::string format_number(double v);
+
+// The configuration that configurations[i] is shown against: the one its "baseline" key names (set by
+// compare_results(): "candidate: X" against "base: X"), otherwise the first; nullptr for the first itself.
+const json* baseline_of(const json& configurations, std::size_t i);
+
+// Whether `a` (an element of results.assertions) held, and the name a CI system shows for it:
+// "success_rate_min >= 0.995" as written in the scenario, or the "name" a comparison gave it.
+std::string assertion_name(const json& a);
+// "success_rate = 0.93, must be >= 0.995".
+std::string assertion_detail(const json& a);
+
+}  // namespace squall::reports

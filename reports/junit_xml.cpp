@@ -1,0 +1,128 @@
+#include "reports/junit_xml.hpp"
+
+#include <cstdint>
+#include <vector>
+
+#include "reports/format.hpp"
+
+namespace squall::reports {
+namespace {
+
+// Escapes for both attribute values and text. Characters XML 1.0 forbids (most C0 controls) become
+// U+FFFD; bytes that are not valid UTF-8 are passed through only as whole well-formed sequences.
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '&': out += "&amp;"; continue;
+      case '<': out += "&lt;"; continue;
+      case '>': out += "&gt;"; continue;
+      case '"': out += "&quot;"; continue;
+      case '\'': out += "&apos;"; continue;
+      case '\n': out += "&#10;"; continue;  // kept through attribute normalisation
+      case '\t': out += "&#9;"; continue;
+      case '\r': out += "&#13;"; continue;
+      default: break;
+    }
+    if (c < 0x20) {
+      out += "\xEF\xBF\xBD";
+      continue;
+    }
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      continue;
+    }
+    // A multi-byte UTF-8 sequence: copy it when well formed, otherwise replace the lead byte.
+    const std::size_t length = (c >= 0xF0 && c < 0xF5) ? 4 : (c >= 0xE0) && c < 0xF0 ? 3 : (c >= 0xC2 && c < 0xE0) ? 2 : 0;
+    bool ok = length != 0 && i + length <= s.size();
+    for (std::size_t k = 1; ok && k < length; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (!ok) {
+      out += "\xEF\xBF\xBD";
+      continue;
+    }
+    out.append(s, i, length);
+    i += length - 1;
+  }
+  return out;
+}
+
+std::string str(const json& parent, const char* key) {
+  if (!parent.is_object() || !parent.contains(key)) return "";
+  const json& v = parent[key];
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+struct suite {
+  std::string name;
+  std::vector<const json*> cases;
+  std::size_t failures = 0;
+};
+
+}  // namespace
+
+std::string junit_xml(const json& results) {
+  static const json empty_object = json::object();
+  static const json empty_array = json::array();
+  const json& scenario = results.contains("scenario") ? results["scenario"] : empty_object;
+  const json& configs = results.contains("configurations") ? results["configurations"] : empty_array;
+  const json& assertions = results.contains("assertions") ? results["assertions"] : empty_array;
+  const std::string scenario_name = str(scenario, "name");
+  const std::string reproduce = str(results, "reproduce");
+
+  std::vector<suite> suites;
+  for (const auto& c : configs) suites.push_back({str(c, "name"), {}, 0});
+  for (const auto& a : assertions) {
+    const std::string name = str(a, "configuration");
+    suite* s = nullptr;
+    for (auto& candidate : suites) {
+      if (candidate.name == name) s = &candidate;
+    }
+    if (!s) s = &suites.emplace_back(suite{name, {}, 0});
+    s->cases.push_back(&a);
+    if (!a.value("passed", false)) ++s->failures;
+  }
+  std::size_t tests = 0, failures = 0;
+  for (const auto& s : suites) {
+    tests += s.cases.size();
+    failures += s.failures;
+  }
+
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += "<testsuites name=\"" + xml_escape("squall " + scenario_name) + "\" tests=\"" + std::to_string(tests) +
+         "\" failures=\"" + std::to_string(failures) + "\" errors=\"0\">\n";
+  for (std::size_t i = 0; i < suites.size(); ++i) {
+    const suite& s = suites[i];
+    out += "  <testsuite name=\"" + xml_escape(s.name) + "\" tests=\"" + std::to_string(s.cases.size()) +
+           "\" failures=\"" + std::to_string(s.failures) + "\" errors=\"0\" skipped=\"0\" id=\"" + std::to_string(i) +
+           "\" package=\"" + xml_escape("squall." + scenario_name) + "\">\n";
+    out += "    <properties>\n";
+    auto property = [&](const char* name, const std::string& value) {
+      out += "      <property name=\"" + std::string(name) + "\" value=\"" + xml_escape(value) + "\"/>\n";
+    };
+    property("scenario", scenario_name);
+    property("scenario_digest", str(scenario, "digest"));
+    property("seed", str(results, "seed"));
+    property("mode", str(results, "mode"));
+    property("reproduce", reproduce);
+    property("squall_version", str(results, "squall_version"));
+    out += "    </properties>\n";
+    const std::string classname = xml_escape("squall." + scenario_name + "." + s.name);
+    for (const json* a : s.cases) {
+      out += "    <testcase name=\"" + xml_escape(assertion_name(*a)) + "\" classname=\"" + classname + "\"";
+      if (a->value("passed", false)) {
+        out += "/>\n";
+        continue;
+      }
+      const std::string detail = assertion_detail(*a);
+      out += ">\n      <failure message=\"" + xml_escape(detail) + "\" type=\"assertion\">" +
+             xml_escape(s.name + ": " + detail + "\nreproduce: " + reproduce) + "</failure>\n    </testcase>\n";
+    }
+    out += "  </testsuite>\n";
+  }
+  out += "</testsuites>\n";
+  return out;
+}
+
+}  // namespace squall::reports

@@ -1,0 +1,166 @@
+#include "reports/summary_markdown.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <string_view>
+
+#include "reports/format.hpp"
+
+namespace squall::reports {
+namespace {
+
+// Rows the pull-request reader always wants to see, even at zero: zero breaker openings or zero cache
+// hits is itself an answer.
+constexpr std::string_view always_shown[] = {"success_rate",    "degraded_rate",   "latency_p50_ms",
+                                             "latency_p95_ms",  "latency_p99_ms",  "latency_p999_ms",
+                                             "attempts_per_request", "cache_hit_rate", "breaker_openings",
+                                             "cost_usd",        "cost_per_success_usd", "cost_wasted_usd"};
+
+bool is_always_shown(std::string_view metric) {
+  for (auto m : always_shown) {
+    if (m == metric) return true;
+  }
+  return false;
+}
+
+// Table cells must not break the table: pipes are escaped and line breaks flattened.
+std::string cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n' || c == '\r') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+// An inline code span that survives backticks inside the text.
+std::string code(const std::string& s) {
+  std::string fence = "`";
+  while (s.find(fence) != std::string::npos) fence += '`';
+  const bool pad = s.find('`') != std::string::npos;
+  return fence + (pad ? " " : "") + s + (pad ? " " : "") + fence;
+}
+
+std::string str(const json& parent, const char* key) {
+  if (!parent.is_object() || !parent.contains(key)) return "";
+  const json& v = parent[key];
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+double metric(const json& config, const char* name) {
+  if (!config.contains("summary") || !config["summary"].contains(name)) return 0;
+  const json& v = config["summary"][name];
+  return v.is_number() ? v.get<double>() : 0;
+}
+
+// The half-width of the 95% interval of an aggregated metric, or a negative value when there is none.
+double half_width(const json& config, const char* name) {
+  if (!config.contains("summary_stats") || !config["summary_stats"].contains(name)) return -1;
+  const json& s = config["summary_stats"][name];
+  if (!s.contains("ci95_low") || !s.contains("ci95_high")) return -1;
+  return (s["ci95_high"].get<double>() - s["ci95_low"].get<double>()) / 2;
+}
+
+std::string format_half_width(double h, unit kind) {
+  char b[64];
+  if (kind == unit::percent) {
+    std::snprintf(b, sizeof b, "%.2f pp", h * 100);
+    return b;
+  }
+  if (kind == unit::count) {
+    std::snprintf(b, sizeof b, "%.1f", h);
+    return b;
+  }
+  return format_value(h, kind);
+}
+
+}  // namespace
+
+std::string summary_markdown(const json& results) {
+  static const json empty_object = json::object();
+  static const json empty_array = json::array();
+  const json& scenario = results.contains("scenario") ? results["scenario"] : empty_object;
+  const json& configs = results.contains("configurations") ? results["configurations"] : empty_array;
+  const json& assertions = results.contains("assertions") ? results["assertions"] : empty_array;
+  const bool passed = str(results, "verdict") == "pass";
+
+  std::string out = "## squall: " + cell(str(scenario, "name")) + " \xE2\x80\x94 " +
+                    (passed ? "\xE2\x9C\x85 pass" : "\xE2\x9D\x8C fail") + "\n\n";
+  std::string digest = str(scenario, "digest");
+  if (digest.size() > 19) digest = digest.substr(0, 19);  // "sha256:" and 12 hex digits, as the CLI prints
+  out += "Scenario " + code(str(scenario, "name"));
+  if (!str(scenario, "file").empty()) out += " (" + code(str(scenario, "file")) + ", " + digest + ")";
+  out += " \xC2\xB7 seed " + str(results, "seed") + " \xC2\xB7 mode " + str(results, "mode") + " \xC2\xB7 squall " +
+         str(results, "squall_version") + "\n\n";
+  if (results.contains("aggregate") && results["aggregate"].contains("seeds")) {
+    const json& seeds = results["aggregate"]["seeds"];
+    std::string list;
+    for (const auto& s : seeds) list += (list.empty() ? "" : ", ") + s.dump();
+    out += "Means over " + std::to_string(seeds.size()) + " seeds (" + list +
+           "); \xC2\xB1 is the half-width of the 95% confidence interval (Student t).\n\n";
+  }
+  out += "Reproduce: " + code(str(results, "reproduce")) + "\n\n";
+  if (results.contains("warnings") && results["warnings"].is_array()) {
+    for (const auto& w : results["warnings"]) out += "> **warning:** " + cell(w.is_string() ? w.get<std::string>() : w.dump()) + "\n";
+    if (!results["warnings"].empty()) out += "\n";
+  }
+  if (scenario.contains("faults") && scenario["faults"].is_array() && !scenario["faults"].empty()) {
+    out += "Faults:";
+    bool first = true;
+    for (const auto& f : scenario["faults"]) {
+      const double at = f.value("at_s", 0.0);
+      out += std::string(first ? " " : "; ") + str(f, "provider") + " " + format_number(at) + "\xE2\x80\x93" +
+             format_number(at + f.value("for_s", 0.0)) + " s: " + str(f, "label");
+      first = false;
+    }
+    out += "\n\n";
+  }
+
+  if (!configs.empty()) {
+    out += "| metric |";
+    for (const auto& c : configs) out += " " + cell(str(c, "name")) + " |";
+    out += "\n|---|";
+    for (std::size_t i = 0; i < configs.size(); ++i) out += "---:|";
+    out += "\n";
+    for (const auto& spec : comparison_rows()) {
+      bool any = spec.always || is_always_shown(spec.metric);
+      for (const auto& c : configs) any = any || metric(c, spec.metric) != 0;
+      if (!any) continue;
+      out += "| " + std::string(spec.label) + " |";
+      for (std::size_t i = 0; i < configs.size(); ++i) {
+        const double v = metric(configs[i], spec.metric);
+        std::string text = format_value(v, spec.kind);
+        const double h = half_width(configs[i], spec.metric);
+        if (h >= 0) text += " \xC2\xB1 " + format_half_width(h, spec.kind);
+        if (const json* b = baseline_of(configs, i)) text += " (" + format_delta(metric(*b, spec.metric), v, spec.kind) + ")";
+        out += " " + cell(text) + " |";
+      }
+      out += "\n";
+    }
+    out += "\n";
+    bool paired = false;
+    for (const auto& c : configs) paired = paired || c.contains("baseline");
+    if (paired) out += "Changes in brackets are against the base run of the same configuration.\n\n";
+    else if (configs.size() > 1) out += "Changes in brackets are against " + code(str(configs[0], "name")) + ".\n\n";
+  }
+
+  if (assertions.empty()) {
+    out += "No assertions.\n";
+  } else {
+    std::size_t failed = 0;
+    for (const auto& a : assertions) failed += a.value("passed", false) ? 0U : 1U;
+    out += "### Assertions: " + std::to_string(assertions.size() - failed) + " of " + std::to_string(assertions.size()) +
+           " passed\n\n| | configuration | assertion | measured |\n|---|---|---|---:|\n";
+    for (const auto& a : assertions) {
+      out += std::string("| ") + (a.value("passed", false) ? "\xE2\x9C\x85" : "\xE2\x9D\x8C") + " | " +
+             cell(str(a, "configuration")) + " | " + cell(assertion_name(a)) + " | " +
+             cell(format_number(a.value("measured", 0.0)));
+      if (a.contains("note") && a["note"].is_string()) out += " (" + cell(a["note"].get<std::string>()) + ")";
+      out += " |\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace squall::reports

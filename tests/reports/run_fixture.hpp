@@ -1,0 +1,22 @@
+#pragma once
+// Real results documents for the writers' tests: a small scenario run through the simulation library,
+// exactly as `squall run` does, so the tests read what users get.
+
+#include <cstdint>
+#include <string>
+
+#include "policies/core/json_reader.hpp"
+
+namespace squall::reports::testing {
+
+// The name of the third configuration: a comma, quotes and XML's special characters, to exercise quoting.
+inline const std::string odd_name = "odd, \"quoted\" <name> & co";
+
+// A 60 s run of 20 requests/s against a provider that fails half its calls from 20 s to 40 s, with
+// three configurations: "plain" (no policy), "retry" (three attempts) and odd_name (no policy). The
+// assertions: retry success_rate_min 0.9 (holds), plain success_rate_min 0.99 (fails),
+// plain latency_p99_ms_max 100000 (holds). `fault_rate` changes the failure share of the window;
+// `with_assertions` false gives a run with none.
+json run_scenario(std::uint64_t seed = 7, double fault_rate = 0.5, bool with_assertions = true);
+
+}  // namespace squall::reports::testing
