@@ -108,6 +108,10 @@ std::string seconds_text(double s) {
 constexpr const char* clock_label_expr =
     "floor(datum.value / 60) + ':' + (datum.value % 60 < 10 ? '0' : '') + format(datum.value % 60, 'd')";
 
+// Latency axes read in ms below a second and in seconds above.
+constexpr const char* latency_label_expr =
+    "datum.value >= 1000 ? format(datum.value / 1000, '~g') + ' s' : format(datum.value, '~g') + ' ms'";
+
 // ---------------------------------------------------------------------------------------------------
 // Colours. One per configuration, the same on every chart and in the table; none of them is the red of
 // the fault shading, so a configuration is never mistaken for an incident.
@@ -228,9 +232,14 @@ void build_datasets(page& p) {
       // Intervals where nothing completed have no latency and no success rate: null leaves a gap
       // instead of drawing a false zero.
       const bool any = completed > 0;
-      row["latency_p50_ms"] = any ? json(tidy(element(child(s, "latency_p50_ms"), i))) : json(nullptr);
-      row["latency_p95_ms"] = any ? json(tidy(element(child(s, "latency_p95_ms"), i))) : json(nullptr);
-      row["latency_p99_ms"] = any ? json(tidy(element(child(s, "latency_p99_ms"), i))) : json(nullptr);
+      // Latency is drawn on a log axis, which has no place for zero: answers faster than 1 ms (a breaker
+      // failing fast) are drawn on the 1 ms line, where they stay visible.
+      auto latency = [&](const char* column) {
+        return any ? json(std::max(1.0, tidy(element(child(s, column), i)))) : json(nullptr);
+      };
+      row["latency_p50_ms"] = latency("latency_p50_ms");
+      row["latency_p95_ms"] = latency("latency_p95_ms");
+      row["latency_p99_ms"] = latency("latency_p99_ms");
       row["success_rate"] = any ? json(tidy(ok / completed)) : json(nullptr);
       row["offered_per_s"] = per_s("offered");
       row["completed_per_s"] = per_s("completed");
@@ -275,7 +284,8 @@ void build_datasets(page& p) {
         // The maximum (q = 1) has no place on a "nines" axis, and a log axis has no place for 0 ms.
         if (q < 0 || q >= 1 || ms <= 0) continue;
         char label[32];
-        std::snprintf(label, sizeof label, "p%g", q * 100);
+        if (q == 0) std::snprintf(label, sizeof label, "min");
+        else std::snprintf(label, sizeof label, "p%g", q * 100);
         spectrum_rows.push_back({{"configuration", cfg.name},
                                  {"quantile", q},
                                  {"nines", tidy(-std::log10(1 - q))},
@@ -322,16 +332,18 @@ void build_datasets(page& p) {
 // Chart specifications (Vega-Lite). Every time chart shares the x axis (same domain, ticks and plot
 // offset), so charts stacked on the page line up and a fault window sits at the same place on each.
 
-constexpr int chart_width_px = 980;
+constexpr int chart_width_px = 900;
+constexpr int y_axis_px = 64;
 constexpr int chart_height_px = 190;
 
-json chart_config() {
+// `label_rows`: rows of fault labels above the plot; the legends sit above them.
+json chart_config(int label_rows = 0) {
   return {{"font", "system-ui, -apple-system, 'Segoe UI', sans-serif"},
           {"view", {{"stroke", nullptr}}},
           {"axis", {{"labelFontSize", 11}, {"titleFontSize", 11}, {"titleFontWeight", "normal"}, {"gridColor", "#ececec"}}},
           // The same width for every y axis puts every plot area at the same offset.
-          {"axisY", {{"minExtent", 64}, {"maxExtent", 64}}},
-          {"legend", {{"orient", "top"}, {"labelFontSize", 11}, {"titleFontSize", 11}, {"titleFontWeight", "normal"}, {"symbolStrokeWidth", 3}}},
+          {"axisY", {{"minExtent", y_axis_px}, {"maxExtent", y_axis_px}}},
+          {"legend", {{"orient", "top"}, {"offset", 8 + 12 * label_rows}, {"labelFontSize", 11}, {"titleFontSize", 11}, {"titleFontWeight", "normal"}, {"symbolStrokeWidth", 3}}},
           {"line", {{"strokeWidth", 1.8}}}};
 }
 
@@ -373,8 +385,10 @@ json configuration_color_encoding(const page& p) {
 }
 
 // The shaded windows go under the data, their labels over it.
-json fault_shading(const page& p) {
-  return {{"name", "fault_windows"},
+// Vega-Lite names each unit's marks after the unit: names must be unique within a chart, or two panels
+// end up drawing the same data. `suffix` tells the panels of one chart apart.
+json fault_shading(const page& p, const std::string& suffix) {
+  return {{"name", "fault_windows" + suffix},
           {"data", {{"name", "faults"}}},
           {"mark", {{"type", "rect"}, {"color", fault_color}, {"opacity", 0.10}}},
           {"encoding",
@@ -383,31 +397,49 @@ json fault_shading(const page& p) {
             {"tooltip", json::array({{{"field", "provider"}}, {{"field", "label"}, {"title", "fault"}}, {{"field", "when"}}})}}}};
 }
 
-json fault_labels(const page& p, int row) {
-  return {{"name", "fault_labels_" + std::to_string(row)},
+// Labels sit in a band above the plot (negative y), so they never cover the data; windows that overlap
+// in time get separate rows of that band. A label that would run past the right end of the axis is
+// right-aligned to its window's end instead, so it stays inside the chart (Vega sizes a chart to hold
+// all its marks, and an overflowing label would push the next panel away).
+json fault_labels(const page& p, int row, int rows, bool right, const std::string& suffix, int plot_width_px) {
+  // 6.5 px per character of 10 px bold text, converted to scenario seconds on this plot.
+  char overflow[160];
+  std::snprintf(overflow, sizeof overflow, "datum.at_s + length(datum.text) * %.6g > %.6g",
+                6.5 * p.end_s / std::max(1, plot_width_px), p.end_s);
+  const std::string filter =
+      "datum.row == " + std::to_string(row) + " && " + (right ? "(" : "!(") + overflow + ")";
+  return {{"name", "fault_labels_" + std::to_string(row) + (right ? "_right" : "") + suffix},
           {"data", {{"name", "faults"}}},
-          {"transform", json::array({{{"filter", "datum.row == " + std::to_string(row)}}})},
+          {"transform", json::array({{{"filter", filter}}})},
           {"mark",
            {{"type", "text"},
-            {"align", "left"},
-            {"baseline", "top"},
-            {"dx", 3},
-            {"y", 2 + 12 * row},
+            {"align", right ? "right" : "left"},
+            {"baseline", "bottom"},
+            {"dx", right ? -2 : 2},
+            {"y", -3 - 12 * (rows - 1 - row)},
             {"fontSize", 10},
             {"fontWeight", "bold"},
             {"color", "#a51c1c"}}},
-          {"encoding", {{"x", time_axis(p, "at_s")}, {"text", {{"field", "text"}}}}}};
+          {"encoding", {{"x", time_axis(p, right ? "end_s" : "at_s")}, {"text", {{"field", "text"}}}}}};
 }
 
 bool has_faults(const page& p) { return !p.datasets["faults"].empty(); }
 
-json with_faults(const page& p, json data_layers) {
+int fault_label_rows(const page& p) { return static_cast<int>(std::min<std::size_t>(3, p.datasets["faults"].size())); }
+
+// The data layers of one plot, with the fault windows shaded under them and (if `labelled`) named over
+// them. `suffix` keeps unit names unique when a chart has several panels.
+json with_faults(const page& p, json data_layers, const std::string& suffix = "", int plot_width_px = chart_width_px,
+                 bool labelled = true) {
   json layers = json::array();
-  if (has_faults(p)) layers.push_back(fault_shading(p));
+  if (has_faults(p)) layers.push_back(fault_shading(p, suffix));
   for (auto& l : data_layers) layers.push_back(std::move(l));
-  if (has_faults(p)) {
-    const std::size_t rows = std::min<std::size_t>(3, p.datasets["faults"].size());
-    for (std::size_t r = 0; r < rows; ++r) layers.push_back(fault_labels(p, static_cast<int>(r)));
+  if (has_faults(p) && labelled) {
+    const int rows = fault_label_rows(p);
+    for (int r = 0; r < rows; ++r) {
+      layers.push_back(fault_labels(p, r, rows, false, suffix, plot_width_px));
+      layers.push_back(fault_labels(p, r, rows, true, suffix, plot_width_px));
+    }
   }
   return layers;
 }
@@ -415,7 +447,7 @@ json with_faults(const page& p, json data_layers) {
 json time_chart(const page& p, json data_layers, int height_px = chart_height_px) {
   return {{"width", chart_width_px},
           {"height", height_px},
-          {"config", chart_config()},
+          {"config", chart_config(fault_label_rows(p))},
           {"layer", with_faults(p, std::move(data_layers))}};
 }
 
@@ -471,7 +503,7 @@ void build_incident_timeline(page& p) {
   json x = time_axis(p, "at_s");
   json bars = {{"name", "fault_windows"},
                {"data", {{"name", "faults"}}},
-               {"mark", {{"type", "bar"}, {"color", fault_color}, {"opacity", 0.75}, {"cornerRadius", 2}, {"tooltip", true}}},
+               {"mark", {{"type", "bar"}, {"color", fault_color}, {"opacity", 0.3}, {"cornerRadius", 2}, {"tooltip", true}}},
                {"encoding",
                 {{"x", x},
                  {"x2", {{"field", "end_s"}}},
@@ -479,7 +511,8 @@ void build_incident_timeline(page& p) {
                  {"tooltip", json::array({{{"field", "provider"}}, {{"field", "label"}, {"title", "fault"}}, {{"field", "when"}}})}}}};
   json labels = {{"name", "fault_labels"},
                  {"data", {{"name", "faults"}}},
-                 {"mark", {{"type", "text"}, {"align", "left"}, {"dx", 4}, {"color", "#ffffff"}, {"fontWeight", "bold"}, {"fontSize", 11}}},
+                 // Dark text on a light bar stays readable where a short window's label runs past its bar.
+                 {"mark", {{"type", "text"}, {"align", "left"}, {"dx", 4}, {"color", "#7a1010"}, {"fontWeight", "bold"}, {"fontSize", 11}}},
                  {"encoding",
                   {{"x", x},
                    {"y", {{"field", "provider"}, {"type", "nominal"}, {"sort", providers}}},
@@ -496,18 +529,41 @@ void build_incident_timeline(page& p) {
 
 void build_time_charts(page& p) {
   if (!p.any_series) return;
-  const json log_ms = {{"type", "quantitative"},
-                       {"title", "latency (ms, log)"},
+  // One panel per percentile, configurations overlaid in each: nine lines on one plot were unreadable.
+  {
+    const std::array<std::pair<const char*, const char*>, 3> percentiles = {
+        {{"latency_p50_ms", "p50"}, {"latency_p95_ms", "p95"}, {"latency_p99_ms", "p99"}}};
+    json panels = json::array();
+    for (std::size_t i = 0; i < percentiles.size(); ++i) {
+      const auto& [field, label] = percentiles[i];
+      const std::string suffix = "_" + std::to_string(i);
+      json line = {{"name", "data" + suffix},
+                   {"data", {{"name", "series"}}},
+                   {"transform", json::array({{{"filter", std::string("isValid(datum.") + field + ")"}}})},
+                   {"mark", {{"type", "line"}, {"interpolate", "monotone"}}},
+                   {"encoding",
+                    {{"x", time_axis(p, "t_s", i + 1 == percentiles.size())},
+                     {"y",
+                      {{"field", field},
+                       {"type", "quantitative"},
+                       {"title", std::string(label) + " (log)"},
                        {"scale", {{"type", "log"}}},
-                       {"axis", {{"format", "~s"}}}};
-  add_chart(p, "chart-latency", "Latency percentiles over time",
-            "Latency of the requests that completed in each interval, measured from the intended send time. "
-            "Solid p50, dashed p95, dotted p99.",
-            time_chart(p, json::array({series_lines(p,
-                                                    {{"latency_p50_ms", "p50"},
-                                                     {"latency_p95_ms", "p95"},
-                                                     {"latency_p99_ms", "p99"}},
-                                                    log_ms, "t_s", "percentile")})));
+                       {"axis", {{"labelExpr", latency_label_expr}, {"tickCount", 4}}}}},
+                     {"color", configuration_color_encoding(p)}}}};
+      panels.push_back({{"width", chart_width_px},
+                        {"height", 100},
+                        {"layer", with_faults(p, json::array({std::move(line)}), suffix, chart_width_px, i == 0)}});
+    }
+    json spec = {{"config", chart_config(fault_label_rows(p))},
+                 {"vconcat", std::move(panels)},
+                 {"spacing", 12},
+                 {"resolve", {{"scale", {{"y", "shared"}}}}}};
+    add_chart(p, "chart-latency", "Latency percentiles over time",
+              "Latency of the requests that completed in each interval, measured from the intended send time: "
+              "p50, p95 and p99 on one shared log axis. Answers faster than 1 ms (a breaker failing fast) sit "
+              "on the 1 ms line.",
+              std::move(spec));
+  }
 
   // Stacked areas cannot be overlaid, so each configuration gets its own panel on a shared y axis.
   if (!p.outcome_classes.empty() && !p.configs.empty()) {
@@ -519,10 +575,12 @@ void build_time_charts(page& p) {
     }
     json panels = json::array();
     const int gap_px = 16;
-    const int panel_width_px =
-        std::max(120, (chart_width_px - gap_px * static_cast<int>(p.configs.size() - 1)) / static_cast<int>(p.configs.size()));
+    // The panels, each with its own y axis, together take the width of one time chart and its axis.
+    const int n = static_cast<int>(p.configs.size());
+    const int panel_width_px = std::max(120, (chart_width_px + y_axis_px - n * y_axis_px - gap_px * (n - 1)) / n);
     for (std::size_t i = 0; i < p.configs.size(); ++i) {
-      json bars = {{"name", "data"},
+      const std::string suffix = "_" + std::to_string(i);
+      json bars = {{"name", "data" + suffix},
                    {"data", {{"name", "outcomes"}}},
                    {"transform", json::array({{{"filter", {{"field", "configuration"}, {"equal", p.configs[i].name}}}}})},
                    {"mark", {{"type", "bar"}, {"tooltip", true}}},
@@ -543,10 +601,10 @@ void build_time_charts(page& p) {
       json panel = {{"width", panel_width_px},
                     {"height", chart_height_px},
                     {"title", {{"text", p.configs[i].name}, {"color", configuration_color(i)}, {"fontSize", 12}, {"anchor", "start"}}},
-                    {"layer", with_faults(p, json::array({std::move(bars)}))}};
+                    {"layer", with_faults(p, json::array({std::move(bars)}), suffix, panel_width_px)}};
       panels.push_back(std::move(panel));
     }
-    json spec = {{"config", chart_config()},
+    json spec = {{"config", chart_config(fault_label_rows(p))},
                  {"hconcat", std::move(panels)},
                  {"spacing", gap_px},
                  {"resolve", {{"scale", {{"y", "shared"}, {"color", "shared"}}}}}};
@@ -640,14 +698,14 @@ void build_spectrum(page& p) {
                    {"axis",
                     {{"values", json::array({0, 0.30103, 1, 2, 3, 4})},
                      {"labelExpr",
-                      "datum.value == 0 ? 'p0' : datum.value < 0.5 ? 'p50' : datum.value == 1 ? 'p90' : "
+                      "datum.value == 0 ? 'min' : datum.value < 0.5 ? 'p50' : datum.value == 1 ? 'p90' : "
                       "datum.value == 2 ? 'p99' : datum.value == 3 ? 'p99.9' : 'p99.99'"}}}}},
                  {"y",
                   {{"field", "latency_ms"},
                    {"type", "quantitative"},
-                   {"title", "latency (ms, log)"},
+                   {"title", "latency (log)"},
                    {"scale", {{"type", "log"}}},
-                   {"axis", {{"format", "~s"}}}}},
+                   {"axis", {{"labelExpr", latency_label_expr}}}}},
                  {"color", configuration_color_encoding(p)},
                  {"tooltip",
                   json::array({{{"field", "configuration"}},

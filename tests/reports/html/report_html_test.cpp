@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "reports/html/report_assets.hpp"
 
@@ -88,15 +89,25 @@ json embedded_json(const std::string& html, const std::string& id) {
   return json::parse(html.substr(start + open.size(), end - start - open.size()), nullptr, false);
 }
 
-std::set<std::string> layer_names(const json& spec) {
-  std::set<std::string> names;
-  if (spec.contains("name")) names.insert(spec["name"].get<std::string>());
+void collect_names(const json& spec, std::vector<std::string>& names) {
+  if (spec.contains("name")) names.push_back(spec["name"].get<std::string>());
   for (const char* key : {"layer", "hconcat", "vconcat"}) {
     if (!spec.contains(key)) continue;
-    for (const auto& sub : spec[key]) {
-      auto inner = layer_names(sub);
-      names.insert(inner.begin(), inner.end());
-    }
+    for (const auto& sub : spec[key]) collect_names(sub, names);
+  }
+}
+
+// The unit names of a chart, with any panel suffix ("_0", "_1") removed: "fault_labels_1_0" reads as
+// "fault_labels_1".
+std::set<std::string> layer_names(const json& spec) {
+  std::vector<std::string> all;
+  collect_names(spec, all);
+  std::set<std::string> names;
+  for (auto name : all) {
+    names.insert(name);
+    const std::regex panel("^(data|fault_windows|fault_labels_[0-9])(_right)?(_[0-9]+)?$");
+    std::smatch m;
+    if (std::regex_match(name, m, panel)) names.insert(m[1].str());
   }
   return names;
 }
@@ -182,6 +193,18 @@ TEST(report_html, one_spec_per_chart_each_with_the_fault_windows) {
   for (const auto& id : expected) EXPECT_TRUE(ids.count(id)) << id;
   EXPECT_TRUE(ids.count("chart-spectrum") && html.find("id=\"distribution\"") != std::string::npos);
   EXPECT_EQ(charts.size(), expected.size() + 1);  // and the spectrum
+}
+
+// Regression: two panels of the outcomes chart had units of the same name, and Vega-Lite drew the
+// second configuration's data in both.
+TEST(report_html, unit_names_are_unique_within_each_chart) {
+  const json charts = embedded_json(report_html(sample_results()), "squall-charts");
+  for (const auto& chart : charts) {
+    std::vector<std::string> names;
+    collect_names(chart["spec"], names);
+    const std::set<std::string> unique(names.begin(), names.end());
+    EXPECT_EQ(unique.size(), names.size()) << chart["id"];
+  }
 }
 
 TEST(report_html, spectrum_has_no_fault_layer) {
