@@ -804,13 +804,20 @@ std::string assertion_text(const assertion_view& a) {
   return metric_label(a.metric) + (a.is_min ? " \xe2\x89\xa5 " : " \xe2\x89\xa4 ") + format_value(a.bound, u);
 }
 
+// A document without a verdict is shown as such rather than as a pass or a failure.
+std::string verdict_word(const std::string& verdict) {
+  if (verdict == "pass") return "PASS";
+  if (verdict == "fail") return "FAIL";
+  return "NO VERDICT";
+}
+
 void header_html(std::string& out, const page& p, const std::vector<assertion_view>& assertions) {
   const json& sc = child(p.results, "scenario");
   const std::string verdict = text(p.results, "verdict");
   const bool pass = verdict == "pass";
   const std::string name = text(sc, "name");
   out += "<header class=\"top " + std::string(pass ? "pass" : "fail") + "\">\n";
-  out += "<div class=\"verdict\" id=\"verdict\">" + std::string(pass ? "PASS" : "FAIL") + "</div>\n";
+  out += "<div class=\"verdict\" id=\"verdict\">" + verdict_word(verdict) + "</div>\n";
   out += "<div class=\"heading\"><h1>" + escape_html(name.empty() ? "squall run" : name) + "</h1>\n";
   std::size_t failed = 0;
   for (const auto& a : assertions) failed += a.passed ? 0 : 1;
@@ -848,6 +855,26 @@ void header_html(std::string& out, const page& p, const std::vector<assertion_vi
 
 // One card per configuration: the answer to "which one held up" before any table or chart.
 void cards_html(std::string& out, const page& p, const std::vector<assertion_view>& assertions) {
+  // With several configurations, say in words which one did best on what a caller feels.
+  if (p.configs.size() > 1) {
+    auto best = [&](const char* metric, bool higher) {
+      std::size_t b = 0;
+      for (std::size_t i = 1; i < p.configs.size(); ++i) {
+        const double v = number(*p.configs[i].summary, metric);
+        const double bv = number(*p.configs[b].summary, metric);
+        if (higher ? v > bv : v < bv) b = i;
+      }
+      return b;
+    };
+    const std::size_t s = best("success_rate", true);
+    const std::size_t l = best("latency_p99_ms", false);
+    const std::size_t c = best("cost_per_success_usd", false);
+    out += "<p class=\"headline\" id=\"headline\">Highest success rate: " + swatch(s) + "<b>" + escape_html(p.configs[s].name) + "</b> (" +
+           format_value(number(*p.configs[s].summary, "success_rate"), unit::percent) + ") &middot; lowest p99: " + swatch(l) + "<b>" +
+           escape_html(p.configs[l].name) + "</b> (" + format_value(number(*p.configs[l].summary, "latency_p99_ms"), unit::ms) +
+           ") &middot; cheapest per success: " + swatch(c) + "<b>" + escape_html(p.configs[c].name) + "</b> (" +
+           format_value(number(*p.configs[c].summary, "cost_per_success_usd"), unit::usd) + ")</p>\n";
+  }
   out += "<section class=\"cards\" id=\"configurations\">\n";
   const double base_success = p.configs.empty() ? 0 : number(*p.configs.front().summary, "success_rate");
   for (std::size_t i = 0; i < p.configs.size(); ++i) {
@@ -974,6 +1001,7 @@ h3 { font-size: 15px; margin: 0; }
 .reproduce { margin: 0; }
 code { font: 12.5px ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; background: #f0f0ec; padding: 2px 6px;
   border-radius: 4px; user-select: all; }
+.headline { margin: 0 0 10px; font-size: 15px; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; }
 .card { background: #fff; border: 1px solid #ddd; border-top: 6px solid #888; border-radius: 6px; padding: 10px 14px;
   min-width: 220px; flex: 1 1 220px; }
@@ -1115,14 +1143,12 @@ std::string report_html(const json& results) {
   out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   out += "<meta name=\"generator\" content=\"squall " + escape_html(text(results, "squall_version")) + "\">\n";
-  out += "<title>" + escape_html(text(results, "verdict") == "pass" ? "PASS" : "FAIL") + " \xc2\xb7 " +
+  out += "<title>" + verdict_word(text(results, "verdict")) + " \xc2\xb7 " +
          escape_html(name.empty() ? "squall run" : name) + " \xc2\xb7 squall report</title>\n";
   out += "<style>" + std::string(style_css) + "</style>\n</head>\n<body>\n<main>\n";
-  std::string body;
-  header_html(body, p, assertions);
-  cards_html(body, p, assertions);
-  incident_html(body, p);
-  out += body;
+  header_html(out, p, assertions);
+  cards_html(out, p, assertions);
+  incident_html(out, p);
   // The incident strip belongs to the first screen, next to the list of windows.
   for (const auto& chart : p.charts) {
     if (chart["id"] == "chart-incident") chart_html(out, chart);
