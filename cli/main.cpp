@@ -17,7 +17,8 @@ using namespace squall::cli;
 
 int main(int argc, char** argv) {
   CLI::App app{"squall: simulation and chaos testing for the resilience policies around AI-provider calls.\n"
-               "Exit codes: 0 ok, 1 an assertion failed, 2 bad input (scenario, policy file or flag), "
+               "Exit codes: 0 ok, 1 an assertion failed or a comparison regressed, 2 bad input (scenario, policy\n"
+               "file, results file or flag), "
                "3 outputs could not be written."};
   app.set_version_flag("--version", std::string("squall ") + squall_version);
   app.require_subcommand(1);
@@ -29,8 +30,22 @@ int main(int argc, char** argv) {
   run->add_option("scenario", run_opts.scenario_path, "Scenario file (JSON)")->required();
   run->add_option("--seed", run_opts.seed, "Root seed (default: the scenario's \"seed\", else 1)");
   run->add_option("--out", run_opts.out_dir, "Output directory (default: squall-out/<scenario name>)");
+  run->add_option("--seeds", run_opts.seeds,
+                  "Run each configuration on N seeds (seed, seed+1, ...) and report means with 95% intervals")
+      ->check(CLI::Range(1u, 1000u));
   run->add_flag("-q,--quiet", quiet, "Print nothing but errors and failed assertions");
   run->add_flag("--no-color", no_color, "No colors (NO_COLOR in the environment does the same)");
+
+  compare_options compare_opts;
+  auto* compare = app.add_subcommand(
+      "compare", "Compare two results.json (e.g. main against a pull request); exit 1 when the candidate regresses");
+  compare->add_option("base", compare_opts.base_path, "Base results.json")->required();
+  compare->add_option("candidate", compare_opts.candidate_path, "Candidate results.json")->required();
+  compare->add_option("--tolerances", compare_opts.tolerances_path,
+                      "JSON file of tolerances, e.g. {\"latency_p99_growth_pct_max\": 20} (docs/results-format.md)");
+  compare->add_option("--out", compare_opts.out_dir, "Output directory (default: squall-out/compare)");
+  compare->add_flag("-q,--quiet", quiet, "Print nothing but errors and regressions");
+  compare->add_flag("--no-color", no_color, "No colors (NO_COLOR in the environment does the same)");
 
   std::vector<std::string> validate_files;
   auto* validate = app.add_subcommand("validate", "Check scenario files (and the policy files they name) without running");
@@ -52,6 +67,7 @@ int main(int argc, char** argv) {
   }
 
   if (run->parsed()) return run_command(run_opts, detect_terminal(quiet, no_color));
+  if (compare->parsed()) return compare_command(compare_opts, detect_terminal(quiet, no_color));
   if (validate->parsed()) return validate_command(validate_files);
   if (policies->parsed()) {
     for (const auto& r : policy_registry()) std::cout << r.type << "\t" << r.summary << "\n";

@@ -14,9 +14,21 @@ struct run_options {
   std::string scenario_path;
   std::optional<std::uint64_t> seed;  // default: the scenario's seed, else 1
   std::string out_dir;                // default: squall-out/<scenario name>
+  std::uint32_t seeds = 1;            // > 1: run seed, seed+1, ... and report means with 95% intervals
 };
 
 int run_command(const run_options& options, const terminal& term);
+
+// `squall compare BASE CANDIDATE`: the same outputs for two results side by side, failing (exit 1) when
+// the candidate regresses beyond the tolerances or fails its own assertions.
+struct compare_options {
+  std::string base_path;
+  std::string candidate_path;
+  std::string tolerances_path;  // optional JSON file of tolerances (docs/results-format.md)
+  std::string out_dir;          // default: squall-out/compare
+};
+
+int compare_command(const compare_options& options, const terminal& term);
 
 int validate_command(const std::vector<std::string>& files);
 

@@ -130,3 +130,68 @@ TEST_F(Cli, HelpVersionPoliciesValidate) {
 }
 
 }  // namespace
+
+TEST_F(Cli, RunWritesEveryOutputFromOneDocument) {
+  const auto r = run("run scenarios/quickstart.json -q --out " + (dir_ / "o").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* file : {"results.json", "report.html", "summary.md", "junit.xml", "timeseries.csv"}) {
+    EXPECT_TRUE(fs::exists(dir_ / "o" / file)) << file;
+    EXPECT_FALSE(fs::exists(dir_ / "o" / (std::string(file) + ".tmp"))) << file;
+  }
+  // One JUnit test case per assertion of the scenario, and the verdict in the pull-request summary.
+  const std::string junit = slurp(dir_ / "o/junit.xml");
+  const std::string results = slurp(dir_ / "o/results.json");
+  std::size_t assertions = 0;
+  for (std::size_t at = results.find("\"kind\":"); at != std::string::npos; at = results.find("\"kind\":", at + 1)) {
+    ++assertions;
+  }
+  std::size_t cases = 0;
+  for (std::size_t at = junit.find("<testcase "); at != std::string::npos; at = junit.find("<testcase ", at + 1)) {
+    ++cases;
+  }
+  EXPECT_GT(assertions, 0u);
+  EXPECT_EQ(cases, assertions);
+  EXPECT_NE(slurp(dir_ / "o/summary.md").find("pass"), std::string::npos);
+}
+
+TEST_F(Cli, CompareExitsZeroForTheSameRunOneForARegressionTwoForBadInput) {
+  const std::string base = (dir_ / "base").string();
+  const std::string worse = (dir_ / "worse").string();
+  ASSERT_EQ(run("run scenarios/quickstart.json -q --out " + base).exit_code, 0);
+  auto same = run("compare " + base + "/results.json " + base + "/results.json -q --out " + (dir_ / "c1").string());
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_TRUE(fs::exists(dir_ / "c1/report.html"));
+
+  // A candidate from another seed differs a little; with zero tolerance that difference is a regression
+  // in at least one direction, and the comparison must name it.
+  ASSERT_EQ(run("run scenarios/quickstart.json -q --seed 99 --out " + worse).exit_code, 0);
+  std::ofstream(dir_ / "strict.json") << R"({"success_rate_drop_pp_max": 0, "cost_growth_pct_max": 0,
+      "latency_p50_growth_pct_max": 0, "latency_p99_growth_pct_max": 0, "attempts_growth_pct_max": 0,
+      "latency_ms_slack": 0, "cost_usd_slack": 0})";
+  auto a = run("compare " + base + "/results.json " + worse + "/results.json --tolerances " +
+               (dir_ / "strict.json").string() + " --out " + (dir_ / "c2").string());
+  auto b = run("compare " + worse + "/results.json " + base + "/results.json --tolerances " +
+               (dir_ / "strict.json").string() + " --out " + (dir_ / "c3").string());
+  // With zero tolerance, one of the two directions must regress somewhere (the seeds differ).
+  EXPECT_TRUE(a.exit_code == 1 || b.exit_code == 1) << a.out << b.out;
+  const std::string& text_failed = a.exit_code == 1 ? a.out : b.out;
+  EXPECT_NE(text_failed.find("REGRESSION"), std::string::npos) << text_failed;
+
+  EXPECT_EQ(run("compare " + base + "/results.json " + (dir_ / "missing.json").string()).exit_code, 2);
+  std::ofstream(dir_ / "negative.json") << R"({"cost_growth_pct_max": -1})";
+  const auto bad = run("compare " + base + "/results.json " + base + "/results.json --tolerances " +
+                       (dir_ / "negative.json").string());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("cost_growth_pct_max"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(source_dir / "squall-out/compare/results.json.tmp"));
+}
+
+TEST_F(Cli, SeedsReportMeansWithIntervals) {
+  const auto r = run("run scenarios/quickstart.json -q --seed 7 --seeds 3 --out " + (dir_ / "o").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string results = slurp(dir_ / "o/results.json");
+  EXPECT_NE(results.find("\"runs\": 3"), std::string::npos);
+  EXPECT_NE(results.find("\"ci95_low\""), std::string::npos);
+  EXPECT_NE(results.find("--seed 7 --seeds 3"), std::string::npos);
+  EXPECT_EQ(run("run scenarios/quickstart.json --seeds 0").exit_code, 2);
+}

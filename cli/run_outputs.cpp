@@ -1,0 +1,57 @@
+#include "cli/run_outputs.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/output_files.hpp"
+#include "reports/html/report_html.hpp"
+#include "reports/junit_xml.hpp"
+#include "reports/summary_markdown.hpp"
+#include "reports/timeseries_csv.hpp"
+
+namespace fs = std::filesystem;
+
+namespace squall::cli {
+
+bool write_run_outputs(const std::string& out_dir, const json& doc, std::string& error) {
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) {
+    error = "cannot create output directory " + out_dir + ": " + ec.message();
+    return false;
+  }
+  const fs::path dir(out_dir);
+  // results.json last: it is the file tools look for, so its presence means the set is complete.
+  return write_atomically(dir / "report.html", reports::report_html(doc), error) &&
+         write_atomically(dir / "summary.md", reports::summary_markdown(doc), error) &&
+         write_atomically(dir / "junit.xml", reports::junit_xml(doc), error) &&
+         write_atomically(dir / "timeseries.csv", reports::timeseries_csv(doc), error) &&
+         write_atomically(dir / "results.json", doc.dump(2) + "\n", error);
+}
+
+bool print_assertions(const json& doc, const terminal& term) {
+  const auto it = doc.find("assertions");
+  if (it == doc.end() || !it->is_array() || it->empty()) return true;
+  bool all_passed = true;
+  if (!term.quiet) std::cout << "\nassertions:\n";
+  for (const auto& a : *it) {
+    const bool passed = a.value("passed", false);
+    all_passed = all_passed && passed;
+    if (term.quiet && passed) continue;
+    const std::string kind = a.value("kind", "");
+    char line[512];
+    if (a.contains("metric")) {
+      std::snprintf(line, sizeof line, "  %s  %s: %s = %g, %s %g\n", passed ? "pass" : "FAIL",
+                    a.value("configuration", "").c_str(), a.value("metric", "").c_str(), a.value("measured", 0.0),
+                    kind == "min" ? "must be >=" : "must be <=", a.value("bound", 0.0));
+    } else {
+      std::snprintf(line, sizeof line, "  %s  %s: %s\n", passed ? "pass" : "FAIL",
+                    a.value("configuration", "").c_str(), a.value("name", "").c_str());
+    }
+    (passed ? std::cout : std::cerr) << line;
+  }
+  return all_passed;
+}
+
+}  // namespace squall::cli
