@@ -6,7 +6,7 @@
 //  - a request with prompt text (request.prompt): the stored prompt whose deterministic text embedding
 //    (policies/core/text_embedding.hpp) is most similar, if its cosine similarity is at least
 //    similarity_min. Embeddings are held for at most embeddings_max stored prompts and compared one by one
-//    (a linear scan: embeddings_max x 512 integer multiply-adds per lookup, about 0.1 ms at the default
+//    (a linear scan: embeddings_max x 512 integer multiply-adds per lookup, about 0.05 ms at the default
 //    1024, small beside a provider call);
 //  - a request without text (the simulation): one with the same non-zero request.semantic_cluster,
 //    accepted with probability similarity_hit_ratio (the stand-in for an embedding's false negatives).

@@ -40,7 +40,7 @@ struct cache_options {
   // The default is 0.92.
   double similarity_min = 0.92;
 
-  // Semantic mode, requests with prompt text: the most prompt embeddings held (2 KiB each), and so the
+  // Semantic mode, requests with prompt text: the most prompt embeddings held (1 KiB each), and so the
   // most compared, one by one, per lookup. Beyond it the oldest-stored prompt loses its embedding (its
   // answer stays for exact hits). Never more than entries_max are held. From 1 to 65536.
   // The default is 1024 embeddings.

@@ -36,12 +36,12 @@ constexpr unsigned char normalise_byte(unsigned char c) noexcept {
 
 class feature_sink {
  public:
-  explicit feature_sink(text_embedding& out) noexcept : out_(out) { out_.counts.fill(0); }
+  explicit feature_sink(text_embedding& out) noexcept : out_(out) {}
 
   void add(std::uint64_t fnv_hash) noexcept {
     const std::uint64_t h = finalise(fnv_hash);
     const std::size_t bucket = static_cast<std::size_t>(h & (text_embedding_dimension - 1));
-    out_.counts[bucket] += (h >> 63) != 0 ? -1 : 1;
+    counts_[bucket] += (h >> 63) != 0 ? -1 : 1;
   }
 
   // Appends one byte of the normalised stream and adds the trigram it closes.
@@ -57,13 +57,18 @@ class feature_sink {
 
   void finish() noexcept {
     std::int64_t sum = 0;
-    for (const std::int32_t v : out_.counts) sum += static_cast<std::int64_t>(v) * v;
+    for (std::size_t i = 0; i < text_embedding_dimension; ++i) {
+      const std::int32_t v = std::clamp(counts_[i], -text_embedding_count_max, text_embedding_count_max);
+      out_.counts[i] = static_cast<std::int16_t>(v);
+      sum += std::int64_t{v} * v;
+    }
     out_.norm_sq = sum;
   }
 
  private:
   static_assert((text_embedding_dimension & (text_embedding_dimension - 1)) == 0, "a power of two: buckets by mask");
   text_embedding& out_;
+  std::array<std::int32_t, text_embedding_dimension> counts_{};  // exact while the text is read
   std::array<unsigned char, 3> window_{};
   std::size_t pushed_ = 0;
 };
@@ -124,10 +129,10 @@ text_embedding embed_text(std::string_view text) noexcept {
 
 double cosine_similarity(const text_embedding& a, const text_embedding& b) noexcept {
   if (a.empty() || b.empty()) return 0.0;
-  std::int64_t dot = 0;
-  for (std::size_t i = 0; i < text_embedding_dimension; ++i) {
-    dot += static_cast<std::int64_t>(a.counts[i]) * b.counts[i];
-  }
+  // Counts are at most text_embedding_count_max in magnitude, so the whole dot product fits in 32 bits
+  // (512 x 2047^2 < 2^31), a sum compilers turn into a few vector multiply-adds.
+  std::int32_t dot = 0;
+  for (std::size_t i = 0; i < text_embedding_dimension; ++i) dot += std::int32_t{a.counts[i]} * b.counts[i];
   // Equal vectors (Cauchy-Schwarz holds with equality only then): exactly 1, whatever the rounding below.
   if (dot == a.norm_sq && dot == b.norm_sq) return 1.0;
   const double similarity =

@@ -15,13 +15,15 @@
 // fixed finaliser; the low bits pick one of text_embedding_dimension buckets, the top bit a sign (+1 or
 // -1), so that colliding features cancel on average instead of adding up (the signed hashing trick).
 //
-// The vector is kept as exact integer counts with its squared L2 norm, and cosine_similarity() divides
-// the integer dot product by the two norms: the same number as the dot product of the L2-normalised
-// vectors, but computed without any floating-point sum whose order or fused multiply-adds could differ
-// between builds. Only the final square root and division are floating point (both correctly rounded).
+// The vector is kept as integer counts with its squared L2 norm, and cosine_similarity() divides the
+// integer dot product by the two norms: the same number as the dot product of the L2-normalised vectors,
+// but computed without any floating-point sum whose order or fused multiply-adds could differ between
+// builds. Only the final square root and division are floating point (both correctly rounded).
 //
-// Only the first text_embedding_bytes_max bytes are read: it bounds the time an embedding takes and keeps
-// every count and dot product far inside 64-bit integers.
+// Counts are clamped to +-text_embedding_count_max (reached only by a feature repeated thousands of times
+// in a long text), so that one embedding takes 1 KiB and a whole dot product fits in 32 bits: comparing a
+// prompt with a thousand stored ones is then a few vector instructions per pair. Only the first
+// text_embedding_bytes_max bytes are read, which bounds the time an embedding takes.
 
 #include <array>
 #include <cstddef>
@@ -33,9 +35,12 @@ namespace squall {
 
 inline constexpr std::size_t text_embedding_dimension = 512;
 inline constexpr std::size_t text_embedding_bytes_max = std::size_t{1} << 20;
+inline constexpr std::int32_t text_embedding_count_max = 2047;
+static_assert(text_embedding_dimension * text_embedding_count_max * text_embedding_count_max < (1ULL << 31),
+              "a dot product must fit in 32 bits");
 
 struct text_embedding {
-  std::array<std::int32_t, text_embedding_dimension> counts{};  // signed feature counts per bucket
+  std::array<std::int16_t, text_embedding_dimension> counts{};  // signed feature counts per bucket, clamped
   std::int64_t norm_sq = 0;                                     // sum of counts squared
 
   // A text without a single letter or digit has no features: similar to nothing.

@@ -3,7 +3,9 @@
 
 #include "policies/core/text_embedding.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -97,6 +99,21 @@ TEST(text_embedding, only_the_first_bytes_max_bytes_are_read) {
   const text_embedding head = embed_text(long_text);
   EXPECT_EQ(checksum(embed_text(long_text + " and a different tail entirely")), checksum(head));
   EXPECT_GT(head.norm_sq, 0);
+}
+
+TEST(text_embedding, counts_saturate_instead_of_overflowing) {
+  std::string ten_thousand;
+  std::string twenty_thousand;
+  for (int i = 0; i < 10000; ++i) ten_thousand += "aaa ";
+  for (int i = 0; i < 20000; ++i) twenty_thousand += "aaa ";
+  const text_embedding a = embed_text(ten_thousand);
+  const text_embedding b = embed_text(twenty_thousand);
+  int largest = 0;
+  for (const std::int16_t v : a.counts) largest = std::max(largest, std::abs(int{v}));
+  EXPECT_EQ(largest, text_embedding_count_max);
+  EXPECT_EQ(a.counts, b.counts) << "both saturated";
+  EXPECT_EQ(cosine_similarity(a, b), 1.0);
+  EXPECT_LT(cosine_similarity(a, embed_text("aaa")), 1.0);
 }
 
 // Pinned numbers: a change of hash, normalisation, features or bucket count changes them, and so would a
