@@ -177,7 +177,7 @@ TEST(degrade_options, at_most_32_rules) {
   std::string many = R"({"rules": [)";
   for (int i = 0; i < 33; ++i) {
     if (i > 0) many += ", ";
-    many += R"({"when": {"priority_min": )" + std::to_string(i) + R"(}, "answer": "pass"})";
+    many += R"({"when": {"priority_min": )" + std::to_string(i + 1) + R"(}, "answer": "pass"})";
   }
   auto e = read((many + "]}").c_str());
   ASSERT_TRUE(e);
@@ -186,7 +186,7 @@ TEST(degrade_options, at_most_32_rules) {
   many = R"({"rules": [)";
   for (int i = 0; i < 32; ++i) {
     if (i > 0) many += ", ";
-    many += R"({"when": {"priority_min": )" + std::to_string(i) + R"(}, "answer": "pass"})";
+    many += R"({"when": {"priority_min": )" + std::to_string(i + 1) + R"(}, "answer": "pass"})";
   }
   EXPECT_FALSE(read((many + "]}").c_str()));
 }
