@@ -1,5 +1,7 @@
 #include "policies/cache/cache.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "policies/core/deferred_answer.hpp"
@@ -32,15 +34,15 @@ class cache_call final : public operation, public outcome_receiver {
     if (result.ok()) {
       owner_.store(req, result, now);
     } else if (owner_.options_.serve_stale_on.contains(result.kind)) {
-      bool semantic = false;
-      const auto s = owner_.lookup(req, now, owner_.ttl_ + owner_.stale_max_, semantic);
+      cache_handler::match_kind how;
+      const auto s = owner_.lookup(req, now, owner_.ttl_ + owner_.stale_max_, how);
       if (s != lru_map<cache_handler::entry>::none) {
         const cache_handler::entry& e = owner_.entries_.at(s);
         // How far past its freshness the answer was; negative cannot happen on this path since a fresh
         // entry would have hit, except for an answer stored by a concurrent call meanwhile.
         const duration stale_by = now - (e.stored_at + owner_.ttl_);
         owner_.emit(policy_event_kind::cache_stale_served, req.id, stale_by > duration{} ? stale_by : duration{},
-                    result.kind, semantic ? semantic_detail : exact_detail);
+                    result.kind, how.semantic ? semantic_detail : exact_detail, how.similarity_ppm);
         outcome stale = owner_.answer_from(e);
         stale.latency = now - started_at_;
         stale.time_to_first_token = stale.latency;
@@ -71,17 +73,19 @@ cache_handler::cache_handler(const cache_options& options, std::string name, con
       events_(env.events),
       next_(next),
       random_(env.seed),
-      entries_(options.entries_max) {}
+      entries_(options.entries_max),
+      text_capacity_(std::min(options.embeddings_max, options.entries_max)) {}
 
 operation& cache_handler::start(const call_scope& scope, outcome_receiver& receiver) {
   const request& req = scope.call->req;
   if (req.cache_key == 0) return next_.start(scope, receiver);
 
-  bool semantic = false;
-  const slot s = lookup(req, clock_.now(), ttl_, semantic);
+  match_kind how;
+  const slot s = lookup(req, clock_.now(), ttl_, how);
   if (s != lru_map<entry>::none) {
     entries_.touch(s);
-    emit(policy_event_kind::cache_hit, req.id, duration{}, outcome_class::ok, semantic ? semantic_detail : exact_detail);
+    emit(policy_event_kind::cache_hit, req.id, duration{}, outcome_class::ok,
+         how.semantic ? semantic_detail : exact_detail, how.similarity_ppm);
     outcome answer = answer_from(entries_.at(s));
     answer.latency = hit_latency_;
     answer.time_to_first_token = hit_latency_;
@@ -93,8 +97,8 @@ operation& cache_handler::start(const call_scope& scope, outcome_receiver& recei
   return *call;
 }
 
-cache_handler::slot cache_handler::lookup(const request& req, time_point now, duration age_max, bool& semantic) {
-  semantic = false;
+cache_handler::slot cache_handler::lookup(const request& req, time_point now, duration age_max, match_kind& how) {
+  how = {};
   const slot exact = entries_.find(req.cache_key);
   if (exact != lru_map<entry>::none) {
     const entry& e = entries_.at(exact);
@@ -102,15 +106,46 @@ cache_handler::slot cache_handler::lookup(const request& req, time_point now, du
     // Past even the stale window: nothing will ever use it again.
     if (now - e.stored_at >= ttl_ + stale_max_) evict(exact);
   }
-  if (options_.match != cache_match::semantic || req.semantic_cluster == 0) return lru_map<entry>::none;
+  if (options_.match != cache_match::semantic) return lru_map<entry>::none;
+  if (!req.prompt.empty()) {
+    embed_text(req.prompt, probe_);
+    // A prompt without a letter or digit says nothing about its meaning: the request is treated as one
+    // without text.
+    if (!probe_.empty()) return nearest_prompt(now, age_max, how);
+  }
+  if (req.semantic_cluster == 0) return lru_map<entry>::none;
   const auto head = cluster_heads_.find(req.semantic_cluster);
   if (head == cluster_heads_.end()) return lru_map<entry>::none;
   // The head is the cluster's newest answer: if it is too old, so are all the others.
   const slot candidate = head->second;
   if (candidate == exact || now - entries_.at(candidate).stored_at >= age_max) return lru_map<entry>::none;
   if (random_.uniform() >= options_.similarity_hit_ratio) return lru_map<entry>::none;
-  semantic = true;
+  how.semantic = true;
   return candidate;
+}
+
+cache_handler::slot cache_handler::nearest_prompt(time_point now, duration age_max, match_kind& how) const {
+  // A linear scan over at most embeddings_max nodes. The most similar young-enough prompt wins; equal
+  // similarities go to the most recently stored, so that the answer does not depend on node order.
+  slot best = lru_map<entry>::none;
+  double best_similarity = 0.0;
+  std::uint64_t best_seq = 0;
+  for (const text_node& node : text_nodes_) {
+    if (now - entries_.at(node.owner).stored_at >= age_max) continue;
+    const double similarity = cosine_similarity(probe_, node.embedding);
+    if (similarity < options_.similarity_min) continue;
+    if (best == lru_map<entry>::none || similarity > best_similarity ||
+        (similarity == best_similarity && node.seq > best_seq)) {
+      best = node.owner;
+      best_similarity = similarity;
+      best_seq = node.seq;
+    }
+  }
+  if (best != lru_map<entry>::none) {
+    how.semantic = true;
+    how.similarity_ppm = static_cast<std::uint64_t>(std::llround(std::max(best_similarity, 0.0) * 1e6));
+  }
+  return best;
 }
 
 void cache_handler::store(const request& req, const outcome& answer, time_point now) {
@@ -130,11 +165,57 @@ void cache_handler::store(const request& req, const outcome& answer, time_point 
   e.model = answer.model;
   e.cluster = options_.match == cache_match::semantic ? req.semantic_cluster : 0;
   link_cluster(s);
+  if (options_.match == cache_match::semantic && !req.prompt.empty()) {
+    index_text(s, req.prompt);
+  } else {
+    unlink_text(s);
+  }
 }
 
 void cache_handler::evict(slot s) {
   unlink_cluster(s);
+  unlink_text(s);
   entries_.erase(s);
+}
+
+void cache_handler::index_text(slot s, std::string_view prompt) {
+  embed_text(prompt, probe_);
+  if (probe_.empty()) {
+    unlink_text(s);
+    return;
+  }
+  std::uint32_t i = entries_.at(s).text;
+  if (i == no_text) {
+    if (text_nodes_.size() < text_capacity_) {
+      i = static_cast<std::uint32_t>(text_nodes_.size());
+      text_nodes_.emplace_back();
+    } else {
+      // Full: the oldest-stored prompt gives up its node (its answer stays for exact hits). With one ttl
+      // for every entry, it is also the first to expire.
+      i = 0;
+      for (std::uint32_t k = 1; k < text_nodes_.size(); ++k) {
+        if (text_nodes_[k].seq < text_nodes_[i].seq) i = k;
+      }
+      entries_.at(text_nodes_[i].owner).text = no_text;
+    }
+    entries_.at(s).text = i;
+  }
+  text_node& node = text_nodes_[i];
+  node.embedding = probe_;
+  node.owner = s;
+  node.seq = ++text_seq_;
+}
+
+void cache_handler::unlink_text(slot s) {
+  entry& e = entries_.at(s);
+  if (e.text == no_text) return;
+  const std::uint32_t last = static_cast<std::uint32_t>(text_nodes_.size() - 1);
+  if (e.text != last) {
+    text_nodes_[e.text] = text_nodes_[last];
+    entries_.at(text_nodes_[e.text].owner).text = e.text;
+  }
+  text_nodes_.pop_back();
+  e.text = no_text;
 }
 
 void cache_handler::link_cluster(slot s) {
@@ -180,8 +261,8 @@ outcome cache_handler::answer_from(const entry& e) const {
 }
 
 void cache_handler::emit(policy_event_kind kind, std::uint64_t request_id, duration delay, outcome_class cause,
-                         std::string_view detail) {
-  events_.on_policy_event(policy_event{kind, name_, clock_.now(), request_id, delay, cause, 0, detail});
+                         std::string_view detail, std::uint64_t value) {
+  events_.on_policy_event(policy_event{kind, name_, clock_.now(), request_id, delay, cause, value, detail});
 }
 
 std::unique_ptr<handler> cache_spec::build(const policy_environment& env, handler& next) const {

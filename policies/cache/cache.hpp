@@ -2,10 +2,14 @@
 // The cache policy: answers a request from a stored earlier answer instead of calling the provider.
 //
 // Keys: request.cache_key (0 = not cacheable: the call passes straight through, unseen). In "semantic"
-// mode a request also hits a fresh answer stored for a similar request: in the simulation, one with the
-// same non-zero request.semantic_cluster, accepted with probability similarity_hit_ratio (the stand-in
-// for an embedding's false negatives); live mode will compare deterministic text embeddings against
-// similarity_min instead.
+// mode a request also hits a fresh answer stored for a similar request:
+//  - a request with prompt text (request.prompt): the stored prompt whose deterministic text embedding
+//    (policies/core/text_embedding.hpp) is most similar, if its cosine similarity is at least
+//    similarity_min. Embeddings are held for at most embeddings_max stored prompts and compared one by one
+//    (a linear scan: embeddings_max x 512 integer multiply-adds per lookup, about 0.05 ms at the default
+//    1024, small beside a provider call);
+//  - a request without text (the simulation): one with the same non-zero request.semantic_cluster,
+//    accepted with probability similarity_hit_ratio (the stand-in for an embedding's false negatives).
 //
 // Only ok answers (not degraded) are stored: tokens, model and provider. A hit is answered after
 // hit_latency_ms through a timer (never from inside start()) with outcome ok, from_cache = true and
@@ -17,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "policies/cache/cache_options.hpp"
 #include "policies/cache/lru_map.hpp"
@@ -24,6 +29,7 @@
 #include "policies/core/events.hpp"
 #include "policies/core/rng.hpp"
 #include "policies/core/runtime.hpp"
+#include "policies/core/text_embedding.hpp"
 #include "policies/pipeline/policy_spec.hpp"
 
 namespace squall {
@@ -37,6 +43,7 @@ class cache_handler final : public handler {
 
   const cache_options& options() const noexcept { return options_; }
   std::uint32_t entries() const noexcept { return entries_.size(); }
+  std::size_t embeddings() const noexcept { return text_nodes_.size(); }
 
  private:
   friend class cache_call;
@@ -51,19 +58,39 @@ class cache_handler final : public handler {
     // The semantic index: entries of one cluster, most recently stored first.
     lru_map<entry>::slot cluster_prev = lru_map<entry>::none;
     lru_map<entry>::slot cluster_next = lru_map<entry>::none;
+    std::uint32_t text = no_text;  // index of the prompt's embedding in text_nodes_, or no_text
   };
   using slot = lru_map<entry>::slot;
+  static constexpr std::uint32_t no_text = UINT32_MAX;
 
-  // The entry that may answer `req` if stored within `age_max` of now, or none. Exact key first;
-  // then, in semantic mode, the newest entry of the request's cluster, accepted by a draw.
-  slot lookup(const request& req, time_point now, duration age_max, bool& semantic);
+  // A stored prompt's embedding and the entry it belongs to; `seq` orders them by store time.
+  struct text_node {
+    text_embedding embedding;
+    slot owner = lru_map<entry>::none;
+    std::uint64_t seq = 0;
+  };
+
+  // How an entry was found: `semantic` for a similar request's answer, with the prompts' similarity in
+  // millionths when text embeddings decided (0 for a semantic_cluster match).
+  struct match_kind {
+    bool semantic = false;
+    std::uint64_t similarity_ppm = 0;
+  };
+
+  // The entry that may answer `req` if stored within `age_max` of now, or none. Exact key first; then, in
+  // semantic mode, the most similar stored prompt (a request with text) or the newest entry of the
+  // request's cluster, accepted by a draw (a request without).
+  slot lookup(const request& req, time_point now, duration age_max, match_kind& how);
+  slot nearest_prompt(time_point now, duration age_max, match_kind& how) const;
   void store(const request& req, const outcome& answer, time_point now);
   void evict(slot s);
   void link_cluster(slot s);
   void unlink_cluster(slot s);
+  void index_text(slot s, std::string_view prompt);
+  void unlink_text(slot s);
   outcome answer_from(const entry& e) const;
   void emit(policy_event_kind kind, std::uint64_t request_id, duration delay, outcome_class cause,
-            std::string_view detail);
+            std::string_view detail, std::uint64_t value = 0);
 
   const cache_options options_;
   const std::string name_;
@@ -76,6 +103,11 @@ class cache_handler final : public handler {
   rng random_;
   lru_map<entry> entries_;
   std::unordered_map<std::uint32_t, slot> cluster_heads_;  // at most one per entry: bounded by entries_max
+  // Embeddings of stored prompts, unordered (removal swaps the last node in); at most text_capacity_.
+  std::vector<text_node> text_nodes_;
+  const std::uint32_t text_capacity_;
+  std::uint64_t text_seq_ = 0;
+  text_embedding probe_;  // the embedding of the prompt being looked up or stored, reused
 };
 
 class cache_spec final : public policy_spec {

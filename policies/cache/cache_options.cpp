@@ -29,8 +29,10 @@ void read_cache_options(json_reader& reader, cache_options& options) {
   reader.number("similarity_hit_ratio", hit_ratio, 0.0, 1.0).number("similarity_min", similarity_min, 0.0, 1.0);
   if (hit_ratio) options.similarity_hit_ratio = *hit_ratio;
   if (similarity_min) options.similarity_min = *similarity_min;
-  if (!reader.failed() && options.match == cache_match::exact && (hit_ratio || similarity_min)) {
-    reader.fail_key(hit_ratio ? "similarity_hit_ratio" : "similarity_min",
+  const bool embeddings_given = reader.child("embeddings_max") != nullptr;
+  reader.count("embeddings_max", options.embeddings_max, 1, 65536);
+  if (!reader.failed() && options.match == cache_match::exact && (hit_ratio || similarity_min || embeddings_given)) {
+    reader.fail_key(hit_ratio ? "similarity_hit_ratio" : similarity_min ? "similarity_min" : "embeddings_max",
                     "applies only when \"match\" is \"semantic\"; set \"match\": \"semantic\" or remove it");
   }
 

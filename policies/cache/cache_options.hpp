@@ -25,20 +25,26 @@ struct cache_options {
   double ttl_ms = 3600000.0;
 
   // "exact": only the same request.cache_key hits. "semantic": a request also hits a fresh answer to a
-  // similar request. In the simulation similarity is request.semantic_cluster (same non-zero cluster =
-  // similar); live mode will compare deterministic text embeddings against similarity_min.
+  // similar request: for a request with prompt text, one whose text embedding is at least similarity_min
+  // alike; for one without (the simulation), one with the same non-zero request.semantic_cluster.
   // The default is "exact".
   cache_match match = cache_match::exact;
 
-  // Semantic mode, simulation: the probability that a similar request's answer is accepted, which
-  // models an embedding's false negatives. Drawn from the policy's random stream. From 0 to 1.
+  // Semantic mode, requests without prompt text (the simulation): the probability that an answer of the
+  // same semantic_cluster is accepted, which models an embedding's false negatives. Drawn from the policy's random stream. From 0 to 1.
   // The default is 0.9.
   double similarity_hit_ratio = 0.9;
 
-  // Semantic mode, live: the cosine similarity from which two prompts count as similar. Read and
-  // checked now so that policy files stay valid when live mode uses it; the simulation ignores it.
-  // From 0 to 1. The default is 0.92.
+  // Semantic mode, requests with prompt text: the cosine similarity of the prompts' text embeddings
+  // (policies/core/text_embedding.hpp) from which a stored answer counts as similar. From 0 to 1.
+  // The default is 0.92.
   double similarity_min = 0.92;
+
+  // Semantic mode, requests with prompt text: the most prompt embeddings held (1 KiB each), and so the
+  // most compared, one by one, per lookup. Beyond it the oldest-stored prompt loses its embedding (its
+  // answer stays for exact hits). Never more than entries_max are held. From 1 to 65536.
+  // The default is 1024 embeddings.
+  std::uint32_t embeddings_max = 1024;
 
   // How long a hit takes to answer, in milliseconds (a local lookup, or a round trip to a shared cache).
   // From 0 to 60000. The default is 5 ms.

@@ -12,8 +12,8 @@ std::string_view to_string(policy_event_kind kind) noexcept {
       "bulkhead_queued", "bulkhead_rejected", "fallback_used", "endpoint_cooldown", "endpoint_recovered",
       "degraded_served", "cache_hit", "cache_miss", "cache_stale_served", "coalesced",
       "idempotent_replay", "batch_sent", "budget_rejected", "budget_rerouted", "prompt_trimmed",
-      "routed"};
-  static_assert(static_cast<std::size_t>(policy_event_kind::routed) + 1 == policy_event_kind_count);
+      "routed", "degrade_passed"};
+  static_assert(static_cast<std::size_t>(policy_event_kind::degrade_passed) + 1 == policy_event_kind_count);
   return names[static_cast<std::size_t>(kind)];
 }
 

@@ -44,9 +44,10 @@ enum class policy_event_kind : std::uint8_t {
   budget_rerouted,        // a budget sent the call to a cheaper model; detail = model
   prompt_trimmed,         // the input was trimmed; value = tokens removed
   routed,                 // a router chose the model or provider; detail = the choice
+  degrade_passed,         // a degrade rule let a failure through, no degraded answer; detail = the rule
 };
 
-inline constexpr std::size_t policy_event_kind_count = 31;
+inline constexpr std::size_t policy_event_kind_count = 32;
 
 struct policy_event {
   policy_event_kind kind;

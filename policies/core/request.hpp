@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "policies/core/time.hpp"
 
@@ -21,6 +22,11 @@ struct request {
   std::uint8_t complexity = 0;         // request class for routing: 0 simple, 1 moderate, 2 complex, 3 critical
   time_point deadline = time_never;    // the caller's own deadline, if any
   std::uint32_t batch_size = 1;        // > 1 when a batching policy sent several requests as one call
+  // The prompt text, when the caller has it (live mode, production); empty in the simulation. A view, so
+  // that copying a request stays cheap: the caller keeps the text alive and unchanged until the call's
+  // outcome is delivered or the call is cancelled. Policies that remember anything about it beyond the
+  // call (the semantic cache keeps an embedding) copy what they need, never the view.
+  std::string_view prompt;
 };
 
 }  // namespace squall

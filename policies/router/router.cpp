@@ -155,7 +155,7 @@ void router_handler::build_candidates() {
 
 operation& router_handler::start(const call_scope& scope, outcome_receiver& receiver) {
   const request& req = scope.call->req;
-  const std::size_t request_class = std::min<std::size_t>(req.complexity, request_class_count - 1);
+  const std::size_t request_class = request_class_of(req.complexity);
   for (const std::uint8_t i : preference_[request_class]) {
     const admission a = admit(i);
     if (a == admission::none) continue;

@@ -23,13 +23,9 @@
 #include "policies/core/json_reader.hpp"
 #include "policies/core/outcome.hpp"
 #include "policies/core/outcome_class_set.hpp"
+#include "policies/core/request_class.hpp"
 
 namespace squall {
-
-// Request classes, as request.complexity numbers them (larger values count as critical).
-inline constexpr std::size_t request_class_count = 4;
-inline constexpr std::array<std::string_view, request_class_count> request_class_names = {"simple", "moderate",
-                                                                                          "complex", "critical"};
 
 // Where a routed call goes. An empty provider keeps the request's own provider.
 struct router_target {

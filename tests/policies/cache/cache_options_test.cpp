@@ -27,6 +27,7 @@ TEST(cache_options, defaults_are_the_documented_ones) {
   EXPECT_EQ(o.match, cache_match::exact);
   EXPECT_EQ(o.similarity_hit_ratio, 0.9);
   EXPECT_EQ(o.similarity_min, 0.92);
+  EXPECT_EQ(o.embeddings_max, 1024U);
   EXPECT_EQ(o.hit_latency_ms, 5.0);
   EXPECT_TRUE(o.serve_stale_on.empty());
   EXPECT_EQ(o.stale_ms_max, 86400000.0);
@@ -35,7 +36,7 @@ TEST(cache_options, defaults_are_the_documented_ones) {
 TEST(cache_options, reads_every_key) {
   cache_options o;
   ASSERT_FALSE(read(R"({"entries_max": 7, "ttl_ms": 1000, "match": "semantic", "similarity_hit_ratio": 0.5,
-                        "similarity_min": 0.8, "hit_latency_ms": 0, "serve_stale_on": ["overloaded", "timeout"],
+                        "similarity_min": 0.8, "embeddings_max": 3, "hit_latency_ms": 0, "serve_stale_on": ["overloaded", "timeout"],
                         "stale_ms_max": 2000})",
                     o));
   EXPECT_EQ(o.entries_max, 7U);
@@ -43,6 +44,7 @@ TEST(cache_options, reads_every_key) {
   EXPECT_EQ(o.match, cache_match::semantic);
   EXPECT_EQ(o.similarity_hit_ratio, 0.5);
   EXPECT_EQ(o.similarity_min, 0.8);
+  EXPECT_EQ(o.embeddings_max, 3U);
   EXPECT_EQ(o.hit_latency_ms, 0.0);
   EXPECT_EQ(o.serve_stale_on, (outcome_class_set{outcome_class::overloaded, outcome_class::timeout}));
   EXPECT_EQ(o.stale_ms_max, 2000.0);
@@ -93,6 +95,21 @@ TEST(cache_options, similarity_keys_without_semantic_mode_are_refused) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].similarity_min");
   EXPECT_FALSE(read(R"({"match": "semantic", "similarity_min": 0.9})"));
+  e = read(R"({"embeddings_max": 10})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].embeddings_max");
+  EXPECT_NE(e->message.find("\"semantic\""), std::string::npos) << e->message;
+}
+
+TEST(cache_options, embeddings_max_is_bounded) {
+  for (const char* bad : {R"({"match": "semantic", "embeddings_max": 0})", R"({"match": "semantic", "embeddings_max": 65537})",
+                          R"({"match": "semantic", "embeddings_max": 1.5})"}) {
+    const auto e = read(bad);
+    ASSERT_TRUE(e) << bad;
+    EXPECT_EQ(e->path, "$.policies[0].embeddings_max");
+    EXPECT_NE(e->message.find("1 to 65536"), std::string::npos) << e->message;
+  }
+  EXPECT_FALSE(read(R"({"match": "semantic", "embeddings_max": 65536})"));
 }
 
 TEST(cache_options, unknown_keys_are_refused) {

@@ -3,8 +3,11 @@
 
 #include "policies/cache/cache.hpp"
 
+#include <cmath>
 #include <deque>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -50,6 +53,20 @@ struct cache_rig {
     ctx.req.id = ++ids;
     ctx.req.cache_key = key;
     ctx.req.semantic_cluster = cluster;
+    recording_receiver r;
+    policy->start(call_scope{&ctx, time_never}, r);
+    EXPECT_EQ(r.calls, 0) << "never delivered from inside start()";
+    run();
+    EXPECT_EQ(r.calls, 1);
+    return r.last;
+  }
+  // One call carrying prompt text (and optionally a cluster), run to completion.
+  outcome call_text(std::uint64_t key, std::string_view prompt, std::uint32_t cluster = 0) {
+    call_context ctx;
+    ctx.req.id = ++ids;
+    ctx.req.cache_key = key;
+    ctx.req.semantic_cluster = cluster;
+    ctx.req.prompt = prompt;
     recording_receiver r;
     policy->start(call_scope{&ctx, time_never}, r);
     EXPECT_EQ(r.calls, 0) << "never delivered from inside start()";
@@ -307,6 +324,186 @@ TEST(cache, cancelling_a_miss_cancels_the_inner_call_and_stores_nothing) {
   rig.run();
   EXPECT_EQ(r.calls, 0);
   EXPECT_EQ(rig.policy->entries(), 0U);
+}
+
+// ---- Semantic mode with prompt text ---------------------------------------------------------------------
+
+constexpr std::string_view ticket =
+    "Summarise the following customer support ticket in three short bullet points and suggest a polite reply "
+    "to the customer about their delayed refund.";
+constexpr std::string_view ticket_reworded =
+    "summarise the following customer-support ticket, in three short bullet points; and suggest a polite "
+    "reply to the customer about their delayed refund!!";
+constexpr std::string_view ticket_one_word =
+    "Summarise the following customer support ticket in three short bullet points and suggest a polite reply "
+    "to the customer about their delayed order.";
+constexpr std::string_view haiku = "Write a haiku about autumn leaves falling on a quiet mountain lake at dawn.";
+
+cache_options text_options(double similarity_min = 0.9) {
+  cache_options o;
+  o.match = cache_match::semantic;
+  o.similarity_min = similarity_min;
+  o.similarity_hit_ratio = 1.0;
+  return o;
+}
+
+TEST(cache_text, near_duplicate_prompts_hit_at_0_9) {
+  cache_rig rig(text_options(0.9));
+  rig.answers = {answer(10, 11)};
+  EXPECT_FALSE(rig.call_text(1, ticket).from_cache);
+  EXPECT_EQ(rig.policy->embeddings(), 1U);
+
+  const outcome reworded = rig.call_text(2, ticket_reworded);
+  EXPECT_TRUE(reworded.from_cache) << "case, spacing and punctuation only";
+  EXPECT_EQ(reworded.output_tokens, 11U);
+  EXPECT_EQ(rig.sink.events.back().kind, policy_event_kind::cache_hit);
+  EXPECT_EQ(rig.sink.events.back().detail, "semantic");
+  EXPECT_EQ(rig.sink.events.back().value, 1000000U) << "similarity 1 in millionths";
+
+  const outcome one_word = rig.call_text(3, ticket_one_word);
+  EXPECT_TRUE(one_word.from_cache) << "one word changed";
+  const double s = cosine_similarity(embed_text(ticket), embed_text(ticket_one_word));
+  EXPECT_EQ(rig.sink.events.back().value, static_cast<std::uint64_t>(std::llround(s * 1e6)));
+  EXPECT_EQ(rig.transport->started(), 1);
+}
+
+TEST(cache_text, unrelated_prompts_miss) {
+  cache_rig rig(text_options(0.9));
+  rig.call_text(1, ticket);
+  EXPECT_FALSE(rig.call_text(2, haiku).from_cache);
+  EXPECT_FALSE(rig.call_text(3, "What is the capital of France?").from_cache);
+  EXPECT_EQ(rig.transport->started(), 3);
+  EXPECT_EQ(rig.policy->embeddings(), 3U);
+}
+
+TEST(cache_text, the_threshold_is_respected_on_both_sides) {
+  const double s = cosine_similarity(embed_text(ticket), embed_text(ticket_one_word));
+  ASSERT_GT(s, 0.5);
+  ASSERT_LT(s, 1.0);
+  cache_rig at(text_options(s));
+  at.call_text(1, ticket);
+  EXPECT_TRUE(at.call_text(2, ticket_one_word).from_cache) << "similarity exactly similarity_min is similar";
+  cache_rig above(text_options(std::nextafter(s, 2.0)));
+  above.call_text(1, ticket);
+  EXPECT_FALSE(above.call_text(2, ticket_one_word).from_cache) << "one ulp above the similarity is not";
+  cache_rig one(text_options(1.0));
+  one.call_text(1, ticket);
+  EXPECT_FALSE(one.call_text(2, ticket_one_word).from_cache);
+  EXPECT_TRUE(one.call_text(3, ticket_reworded).from_cache) << "the same normalised text has similarity exactly 1";
+}
+
+TEST(cache_text, the_most_similar_stored_prompt_answers) {
+  cache_rig rig(text_options(0.5));
+  rig.answers = {answer(1, 1), answer(2, 2), answer(3, 3)};
+  rig.call_text(1, haiku);
+  rig.call_text(2, ticket_one_word);
+  rig.call_text(3, "Summarise the following customer support ticket in five short bullet points and suggest a "
+                   "rude reply to the vendor about their delayed refund.");
+  const outcome o = rig.call_text(4, ticket);
+  EXPECT_TRUE(o.from_cache);
+  EXPECT_EQ(o.output_tokens, 2U) << "the one-word variant is closer than the three-word one";
+}
+
+TEST(cache_text, requests_without_text_keep_using_the_cluster_and_text_decides_for_requests_with_it) {
+  cache_rig rig(text_options(0.9));
+  rig.answers = {answer(1, 1), answer(2, 2)};
+  rig.call(1, 7);  // no text, cluster 7
+  EXPECT_TRUE(rig.call(2, 7).from_cache) << "no text: the cluster decides";
+  EXPECT_FALSE(rig.call_text(3, haiku, 7).from_cache) << "with text, the text decides, not the cluster";
+  EXPECT_EQ(rig.policy->embeddings(), 1U);
+  EXPECT_TRUE(rig.call(4, 7).from_cache) << "the haiku's answer is cluster 7's newest now";
+  EXPECT_FALSE(rig.call_text(5, "?!?", 9).from_cache) << "a prompt without letters counts as no text";
+  EXPECT_TRUE(rig.call_text(6, "...", 9).from_cache) << "and so uses its cluster";
+  EXPECT_EQ(rig.policy->embeddings(), 1U);
+}
+
+TEST(cache_text, exact_mode_ignores_prompt_text) {
+  cache_rig rig({});
+  rig.call_text(1, ticket);
+  EXPECT_FALSE(rig.call_text(2, ticket).from_cache);
+  EXPECT_EQ(rig.policy->embeddings(), 0U);
+  EXPECT_TRUE(rig.call_text(1, haiku).from_cache) << "the key decides";
+}
+
+TEST(cache_text, embeddings_are_bounded_by_embeddings_max_oldest_out) {
+  cache_options o = text_options(0.9);
+  o.embeddings_max = 2;
+  cache_rig rig(o);
+  rig.call_text(1, ticket);
+  rig.call_text(2, haiku);
+  rig.call_text(3, "What is the capital of France?");
+  EXPECT_EQ(rig.policy->embeddings(), 2U);
+  EXPECT_EQ(rig.policy->entries(), 3U) << "only the embedding is dropped";
+  EXPECT_TRUE(rig.call_text(5, "write a HAIKU about autumn leaves falling on a quiet mountain lake at dawn")
+                  .from_cache);
+  EXPECT_FALSE(rig.call_text(4, ticket_reworded).from_cache) << "the first prompt's embedding was the oldest";
+  EXPECT_TRUE(rig.call_text(1, "anything").from_cache) << "its answer still hits by key";
+  EXPECT_EQ(rig.policy->embeddings(), 2U);
+  EXPECT_FALSE(rig.call_text(6, haiku).from_cache) << "storing key 4's prompt dropped the haiku's embedding";
+}
+
+TEST(cache_text, evicted_and_expired_entries_do_not_answer_by_text) {
+  cache_options o = text_options(0.9);
+  o.entries_max = 2;
+  o.ttl_ms = 1000;
+  cache_rig rig(o);
+  rig.call_text(1, ticket);
+  rig.call_text(2, haiku);
+  rig.call_text(3, "What is the capital of France?");  // evicts key 1 and its embedding
+  EXPECT_EQ(rig.policy->embeddings(), 2U);
+  EXPECT_FALSE(rig.call_text(4, ticket_reworded).from_cache);
+  rig.advance_ms(2000);
+  EXPECT_FALSE(rig.call_text(5, "what is the capital of france").from_cache) << "expired";
+  EXPECT_LE(rig.policy->embeddings(), 2U);
+}
+
+TEST(cache_text, a_similar_prompt_answer_can_be_served_stale) {
+  cache_options o = text_options(0.9);
+  o.ttl_ms = 100;
+  o.stale_ms_max = 1000;
+  o.serve_stale_on = {outcome_class::overloaded};
+  cache_rig rig(o);
+  rig.answers = {answer(70, 7), outcome::failure(outcome_class::overloaded)};
+  rig.call_text(1, ticket);
+  rig.advance_ms(500);
+  const outcome stale = rig.call_text(2, ticket_one_word);
+  EXPECT_TRUE(stale.ok());
+  EXPECT_TRUE(stale.from_cache);
+  EXPECT_EQ(stale.output_tokens, 7U);
+  EXPECT_EQ(rig.sink.events.back().kind, policy_event_kind::cache_stale_served);
+  EXPECT_EQ(rig.sink.events.back().detail, "semantic");
+  EXPECT_GT(rig.sink.events.back().value, 900000U);
+}
+
+TEST(cache_text, the_cache_keeps_no_view_of_the_caller_s_text) {
+  cache_rig rig(text_options(0.9));
+  {
+    std::string prompt(ticket);
+    rig.call_text(1, prompt);
+    prompt.assign(prompt.size(), 'x');  // the caller reuses its buffer once the call is over
+  }
+  EXPECT_TRUE(rig.call_text(2, ticket_reworded).from_cache);
+}
+
+TEST(cache_text, the_same_calls_give_the_same_events) {
+  auto run = [] {
+    cache_options o = text_options(0.8);
+    o.embeddings_max = 3;
+    o.entries_max = 5;
+    cache_rig rig(o);
+    const std::string_view prompts[] = {ticket, haiku, ticket_one_word, "What is the capital of France?",
+                                        ticket_reworded, "what is the capital of spain", "Write a haiku about dawn"};
+    for (std::uint64_t i = 0; i < 40; ++i) rig.call_text(1 + i % 9, prompts[(i * 5) % 7]);
+    std::string trace;
+    for (const auto& e : rig.sink.events) {
+      trace += std::string(to_string(e.kind)) + " " + std::to_string(e.request_id) + " " + std::string(e.detail) +
+               " " + std::to_string(e.value) + ";";
+    }
+    return trace;
+  };
+  const std::string first = run();
+  EXPECT_EQ(first, run());
+  EXPECT_NE(first.find("semantic"), std::string::npos);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <memory>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -42,9 +43,15 @@ struct degrade_rig {
         policy(o, "last-resort", policy_environment{loop, sink, 1}, transport) {}
 
   outcome call(std::uint64_t cache_key = 0, std::uint64_t id = 1) {
+    request req;
+    req.id = id;
+    req.cache_key = cache_key;
+    return call(req);
+  }
+
+  outcome call(const request& req) {
     call_context ctx;
-    ctx.req.id = id;
-    ctx.req.cache_key = cache_key;
+    ctx.req = req;
     recording_receiver r;
     policy.start(call_scope{&ctx, time_never}, r);
     EXPECT_EQ(r.calls, 0) << "never delivered from inside start()";
@@ -233,6 +240,209 @@ TEST(degrade, spec_builds_a_handler_named_after_the_policy) {
   }
   EXPECT_TRUE(r.last.degraded);
   EXPECT_EQ(r.last.decided_by, "degrade");
+}
+
+// ---- Rules ----------------------------------------------------------------------------------------------
+
+request make_request(std::uint8_t complexity, std::uint8_t priority, std::uint64_t cache_key = 0,
+                     std::string model = "gpt-4o") {
+  request req;
+  req.id = 1;
+  req.complexity = complexity;
+  req.priority = priority;
+  req.cache_key = cache_key;
+  req.model = std::move(model);
+  req.provider = "openai";
+  return req;
+}
+
+degrade_rule rule(std::string name, degrade_answer a) {
+  degrade_rule r;
+  r.name = std::move(name);
+  r.answer = a;
+  return r;
+}
+
+// critical -> pass; priority >= 2 -> last_good; timeouts -> a 7-token static answer; else the default.
+degrade_options ruled_options() {
+  degrade_options o;
+  o.latency_ms = 0;
+  degrade_rule critical = rule("critical", degrade_answer::pass);
+  critical.when.request_classes = 1U << 3;
+  degrade_rule vip = rule("vip", degrade_answer::last_good);
+  vip.when.priority_min = 2;
+  degrade_rule timeouts = rule("timeouts", degrade_answer::static_answer);
+  timeouts.when.failures = {outcome_class::timeout};
+  timeouts.output_tokens = 7;
+  o.rules = {critical, vip, timeouts};
+  return o;
+}
+
+TEST(degrade_rules, a_matching_pass_rule_lets_the_failure_through_and_says_which_rule) {
+  degrade_rig rig(ruled_options());
+  const time_point start = rig.loop.now();
+  const outcome o = rig.call(make_request(3, 0));
+  EXPECT_EQ(o.kind, outcome_class::overloaded) << "a critical request never gets a canned answer";
+  EXPECT_FALSE(o.degraded);
+  EXPECT_EQ(rig.loop.now() - start, from_ms(20)) << "passed at once, without latency_ms";
+  ASSERT_EQ(rig.sink.events.size(), 1U);
+  const policy_event& e = rig.sink.events[0];
+  EXPECT_EQ(e.kind, policy_event_kind::degrade_passed);
+  EXPECT_EQ(e.detail, "critical");
+  EXPECT_EQ(e.cause, outcome_class::overloaded);
+  EXPECT_EQ(e.policy, "last-resort");
+  EXPECT_EQ(rig.sink.count(policy_event_kind::degraded_served), 0U);
+  // Complexities past the last class count as critical.
+  EXPECT_EQ(rig.call(make_request(9, 0)).kind, outcome_class::overloaded);
+  EXPECT_EQ(rig.sink.count(policy_event_kind::degrade_passed), 2U);
+}
+
+TEST(degrade_rules, the_first_matching_rule_wins) {
+  degrade_rig rig(ruled_options());
+  rig.answers = {answer(31)};
+  rig.call(make_request(0, 2, 44));  // ok: remembered for key 44 since the vip rule answers last_good
+
+  // Critical and vip: critical comes first.
+  EXPECT_EQ(rig.call(make_request(3, 2, 44)).kind, outcome_class::overloaded);
+  EXPECT_EQ(rig.sink.events.back().detail, "critical");
+
+  // vip, overloaded: the remembered answer.
+  outcome o = rig.call(make_request(1, 2, 44));
+  EXPECT_TRUE(o.degraded);
+  EXPECT_FALSE(o.ok());
+  EXPECT_TRUE(o.from_cache);
+  EXPECT_EQ(o.output_tokens, 31U);
+  EXPECT_EQ(rig.sink.events.back().kind, policy_event_kind::degraded_served);
+  EXPECT_EQ(rig.sink.events.back().detail, "vip/last_good");
+  EXPECT_EQ(rig.sink.events.back().value, 1U);
+
+  // vip and a timeout: vip comes before the timeouts rule.
+  rig.otherwise = outcome::failure(outcome_class::timeout);
+  EXPECT_EQ(rig.call(make_request(1, 5, 44)).output_tokens, 31U);
+  EXPECT_EQ(rig.sink.events.back().detail, "vip/last_good");
+  EXPECT_EQ(rig.sink.events.back().cause, outcome_class::timeout);
+
+  // vip with no remembered answer: the rule's static answer, the policy's tokens.
+  o = rig.call(make_request(1, 2, 45));
+  EXPECT_FALSE(o.from_cache);
+  EXPECT_EQ(o.output_tokens, 50U);
+  EXPECT_EQ(rig.sink.events.back().detail, "vip/static");
+  EXPECT_EQ(rig.sink.events.back().value, 0U);
+
+  // Neither critical nor vip, a timeout: the timeouts rule and its own token count.
+  o = rig.call(make_request(1, 1, 44));
+  EXPECT_TRUE(o.degraded);
+  EXPECT_FALSE(o.from_cache);
+  EXPECT_EQ(o.output_tokens, 7U);
+  EXPECT_EQ(rig.sink.events.back().detail, "timeouts/static");
+
+  // Nothing matches (overloaded, priority 1): the default.
+  rig.otherwise = outcome::failure(outcome_class::overloaded);
+  o = rig.call(make_request(1, 1, 44));
+  EXPECT_EQ(o.output_tokens, 50U);
+  EXPECT_FALSE(o.from_cache) << "the default is static even though a rule uses last_good";
+  EXPECT_EQ(rig.sink.events.back().detail, "default/static");
+}
+
+TEST(degrade_rules, priority_bounds_are_inclusive_on_both_sides) {
+  degrade_options o;
+  degrade_rule mid = rule("mid", degrade_answer::pass);
+  mid.when.priority_min = 2;
+  mid.when.priority_max = 4;
+  o.rules = {mid};
+  degrade_rig rig(o);
+  for (const int p : {0, 1, 2, 3, 4, 5, 255}) {
+    const bool passed = rig.call(make_request(0, static_cast<std::uint8_t>(p))).kind == outcome_class::overloaded;
+    EXPECT_EQ(passed, p >= 2 && p <= 4) << "priority " << p;
+  }
+}
+
+TEST(degrade_rules, model_and_provider_lists_match_the_request) {
+  degrade_options o;
+  o.answer = degrade_answer::pass;  // only what a rule answers is degraded
+  degrade_rule mini = rule("mini", degrade_answer::static_answer);
+  mini.when.models = {"gpt-4o-mini", "claude-haiku"};
+  mini.when.providers = {"openai"};
+  mini.output_tokens = 3;
+  o.rules = {mini};
+  degrade_rig rig(o);
+  EXPECT_EQ(rig.call(make_request(0, 0, 0, "gpt-4o-mini")).output_tokens, 3U);
+  EXPECT_EQ(rig.sink.events.back().detail, "mini/static");
+  EXPECT_EQ(rig.call(make_request(0, 0, 0, "gpt-4o")).kind, outcome_class::overloaded);
+  EXPECT_EQ(rig.sink.events.back().kind, policy_event_kind::degrade_passed);
+  EXPECT_EQ(rig.sink.events.back().detail, "default");
+  request other_provider = make_request(0, 0, 0, "claude-haiku");
+  other_provider.provider = "anthropic";
+  EXPECT_EQ(rig.call(other_provider).kind, outcome_class::overloaded) << "both lists must match";
+}
+
+TEST(degrade_rules, request_keys_are_judged_as_the_request_entered) {
+  degrade_options o;
+  degrade_rule mini = rule("mini", degrade_answer::pass);
+  mini.when.models = {"gpt-4o-mini"};
+  o.rules = {mini};
+  degrade_rig rig(o);
+  call_context ctx;
+  ctx.req = make_request(0, 0, 0, "gpt-4o-mini");
+  recording_receiver r;
+  rig.policy.start(call_scope{&ctx, time_never}, r);
+  ctx.req.model = "gpt-4o";  // as a router or budget inside would rewrite it
+  while (r.calls == 0 && rig.loop.step()) {
+  }
+  EXPECT_EQ(r.last.kind, outcome_class::overloaded) << "decided by the model the request entered with";
+  EXPECT_EQ(rig.sink.events.back().detail, "mini");
+}
+
+TEST(degrade_rules, failures_outside_degrade_on_never_reach_the_rules) {
+  degrade_options o;
+  o.rules = {rule("all", degrade_answer::static_answer)};
+  degrade_rig rig(o);
+  rig.otherwise = outcome::failure(outcome_class::auth);
+  EXPECT_EQ(rig.call(make_request(0, 0)).kind, outcome_class::auth);
+  EXPECT_TRUE(rig.sink.events.empty()) << "not a decision of any rule";
+}
+
+TEST(degrade_rules, rules_built_from_a_policy_file_decide_the_same_way) {
+  const json j = json::parse(R"({"answer": "pass", "latency_ms": 2, "rules": [
+      {"name": "simple-static", "when": {"request_class": ["simple", "moderate"], "failure": ["overloaded"]},
+       "answer": "static", "output_tokens": 9},
+      {"when": {"priority_min": 1}, "answer": "last_good"}]})");
+  json_reader reader(j, "$.policies[0]");
+  degrade_options o;
+  read_degrade_options(reader, o);
+  ASSERT_FALSE(reader.finish());
+  degrade_rig rig(o);
+  EXPECT_EQ(rig.call(make_request(1, 0)).output_tokens, 9U);
+  EXPECT_EQ(rig.sink.events.back().detail, "simple-static/static");
+  EXPECT_EQ(rig.call(make_request(2, 1)).output_tokens, 50U);
+  EXPECT_EQ(rig.sink.events.back().detail, "rules[1]/static") << "an unnamed rule is named by its index";
+  EXPECT_EQ(rig.call(make_request(2, 0)).kind, outcome_class::overloaded);
+  EXPECT_EQ(rig.sink.events.back().detail, "default");
+  rig.otherwise = outcome::failure(outcome_class::timeout);
+  EXPECT_EQ(rig.call(make_request(0, 0)).kind, outcome_class::timeout) << "the first rule only matches overloaded";
+}
+
+TEST(degrade_rules, the_same_calls_give_the_same_events) {
+  auto run = [] {
+    degrade_rig rig(ruled_options());
+    rig.answers = {answer(5), answer(6)};
+    rig.call(make_request(0, 2, 1));
+    for (std::uint8_t i = 0; i < 12; ++i) {
+      rig.otherwise = outcome::failure(i % 3 == 0 ? outcome_class::timeout : outcome_class::overloaded);
+      rig.call(make_request(static_cast<std::uint8_t>(i % 4), static_cast<std::uint8_t>(i % 3), 1 + i % 2));
+    }
+    std::string trace;
+    for (const auto& e : rig.sink.events) {
+      trace += std::string(to_string(e.kind)) + " " + std::string(e.detail) + " " + std::to_string(e.value) + ";";
+    }
+    return trace;
+  };
+  const std::string first = run();
+  EXPECT_EQ(first, run());
+  EXPECT_NE(first.find("critical"), std::string::npos);
+  EXPECT_NE(first.find("vip/last_good"), std::string::npos);
+  EXPECT_NE(first.find("timeouts/static"), std::string::npos);
+  EXPECT_NE(first.find("default/static"), std::string::npos);
 }
 
 }  // namespace
