@@ -1364,7 +1364,9 @@ std::optional<std::string> fake_server::start() {
   }
   m.clock = real_clock{};  // scenario time 0: everything is listening
   m.work.emplace(m.io.get_executor());
-  for (auto& p : m.providers) asio::post(m.io, [p] { p->begin(); });
+  // The I/O thread is not running yet: apply the timeline's state at time 0 (a refuse window closes the
+  // listener) before start() returns, so that a caller never sees a moment the scenario does not have.
+  for (auto& p : m.providers) p->begin();
   m.thread = std::thread([&io = m.io] { io.run(); });
   return std::nullopt;
 }
