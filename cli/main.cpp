@@ -8,6 +8,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/run_command.hpp"
+#include "cli/serve_command.hpp"
 #include "cli/terminal.hpp"
 #include "policies/pipeline/registry.hpp"
 #include "squall_version.hpp"
@@ -53,6 +54,9 @@ int main(int argc, char** argv) {
 
   auto* policies = app.add_subcommand("policies", "List the policy types a policy file may use");
 
+  serve_args serve_opts;
+  auto* serve = add_serve_command(app, serve_opts);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -69,6 +73,7 @@ int main(int argc, char** argv) {
   if (run->parsed()) return run_command(run_opts, detect_terminal(quiet, no_color));
   if (compare->parsed()) return compare_command(compare_opts, detect_terminal(quiet, no_color));
   if (validate->parsed()) return validate_command(validate_files);
+  if (serve->parsed()) return serve_command(serve_opts);
   if (policies->parsed()) {
     for (const auto& r : policy_registry()) std::cout << r.type << "\t" << r.summary << "\n";
     return exit_ok;

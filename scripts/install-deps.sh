@@ -26,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Every folder with a package-lock.json gets exactly the versions it pins (npm ci), once.
-npm_dirs=(reports/html/web tests/reports/junit-schema)
+npm_dirs=(reports/html/web tests/reports/junit-schema tests/fake_providers/sdk)
 for dir in "${npm_dirs[@]}"; do
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
     echo "npm ci in $dir"

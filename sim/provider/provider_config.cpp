@@ -108,6 +108,20 @@ std::optional<config_error> parse_fault(const json& value, const std::string& pa
     if (auto e = parse_error_mix(*errors, json_path_key(path, "errors"), out.errors)) r.fail(e->path, e->message);
   }
   r.number("latency_x", out.latency_x, 0.001, 1000);
+  r.number("ttft_x", out.ttft_x, 0.001, 1000);
+  if (const json* wire = r.child("wire"); wire && !r.failed()) {
+    const std::string wire_path = json_path_key(path, "wire");
+    json_reader wr(*wire, wire_path);
+    wr.number("malformed", out.wire.malformed, 0, 1);
+    wr.number("stream_cut", out.wire.stream_cut, 0, 1);
+    wr.number("error_event", out.wire.error_event, 0, 1);
+    if (auto e = wr.finish()) {
+      r.fail(e->path, e->message);
+    } else if (const double sum = out.wire.malformed + out.wire.stream_cut + out.wire.error_event;
+               sum > 1.0 + probability_sum_slack) {
+      r.fail(wire_path, "the probabilities sum to " + format_number(sum) + ", more than 1");
+    }
+  }
   std::string outage;
   r.choice("outage", outage, {"refuse", "hang", "reset"});
   if (outage == "refuse") out.outage = outage_kind::refuse;
@@ -115,9 +129,10 @@ std::optional<config_error> parse_fault(const json& value, const std::string& pa
   if (outage == "reset") out.outage = outage_kind::reset;
   r.number("retry_after_s", out.retry_after_s, 0, 86'400);
   if (auto e = r.finish()) return e;
-  if (out.errors.empty() && out.latency_x == 1.0 && out.outage == outage_kind::none) {
-    return config_error{{}, path, "a fault window must do something: give it \"errors\", a \"latency_x\" other "
-                                  "than 1, or an \"outage\""};
+  if (out.errors.empty() && out.latency_x == 1.0 && out.ttft_x == 1.0 && out.wire.empty() &&
+      out.outage == outage_kind::none) {
+    return config_error{{}, path, "a fault window must do something: give it \"errors\", a \"latency_x\" or "
+                                  "\"ttft_x\" other than 1, \"wire\" faults, or an \"outage\""};
   }
   if (out.retry_after_s && !injects_overload_or_rate_limit(out.errors)) {
     return config_error{{}, json_path_key(path, "retry_after_s"),
@@ -155,6 +170,12 @@ std::optional<config_error> parse_faults(const json& value, const std::string& p
 }
 
 }  // namespace
+
+config_result<fault_window> parse_fault_window(const json& value, const std::string& path) {
+  fault_window w;
+  if (auto e = parse_fault(value, path, w)) return *e;
+  return w;
+}
 
 config_result<provider_config> parse_provider(const json& value, const std::string& path, const std::string& name) {
   provider_config config;

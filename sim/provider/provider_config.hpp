@@ -26,12 +26,35 @@ using error_mix = std::vector<std::pair<int, double>>;
 
 enum class outage_kind : std::uint8_t { none, refuse, hang, reset };
 
+// Faults that live on the wire of a successful answer. The HTTP fake providers act them out byte for
+// byte; the simulated provider gives each the outcome a client would see, so a scenario means the same
+// in both modes:
+//  - malformed:   the 200 answer's body (or a stream event) is not valid JSON. Seen at the end of
+//                 service: server_error, the work billed but unused.
+//  - stream_cut:  the connection drops halfway through the output tokens. Seen at that point:
+//                 connection_error; the server finishes the work and bills it, unused.
+//  - error_event: halfway through, the stream carries an error event (Anthropic "event: error" with
+//                 overloaded_error, OpenAI a chunk holding an "error" object); a non-streaming request
+//                 gets a 503 / 529 then. Seen at that point: overloaded; billed, unused.
+enum class wire_fault : std::uint8_t { none, malformed, stream_cut, error_event };
+
+// Probabilities that a served attempt gets each wire fault; they sum to at most 1.
+struct wire_mix {
+  double malformed = 0;
+  double stream_cut = 0;
+  double error_event = 0;
+
+  bool empty() const noexcept { return malformed <= 0 && stream_cut <= 0 && error_event <= 0; }
+};
+
 // A window of scenario time that changes how the provider behaves.
 struct fault_window {
   double at_s = 0;                       // start, seconds from the start of the run
   double for_s = 0;                      // length
   error_mix errors;                      // replaces the baseline error mix inside the window
   double latency_x = 1.0;                // multiplies service time
+  double ttft_x = 1.0;                   // multiplies the time to first token only: a slow first token
+  wire_mix wire;                         // wire faults on served attempts
   outage_kind outage = outage_kind::none;
   std::optional<double> retry_after_s;   // hint sent with injected 429/503/529 answers
 };
@@ -51,6 +74,9 @@ struct provider_config {
   error_mix errors;                 // baseline error mix outside fault windows
   std::vector<fault_window> faults;
 };
+
+// One fault window as a scenario's "faults[i]" (or the fake providers' control API) writes it.
+config_result<fault_window> parse_fault_window(const json& value, const std::string& path);
 
 config_result<provider_config> parse_provider(const json& value, const std::string& path, const std::string& name);
 

@@ -30,6 +30,21 @@ double provider_model::bucket::wait_ns(double amount) const noexcept {
 
 provider_model::provider_model(const provider_config& config, time_point origin)
     : config_(config), origin_(origin), shed_status_(config.api == "anthropic" ? 529 : 503) {
+  compile_windows();
+
+  const std::int64_t start_ns = origin_.time_since_epoch().count();
+  if (config_.rpm) {
+    requests_ = bucket{*config_.rpm, *config_.rpm / ns_per_minute, *config_.rpm, start_ns, true};
+  }
+  if (config_.tpm) {
+    tokens_ = bucket{*config_.tpm, *config_.tpm / ns_per_minute, *config_.tpm, start_ns, true};
+  }
+}
+
+void provider_model::compile_windows() {
+  mixes_.clear();
+  windows_.clear();
+  cursor_ = 0;
   baseline_end_ = compile_mix(config_.errors);
 
   // The parser guarantees sorted, non-overlapping windows; a configuration built in code gets the same
@@ -47,18 +62,16 @@ provider_model::provider_model(const provider_config& config, time_point origin)
     c.mix_end = compile_mix(w->errors);
     if (w->retry_after_s) c.retry_after = from_s(*w->retry_after_s);
     c.source = w;
+    c.wire = w->wire;
     if (!windows_.empty() && windows_.back().end_ns > c.begin_ns) windows_.back().end_ns = c.begin_ns;
     if (!windows_.empty() && windows_.back().end_ns <= windows_.back().begin_ns) windows_.pop_back();
     if (c.end_ns > c.begin_ns) windows_.push_back(c);
   }
+}
 
-  const std::int64_t start_ns = origin_ns;
-  if (config_.rpm) {
-    requests_ = bucket{*config_.rpm, *config_.rpm / ns_per_minute, *config_.rpm, start_ns, true};
-  }
-  if (config_.tpm) {
-    tokens_ = bucket{*config_.tpm, *config_.tpm / ns_per_minute, *config_.tpm, start_ns, true};
-  }
+void provider_model::set_faults(std::vector<fault_window> faults) {
+  config_.faults = std::move(faults);
+  compile_windows();
 }
 
 std::uint32_t provider_model::compile_mix(const error_mix& mix) {
@@ -77,6 +90,7 @@ attempt_draws provider_model::draw(rng& r) const noexcept {
   d.ttft_ms = config_.ttft_ms.sample(r);
   d.ms_per_output_token = config_.ms_per_output_token.sample(r);
   d.error_latency_ms = config_.error_latency_ms.sample(r);
+  d.wire_u = r.uniform();
   return d;
 }
 
@@ -102,6 +116,11 @@ const fault_window* provider_model::window_at(time_point now) noexcept {
 double provider_model::latency_x_at(time_point now) noexcept {
   const window* w = active(now.time_since_epoch().count());
   return w ? w->source->latency_x : 1.0;
+}
+
+service_factors provider_model::factors_at(time_point now) noexcept {
+  const window* w = active(now.time_since_epoch().count());
+  return w ? service_factors{w->source->latency_x, w->source->ttft_x} : service_factors{};
 }
 
 std::optional<std::uint32_t> provider_model::find_model(std::string_view model) const noexcept {
@@ -175,15 +194,26 @@ admission provider_model::admit(time_point now, const request& req, const attemp
     if (requests_.enabled) requests_.level -= 1.0;
     if (tokens_.enabled) tokens_.level -= tokens;
   }
+  if (w && !w->wire.empty()) {
+    const wire_mix& m = w->wire;
+    if (draws.wire_u < m.malformed) {
+      a.wire = wire_fault::malformed;
+    } else if (draws.wire_u < m.malformed + m.stream_cut) {
+      a.wire = wire_fault::stream_cut;
+    } else if (draws.wire_u < m.malformed + m.stream_cut + m.error_event) {
+      a.wire = wire_fault::error_event;
+    }
+  }
   return a;
 }
 
 service_plan provider_model::plan_service(const attempt_draws& draws, std::uint32_t output_tokens, double latency_x,
-                                          std::uint32_t busy) const noexcept {
+                                          std::uint32_t busy, double ttft_x) const noexcept {
   const double factor =
       latency_x * (1.0 + config_.slowdown * static_cast<double>(busy) / static_cast<double>(config_.slots));
-  const double ttft_ms = draws.ttft_ms * factor;
-  const double total_ms = (draws.ttft_ms + static_cast<double>(output_tokens) * draws.ms_per_output_token) * factor;
+  const double ttft_ms = draws.ttft_ms * ttft_x * factor;
+  const double total_ms =
+      (draws.ttft_ms * ttft_x + static_cast<double>(output_tokens) * draws.ms_per_output_token) * factor;
   return service_plan{from_ms(ttft_ms), from_ms(total_ms)};
 }
 

@@ -29,6 +29,8 @@ struct attempt_draws {
   double ttft_ms = 0.0;              // time to first token before latency factors
   double ms_per_output_token = 0.0;
   double error_latency_ms = 0.0;     // how long an error answer takes
+  double wire_u = 1.0;               // uniform in [0, 1): picks the wire fault, if any (drawn last, so
+                                     // scenarios without wire faults draw exactly what they drew before)
 };
 
 // What the provider does with an attempt when it arrives.
@@ -48,6 +50,7 @@ struct admission {
   outcome_class cls = outcome_class::ok;
   std::optional<duration> retry_after;  // the server's hint, when it sends one
   std::uint32_t model_index = 0;        // index into config().models; valid unless unknown_model
+  wire_fault wire = wire_fault::none;   // for kind == serve: what goes wrong on the wire of the answer
 };
 
 enum class capacity_decision : std::uint8_t { start, enqueue, shed };
@@ -55,6 +58,15 @@ enum class capacity_decision : std::uint8_t { start, enqueue, shed };
 struct service_plan {
   duration ttft{};   // first token after service start, all factors applied
   duration total{};  // whole service time, all factors applied
+
+  // Where a stream_cut or error_event strikes: halfway through the output tokens.
+  duration wire_fault_at() const noexcept { return ttft + (total - ttft) / 2; }
+};
+
+// The latency factors of the window active when service starts.
+struct service_factors {
+  double latency_x = 1.0;
+  double ttft_x = 1.0;
 };
 
 class provider_model {
@@ -75,6 +87,12 @@ class provider_model {
   // while `now` does not go backwards (a cursor), O(log n) when it does.
   const fault_window* window_at(time_point now) noexcept;
   double latency_x_at(time_point now) noexcept;
+  service_factors factors_at(time_point now) noexcept;
+
+  // Replaces the fault timeline (windows in scenario time, sorted or not; where two overlap the later
+  // one wins from its start). The rate-limit buckets keep their levels: the fake providers' control API
+  // arms faults on a running server.
+  void set_faults(std::vector<fault_window> faults);
 
   // Decides what an arriving attempt gets, in the order a real server would: an outage first, then a
   // model it does not know, then an injected error (the active window's mix, else the baseline), then
@@ -92,8 +110,9 @@ class provider_model {
 
   // Service time of an attempt that starts service with `busy` slots in use (itself included) under
   // the window factor `latency_x`: (ttft + tokens * ms_per_token) * latency_x * (1 + slowdown * busy/slots).
+  // A window's ttft_x stretches the time to first token alone (and so the total by as much).
   service_plan plan_service(const attempt_draws& draws, std::uint32_t output_tokens, double latency_x,
-                            std::uint32_t busy) const noexcept;
+                            std::uint32_t busy, double ttft_x = 1.0) const noexcept;
   duration error_latency(const attempt_draws& draws) const noexcept { return from_ms(draws.error_latency_ms); }
   // A refused connection fails about as fast as a loopback round trip.
   static constexpr duration refuse_latency = std::chrono::milliseconds{1};
@@ -121,6 +140,7 @@ class provider_model {
     std::uint32_t mix_end;
     std::optional<duration> retry_after;
     const fault_window* source;
+    wire_mix wire;
   };
   // A token bucket holding up to one minute's worth, refilled continuously.
   struct bucket {
@@ -136,6 +156,7 @@ class provider_model {
   };
 
   std::uint32_t compile_mix(const error_mix& mix);
+  void compile_windows();
   const window* active(std::int64_t now_ns) noexcept;
 
   provider_config config_;

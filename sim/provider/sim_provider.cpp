@@ -12,6 +12,7 @@ sim_provider::~sim_provider() {
   // The runtime may outlive us: no timer of ours may fire into freed attempts.
   for (attempt& a : pool_) {
     if (a.st != state::free) clock_.cancel_timer(a.timer);
+    if (a.wire_pending) clock_.cancel_timer(a.wire_timer);
   }
 }
 
@@ -31,6 +32,10 @@ void sim_provider::release(attempt& a) noexcept {
   a.st = state::free;
   a.receiver = nullptr;
   a.timer = timer_id{};
+  a.wire_timer = timer_id{};
+  a.wire_pending = false;
+  a.wire_struck = false;
+  a.wire = wire_fault::none;
   a.next_free = free_;
   free_ = &a;
   --live_;
@@ -80,6 +85,7 @@ operation& sim_provider::start(const call_scope& scope, outcome_receiver& receiv
   a.http_status = verdict.http_status;
   a.cls = verdict.cls;
   a.retry_after = verdict.retry_after;
+  a.wire = verdict.wire;
 
   switch (verdict.kind) {
     case admission_kind::serve:
@@ -139,18 +145,43 @@ void sim_provider::start_service(attempt& a) {
   ++stats_.service_started;
   const duration wait = now - a.arrival;
   stats_.queue_wait_total += wait;
-  const service_plan plan = model_.plan_service(a.draws, a.output_tokens, model_.latency_x_at(now), busy_);
+  const service_factors f = model_.factors_at(now);
+  const service_plan plan = model_.plan_service(a.draws, a.output_tokens, f.latency_x, busy_, f.ttft_x);
   a.ttft = wait + plan.ttft;
   a.st = state::in_service;
   a.timer = clock_.start_timer(plan.total, a, 0);
+  if (a.wire == wire_fault::stream_cut || a.wire == wire_fault::error_event) {
+    a.wire_pending = true;
+    a.wire_timer = clock_.start_timer(plan.wire_fault_at(), a, 1);
+  }
 }
 
-void sim_provider::on_attempt_timer(attempt& a) {
-  if (a.st == state::in_service) {
+void sim_provider::on_attempt_timer(attempt& a, std::uint32_t cookie) {
+  if (cookie == 1) {
+    strike_wire_fault(a);
+  } else if (a.st == state::in_service) {
     finish_service(a);
   } else {
     deliver_error(a);
   }
+}
+
+// The caller hears of the broken answer now; the server goes on with the work, as a real one would.
+void sim_provider::strike_wire_fault(attempt& a) {
+  a.wire_pending = false;
+  outcome_receiver* receiver = a.receiver;
+  if (!receiver) return;  // the caller left already: nobody sees the fault
+  a.receiver = nullptr;
+  a.wire_struck = true;
+  ++stats_.wire_faults;
+  outcome o;
+  o.kind = a.wire == wire_fault::stream_cut ? outcome_class::connection_error : outcome_class::overloaded;
+  o.http_status = a.wire == wire_fault::stream_cut ? 0 : model_.shed_status();
+  o.latency = clock_.now() - a.arrival;
+  o.time_to_first_token = a.ttft;
+  o.provider = model_.config().name;
+  o.model = model_.model_name(a.model_index);
+  receiver->on_outcome(std::move(o));
 }
 
 void sim_provider::finish_service(attempt& a) {
@@ -164,10 +195,27 @@ void sim_provider::finish_service(attempt& a) {
   stats_.billed_usd += cost;
   outcome_receiver* receiver = a.receiver;
   if (!receiver) {
-    ++stats_.abandoned;
+    // Either the caller cancelled, or a wire fault already told it the answer broke: billed, unused.
+    if (!a.wire_struck) ++stats_.abandoned;
     stats_.abandoned_usd += cost;
     release(a);
     if (listener_) listener_->on_abandoned_billed(cost);
+    return;
+  }
+  if (a.wire == wire_fault::malformed) {
+    // The whole answer arrived but does not parse: the work is billed and wasted.
+    ++stats_.wire_faults;
+    stats_.abandoned_usd += cost;
+    outcome o;
+    o.kind = outcome_class::server_error;
+    o.http_status = 200;
+    o.latency = clock_.now() - a.arrival;
+    o.time_to_first_token = a.ttft;
+    o.provider = model_.config().name;
+    o.model = model_.model_name(a.model_index);
+    release(a);
+    if (listener_) listener_->on_abandoned_billed(cost);
+    receiver->on_outcome(std::move(o));
     return;
   }
   outcome o;
@@ -212,6 +260,10 @@ void sim_provider::cancel_attempt(attempt& a) noexcept {
     case state::in_service:
       // The server does not know the client left: the work goes on and is billed, unseen.
       a.receiver = nullptr;
+      if (a.wire_pending) {
+        clock_.cancel_timer(a.wire_timer);
+        a.wire_pending = false;
+      }
       break;
     case state::free:
       break;

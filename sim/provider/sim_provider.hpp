@@ -54,6 +54,8 @@ struct provider_stats {
   std::uint64_t reset = 0;            // outage "reset"
   std::uint64_t hung = 0;             // outage "hang" (freed when cancelled)
   std::uint64_t abandoned = 0;        // served, billed, but cancelled by the caller before the answer
+  std::uint64_t wire_faults = 0;      // served, billed, but the answer broke on the wire (malformed,
+                                      // stream cut, error event): the caller got an error
   std::uint64_t cancelled = 0;        // attempts the caller cancelled, in any state
   double billed_usd = 0.0;            // every served attempt, delivered or abandoned
   double abandoned_usd = 0.0;         // the abandoned part of billed_usd
@@ -93,12 +95,13 @@ class sim_provider final : public handler {
 
   struct attempt final : operation, timer_target {
     void cancel() noexcept override { owner->cancel_attempt(*this); }
-    void on_timer(std::uint32_t) override { owner->on_attempt_timer(*this); }
+    void on_timer(std::uint32_t cookie) override { owner->on_attempt_timer(*this, cookie); }
 
     sim_provider* owner = nullptr;
     outcome_receiver* receiver = nullptr;  // null once the caller abandoned the attempt
     attempt* next_free = nullptr;
     timer_id timer{};
+    timer_id wire_timer{};                 // a stream_cut / error_event striking mid-service
     time_point arrival{};
     duration ttft{};                       // queue wait + scaled time to first token
     attempt_draws draws{};
@@ -109,6 +112,9 @@ class sim_provider final : public handler {
     std::uint32_t batch_size = 1;          // > 1 for a batching policy's call: priced with batch_discount
     int http_status = 0;
     outcome_class cls = outcome_class::ok;
+    wire_fault wire = wire_fault::none;
+    bool wire_pending = false;             // wire_timer is running
+    bool wire_struck = false;              // the caller was told of a stream_cut / error_event
     bool has_model = false;
     state st = state::free;
   };
@@ -119,7 +125,8 @@ class sim_provider final : public handler {
   void start_service(attempt& a);
   void finish_service(attempt& a);
   void deliver_error(attempt& a);
-  void on_attempt_timer(attempt& a);
+  void on_attempt_timer(attempt& a, std::uint32_t cookie);
+  void strike_wire_fault(attempt& a);
   void cancel_attempt(attempt& a) noexcept;
   void push_queue(attempt* a);
   attempt* pop_queue() noexcept;

@@ -1,0 +1,44 @@
+#include "cli/serve_command.hpp"
+
+#include <iostream>
+
+#include "fake_providers/serve.hpp"
+#include "sim/scenario/scenario.hpp"
+
+namespace squall::cli {
+
+CLI::App* add_serve_command(CLI::App& app, serve_args& args) {
+  auto* serve = app.add_subcommand(
+      "serve", "Serve the scenario's providers as HTTP fake providers (OpenAI/Anthropic wire formats) following its "
+               "fault timeline, until SIGINT/SIGTERM; prints one \"<provider> <base URL>\" line per provider");
+  serve->add_option("scenario", args.scenario, "Scenario file (JSON)")->required();
+  serve->add_option("--host", args.host, "Address to listen on (default 127.0.0.1)");
+  serve->add_option("--port", args.port, "Port of the first provider, the next count up (default 0: ephemeral)");
+  serve->add_option("--seed", args.seed, "Root seed (default: the scenario's \"seed\", else 1)");
+  serve->add_option("--for-s", args.for_s, "Stop after this many seconds (default: until a signal)")
+      ->check(CLI::PositiveNumber);
+  serve->add_flag("--allow-remote", args.allow_remote, "Allow a --host other than loopback");
+  return serve;
+}
+
+int serve_command(const serve_args& args) {
+  const bool loopback = args.host == "127.0.0.1" || args.host == "::1" || args.host == "localhost";
+  if (!loopback && !args.allow_remote) {
+    std::cerr << "squall: error: --host " << args.host
+              << " is not loopback; fake providers listen on loopback unless --allow-remote is given\n";
+    return 2;
+  }
+  auto loaded = sim::load_scenario(args.scenario);
+  if (!loaded) {
+    std::cerr << "squall: error: " << loaded.error().describe() << "\n";
+    return 2;
+  }
+  fake::serve_options o;
+  o.host = args.host == "localhost" ? "127.0.0.1" : args.host;
+  o.port = args.port;
+  o.seed = args.seed;
+  o.for_s = args.for_s;
+  return fake::serve(*loaded, o, std::cout, std::cerr);
+}
+
+}  // namespace squall::cli

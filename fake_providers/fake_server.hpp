@@ -1,0 +1,79 @@
+#pragma once
+// HTTP fake providers: one listener per scenario provider, speaking the OpenAI or Anthropic wire format
+// and driven by the same provider model as the simulation (sim/provider/provider_model.hpp), so a
+// scenario means the same thing in both modes.
+//
+//   OpenAI style:     POST /v1/chat/completions (JSON or server-sent events), POST /v1/embeddings,
+//                     GET /v1/models
+//   Anthropic style:  POST /v1/messages (JSON or its event stream), GET /v1/models
+//   Both:             GET /healthz, GET /metrics (Prometheus text), /squall/faults (control API:
+//                     GET lists, POST arms a fault window relative to now, DELETE clears)
+//
+// Everything runs on one thread with asynchronous I/O and timers: a request held open for a second of
+// injected latency costs a timer, not a thread, so thousands wait side by side. The provider model is
+// only touched from that thread, which is the serialisation it asks for.
+//
+// Requests may carry x-squall-request-id and x-squall-attempt (1 for a first attempt); then the
+// attempt's random draws are exactly the simulated provider's for that (request, attempt), so a live
+// run sees the faults a simulated run sees. Without them, requests are numbered in arrival order.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/distributions/distribution.hpp"
+#include "sim/provider/provider_config.hpp"
+
+namespace squall::fake {
+
+struct server_options {
+  std::string host = "127.0.0.1";  // loopback unless the user says otherwise
+  // Port of the first provider; the next ones count up from it. 0: each gets an ephemeral port.
+  std::uint16_t port = 0;
+  // Root seed; provider p draws from stream_seed(seed, "provider/<p>") as in the simulation.
+  std::uint64_t seed = 1;
+  // Output tokens of a request that names no max_tokens (the scenario's workload distribution).
+  sim::distribution output_tokens = sim::distribution::constant(200);
+  std::uint32_t output_tokens_max = 128'000;  // larger max_tokens get a 400
+  std::size_t connections_max = 8192;          // per provider; beyond it a new connection is closed at once
+  std::size_t header_bytes_max = 16 * 1024;    // beyond it: 431
+  std::size_t body_bytes_max = 4 * 1024 * 1024;  // beyond it: 413
+  double idle_timeout_s = 60;                  // a connection must send a whole request within this
+  std::size_t armed_faults_max = 64;           // control API
+  std::uint32_t embedding_dims_default = 1536;
+};
+
+struct endpoint_info {
+  std::string provider;
+  std::string api;        // "openai" or "anthropic"
+  std::uint16_t port = 0;
+  std::string origin;     // "http://127.0.0.1:PORT"
+  std::string base_url;   // what the SDK takes: origin + "/v1" (OpenAI), the origin (Anthropic)
+};
+
+class fake_server {
+ public:
+  explicit fake_server(std::vector<sim::provider_config> providers, server_options options = {});
+  ~fake_server();  // stops
+  fake_server(const fake_server&) = delete;
+  fake_server& operator=(const fake_server&) = delete;
+
+  // Binds every listener and starts the I/O thread. Scenario time 0 is now. An error message when a
+  // listener cannot bind (nothing is left running then). Call once.
+  std::optional<std::string> start();
+  // Closes every listener and connection and joins the I/O thread. Idempotent; safe from any thread
+  // except the I/O thread itself.
+  void stop() noexcept;
+
+  const std::vector<endpoint_info>& endpoints() const noexcept;
+  const endpoint_info* find(std::string_view provider) const noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace squall::fake

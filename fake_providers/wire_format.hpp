@@ -1,0 +1,73 @@
+#pragma once
+// The OpenAI and Anthropic wire formats as the fake providers speak them: response heads, JSON bodies,
+// error bodies, server-sent events, rate-limit headers, and the fake's token counting and text.
+// Plain functions of their arguments (no clock, no sockets), so they are tested on their own.
+//
+// Token counting: one token is one whitespace-separated word. A load generator that wants N input
+// tokens sends N words; a response of N output tokens is N words. Real tokenisers differ, but this rule
+// is exact and invertible, which is what a test harness needs.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "policies/core/rng.hpp"
+
+namespace squall::fake {
+
+using json = nlohmann::json;
+
+enum class api_style : std::uint8_t { openai, anthropic };
+
+api_style api_of(std::string_view api) noexcept;
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+std::string_view status_reason(int status) noexcept;
+
+// "HTTP/1.1 <status> <reason>\r\n<headers>\r\n". With content_length, a Content-Length header; without,
+// Transfer-Encoding: chunked.
+std::string response_head(int status, const header_list& headers, std::optional<std::size_t> content_length,
+                          bool keep_alive);
+// One chunk of a chunked body; the empty string ends the body.
+std::string chunk(std::string_view data);
+
+// Error bodies. OpenAI: {"error":{"message","type","param","code"}}. Anthropic:
+// {"type":"error","error":{"type","message"},"request_id"}.
+struct error_spec {
+  int status = 500;
+  std::string message;
+  std::string type;                  // empty: the provider's usual type for the status
+  std::optional<std::string> param;  // OpenAI only
+  std::optional<std::string> code;   // OpenAI only; empty: the usual code for the status, if any
+};
+std::string error_body(api_style api, const error_spec& e, std::string_view request_id);
+// The usual error type and message for an injected status.
+std::string default_error_type(api_style api, int status);
+std::string default_error_message(api_style api, int status);
+
+// Counts words in every string a request carries as prompt text (message contents as strings or as
+// text parts, Anthropic's system prompt, embedding inputs).
+std::uint32_t count_words(std::string_view text) noexcept;
+std::uint32_t count_prompt_tokens(const json& value) noexcept;
+
+// `tokens` words from a small vocabulary, each with a leading space, drawn from `r`.
+std::string generate_words(rng& r, std::uint32_t tokens);
+
+// Embedding vector of `dims` floats, deterministic in `r`, unit length.
+std::vector<float> embedding_vector(rng& r, std::uint32_t dims);
+// Little-endian float32 array in base64, as OpenAI's encoding_format "base64".
+std::string base64_floats(const std::vector<float>& v);
+
+// "6m0s", "1.5s", "20ms": the duration format of OpenAI's x-ratelimit-reset-* headers.
+std::string go_duration(double seconds);
+
+// A server-sent event: "event: <name>\ndata: <data>\n\n", or "data: <data>\n\n" without a name.
+std::string sse(std::string_view event, std::string_view data);
+
+}  // namespace squall::fake

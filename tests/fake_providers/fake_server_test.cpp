@@ -1,0 +1,672 @@
+// The HTTP fake providers end to end: real servers on loopback port 0, a real HTTP client.
+#include "fake_providers/fake_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "fake_providers/wire_format.hpp"
+#include "tests/fake_providers/http_test_client.hpp"
+
+namespace squall::fake {
+namespace {
+
+using nlohmann::json;
+using testing::client;
+using testing::parse_sse;
+using testing::reply;
+
+sim::provider_config openai_config() {
+  sim::provider_config c;
+  c.name = "openai";
+  c.api = "openai";
+  c.models = {{"gpt-4o-mini", sim::model_price{0.15, 0.60}}, {"text-embedding-3-small", sim::model_price{0.02, 0}}};
+  c.ttft_ms = sim::distribution::constant(20);
+  c.ms_per_output_token = sim::distribution::constant(1);
+  c.error_latency_ms = sim::distribution::constant(5);
+  c.slots = 64;
+  c.queue = 256;
+  return c;
+}
+
+sim::provider_config anthropic_config() {
+  sim::provider_config c = openai_config();
+  c.name = "anthropic";
+  c.api = "anthropic";
+  c.models = {{"claude-sonnet-4", sim::model_price{3, 15}}};
+  return c;
+}
+
+struct running {
+  explicit running(std::vector<sim::provider_config> configs, server_options o = {}) : server(std::move(configs), o) {
+    const auto e = server.start();
+    EXPECT_FALSE(e) << *e;
+  }
+  std::uint16_t port(std::size_t i = 0) const { return server.endpoints().at(i).port; }
+  fake_server server;
+};
+
+json chat(std::uint32_t max_tokens, bool stream = false, bool usage = false) {
+  json b = {{"model", "gpt-4o-mini"},
+            {"messages", json::array({{{"role", "user"}, {"content", "one two three four five"}}})},
+            {"max_tokens", max_tokens}};
+  if (stream) b["stream"] = true;
+  if (usage) b["stream_options"] = {{"include_usage", true}};
+  return b;
+}
+
+json message(std::uint32_t max_tokens, bool stream = false) {
+  json b = {{"model", "claude-sonnet-4"},
+            {"system", "be brief"},
+            {"messages", json::array({{{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", "a b c"}}})}}})},
+            {"max_tokens", max_tokens}};
+  if (stream) b["stream"] = true;
+  return b;
+}
+
+reply arm(std::uint16_t port, const json& fault) {
+  client c(port);
+  return c.post("/squall/faults", fault);
+}
+
+TEST(FakeServer, ReportsOneEndpointPerProviderWithTheSdkBaseUrl) {
+  running r({openai_config(), anthropic_config()});
+  ASSERT_EQ(r.server.endpoints().size(), 2U);
+  const endpoint_info* o = r.server.find("openai");
+  const endpoint_info* a = r.server.find("anthropic");
+  ASSERT_TRUE(o && a);
+  EXPECT_NE(o->port, 0);
+  EXPECT_NE(o->port, a->port);
+  EXPECT_EQ(o->base_url, "http://127.0.0.1:" + std::to_string(o->port) + "/v1");
+  EXPECT_EQ(a->base_url, "http://127.0.0.1:" + std::to_string(a->port));
+  EXPECT_EQ(r.server.find("nope"), nullptr);
+}
+
+TEST(FakeServer, HealthzAndModels) {
+  running r({openai_config(), anthropic_config()});
+  client c(r.port(0));
+  EXPECT_EQ(c.get("/healthz").status, 200);
+  reply models = c.get("/v1/models");
+  ASSERT_EQ(models.status, 200);
+  EXPECT_EQ(models.json()["object"], "list");
+  ASSERT_EQ(models.json()["data"].size(), 2U);
+  EXPECT_EQ(models.json()["data"][0]["id"], "gpt-4o-mini");
+  EXPECT_EQ(c.get("/v1/models/gpt-4o-mini").json()["id"], "gpt-4o-mini");
+  reply missing = c.get("/v1/models/gpt-9");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.json()["error"]["code"], "model_not_found");
+
+  client a(r.port(1));
+  reply am = a.get("/v1/models");
+  ASSERT_EQ(am.status, 200);
+  EXPECT_EQ(am.json()["data"][0]["type"], "model");
+  EXPECT_EQ(am.json()["has_more"], false);
+}
+
+TEST(FakeServer, ChatCompletionJsonCarriesUsageFromMaxTokensAndThePrompt) {
+  running r({openai_config()});
+  client c(r.port());
+  reply rep = c.post("/v1/chat/completions", chat(7));
+  ASSERT_EQ(rep.status, 200) << rep.body;
+  EXPECT_EQ(rep.header("content-type"), "application/json");
+  EXPECT_EQ(rep.header("x-request-id").rfind("req_", 0), 0U);
+  const json b = rep.json();
+  EXPECT_EQ(b["object"], "chat.completion");
+  EXPECT_EQ(b["id"].get<std::string>().rfind("chatcmpl-", 0), 0U);
+  EXPECT_EQ(b["model"], "gpt-4o-mini");
+  EXPECT_EQ(b["choices"][0]["message"]["role"], "assistant");
+  EXPECT_EQ(b["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(count_words(b["choices"][0]["message"]["content"].get<std::string>()), 7U);
+  EXPECT_EQ(b["usage"]["prompt_tokens"], 5);
+  EXPECT_EQ(b["usage"]["completion_tokens"], 7);
+  EXPECT_EQ(b["usage"]["total_tokens"], 12);
+  // Keep-alive: the same connection serves the next request.
+  EXPECT_TRUE(c.connected());
+  EXPECT_EQ(c.post("/v1/chat/completions", chat(1)).status, 200);
+}
+
+TEST(FakeServer, ChatCompletionStreamSendsChunksAUsageChunkAndDone) {
+  running r({openai_config()});
+  client c(r.port());
+  reply rep = c.post("/v1/chat/completions", chat(30, true, true));
+  ASSERT_EQ(rep.status, 200);
+  EXPECT_EQ(rep.header("content-type"), "text/event-stream; charset=utf-8");
+  EXPECT_EQ(rep.header("transfer-encoding"), "chunked");
+  const auto events = parse_sse(rep.body);
+  ASSERT_GE(events.size(), 4U);
+  EXPECT_EQ(events.back().data, "[DONE]");
+  const json first = json::parse(events.front().data);
+  EXPECT_EQ(first["object"], "chat.completion.chunk");
+  EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
+  EXPECT_TRUE(first["usage"].is_null());
+  std::string text;
+  for (std::size_t i = 0; i + 3 < events.size(); ++i) {
+    const json e = json::parse(events[i].data);
+    text += e["choices"][0]["delta"].value("content", "");
+    EXPECT_TRUE(e.contains("usage") && e["usage"].is_null());
+  }
+  EXPECT_EQ(count_words(text), 30U);
+  const json finish = json::parse(events[events.size() - 3].data);
+  EXPECT_EQ(finish["choices"][0]["finish_reason"], "stop");
+  const json usage = json::parse(events[events.size() - 2].data);
+  EXPECT_TRUE(usage["choices"].empty());
+  EXPECT_EQ(usage["usage"]["prompt_tokens"], 5);
+  EXPECT_EQ(usage["usage"]["completion_tokens"], 30);
+  EXPECT_EQ(usage["usage"]["total_tokens"], 35);
+}
+
+TEST(FakeServer, ChatStreamWithoutIncludeUsageHasNoUsage) {
+  running r({openai_config()});
+  client c(r.port());
+  reply rep = c.post("/v1/chat/completions", chat(5, true));
+  ASSERT_EQ(rep.status, 200);
+  const auto events = parse_sse(rep.body);
+  ASSERT_GE(events.size(), 2U);
+  EXPECT_EQ(events.back().data, "[DONE]");
+  for (std::size_t i = 0; i + 1 < events.size(); ++i) EXPECT_FALSE(json::parse(events[i].data).contains("usage"));
+}
+
+TEST(FakeServer, EmbeddingsAsFloatsAndAsBase64) {
+  running r({openai_config()});
+  client c(r.port());
+  reply f = c.post("/v1/embeddings", json{{"model", "text-embedding-3-small"}, {"input", json::array({"a b", "c"})},
+                                          {"dimensions", 8}});
+  ASSERT_EQ(f.status, 200) << f.body;
+  ASSERT_EQ(f.json()["data"].size(), 2U);
+  EXPECT_EQ(f.json()["data"][1]["index"], 1);
+  EXPECT_EQ(f.json()["data"][0]["embedding"].size(), 8U);
+  EXPECT_EQ(f.json()["usage"]["prompt_tokens"], 3);
+  reply b = c.post("/v1/embeddings", json{{"model", "text-embedding-3-small"}, {"input", "hello world"},
+                                          {"dimensions", 8}, {"encoding_format", "base64"}});
+  ASSERT_EQ(b.status, 200);
+  EXPECT_EQ(b.json()["data"][0]["embedding"].get<std::string>().size(), 44U);  // 32 bytes in base64
+}
+
+TEST(FakeServer, AnthropicMessageJson) {
+  running r({anthropic_config()});
+  client c(r.port());
+  reply rep = c.post("/v1/messages", message(9));
+  ASSERT_EQ(rep.status, 200) << rep.body;
+  EXPECT_EQ(rep.header("request-id").rfind("req_", 0), 0U);
+  const json b = rep.json();
+  EXPECT_EQ(b["type"], "message");
+  EXPECT_EQ(b["role"], "assistant");
+  EXPECT_EQ(b["id"].get<std::string>().rfind("msg_", 0), 0U);
+  EXPECT_EQ(b["stop_reason"], "end_turn");
+  EXPECT_EQ(count_words(b["content"][0]["text"].get<std::string>()), 9U);
+  EXPECT_EQ(b["usage"]["input_tokens"], 5);  // "a b c" + "be brief"
+  EXPECT_EQ(b["usage"]["output_tokens"], 9);
+}
+
+TEST(FakeServer, AnthropicStreamFollowsTheEventSequence) {
+  running r({anthropic_config()});
+  client c(r.port());
+  reply rep = c.post("/v1/messages", message(25, true));
+  ASSERT_EQ(rep.status, 200);
+  const auto events = parse_sse(rep.body);
+  ASSERT_GE(events.size(), 7U);
+  EXPECT_EQ(events[0].event, "message_start");
+  EXPECT_EQ(json::parse(events[0].data)["message"]["usage"]["input_tokens"], 5);
+  EXPECT_EQ(events[1].event, "content_block_start");
+  EXPECT_EQ(events[2].event, "ping");
+  std::string text;
+  std::size_t i = 3;
+  for (; i < events.size() && events[i].event == "content_block_delta"; ++i) {
+    text += json::parse(events[i].data)["delta"]["text"].get<std::string>();
+  }
+  EXPECT_EQ(count_words(text), 25U);
+  ASSERT_EQ(events.size(), i + 3);
+  EXPECT_EQ(events[i].event, "content_block_stop");
+  EXPECT_EQ(events[i + 1].event, "message_delta");
+  EXPECT_EQ(json::parse(events[i + 1].data)["usage"]["output_tokens"], 25);
+  EXPECT_EQ(events[i + 2].event, "message_stop");
+}
+
+TEST(FakeServer, SameSeedAndRequestIdGiveTheSameBytes) {
+  auto body_of = [](std::uint64_t seed, const std::string& id) {
+    server_options o;
+    o.seed = seed;
+    running r({openai_config()}, o);
+    client c(r.port());
+    return c.post("/v1/chat/completions", chat(12), {{"x-squall-request-id", id}, {"x-squall-attempt", "1"}})
+        .json()["choices"][0]["message"]["content"]
+        .get<std::string>();
+  };
+  EXPECT_EQ(body_of(5, "42"), body_of(5, "42"));
+  EXPECT_NE(body_of(5, "42"), body_of(5, "43"));
+}
+
+TEST(FakeServer, OutputTokensComeFromTheWorkloadDistributionWithoutMaxTokens) {
+  server_options o;
+  o.output_tokens = sim::distribution::constant(4);
+  running r({openai_config()}, o);
+  client c(r.port());
+  json b = chat(1);
+  b.erase("max_tokens");
+  EXPECT_EQ(c.post("/v1/chat/completions", b).json()["usage"]["completion_tokens"], 4);
+}
+
+TEST(FakeServer, EveryInjectableStatusHasTheProvidersErrorBody) {
+  for (const bool anthropic : {false, true}) {
+    for (const int status : {400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504, 529}) {
+      sim::provider_config cfg = anthropic ? anthropic_config() : openai_config();
+      sim::fault_window w;
+      w.at_s = 0;
+      w.for_s = 600;
+      w.errors = {{status, 1.0}};
+      if (status == 429 || status == 503 || status == 529) w.retry_after_s = 2.5;
+      cfg.faults = {w};
+      running r({cfg});
+      client c(r.port());
+      reply rep = anthropic ? c.post("/v1/messages", message(3)) : c.post("/v1/chat/completions", chat(3));
+      SCOPED_TRACE(std::string(anthropic ? "anthropic " : "openai ") + std::to_string(status));
+      ASSERT_EQ(rep.status, status);
+      const json b = rep.json();
+      if (anthropic) {
+        EXPECT_EQ(b["type"], "error");
+        EXPECT_EQ(b["error"]["type"], default_error_type(api_style::anthropic, status));
+        EXPECT_TRUE(b["error"]["message"].is_string());
+        EXPECT_EQ(b["request_id"], rep.header("request-id"));
+      } else {
+        ASSERT_TRUE(b["error"].is_object());
+        EXPECT_TRUE(b["error"]["message"].is_string());
+        EXPECT_TRUE(b["error"].contains("param"));
+        EXPECT_TRUE(b["error"].contains("code"));
+        EXPECT_FALSE(rep.header("x-request-id").empty());
+      }
+      if (w.retry_after_s) {
+        EXPECT_EQ(rep.header("retry-after"), "3");
+        EXPECT_EQ(rep.header("retry-after-ms"), "2500");
+      } else {
+        EXPECT_FALSE(rep.has("retry-after"));
+      }
+    }
+  }
+}
+
+TEST(FakeServer, Anthropic529IsOverloadedError) {
+  sim::provider_config cfg = anthropic_config();
+  sim::fault_window w;
+  w.for_s = 600;
+  w.errors = {{529, 1.0}};
+  cfg.faults = {w};
+  running r({cfg});
+  client c(r.port());
+  reply rep = c.post("/v1/messages", message(3));
+  ASSERT_EQ(rep.status, 529);
+  EXPECT_EQ(rep.json()["error"]["type"], "overloaded_error");
+}
+
+TEST(FakeServer, ServerRateLimitAnswers429WithHeaders) {
+  for (const bool anthropic : {false, true}) {
+    sim::provider_config cfg = anthropic ? anthropic_config() : openai_config();
+    cfg.rpm = 2;
+    running r({cfg});
+    client c(r.port());
+    auto send = [&] { return anthropic ? c.post("/v1/messages", message(1)) : c.post("/v1/chat/completions", chat(1)); };
+    reply ok = send();
+    ASSERT_EQ(ok.status, 200);
+    const std::string prefix = anthropic ? "anthropic-ratelimit-requests-" : "x-ratelimit-";
+    const std::string limit = anthropic ? prefix + "limit" : "x-ratelimit-limit-requests";
+    const std::string remaining = anthropic ? prefix + "remaining" : "x-ratelimit-remaining-requests";
+    const std::string reset = anthropic ? prefix + "reset" : "x-ratelimit-reset-requests";
+    EXPECT_EQ(ok.header(limit), "2");
+    EXPECT_EQ(ok.header(remaining), "1");
+    EXPECT_FALSE(ok.header(reset).empty());
+    EXPECT_EQ(send().status, 200);
+    reply limited = send();
+    ASSERT_EQ(limited.status, 429);
+    EXPECT_EQ(limited.header(remaining), "0");
+    EXPECT_GE(std::stoi(limited.header("retry-after")), 1);
+    EXPECT_GE(std::stoi(limited.header("retry-after-ms")), 1);
+    if (anthropic) {
+      EXPECT_EQ(limited.json()["error"]["type"], "rate_limit_error");
+    } else {
+      EXPECT_EQ(limited.json()["error"]["code"], "rate_limit_exceeded");
+      EXPECT_EQ(limited.json()["error"]["type"], "requests");
+    }
+  }
+}
+
+TEST(FakeServer, BadRequestsGetTheProvidersErrors) {
+  running r({openai_config(), anthropic_config()});
+  client c(r.port(0));
+  reply bad_json = c.post("/v1/chat/completions", std::string("{\"model\": "));
+  EXPECT_EQ(bad_json.status, 400);
+  EXPECT_EQ(bad_json.json()["error"]["type"], "invalid_request_error");
+  reply no_model = c.post("/v1/chat/completions", json{{"messages", json::array()}});
+  EXPECT_EQ(no_model.status, 400);
+  EXPECT_EQ(no_model.json()["error"]["param"], "model");
+  reply no_messages = c.post("/v1/chat/completions", json{{"model", "gpt-4o-mini"}});
+  EXPECT_EQ(no_messages.status, 400);
+  EXPECT_EQ(no_messages.json()["error"]["param"], "messages");
+  EXPECT_EQ(no_messages.json()["error"]["code"], "missing_required_parameter");
+  json neg = chat(1);
+  neg["max_tokens"] = 0;
+  EXPECT_EQ(c.post("/v1/chat/completions", neg).json()["error"]["code"], "integer_below_min_value");
+  json unknown = chat(1);
+  unknown["model"] = "gpt-9";
+  reply nf = c.post("/v1/chat/completions", unknown);
+  EXPECT_EQ(nf.status, 404);
+  EXPECT_EQ(nf.json()["error"]["code"], "model_not_found");
+  reply wrong_method = c.get("/v1/chat/completions");
+  EXPECT_EQ(wrong_method.status, 405);
+  reply no_path = c.post("/v1/nothing", chat(1));
+  EXPECT_EQ(no_path.status, 404);
+  EXPECT_EQ(no_path.json()["error"]["message"], "Invalid URL (POST /v1/nothing)");
+  EXPECT_EQ(c.post("/v1/messages", message(1)).status, 404) << "an OpenAI-style provider has no /v1/messages";
+  reply bad_id = c.post("/v1/chat/completions", chat(1), {{"x-squall-request-id", "abc"}});
+  EXPECT_EQ(bad_id.status, 400);
+
+  client a(r.port(1));
+  json no_max = message(1);
+  no_max.erase("max_tokens");
+  reply am = a.post("/v1/messages", no_max);
+  EXPECT_EQ(am.status, 400);
+  EXPECT_EQ(am.json()["type"], "error");
+  EXPECT_EQ(am.json()["error"]["type"], "invalid_request_error");
+  EXPECT_EQ(am.json()["error"]["message"], "max_tokens: Field required");
+  json bad_model = message(1);
+  bad_model["model"] = "claude-0";
+  reply anf = a.post("/v1/messages", bad_model);
+  EXPECT_EQ(anf.status, 404);
+  EXPECT_EQ(anf.json()["error"]["type"], "not_found_error");
+  EXPECT_EQ(a.post("/v1/messages", std::string("[1,2")).json()["error"]["type"], "invalid_request_error");
+}
+
+TEST(FakeServer, GarbageBytesGet400AndTheServerGoesOn) {
+  server_options o;
+  o.header_bytes_max = 1024;
+  o.body_bytes_max = 2048;
+  running r({openai_config()}, o);
+  boost::system::error_code ec;
+  {
+    client c(r.port(), 2000);
+    const std::string out = c.raw(std::string("\x00\x01\x02 garbage\r\n\r\n", 16), ec);
+    EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0U) << out;
+  }
+  {
+    client c(r.port(), 2000);
+    const std::string out = c.raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n", ec);
+    EXPECT_EQ(out.rfind("HTTP/1.1 431", 0), 0U) << out;
+  }
+  {
+    client c(r.port(), 2000);
+    const std::string out =
+        c.raw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{", ec);
+    EXPECT_EQ(out.rfind("HTTP/1.1 413", 0), 0U) << out;
+  }
+  rng noise(7);
+  for (int i = 0; i < 200; ++i) {
+    std::string bytes(noise.below(600) + 1, '\0');
+    for (char& ch : bytes) ch = static_cast<char>(noise.below(256));
+    if (i % 3 == 0) bytes = "POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 5\r\n\r\n" + bytes;
+    client c(r.port(), 2000);
+    c.raw(bytes, ec, true);
+  }
+  client c(r.port());
+  EXPECT_EQ(c.get("/healthz").status, 200);
+  EXPECT_EQ(c.post("/v1/chat/completions", chat(2)).status, 200);
+}
+
+TEST(FakeServer, ResetOutageDropsTheConnection) {
+  running r({openai_config()});
+  ASSERT_EQ(arm(r.port(), json{{"for_s", 60}, {"outage", "reset"}}).status, 201);
+  client c(r.port());
+  reply rep = c.post("/v1/chat/completions", chat(1));
+  EXPECT_EQ(rep.status, 0);
+  EXPECT_TRUE(rep.error);
+}
+
+TEST(FakeServer, HangOutageHoldsTheRequestUntilTheClientLeaves) {
+  running r({openai_config()});
+  ASSERT_EQ(arm(r.port(), json{{"for_s", 60}, {"outage", "hang"}}).status, 201);
+  {
+    client c(r.port(), 300);
+    reply rep = c.post("/v1/chat/completions", chat(1));
+    EXPECT_EQ(rep.status, 0);
+    EXPECT_TRUE(rep.error) << "no answer within the client's timeout";
+  }
+  // The server notices the client left and frees the hung request.
+  client m(r.port());
+  std::string metrics;
+  for (int i = 0; i < 200; ++i) {
+    metrics = m.get("/metrics").body;
+    if (metrics.find("squall_fake_hung{provider=\"openai\"} 0") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(metrics.find("squall_fake_hung{provider=\"openai\"} 0"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("squall_fake_faults_injected_total{provider=\"openai\",kind=\"hang\"} 1"), std::string::npos);
+}
+
+TEST(FakeServer, RefuseOutageClosesTheListenerUntilCleared) {
+  running r({openai_config()});
+  ASSERT_EQ(arm(r.port(), json{{"for_s", 60}, {"outage", "refuse"}}).status, 201);
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket s(io);
+  boost::system::error_code ec;
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), r.port()}, ec);
+  EXPECT_EQ(ec, boost::asio::error::connection_refused);
+}
+
+TEST(FakeServer, RefuseWindowInTheScenarioEndsAndTheListenerComesBack) {
+  sim::provider_config cfg = openai_config();
+  sim::fault_window w;
+  w.at_s = 0;
+  w.for_s = 0.3;
+  w.outage = sim::outage_kind::refuse;
+  cfg.faults = {w};
+  running r({cfg});
+  boost::asio::io_context io;
+  boost::system::error_code ec;
+  {
+    boost::asio::ip::tcp::socket s(io);
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), r.port()}, ec);
+    EXPECT_EQ(ec, boost::asio::error::connection_refused);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  client c(r.port());
+  EXPECT_EQ(c.get("/healthz").status, 200);
+}
+
+TEST(FakeServer, MalformedBodyIsA200ThatDoesNotParse) {
+  running r({openai_config(), anthropic_config()});
+  ASSERT_EQ(arm(r.port(0), json{{"for_s", 60}, {"wire", {{"malformed", 1.0}}}}).status, 201);
+  client c(r.port(0));
+  reply plain = c.post("/v1/chat/completions", chat(5));
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_TRUE(plain.json().is_discarded()) << plain.body;
+  reply stream = c.post("/v1/chat/completions", chat(5, true));
+  EXPECT_EQ(stream.status, 200);
+  int broken = 0;
+  for (const auto& e : parse_sse(stream.body)) broken += e.data != "[DONE]" && json::parse(e.data, nullptr, false).is_discarded();
+  EXPECT_EQ(broken, 1);
+
+  ASSERT_EQ(arm(r.port(1), json{{"for_s", 60}, {"wire", {{"malformed", 1.0}}}}).status, 201);
+  client a(r.port(1));
+  reply as = a.post("/v1/messages", message(5, true));
+  broken = 0;
+  for (const auto& e : parse_sse(as.body)) broken += json::parse(e.data, nullptr, false).is_discarded();
+  EXPECT_EQ(broken, 1);
+}
+
+TEST(FakeServer, StreamCutEndsTheBodyMidway) {
+  running r({openai_config()});
+  ASSERT_EQ(arm(r.port(), json{{"for_s", 60}, {"wire", {{"stream_cut", 1.0}}}}).status, 201);
+  client c(r.port());
+  reply stream = c.post("/v1/chat/completions", chat(100, true));
+  EXPECT_EQ(stream.status, 200);
+  EXPECT_TRUE(stream.error) << "the chunked body never ends";
+  EXPECT_EQ(stream.body.find("[DONE]"), std::string::npos);
+  std::string text;
+  for (const auto& e : parse_sse(stream.body)) text += json::parse(e.data)["choices"][0]["delta"].value("content", "");
+  EXPECT_GT(count_words(text), 0U);
+  EXPECT_LT(count_words(text), 100U);
+  client c2(r.port());
+  reply plain = c2.post("/v1/chat/completions", chat(100));
+  EXPECT_TRUE(plain.error) << "the body is shorter than its Content-Length";
+}
+
+TEST(FakeServer, ErrorEventAfterA200) {
+  running r({openai_config(), anthropic_config()});
+  for (std::size_t i = 0; i < 2; ++i) {
+    ASSERT_EQ(arm(r.port(i), json{{"for_s", 60}, {"wire", {{"error_event", 1.0}}}}).status, 201);
+  }
+  client a(r.port(1));
+  reply as = a.post("/v1/messages", message(40, true));
+  EXPECT_EQ(as.status, 200);
+  EXPECT_FALSE(as.error);
+  const auto events = parse_sse(as.body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "error");
+  EXPECT_EQ(json::parse(events.back().data)["error"]["type"], "overloaded_error");
+  reply ap = a.post("/v1/messages", message(40));
+  EXPECT_EQ(ap.status, 529);
+
+  client o(r.port(0));
+  reply os = o.post("/v1/chat/completions", chat(40, true));
+  EXPECT_EQ(os.status, 200);
+  const auto oe = parse_sse(os.body);
+  ASSERT_FALSE(oe.empty());
+  EXPECT_TRUE(json::parse(oe.back().data).contains("error"));
+  EXPECT_EQ(os.body.find("[DONE]"), std::string::npos);
+  EXPECT_EQ(o.post("/v1/chat/completions", chat(40)).status, 503);
+}
+
+TEST(FakeServer, SlowFirstTokenDelaysTheAnswerAtLeastThatLong) {
+  running r({openai_config()});
+  ASSERT_EQ(arm(r.port(), json{{"for_s", 60}, {"ttft_x", 25}}).status, 201);  // 20 ms -> 500 ms
+  client c(r.port());
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(c.post("/v1/chat/completions", chat(1, true)).status, 200);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(450));
+}
+
+TEST(FakeServer, ControlApiArmsListsAndClears) {
+  sim::provider_config cfg = openai_config();
+  sim::fault_window w;
+  w.at_s = 0;
+  w.for_s = 600;
+  w.latency_x = 2;
+  cfg.faults = {w};
+  running r({cfg});
+  client c(r.port());
+  reply armed = c.post("/squall/faults", json{{"for_s", 30}, {"errors", {{"503", 1.0}}}, {"retry_after_s", 1}});
+  ASSERT_EQ(armed.status, 201) << armed.body;
+  EXPECT_EQ(armed.json()["id"], 1);
+  EXPECT_LT(armed.json()["at_s"].get<double>(), 5);
+  reply during = c.post("/v1/chat/completions", chat(1));
+  EXPECT_EQ(during.status, 503);
+  EXPECT_EQ(during.header("retry-after"), "1");
+
+  const json list = c.get("/squall/faults").json();
+  ASSERT_EQ(list["armed"].size(), 1U);
+  // The armed window splits the scenario's: before it (maybe empty), it, after it.
+  bool active_is_armed = false;
+  for (const auto& item : list["timeline"]) {
+    if (item["active"] == true) active_is_armed = item.contains("errors");
+  }
+  EXPECT_TRUE(active_is_armed) << list.dump();
+
+  reply bad = c.post("/squall/faults", json{{"for_s", 30}, {"errors", {{"999", 1.0}}}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.json()["error"]["path"], "$.errors.999");
+  EXPECT_EQ(c.post("/squall/faults", std::string("nope")).status, 400);
+  EXPECT_EQ(c.post("/squall/faults", json{{"for_s", 30}}).status, 400) << "a window must do something";
+
+  reply cleared = c.request(boost::beast::http::verb::delete_, "/squall/faults", "");
+  EXPECT_EQ(cleared.json()["cleared"], 1);
+  EXPECT_EQ(c.post("/v1/chat/completions", chat(1)).status, 200);
+  EXPECT_EQ(c.get("/squall/faults").json()["timeline"].size(), 1U) << "the scenario's window is back whole";
+  c.request(boost::beast::http::verb::delete_, "/squall/faults?all=true", "");
+  EXPECT_TRUE(c.get("/squall/faults").json()["timeline"].empty());
+}
+
+TEST(FakeServer, MetricsInPrometheusText) {
+  running r({openai_config()});
+  client c(r.port());
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(c.post("/v1/chat/completions", chat(10)).status, 200);
+  c.post("/v1/chat/completions", std::string("{"));
+  reply m = c.get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.header("content-type").rfind("text/plain; version=0.0.4", 0), 0U);
+  const std::string& t = m.body;
+  EXPECT_NE(t.find("# TYPE squall_fake_responses_total counter"), std::string::npos);
+  EXPECT_NE(t.find("squall_fake_responses_total{provider=\"openai\",status=\"200\"} 3\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("squall_fake_responses_total{provider=\"openai\",status=\"400\"} 1\n"), std::string::npos);
+  EXPECT_NE(t.find("squall_fake_requests_total{provider=\"openai\"} 4\n"), std::string::npos);
+  EXPECT_NE(t.find("squall_fake_tokens_total{provider=\"openai\",direction=\"input\"} 15\n"), std::string::npos);
+  EXPECT_NE(t.find("squall_fake_tokens_total{provider=\"openai\",direction=\"output\"} 30\n"), std::string::npos);
+  EXPECT_NE(t.find("squall_fake_cost_usd_total{provider=\"openai\"} "), std::string::npos);
+  EXPECT_NE(t.find("squall_fake_in_flight{provider=\"openai\"} 0\n"), std::string::npos);
+  EXPECT_NE(t.find("# TYPE squall_fake_queue_depth gauge"), std::string::npos);
+  // Each line is a comment or "name{labels} value".
+  std::size_t at = 0;
+  while (at < t.size()) {
+    const std::size_t end = t.find('\n', at);
+    ASSERT_NE(end, std::string::npos);
+    const std::string line = t.substr(at, end - at);
+    at = end + 1;
+    if (line[0] == '#') continue;
+    EXPECT_NE(line.find("} "), std::string::npos) << line;
+  }
+}
+
+TEST(FakeServer, AFullQueueShedsWith503) {
+  sim::provider_config cfg = openai_config();
+  cfg.slots = 1;
+  cfg.queue = 1;
+  cfg.ttft_ms = sim::distribution::constant(400);
+  running r({cfg});
+  std::atomic<int> ok{0}, shed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&] {
+      client c(r.port());
+      const int s = c.post("/v1/chat/completions", chat(1)).status;
+      ok += s == 200;
+      shed += s == 503;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 2);
+  EXPECT_EQ(shed.load(), 1);
+}
+
+TEST(FakeServer, ConnectionsBeyondTheLimitAreClosed) {
+  server_options o;
+  o.connections_max = 2;
+  running r({openai_config()}, o);
+  client a(r.port()), b(r.port());
+  ASSERT_EQ(a.get("/healthz").status, 200);
+  ASSERT_EQ(b.get("/healthz").status, 200);
+  client c(r.port(), 2000);
+  reply third = c.get("/healthz");
+  EXPECT_EQ(third.status, 0);
+  a.close();
+  for (int i = 0; i < 100; ++i) {
+    client d(r.port(), 2000);
+    if (d.get("/healthz").status == 200) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << "a freed connection slot is never reused";
+}
+
+TEST(FakeServer, StopsWithRequestsInFlight) {
+  auto r = std::make_unique<running>(std::vector<sim::provider_config>{openai_config()});
+  ASSERT_EQ(arm(r->port(), json{{"for_s", 60}, {"outage", "hang"}}).status, 201);
+  std::thread t([port = r->port()] {
+    client c(port, 5000);
+    c.post("/v1/chat/completions", chat(1));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  r->server.stop();
+  t.join();
+  r.reset();
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace squall::fake

@@ -1,0 +1,95 @@
+#include "fake_providers/wire_format.hpp"
+
+#include <gtest/gtest.h>
+
+#include "fake_providers/fault_control.hpp"
+
+namespace squall::fake {
+namespace {
+
+using nlohmann::json;
+
+TEST(WireFormat, CountsWordsAsTokens) {
+  EXPECT_EQ(count_words(""), 0U);
+  EXPECT_EQ(count_words("  one\ttwo\nthree  "), 3U);
+  const json messages = json::parse(R"([{"role":"system","content":"be brief"},
+      {"role":"user","content":[{"type":"text","text":"a b c"},{"type":"image_url","image_url":{"url":"x y"}}]}])");
+  EXPECT_EQ(count_prompt_tokens(messages), 5U);
+}
+
+TEST(WireFormat, GeneratesExactlyTheAskedWordsDeterministically) {
+  rng a(3), b(3);
+  const std::string text = generate_words(a, 17);
+  EXPECT_EQ(count_words(text), 17U);
+  EXPECT_EQ(text, generate_words(b, 17));
+}
+
+TEST(WireFormat, Base64OfFloats) {
+  EXPECT_EQ(base64_floats({1.0f}), "AACAPw==");  // 0x3f800000 little-endian
+  EXPECT_EQ(base64_floats({1.0f, 1.0f, 1.0f}).size(), 16U);
+}
+
+TEST(WireFormat, GoDurations) {
+  EXPECT_EQ(go_duration(0.02), "20ms");
+  EXPECT_EQ(go_duration(1.5), "1.5s");
+  EXPECT_EQ(go_duration(360), "6m0s");
+  EXPECT_EQ(go_duration(0), "0s");
+}
+
+TEST(WireFormat, ErrorBodiesHaveEachProvidersShape) {
+  const json o = json::parse(error_body(api_style::openai, error_spec{400, "bad", "", "messages", std::nullopt}, ""));
+  EXPECT_EQ(o, json::parse(R"({"error":{"message":"bad","type":"invalid_request_error","param":"messages","code":null}})"));
+  const json a = json::parse(error_body(api_style::anthropic, error_spec{529, "", "", std::nullopt, std::nullopt}, "req_1"));
+  EXPECT_EQ(a, json::parse(R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_1"})"));
+}
+
+TEST(WireFormat, ResponseHeadsAndChunks) {
+  EXPECT_EQ(response_head(200, {{"A", "b"}}, 5, true),
+            "HTTP/1.1 200 OK\r\nA: b\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(response_head(529, {}, std::nullopt, false),
+            "HTTP/1.1 529 Site Overloaded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(chunk("hello world12345"), "10\r\nhello world12345\r\n");
+  EXPECT_EQ(chunk(""), "0\r\n\r\n");
+  EXPECT_EQ(sse("ping", "{}"), "event: ping\ndata: {}\n\n");
+}
+
+sim::fault_window win(double at, double len, double latency_x) {
+  sim::fault_window w;
+  w.at_s = at;
+  w.for_s = len;
+  w.latency_x = latency_x;
+  return w;
+}
+
+TEST(FaultControl, ArmedWindowsWinWhereTheyOverlapAndTheScenarioGoesOnAround) {
+  fault_control f({win(10, 100, 2)}, 4);
+  auto armed = f.arm(json{{"at_s", 10}, {"for_s", 20}, {"latency_x", 5}}, time_point{from_s(40)});
+  ASSERT_TRUE(armed.ok()) << armed.error().describe();
+  EXPECT_EQ((*armed)["at_s"], 50.0);
+  const auto t = f.timeline();
+  ASSERT_EQ(t.size(), 3U);
+  EXPECT_EQ(t[0].at_s, 10);
+  EXPECT_EQ(t[0].for_s, 40);
+  EXPECT_EQ(t[1].latency_x, 5);
+  EXPECT_EQ(t[2].at_s, 70);
+  EXPECT_EQ(t[2].for_s, 40);
+  EXPECT_EQ(fault_control::next_boundary_after(t, time_point{from_s(55)}), time_point{from_s(70)});
+  EXPECT_EQ(f.clear(false), 1U);
+  EXPECT_EQ(f.timeline().size(), 1U);
+}
+
+TEST(FaultControl, RejectsBadWindowsWithTheirPathAndBoundsTheArmedCount) {
+  fault_control f({}, 1);
+  auto bad = f.arm(json{{"for_s", 1}, {"outage", "explode"}}, time_point{});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().path, "$.outage");
+  ASSERT_TRUE(f.arm(json{{"for_s", 100}, {"latency_x", 3}}, time_point{}).ok());
+  auto full = f.arm(json{{"for_s", 100}, {"latency_x", 3}}, time_point{});
+  ASSERT_FALSE(full.ok());
+  EXPECT_NE(full.error().message.find("at most 1"), std::string::npos);
+  // An expired window no longer counts.
+  EXPECT_TRUE(f.arm(json{{"for_s", 100}, {"latency_x", 3}}, time_point{from_s(200)}).ok());
+}
+
+}  // namespace
+}  // namespace squall::fake
