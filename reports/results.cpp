@@ -166,6 +166,10 @@ json results_document(const run_record& run) {
     c["explained_requests"] = std::move(explained);
     c["simulated_s"] = tidy(r.simulated_s);
     c["events"] = r.events;
+    if (r.incomplete) {
+      c["incomplete"] = true;
+      c["incomplete_reason"] = r.incomplete_reason;
+    }
     c["series"] = series_document(m);
     configs.push_back(std::move(c));
   }

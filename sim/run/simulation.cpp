@@ -8,6 +8,7 @@
 #include "sim/engine/event_loop.hpp"
 #include "sim/provider/sim_provider.hpp"
 #include "sim/provider/sim_transport.hpp"
+#include "sim/workload/arrivals.hpp"
 #include "sim/workload/request_factory.hpp"
 
 namespace squall::sim {
@@ -50,7 +51,7 @@ class driver final : public timer_target {
         providers_(std::move(providers)),
         summaries_(summaries),
         factory_(s.workload, stream_seed(seed, "workload/requests")),
-        arrivals_rng_(stream_seed(seed, "workload/arrivals")),
+        arrivals_(s.workload, s.duration_s, stream_seed(seed, "workload/arrivals")),
         think_rng_(stream_seed(seed, "workload/think")),
         end_of_arrivals_(time_point{from_s(s.duration_s)}),
         end_of_run_(time_point{from_s(s.duration_s + s.drain_s)}),
@@ -130,20 +131,10 @@ class driver final : public timer_target {
     return user_sequences_[user]++;
   }
 
-  // Arrivals come from a unit-rate process mapped through the inverse of the cumulative rate: a Poisson
-  // process takes exponential steps of intensity, a constant process takes steps of exactly one
-  // (starting half a step in, so that N seconds at R per second offer exactly N * R requests). One
-  // method serves constant rates, steps and ramps without drift.
   void schedule_next_arrival() {
-    if (workload_.arrival_process == workload_config::process::poisson) {
-      intensity_ += arrivals_rng_.exponential(1.0);
-    } else {
-      intensity_ += first_arrival_ ? 0.5 : 1.0;
-      first_arrival_ = false;
-    }
-    const double t = workload_.time_at_intensity(intensity_);
-    if (!(t < scenario_.duration_s)) return;
-    const time_point due{from_s(t)};
+    const std::optional<double> t = arrivals_.next_s();
+    if (!t) return;
+    const time_point due{from_s(*t)};
     if (due >= end_of_arrivals_) return;
     loop_.start_timer(due - loop_.now(), *this, cookie_arrival);
   }
@@ -158,7 +149,7 @@ class driver final : public timer_target {
       ++sent;
     } while (sent < b.requests && step_s <= 0);
     if (sent < b.requests) {
-      const time_point due = time_point{from_s(b.at_s + step_s * sent)};
+      const time_point due = time_point{from_s(burst_time_s(b, sent))};
       loop_.start_timer(due - loop_.now(), *this, cookie_burst | index);
     }
   }
@@ -241,7 +232,7 @@ class driver final : public timer_target {
   std::vector<sim_provider*> providers_;
   std::vector<provider_summary>& summaries_;
   request_factory factory_;
-  rng arrivals_rng_;
+  open_arrivals arrivals_;
   rng think_rng_;
   time_point end_of_arrivals_;
   time_point end_of_run_;
@@ -249,8 +240,6 @@ class driver final : public timer_target {
   std::vector<std::uint32_t> burst_sent_;
   std::vector<std::uint32_t> user_sequences_;
   std::uint64_t next_open_id_ = 1;
-  double intensity_ = 0;  // of the unit-rate process behind the open-loop arrivals
-  bool first_arrival_ = true;
   std::vector<call_slot*> pool_;
   std::vector<call_slot*> free_;
   call_slot* in_flight_head_ = nullptr;

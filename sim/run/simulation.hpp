@@ -28,8 +28,12 @@ struct configuration_result {
   std::vector<std::string> warnings;
   std::unique_ptr<run_metrics> metrics;
   std::vector<provider_summary> providers;
-  double simulated_s = 0;    // virtual time when the run ended
+  double simulated_s = 0;    // virtual time when the run ended (live mode: seconds of real time)
   std::uint64_t events = 0;  // timers fired: a measure of the simulation's work
+  // A live run that ended before its scenario did (stopped by the user, or by a duration or request cap)
+  // says so: its figures describe only the part that ran. Simulations always complete.
+  bool incomplete = false;
+  std::string incomplete_reason;
 };
 
 // Called now and then with the fraction of simulated time done, for progress displays.

@@ -1,0 +1,668 @@
+#include "policies/http/http_transport.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <deque>
+#include <optional>
+#include <set>
+#include <string_view>
+
+#include "policies/core/classify.hpp"
+#include "policies/http/url.hpp"
+#include "policies/retry/server_hints.hpp"
+
+namespace squall {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+constexpr std::size_t read_chunk_bytes = 16 * 1024;
+constexpr std::size_t header_bytes_max = 64 * 1024;
+constexpr std::size_t interned_models_max = 1024;
+
+enum cookie : std::uint32_t { cookie_deadline = 1, cookie_connect = 2, cookie_answer = 3 };
+
+struct connection {
+  explicit connection(boost::asio::io_context& io) : socket(io) {}
+  tcp::socket socket;
+  beast::flat_buffer buffer;
+};
+
+std::string_view header_value(const bhttp::fields& fields, std::string_view name) {
+  const auto it = fields.find(beast::string_view(name.data(), name.size()));
+  if (it == fields.end()) return {};
+  const auto v = it->value();
+  return {v.data(), v.size()};
+}
+
+}  // namespace
+
+namespace http_detail {
+
+struct attempt;
+
+struct endpoint_state {
+  http_endpoint config;
+  http_url url;
+  std::string target;  // the request path
+  std::string host_header;
+  tcp::resolver::results_type addresses;
+  std::vector<std::unique_ptr<connection>> idle;  // newest last: reused first
+  std::size_t open = 0;                           // in use, idle or connecting
+  std::deque<attempt*> waiting;
+};
+
+}  // namespace http_detail
+
+using http_detail::attempt;
+using http_detail::endpoint_state;
+
+struct http_transport::impl {
+  asio_runtime& runtime;
+  http_transport_options options;
+  std::vector<std::unique_ptr<endpoint_state>> endpoints;
+  endpoint_state* default_endpoint = nullptr;
+  http_transport_stats stats;
+  attempt* live_head = nullptr;  // attempts in flight, for teardown
+  std::size_t live = 0;
+  std::set<std::string, std::less<>> models;  // names of unpriced models, so outcomes can point at them
+
+  explicit impl(asio_runtime& rt, http_transport_options o) : runtime(rt), options(std::move(o)) {}
+  ~impl();
+
+  endpoint_state* find(std::string_view provider) const noexcept;
+  const http_price* price(std::string_view provider, std::string_view model) const noexcept;
+  std::string_view intern(std::string_view model);
+  void link(attempt& a) noexcept;
+  void unlink(attempt& a) noexcept;
+};
+
+
+namespace http_detail {
+
+struct attempt final : operation, timer_target, std::enable_shared_from_this<attempt> {
+  attempt(http_transport::impl& o, const call_scope& scope, outcome_receiver& r)
+      : owner(o), call(scope.call), receiver(&r), started(o.runtime.now()) {}
+
+  // -- operation / timer_target ----------------------------------------------------------------------
+  void cancel() noexcept override;
+  void on_timer(std::uint32_t which) override;
+
+  // -- the steps of one attempt ----------------------------------------------------------------------
+  void begin(const call_scope& scope);
+  void acquire();
+  void connect();
+  void on_connect(const boost::system::error_code& ec);
+  void send();
+  void on_write(const boost::system::error_code& ec);
+  void on_header(const boost::system::error_code& ec);
+  void read_body();
+  void on_body(boost::system::error_code ec);
+  void complete();
+  void transport_failure(const boost::system::error_code& ec);
+
+  void answer_later(outcome&& o);
+  void deliver(outcome&& o, bool keep_connection);
+  void fail(outcome_class kind) { deliver(outcome::failure(kind), false); }
+  // Gives up the connection: to the idle pool when `keep` and there is room, else closed; then hands a
+  // free slot or connection to the next waiting attempt.
+  void release_connection(bool keep);
+  void stop_timers() noexcept;
+  void read_hints(outcome& o) const;
+  void classify_failure_status(outcome& o);
+  void finish_fields(outcome& o);
+
+  http_transport::impl& owner;
+  endpoint_state* ep = nullptr;
+  call_context* call;
+  outcome_receiver* receiver;
+  std::shared_ptr<attempt> self;  // keeps the attempt alive until it is answered or cancelled
+  time_point started;
+  bool finished = false;          // answered or cancelled: every late completion handler does nothing
+  bool waiting = false;
+  bool reused = false;
+  bool replaced_stale = false;
+  std::unique_ptr<connection> conn;
+  bhttp::request<bhttp::string_body> req;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+  std::array<char, read_chunk_bytes> chunk{};
+  bool streaming = false;
+  std::string body;  // of a JSON or error answer, at most response_bytes_max
+  sse_reader sse;
+  std::optional<stream_decoder> decoder;
+  std::optional<duration> ttft;
+  outcome pending;  // an answer decided in start(), delivered by a zero timer
+  timer_id deadline_timer, connect_timer, answer_timer;
+  attempt* prev = nullptr;
+  attempt* next = nullptr;
+};
+
+}  // namespace http_detail
+
+// ----- impl ------------------------------------------------------------------------------------------
+
+http_transport::impl::~impl() {
+  // Attempts still in flight are abandoned: no receiver hears of them again.
+  while (live_head) {
+    attempt* a = live_head;
+    unlink(*a);
+    a->finished = true;
+    a->stop_timers();
+    if (a->conn) {
+      boost::system::error_code ignored;
+      a->conn->socket.close(ignored);
+    }
+    a->ep = nullptr;
+    auto keep = std::move(a->self);
+  }
+}
+
+endpoint_state* http_transport::impl::find(std::string_view provider) const noexcept {
+  if (provider.empty()) return default_endpoint;
+  for (const auto& e : endpoints) {
+    if (e->config.provider == provider) return e.get();
+  }
+  return nullptr;
+}
+
+const http_price* http_transport::impl::price(std::string_view provider, std::string_view model) const noexcept {
+  for (const http_price& p : options.prices) {
+    if (p.provider == provider && p.model == model) return &p;
+  }
+  return nullptr;
+}
+
+std::string_view http_transport::impl::intern(std::string_view model) {
+  if (model.empty()) return {};
+  auto it = models.find(model);
+  if (it != models.end()) return *it;
+  if (models.size() >= interned_models_max) return {};  // bounded: past it, outcomes name no model
+  return *models.emplace(model).first;
+}
+
+void http_transport::impl::link(attempt& a) noexcept {
+  a.prev = nullptr;
+  a.next = live_head;
+  if (live_head) live_head->prev = &a;
+  live_head = &a;
+  ++live;
+}
+
+void http_transport::impl::unlink(attempt& a) noexcept {
+  if (a.prev) a.prev->next = a.next;
+  else live_head = a.next;
+  if (a.next) a.next->prev = a.prev;
+  a.prev = a.next = nullptr;
+  --live;
+}
+
+namespace http_detail {
+
+// ----- attempt ---------------------------------------------------------------------------------------
+
+void attempt::begin(const call_scope& scope) {
+  ep = owner.find(call->req.provider);
+  if (!ep) {
+    ++owner.stats.unroutable;
+    answer_later(outcome::failure(outcome_class::invalid_request));
+    return;
+  }
+  const request& r = call->req;
+  req.method(bhttp::verb::post);
+  req.target(ep->target);
+  req.version(11);
+  req.set(bhttp::field::host, ep->host_header);
+  req.set(bhttp::field::user_agent, "squall");
+  req.set(bhttp::field::content_type, "application/json");
+  req.set(bhttp::field::accept, ep->config.stream ? "text/event-stream" : "application/json");
+  if (ep->config.api == api_kind::openai) {
+    if (!ep->config.api_key.empty()) req.set(bhttp::field::authorization, "Bearer " + ep->config.api_key);
+  } else {
+    if (!ep->config.api_key.empty()) req.set("x-api-key", ep->config.api_key);
+    req.set("anthropic-version", owner.options.anthropic_version);
+  }
+  req.set("x-squall-request-id", std::to_string(r.id));
+  req.set("x-squall-attempt", std::to_string(call->attempts));
+  req.set("x-squall-input-tokens", std::to_string(r.input_tokens));
+  req.body() = encode_request(ep->config.api, r.model, r.input_tokens, r.output_tokens, ep->config.stream, r.id);
+  req.prepare_payload();
+
+  if (owner.options.honor_deadline && scope.deadline != time_never) {
+    const time_point now = owner.runtime.now();
+    if (scope.deadline <= now) {
+      answer_later(outcome::failure(outcome_class::timeout));
+      return;
+    }
+    deadline_timer = owner.runtime.start_timer(scope.deadline - now, *this, cookie_deadline);
+  }
+  acquire();
+}
+
+void attempt::acquire() {
+  if (!ep->idle.empty()) {
+    conn = std::move(ep->idle.back());
+    ep->idle.pop_back();
+    reused = true;
+    ++owner.stats.connections_reused;
+    send();
+  } else if (ep->open < owner.options.connections_max) {
+    ++ep->open;
+    conn = std::make_unique<connection>(owner.runtime.io());
+    reused = false;
+    connect();
+  } else if (ep->waiting.size() < owner.options.waiting_max) {
+    waiting = true;
+    ++owner.stats.waited;
+    ep->waiting.push_back(this);
+  } else {
+    ++owner.stats.rejected;
+    answer_later(outcome::failure(outcome_class::rejected));
+  }
+}
+
+void attempt::connect() {
+  ++owner.stats.connections_opened;
+  connect_timer = owner.runtime.start_timer(from_ms(owner.options.connect_timeout_ms), *this, cookie_connect);
+  boost::asio::async_connect(conn->socket, ep->addresses,
+                             [self = shared_from_this()](const boost::system::error_code& ec, const tcp::endpoint&) {
+                               self->on_connect(ec);
+                             });
+}
+
+void attempt::on_connect(const boost::system::error_code& ec) {
+  if (finished) return;
+  owner.runtime.cancel_timer(connect_timer);
+  connect_timer = {};
+  if (ec) {
+    fail(outcome_class::connection_error);
+    return;
+  }
+  boost::system::error_code ignored;
+  conn->socket.set_option(tcp::no_delay(true), ignored);
+  send();
+}
+
+void attempt::send() {
+  bhttp::async_write(conn->socket, req, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+    self->on_write(ec);
+  });
+}
+
+void attempt::on_write(const boost::system::error_code& ec) {
+  if (finished) return;
+  if (ec) {
+    transport_failure(ec);
+    return;
+  }
+  parser.emplace();
+  parser->header_limit(header_bytes_max);
+  parser->body_limit(owner.options.response_bytes_max);
+  bhttp::async_read_header(conn->socket, conn->buffer, *parser,
+                           [self = shared_from_this()](const boost::system::error_code& e, std::size_t) {
+                             self->on_header(e);
+                           });
+}
+
+void attempt::transport_failure(const boost::system::error_code& ec) {
+  // A keep-alive connection the server closed while it sat idle fails before any answer byte; the
+  // server never saw this request, so one fresh connection is not a retry.
+  if (reused && !replaced_stale && ec != boost::asio::error::operation_aborted) {
+    replaced_stale = true;
+    ++owner.stats.stale_reconnects;
+    boost::system::error_code ignored;
+    conn->socket.close(ignored);
+    conn = std::make_unique<connection>(owner.runtime.io());  // keeps the endpoint's slot
+    reused = false;
+    connect();
+    return;
+  }
+  fail(outcome_class::connection_error);
+}
+
+void attempt::on_header(const boost::system::error_code& ec) {
+  if (finished) return;
+  if (ec) {
+    transport_failure(ec);
+    return;
+  }
+  const auto& res = parser->get();
+  const bool ok_status = static_cast<int>(res.result_int()) >= 200 && static_cast<int>(res.result_int()) < 300;
+  const std::string_view type = header_value(res.base(), "content-type");
+  streaming = ok_status && type.starts_with("text/event-stream");
+  if (streaming) decoder.emplace(ep->config.api);
+  if (parser->is_done()) {
+    complete();
+    return;
+  }
+  read_body();
+}
+
+void attempt::read_body() {
+  auto& b = parser->get().body();
+  b.data = chunk.data();
+  b.size = chunk.size();
+  bhttp::async_read_some(conn->socket, conn->buffer, *parser,
+                         [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                           self->on_body(ec);
+                         });
+}
+
+void attempt::on_body(boost::system::error_code ec) {
+  if (finished) return;
+  if (ec == bhttp::error::need_buffer) ec = {};
+  const std::size_t got = chunk.size() - parser->get().body().size;
+  if (got > 0) {
+    const std::string_view bytes(chunk.data(), got);
+    if (streaming) {
+      if (!sse.feed(bytes)) {
+        deliver(outcome::failure(outcome_class::server_error), false);
+        return;
+      }
+      while (auto event = sse.next()) {
+        if (!decoder->on_event(*event)) {
+          // A malformed event: the server is broken, not the network.
+          outcome o = outcome::failure(outcome_class::server_error);
+          o.http_status = static_cast<int>(parser->get().result_int());
+          deliver(std::move(o), false);
+          return;
+        }
+        if (decoder->saw_content() && !ttft) ttft = owner.runtime.now() - started;
+        if (decoder->errored()) {
+          const std::string& type = decoder->error_type();
+          outcome o;
+          o.kind = classify_http(status_for_error_type(type), type);
+          o.http_status = static_cast<int>(parser->get().result_int());
+          read_hints(o);
+          deliver(std::move(o), false);
+          return;
+        }
+      }
+    } else {
+      body.append(bytes);
+    }
+  }
+  if (ec) {
+    // The answer broke off: a cut stream or a reset after the status line.
+    outcome o = outcome::failure(outcome_class::connection_error);
+    const int status = static_cast<int>(parser->get().result_int());
+    o.http_status = status;
+    if (status < 200 || status >= 300) {
+      o.kind = classify_http(status);
+      read_hints(o);
+    }
+    deliver(std::move(o), false);
+    return;
+  }
+  if (parser->is_done()) {
+    complete();
+    return;
+  }
+  read_body();
+}
+
+void attempt::complete() {
+  const auto& res = parser->get();
+  const int status = static_cast<int>(res.result_int());
+  const bool keep = res.keep_alive() && conn->buffer.size() == 0;
+  outcome o;
+  o.http_status = status;
+  if (status < 200 || status >= 300) {
+    classify_failure_status(o);
+    deliver(std::move(o), keep);
+    return;
+  }
+  const request& r = call->req;
+  std::optional<std::uint32_t> in, out;
+  if (streaming) {
+    // A stream that ends without its terminator ([DONE], message_stop) was cut short.
+    if (!decoder->done()) {
+      deliver(outcome::failure(outcome_class::connection_error), false);
+      return;
+    }
+    in = decoder->input_tokens();
+    out = decoder->output_tokens();
+  } else {
+    const decoded_answer answer = decode_answer(ep->config.api, body);
+    if (!answer.valid) {
+      o.kind = outcome_class::server_error;
+      deliver(std::move(o), keep);
+      return;
+    }
+    in = answer.input_tokens;
+    out = answer.output_tokens;
+  }
+  o.kind = outcome_class::ok;
+  o.input_tokens = in.value_or(r.input_tokens);
+  o.output_tokens = out.value_or(r.output_tokens);
+  o.time_to_first_token = ttft ? *ttft : owner.runtime.now() - started;
+  if (const http_price* p = owner.price(ep->config.provider, r.model)) {
+    const double list = static_cast<double>(o.input_tokens) * p->usd_per_mtok_in / 1e6 +
+                        static_cast<double>(o.output_tokens) * p->usd_per_mtok_out / 1e6;
+    o.cost_usd = r.batch_size > 1 ? list * (1.0 - p->batch_discount) : list;
+  }
+  deliver(std::move(o), keep);
+}
+
+void attempt::classify_failure_status(outcome& o) {
+  const std::string type = decode_error_type(body);
+  o.kind = classify_http(o.http_status, type);
+  read_hints(o);
+}
+
+void attempt::read_hints(outcome& o) const {
+  if (!parser) return;
+  const auto& h = parser->get().base();
+  const std::int64_t unix_now = owner.runtime.unix_now_s();
+  if (auto ms = header_value(h, "retry-after-ms"); !ms.empty()) o.retry_after = parse_retry_after_ms(ms);
+  if (!o.retry_after) {
+    if (auto s = header_value(h, "retry-after"); !s.empty()) o.retry_after = parse_retry_after(s, unix_now);
+  }
+  if (auto v = header_value(h, "x-should-retry"); !v.empty()) o.should_retry = parse_should_retry(v);
+
+  // The reset that matters is that of an exhausted window (remaining 0); when none says so, the latest.
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 6> windows = {{
+      {"x-ratelimit-reset-requests", "x-ratelimit-remaining-requests"},
+      {"x-ratelimit-reset-tokens", "x-ratelimit-remaining-tokens"},
+      {"anthropic-ratelimit-requests-reset", "anthropic-ratelimit-requests-remaining"},
+      {"anthropic-ratelimit-tokens-reset", "anthropic-ratelimit-tokens-remaining"},
+      {"anthropic-ratelimit-input-tokens-reset", "anthropic-ratelimit-input-tokens-remaining"},
+      {"anthropic-ratelimit-output-tokens-reset", "anthropic-ratelimit-output-tokens-remaining"},
+  }};
+  std::optional<duration> exhausted, any;
+  for (const auto& [reset_name, remaining_name] : windows) {
+    const std::string_view value = header_value(h, reset_name);
+    if (value.empty()) continue;
+    const std::optional<duration> reset = parse_reset(value, unix_now);
+    if (!reset) continue;
+    any = any ? std::max(*any, *reset) : *reset;
+    if (header_value(h, remaining_name) == "0") exhausted = exhausted ? std::max(*exhausted, *reset) : *reset;
+  }
+  o.ratelimit_reset = exhausted ? exhausted : any;
+}
+
+void attempt::answer_later(outcome&& o) {
+  pending = std::move(o);
+  answer_timer = owner.runtime.start_timer(duration::zero(), *this, cookie_answer);
+}
+
+void attempt::on_timer(std::uint32_t which) {
+  if (finished) return;
+  switch (which) {
+    case cookie_deadline:
+      deadline_timer = {};
+      fail(outcome_class::timeout);
+      break;
+    case cookie_connect:
+      connect_timer = {};
+      fail(outcome_class::connection_error);
+      break;
+    case cookie_answer:
+      answer_timer = {};
+      deliver(std::move(pending), false);
+      break;
+    default:
+      break;
+  }
+}
+
+void attempt::stop_timers() noexcept {
+  owner.runtime.cancel_timer(deadline_timer);
+  owner.runtime.cancel_timer(connect_timer);
+  owner.runtime.cancel_timer(answer_timer);
+  deadline_timer = connect_timer = answer_timer = {};
+}
+
+void attempt::release_connection(bool keep) {
+  if (waiting) {
+    waiting = false;
+    std::erase(ep->waiting, this);
+  }
+  if (!conn) return;
+  endpoint_state& e = *ep;
+  if (keep && e.idle.size() < owner.options.idle_max) {
+    e.idle.push_back(std::move(conn));
+  } else {
+    boost::system::error_code ignored;
+    conn->socket.close(ignored);
+    --e.open;
+  }
+  // Keep `conn` (closed) alive until our own pending handlers have run; it goes with the attempt.
+  while (!e.waiting.empty() && (!e.idle.empty() || e.open < owner.options.connections_max)) {
+    attempt* waiter = e.waiting.front();
+    e.waiting.pop_front();
+    waiter->waiting = false;
+    waiter->acquire();
+  }
+}
+
+void attempt::finish_fields(outcome& o) {
+  o.latency = owner.runtime.now() - started;
+  if (ep) {
+    o.provider = ep->config.provider;
+    if (const http_price* p = owner.price(ep->config.provider, call->req.model)) {
+      o.model = p->model;
+    } else {
+      o.model = owner.intern(call->req.model);
+    }
+  }
+}
+
+void attempt::deliver(outcome&& o, bool keep_connection) {
+  finished = true;
+  stop_timers();
+  if (ep) release_connection(keep_connection);
+  owner.unlink(*this);
+  finish_fields(o);
+  call->cost_usd += o.cost_usd;
+  outcome_receiver* r = receiver;
+  const auto keep_alive = std::move(self);  // frees the attempt once this call and its handlers are done
+  r->on_outcome(std::move(o));
+}
+
+void attempt::cancel() noexcept {
+  if (finished) return;
+  finished = true;
+  ++owner.stats.cancelled;
+  stop_timers();
+  if (ep) {
+    try {
+      release_connection(false);
+    } catch (...) {
+      // Handing the slot to a waiter may allocate; a failure there must not escape cancel().
+    }
+  }
+  owner.unlink(*this);
+  receiver = nullptr;
+  const auto keep_alive = std::move(self);
+}
+
+}  // namespace http_detail
+
+// ----- http_transport --------------------------------------------------------------------------------
+
+http_transport::http_transport(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
+http_transport::~http_transport() = default;
+
+config_result<std::unique_ptr<http_transport>> http_transport::create(asio_runtime& runtime,
+                                                                      http_transport_options options) {
+  const auto fail = [](std::string where, std::string message) {
+    return config_error{"", std::move(where), std::move(message)};
+  };
+  if (options.endpoints.empty()) return fail("endpoints", "at least one endpoint is needed");
+  if (options.connections_max < 1) return fail("connections_max", "must be at least 1");
+  if (!(options.connect_timeout_ms > 0)) return fail("connect_timeout_ms", "must be greater than 0");
+  if (options.response_bytes_max < 1024) return fail("response_bytes_max", "must be at least 1024");
+
+  auto state = std::make_unique<impl>(runtime, std::move(options));
+  tcp::resolver resolver(runtime.io());
+  for (std::size_t i = 0; i < state->options.endpoints.size(); ++i) {
+    const http_endpoint& e = state->options.endpoints[i];
+    const std::string where = "endpoints[" + std::to_string(i) + "] (" + e.provider + ")";
+    if (e.provider.empty()) return fail(where, "the provider name is empty");
+    for (std::size_t j = 0; j < i; ++j) {
+      if (state->options.endpoints[j].provider == e.provider) return fail(where, "a second endpoint for this provider");
+    }
+    auto url = parse_http_url(e.base_url);
+    if (!url) return fail(where, url.error().message);
+    auto ep = std::make_unique<endpoint_state>();
+    ep->config = e;
+    ep->url = std::move(url.value());
+    ep->target = ep->url.path + std::string(request_path(e.api));
+    const bool v6 = ep->url.host.find(':') != std::string::npos;
+    ep->host_header = (v6 ? "[" + ep->url.host + "]" : ep->url.host) + (ep->url.port == "80" ? "" : ":" + ep->url.port);
+    boost::system::error_code ec;
+    ep->addresses = resolver.resolve(ep->url.host, ep->url.port, tcp::resolver::numeric_service, ec);
+    if (ec) return fail(where, "cannot resolve \"" + ep->url.host + "\": " + ec.message());
+    if (state->options.loopback_only) {
+      for (const auto& entry : ep->addresses) {
+        if (!entry.endpoint().address().is_loopback()) {
+          return fail(where, "\"" + ep->url.host + "\" resolves to " + entry.endpoint().address().to_string() +
+                                 ", which is not a loopback address");
+        }
+      }
+    }
+    state->endpoints.push_back(std::move(ep));
+  }
+  if (state->options.default_provider.empty()) {
+    state->default_endpoint = state->endpoints.front().get();
+  } else {
+    state->default_endpoint = state->find(state->options.default_provider);
+    if (!state->default_endpoint) {
+      return fail("default_provider", "\"" + state->options.default_provider + "\" names no endpoint");
+    }
+  }
+  return std::unique_ptr<http_transport>(new http_transport(std::move(state)));
+}
+
+operation& http_transport::start(const call_scope& scope, outcome_receiver& receiver) {
+  ++scope.call->attempts;
+  ++impl_->stats.attempts;
+  auto a = std::make_shared<attempt>(*impl_, scope, receiver);
+  a->self = a;
+  impl_->link(*a);
+  a->begin(scope);
+  return *a;
+}
+
+const http_transport_stats& http_transport::stats() const noexcept { return impl_->stats; }
+std::size_t http_transport::in_flight() const noexcept { return impl_->live; }
+
+std::size_t http_transport::open_connections() const noexcept {
+  std::size_t n = 0;
+  for (const auto& e : impl_->endpoints) n += e->open;
+  return n;
+}
+
+std::size_t http_transport::idle_connections() const noexcept {
+  std::size_t n = 0;
+  for (const auto& e : impl_->endpoints) n += e->idle.size();
+  return n;
+}
+
+}  // namespace squall

@@ -1,0 +1,63 @@
+#include "policies/http/url.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+namespace squall {
+
+config_result<http_url> parse_http_url(std::string_view text) {
+  const auto fail = [&](const std::string& why) {
+    return config_error{"", "", "\"" + std::string(text) + "\" is not a usable base URL: " + why};
+  };
+  constexpr std::string_view scheme = "http://";
+  if (text.starts_with("https://")) return fail("https is not supported (plain http:// only)");
+  if (!text.starts_with(scheme)) return fail("expected http://host[:port][/path]");
+  std::string_view rest = text.substr(scheme.size());
+  const std::size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+  if (path.find_first_of("?#") != std::string_view::npos) return fail("a base URL has no query or fragment");
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  if (authority.find('@') != std::string_view::npos) return fail("credentials in the URL are not supported");
+
+  http_url url;
+  std::string_view port;
+  if (authority.starts_with('[')) {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return fail("unclosed '[' in the host");
+    url.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return fail("expected ':port' after the IPv6 address");
+      port = after.substr(1);
+    }
+  } else {
+    const std::size_t colon = authority.find(':');
+    url.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (url.host.empty()) return fail("the host is missing");
+  if (port.data() != nullptr && port.empty()) return fail("the port is empty");
+  if (!port.empty()) {
+    unsigned value = 0;
+    for (char c : port) {
+      if (c < '0' || c > '9') return fail("the port must be a number");
+      value = value * 10 + static_cast<unsigned>(c - '0');
+      if (value > 65535) return fail("the port must be at most 65535");
+    }
+    if (value == 0) return fail("the port must be at least 1");
+    url.port = std::string(port);
+  } else {
+    url.port = "80";
+  }
+  url.path = std::string(path);
+  return url;
+}
+
+bool is_loopback_host(std::string_view host) noexcept {
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(std::string(host), ec);
+  return !ec && address.is_loopback();
+}
+
+}  // namespace squall

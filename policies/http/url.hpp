@@ -1,0 +1,25 @@
+#pragma once
+// Base URLs of HTTP endpoints: "http://host[:port][/path]". Only plain HTTP is spoken; squall's fake
+// providers and local gateways listen on it. Parsed once, when a transport is built.
+
+#include <string>
+#include <string_view>
+
+#include "policies/core/config_error.hpp"
+
+namespace squall {
+
+struct http_url {
+  std::string host;  // without brackets for IPv6 literals ("::1")
+  std::string port;  // "80" when the URL names none
+  std::string path;  // the base path without a trailing slash ("" or "/v1")
+};
+
+// Errors name what was expected; the caller adds where the URL came from.
+config_result<http_url> parse_http_url(std::string_view text);
+
+// True for hosts that can only be this machine: 127.0.0.0/8, ::1 and "localhost". Names other than
+// "localhost" are not resolved here and count as remote.
+bool is_loopback_host(std::string_view host) noexcept;
+
+}  // namespace squall

@@ -1,0 +1,248 @@
+#include "policies/http/wire.hpp"
+
+#include <array>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "policies/core/rng.hpp"
+
+namespace squall {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+using njson = nlohmann::json;
+
+// Words that are one token each in the common tokenizers; 64 of them so that a draw is six bits.
+constexpr std::array<std::string_view, 64> words = {
+    "time", "work", "life", "home", "hand", "part", "case", "week", "fact", "area", "game", "line",
+    "room", "name", "city", "team", "book", "word", "body", "face", "door", "idea", "head", "side",
+    "road", "form", "food", "care", "rate", "tree", "test", "plan", "role", "news", "file", "step",
+    "bank", "list", "data", "size", "type", "view", "unit", "cost", "rule", "page", "site", "task",
+    "note", "item", "land", "wind", "rain", "snow", "fire", "gold", "iron", "salt", "milk", "rice",
+    "ship", "farm", "star", "moon"};
+
+std::optional<std::uint32_t> token_count(const njson& parent, const char* key) {
+  const auto it = parent.find(key);
+  if (it == parent.end() || !it->is_number_unsigned()) return std::nullopt;
+  const auto value = it->get<std::uint64_t>();
+  if (value > std::numeric_limits<std::uint32_t>::max()) return std::nullopt;
+  return static_cast<std::uint32_t>(value);
+}
+
+std::string string_at(const njson& parent, const char* key) {
+  const auto it = parent.find(key);
+  return it != parent.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+std::string error_type_of(const njson& error) {
+  if (!error.is_object()) return {};
+  const std::string code = string_at(error, "code");
+  if (code == "insufficient_quota" || code == "billing_error") return code;
+  std::string type = string_at(error, "type");
+  return type.empty() ? code : type;
+}
+
+}  // namespace
+
+std::string_view to_string(api_kind api) noexcept { return api == api_kind::openai ? "openai" : "anthropic"; }
+
+std::optional<api_kind> api_kind_from_string(std::string_view name) noexcept {
+  if (name == "openai") return api_kind::openai;
+  if (name == "anthropic") return api_kind::anthropic;
+  return std::nullopt;
+}
+
+std::string_view request_path(api_kind api) noexcept {
+  return api == api_kind::openai ? "/chat/completions" : "/messages";
+}
+
+std::string prompt_text(std::uint32_t tokens, std::uint64_t seed) {
+  if (tokens == 0) tokens = 1;  // both APIs refuse an empty message
+  rng draw(seed);
+  std::string text;
+  text.reserve(static_cast<std::size_t>(tokens) * 5);
+  std::uint64_t bits = 0;
+  int left = 0;
+  for (std::uint32_t i = 0; i < tokens; ++i) {
+    if (left < 6) {
+      bits = draw.next();
+      left = 64;
+    }
+    if (i > 0) text += ' ';
+    text += words[bits & 63];
+    bits >>= 6;
+    left -= 6;
+  }
+  return text;
+}
+
+std::string encode_request(api_kind api, std::string_view model, std::uint32_t input_tokens,
+                           std::uint32_t output_tokens, bool stream, std::uint64_t seed) {
+  ojson body;
+  const std::uint32_t max_tokens = output_tokens == 0 ? 1 : output_tokens;
+  ojson message = {{"role", "user"}, {"content", prompt_text(input_tokens, seed)}};
+  body["model"] = model;
+  if (api == api_kind::openai) {
+    body["messages"] = ojson::array({std::move(message)});
+    body["max_tokens"] = max_tokens;
+    body["stream"] = stream;
+    if (stream) body["stream_options"] = {{"include_usage", true}};
+  } else {
+    body["max_tokens"] = max_tokens;
+    body["messages"] = ojson::array({std::move(message)});
+    body["stream"] = stream;
+  }
+  return body.dump();
+}
+
+decoded_answer decode_answer(api_kind api, std::string_view body) {
+  decoded_answer out;
+  const njson doc = njson::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return out;
+  if (api == api_kind::openai) {
+    const auto choices = doc.find("choices");
+    if (choices == doc.end() || !choices->is_array()) return out;
+  } else {
+    const auto content = doc.find("content");
+    if (content == doc.end() || !content->is_array()) return out;
+  }
+  out.valid = true;
+  out.model = string_at(doc, "model");
+  const auto usage = doc.find("usage");
+  if (usage != doc.end() && usage->is_object()) {
+    out.input_tokens = token_count(*usage, api == api_kind::openai ? "prompt_tokens" : "input_tokens");
+    out.output_tokens = token_count(*usage, api == api_kind::openai ? "completion_tokens" : "output_tokens");
+  }
+  return out;
+}
+
+std::string decode_error_type(std::string_view body) {
+  const njson doc = njson::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return {};
+  const auto error = doc.find("error");
+  return error == doc.end() ? std::string{} : error_type_of(*error);
+}
+
+int status_for_error_type(std::string_view t) noexcept {
+  if (t == "invalid_request_error") return 400;
+  if (t == "authentication_error" || t == "invalid_api_key") return 401;
+  if (t == "billing_error") return 402;
+  if (t == "permission_error") return 403;
+  if (t == "not_found_error" || t == "model_not_found") return 404;
+  if (t == "request_too_large") return 413;
+  if (t == "rate_limit_error" || t == "rate_limit_exceeded" || t == "insufficient_quota" || t == "requests" ||
+      t == "tokens")
+    return 429;
+  if (t == "overloaded_error") return 529;
+  if (t == "timeout_error") return 504;
+  return 500;
+}
+
+bool sse_reader::feed(std::string_view bytes) {
+  if (failed_) return false;
+  for (char c : bytes) {
+    if (c == '\n' || c == '\r') {
+      if (c == '\n' && after_cr_) {
+        after_cr_ = false;
+        continue;
+      }
+      after_cr_ = c == '\r';
+      take_line(pending_);
+      pending_.clear();
+      continue;
+    }
+    after_cr_ = false;
+    if (pending_.size() >= line_max_ || building_.data.size() >= line_max_) {
+      failed_ = true;
+      return false;
+    }
+    pending_ += c;
+  }
+  return true;
+}
+
+void sse_reader::take_line(std::string_view line) {
+  if (line.empty()) {
+    // A blank line ends an event; one without data is dropped, as the EventSource spec says.
+    if (has_data_) ready_.push_back(std::move(building_));
+    building_ = event{};
+    has_data_ = false;
+    return;
+  }
+  if (line.front() == ':') return;  // a comment (keep-alive)
+  const std::size_t colon = line.find(':');
+  std::string_view field = line.substr(0, colon);
+  std::string_view value = colon == std::string_view::npos ? std::string_view{} : line.substr(colon + 1);
+  if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  if (field == "event") {
+    building_.name = std::string(value);
+  } else if (field == "data") {
+    if (has_data_) building_.data += '\n';
+    building_.data.append(value);
+    has_data_ = true;
+  }
+  // "id" and "retry" mean nothing to a one-shot answer.
+}
+
+std::optional<sse_reader::event> sse_reader::next() {
+  if (ready_.empty()) return std::nullopt;
+  event e = std::move(ready_.front());
+  ready_.pop_front();
+  return e;
+}
+
+bool stream_decoder::on_event(const sse_reader::event& e) {
+  if (api_ == api_kind::openai && e.data == "[DONE]") {
+    done_ = true;
+    return true;
+  }
+  const njson doc = njson::parse(e.data, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return false;
+  if (const auto error = doc.find("error"); error != doc.end() && (api_ == api_kind::openai || e.name == "error" ||
+                                                                    string_at(doc, "type") == "error")) {
+    errored_ = true;
+    error_type_ = error_type_of(*error);
+    return true;
+  }
+  if (api_ == api_kind::openai) {
+    if (model_.empty()) model_ = string_at(doc, "model");
+    if (const auto choices = doc.find("choices"); choices != doc.end() && choices->is_array()) {
+      for (const auto& choice : *choices) {
+        if (!choice.is_object()) continue;
+        const auto delta = choice.find("delta");
+        if (delta != choice.end() && delta->is_object() && !string_at(*delta, "content").empty()) content_ = true;
+      }
+    }
+    if (const auto usage = doc.find("usage"); usage != doc.end() && usage->is_object()) {
+      input_tokens_ = token_count(*usage, "prompt_tokens");
+      output_tokens_ = token_count(*usage, "completion_tokens");
+    }
+    return true;
+  }
+  const std::string type = string_at(doc, "type");
+  if (type == "message_start") {
+    const auto message = doc.find("message");
+    if (message == doc.end() || !message->is_object()) return false;
+    model_ = string_at(*message, "model");
+    if (const auto usage = message->find("usage"); usage != message->end() && usage->is_object()) {
+      input_tokens_ = token_count(*usage, "input_tokens");
+      if (auto out = token_count(*usage, "output_tokens")) output_tokens_ = out;
+    }
+  } else if (type == "content_block_delta") {
+    const auto delta = doc.find("delta");
+    if (delta != doc.end() && delta->is_object() && !string_at(*delta, "text").empty()) content_ = true;
+  } else if (type == "message_delta") {
+    if (const auto usage = doc.find("usage"); usage != doc.end() && usage->is_object()) {
+      if (auto out = token_count(*usage, "output_tokens")) output_tokens_ = out;
+      if (auto in = token_count(*usage, "input_tokens")) input_tokens_ = in;
+    }
+  } else if (type == "message_stop") {
+    done_ = true;
+  } else if (type.empty()) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace squall

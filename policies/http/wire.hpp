@@ -1,0 +1,110 @@
+#pragma once
+// The OpenAI and Anthropic wire formats, as pure functions and a small incremental SSE reader, so that
+// they are tested without a network and the transport only moves bytes.
+//
+//   OpenAI     POST {base}/chat/completions  {"model", "messages": [{"role":"user","content":...}],
+//              "max_tokens", "stream", "stream_options": {"include_usage": true}}
+//              answer: {"choices":[{"message":{"content":...}}], "usage":{"prompt_tokens","completion_tokens"}}
+//              stream: data: {"choices":[{"delta":{"content":"..."}}]} ... data: {usage} ... data: [DONE]
+//   Anthropic  POST {base}/messages  {"model", "max_tokens", "messages": [...], "stream"}
+//              answer: {"content":[{"type":"text","text":...}], "usage":{"input_tokens","output_tokens"}}
+//              stream: event: message_start / content_block_delta / message_delta / message_stop / error
+//   Errors     {"error": {"type": ..., "code": ...}} (OpenAI) or {"type":"error","error":{"type": ...}}
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace squall {
+
+enum class api_kind : std::uint8_t { openai, anthropic };
+
+std::string_view to_string(api_kind api) noexcept;
+std::optional<api_kind> api_kind_from_string(std::string_view name) noexcept;
+
+// The path appended to an endpoint's base URL.
+std::string_view request_path(api_kind api) noexcept;
+
+// Deterministic prompt text of about `tokens` tokens: common four-letter English words (one token each in
+// the OpenAI and Anthropic tokenizers), chosen from `seed` so that different requests differ.
+std::string prompt_text(std::uint32_t tokens, std::uint64_t seed);
+
+// The JSON body of one attempt.
+std::string encode_request(api_kind api, std::string_view model, std::uint32_t input_tokens,
+                           std::uint32_t output_tokens, bool stream, std::uint64_t seed);
+
+// What a complete (non-streaming) answer said. `valid` is false when the body is not the expected JSON.
+struct decoded_answer {
+  bool valid = false;
+  std::optional<std::uint32_t> input_tokens;
+  std::optional<std::uint32_t> output_tokens;
+  std::string model;
+};
+decoded_answer decode_answer(api_kind api, std::string_view body);
+
+// The provider's error type from an error body ("rate_limit_error", "insufficient_quota", ...), else
+// empty. OpenAI's `code` wins over its `type` when it names a quota or billing problem.
+std::string decode_error_type(std::string_view body);
+
+// The HTTP status a provider uses for an error type, for errors that arrive inside a 200 stream (so that
+// they classify like the same error sent as a status). Unknown types count as 500.
+int status_for_error_type(std::string_view error_type) noexcept;
+
+// Splits a text/event-stream into events. Feed it bytes as they come; lines longer than `line_max`
+// make it fail (a stream that never ends a line must not grow memory).
+class sse_reader {
+ public:
+  struct event {
+    std::string name;  // "" when the stream named none ("message")
+    std::string data;  // data lines joined by '\n'
+  };
+
+  explicit sse_reader(std::size_t line_max = 1 << 20) : line_max_(line_max) {}
+
+  // Appends bytes; returns false once the stream is malformed (too long a line).
+  bool feed(std::string_view bytes);
+  // The next complete event, if one is ready.
+  std::optional<event> next();
+
+ private:
+  void take_line(std::string_view line);
+
+  std::size_t line_max_;
+  std::string pending_;  // bytes of the line being read
+  event building_;
+  bool has_data_ = false;
+  bool after_cr_ = false;  // a '\r' ended the last line: a '\n' right after it ends nothing
+  bool failed_ = false;
+  std::deque<event> ready_;  // complete events; bounded by what one feed() holds
+};
+
+// Interprets the events of one streamed answer.
+class stream_decoder {
+ public:
+  explicit stream_decoder(api_kind api) : api_(api) {}
+
+  // Returns false when an event's data is not the expected JSON (a malformed stream).
+  bool on_event(const sse_reader::event& e);
+
+  bool saw_content() const noexcept { return content_; }   // a non-empty content delta arrived
+  bool done() const noexcept { return done_; }              // [DONE] or message_stop
+  const std::string& error_type() const noexcept { return error_type_; }  // an error event's type
+  bool errored() const noexcept { return errored_; }
+  std::optional<std::uint32_t> input_tokens() const noexcept { return input_tokens_; }
+  std::optional<std::uint32_t> output_tokens() const noexcept { return output_tokens_; }
+  const std::string& model() const noexcept { return model_; }
+
+ private:
+  api_kind api_;
+  bool content_ = false;
+  bool done_ = false;
+  bool errored_ = false;
+  std::string error_type_;
+  std::optional<std::uint32_t> input_tokens_;
+  std::optional<std::uint32_t> output_tokens_;
+  std::string model_;
+};
+
+}  // namespace squall

@@ -1,0 +1,422 @@
+#include "sim/live/live_run.hpp"
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+
+#include "policies/asio/asio_runtime.hpp"
+#include "policies/core/rng.hpp"
+#include "policies/http/http_transport.hpp"
+#include "policies/http/url.hpp"
+#include "policies/pipeline/pipeline.hpp"
+#include "sim/workload/arrivals.hpp"
+#include "sim/workload/request_factory.hpp"
+
+namespace squall::sim {
+namespace {
+
+// How often the generator looks at the stop flag and the end of the run.
+constexpr duration poll_period = from_ms(20);
+
+// Counts attempts on their way to the providers, as the simulation's meter does.
+class attempt_meter final : public handler {
+ public:
+  attempt_meter(handler& next, run_metrics& metrics) : next_(next), metrics_(metrics) {}
+  operation& start(const call_scope& scope, outcome_receiver& receiver) override {
+    metrics_.on_attempt();
+    return next_.start(scope, receiver);
+  }
+
+ private:
+  handler& next_;
+  run_metrics& metrics_;
+};
+
+// The live load generator: the simulation's driver on the real clock. Arrival times are scenario times
+// (runtime time 0 is the start of the run); a timer that fires late still records its request as sent
+// at the intended time, so lateness counts as latency.
+class live_driver final : public timer_target {
+ public:
+  live_driver(const scenario& s, std::uint64_t seed, const live_options& options, asio_runtime& rt, handler& pipeline,
+              run_metrics& metrics)
+      : workload_(s.workload),
+        options_(options),
+        rt_(rt),
+        pipeline_(pipeline),
+        metrics_(metrics),
+        factory_(s.workload, stream_seed(seed, "workload/requests")),
+        arrivals_(s.workload, s.duration_s, stream_seed(seed, "workload/arrivals")),
+        think_rng_(stream_seed(seed, "workload/think")),
+        end_of_arrivals_(time_point{from_s(std::min(s.duration_s, options.run_s_max))}),
+        end_of_run_(time_point{from_s(std::min(s.duration_s + s.drain_s, options.run_s_max))}),
+        interval_(from_s(s.effective_interval_s())),
+        in_flight_max_(std::min(workload_.in_flight_max, options.in_flight_max)),
+        burst_sent_(s.workload.bursts.size(), 0),
+        burst_timers_(s.workload.bursts.size()) {
+    if (s.duration_s > options.run_s_max) note_incomplete("the run was cut at run_s_max");
+  }
+
+  ~live_driver() {
+    for (call_slot* slot : pool_) delete slot;
+  }
+
+  void start() {
+    next_interval_end_ = time_point{} + interval_;
+    interval_timer_ = rt_.start_timer(next_interval_end_ - rt_.now(), *this, cookie_interval);
+    poll_timer_ = rt_.start_timer(poll_period, *this, cookie_poll);
+    if (workload_.users > 0) {
+      user_due_.assign(workload_.users, time_point{});
+      user_timers_.assign(workload_.users, timer_id{});
+      user_sequences_.assign(workload_.users, 0);
+      for (std::uint32_t u = 0; u < workload_.users; ++u) user_timers_[u] = rt_.start_timer(duration::zero(), *this, cookie_user | u);
+    } else {
+      schedule_next_arrival();
+    }
+    for (std::size_t b = 0; b < workload_.bursts.size(); ++b) {
+      const time_point due{from_s(workload_.bursts[b].at_s)};
+      if (due >= end_of_arrivals_) continue;
+      burst_timers_[b] = rt_.start_timer(due - rt_.now(), *this, cookie_burst | static_cast<std::uint32_t>(b));
+    }
+  }
+
+  bool incomplete() const noexcept { return !incomplete_reason_.empty(); }
+  const std::string& incomplete_reason() const noexcept { return incomplete_reason_; }
+  void set_progress(const progress_fn* p) noexcept { progress_ = p; }
+
+  void on_timer(std::uint32_t cookie) override {
+    if (finished_) return;
+    if (cookie == cookie_arrival) {
+      arrival_timer_ = {};
+      offer(0, next_open_id_++, next_arrival_);
+      schedule_next_arrival();
+    } else if (cookie == cookie_interval) {
+      metrics_.close_interval(next_interval_end_, in_flight_, 0, 0);
+      last_interval_end_ = next_interval_end_;
+      next_interval_end_ += interval_;
+      interval_timer_ = rt_.start_timer(next_interval_end_ - rt_.now(), *this, cookie_interval);
+    } else if (cookie == cookie_poll) {
+      poll();
+    } else if ((cookie & cookie_kind_mask) == cookie_burst) {
+      fire_burst(cookie & ~cookie_kind_mask);
+    } else if ((cookie & cookie_kind_mask) == cookie_user) {
+      const std::uint32_t user = cookie & ~cookie_kind_mask;
+      user_timers_[user] = {};
+      if (user_due_[user] < end_of_arrivals_) {
+        const std::uint64_t id = (static_cast<std::uint64_t>(user + 1) << 32) | user_sequences_[user]++;
+        offer(user + 1, id, user_due_[user]);
+      }
+    }
+  }
+
+ private:
+  static constexpr std::uint32_t cookie_arrival = 0;
+  static constexpr std::uint32_t cookie_interval = 1;
+  static constexpr std::uint32_t cookie_poll = 2;
+  static constexpr std::uint32_t cookie_kind_mask = 0xC0000000U;
+  static constexpr std::uint32_t cookie_burst = 0x40000000U;
+  static constexpr std::uint32_t cookie_user = 0x80000000U;
+
+  struct call_slot final : outcome_receiver {
+    void on_outcome(outcome&& result) override { owner->complete(*this, std::move(result)); }
+    live_driver* owner = nullptr;
+    call_context call;
+    operation* op = nullptr;
+    time_point intended{};
+    std::uint32_t user = 0;  // 0 = open loop; else user index + 1
+    call_slot* prev = nullptr;
+    call_slot* next = nullptr;
+  };
+
+  void note_incomplete(std::string reason) {
+    if (incomplete_reason_.empty()) incomplete_reason_ = std::move(reason);
+  }
+
+  bool arrivals_over() const noexcept { return capped_ || rt_.now() >= end_of_arrivals_; }
+
+  void schedule_next_arrival() {
+    const std::optional<double> t = arrivals_.next_s();
+    if (!t) return;
+    const time_point due{from_s(*t)};
+    if (due >= end_of_arrivals_) return;
+    next_arrival_ = due;
+    arrival_timer_ = rt_.start_timer(due - rt_.now(), *this, cookie_arrival);
+  }
+
+  void fire_burst(std::uint32_t index) {
+    burst_timers_[index] = {};
+    const burst& b = workload_.bursts[index];
+    std::uint32_t& sent = burst_sent_[index];
+    // Every request of the burst that is due by now goes, each with its own intended time.
+    const time_point now = rt_.now();
+    do {
+      const time_point due{from_s(burst_time_s(b, sent))};
+      if (due >= end_of_arrivals_) {
+        sent = b.requests;
+        break;
+      }
+      offer(0, next_open_id_++, due);
+      ++sent;
+    } while (!finished_ && !capped_ && sent < b.requests && time_point{from_s(burst_time_s(b, sent))} <= now);
+    if (!finished_ && !capped_ && sent < b.requests) {
+      const time_point due{from_s(burst_time_s(b, sent))};
+      if (due < end_of_arrivals_) burst_timers_[index] = rt_.start_timer(due - rt_.now(), *this, cookie_burst | index);
+    }
+  }
+
+  void offer(std::uint32_t user, std::uint64_t id, time_point intended) {
+    if (offered_ >= options_.requests_max) {
+      cap_arrivals("the run reached requests_max");
+      return;
+    }
+    ++offered_;
+    metrics_.on_offered();
+    if (in_flight_ >= in_flight_max_) {
+      metrics_.on_shed();
+      if (user > 0) think(user - 1);
+      return;
+    }
+    call_slot* slot = acquire();
+    slot->user = user;
+    slot->intended = intended;
+    slot->call.started_at = intended;
+    slot->call.attempts = 0;
+    slot->call.cost_usd = 0;
+    factory_.fill(slot->call.req, id, intended);
+    link(*slot);
+    slot->op = &pipeline_.start(call_scope{&slot->call, slot->call.req.deadline}, *slot);
+  }
+
+  void think(std::uint32_t user) {
+    if (capped_) return;
+    user_due_[user] = rt_.now() + from_ms(workload_.think_ms.sample(think_rng_));
+    if (user_due_[user] >= end_of_arrivals_) return;
+    user_timers_[user] = rt_.start_timer(user_due_[user] - rt_.now(), *this, cookie_user | user);
+  }
+
+  void complete(call_slot& slot, outcome&& result) {
+    unlink(slot);
+    const time_point now = rt_.now();
+    metrics_.on_completed(slot.call, result, now - slot.intended);
+    const std::uint32_t user = slot.user;
+    release(&slot);
+    if (user > 0 && now < end_of_arrivals_) think(user - 1);
+    if (arrivals_over() && in_flight_ == 0) finish();
+  }
+
+  void cap_arrivals(std::string reason) {
+    if (capped_) return;
+    capped_ = true;
+    note_incomplete(std::move(reason));
+    rt_.cancel_timer(arrival_timer_);
+    for (timer_id& t : burst_timers_) rt_.cancel_timer(std::exchange(t, {}));
+    for (timer_id& t : user_timers_) rt_.cancel_timer(std::exchange(t, {}));
+  }
+
+  void poll() {
+    poll_timer_ = {};
+    const time_point now = rt_.now();
+    if (options_.stop && options_.stop->load(std::memory_order_relaxed)) {
+      note_incomplete("stopped by the user");
+      finish();
+      return;
+    }
+    if (now >= end_of_run_ || (arrivals_over() && in_flight_ == 0)) {
+      finish();
+      return;
+    }
+    if (progress_ && *progress_ && now >= next_progress_) {
+      next_progress_ = now + from_s(1);
+      (*progress_)(std::min(1.0, to_s(now) / to_s(end_of_run_)));
+    }
+    poll_timer_ = rt_.start_timer(poll_period, *this, cookie_poll);
+  }
+
+  // Ends the run: what is still in flight is cancelled and counts as unfinished, the last interval is
+  // closed, and the io_context is stopped (policies may still hold idle timers of their own).
+  void finish() {
+    if (finished_) return;
+    finished_ = true;
+    rt_.cancel_timer(arrival_timer_);
+    rt_.cancel_timer(interval_timer_);
+    rt_.cancel_timer(poll_timer_);
+    for (timer_id t : burst_timers_) rt_.cancel_timer(t);
+    for (timer_id t : user_timers_) rt_.cancel_timer(t);
+    while (in_flight_head_) {
+      call_slot* slot = in_flight_head_;
+      unlink(*slot);
+      slot->op->cancel();
+      metrics_.on_unfinished(slot->call);
+      release(slot);
+    }
+    const time_point end = rt_.now();
+    if (end > last_interval_end_) metrics_.close_interval(end, 0, 0, 0);
+    metrics_.finish(end);
+    rt_.io().stop();
+  }
+
+  call_slot* acquire() {
+    if (free_.empty()) {
+      auto* slot = new call_slot;
+      slot->owner = this;
+      pool_.push_back(slot);
+      return slot;
+    }
+    call_slot* slot = free_.back();
+    free_.pop_back();
+    return slot;
+  }
+  void release(call_slot* slot) { free_.push_back(slot); }
+
+  void link(call_slot& slot) {
+    slot.prev = nullptr;
+    slot.next = in_flight_head_;
+    if (in_flight_head_) in_flight_head_->prev = &slot;
+    in_flight_head_ = &slot;
+    ++in_flight_;
+  }
+  void unlink(call_slot& slot) {
+    if (slot.prev) slot.prev->next = slot.next;
+    else in_flight_head_ = slot.next;
+    if (slot.next) slot.next->prev = slot.prev;
+    --in_flight_;
+  }
+
+  const workload_config& workload_;
+  const live_options& options_;
+  asio_runtime& rt_;
+  handler& pipeline_;
+  run_metrics& metrics_;
+  request_factory factory_;
+  open_arrivals arrivals_;
+  rng think_rng_;
+  time_point end_of_arrivals_;
+  time_point end_of_run_;
+  duration interval_;
+  std::size_t in_flight_max_;
+  std::vector<std::uint32_t> burst_sent_;
+  std::vector<timer_id> burst_timers_;
+  std::vector<time_point> user_due_;
+  std::vector<timer_id> user_timers_;
+  std::vector<std::uint32_t> user_sequences_;
+  std::uint64_t next_open_id_ = 1;
+  std::uint64_t offered_ = 0;
+  time_point next_arrival_{};
+  timer_id arrival_timer_, interval_timer_, poll_timer_;
+  time_point next_interval_end_{};
+  time_point last_interval_end_{};
+  time_point next_progress_{};
+  const progress_fn* progress_ = nullptr;
+  bool capped_ = false;
+  bool finished_ = false;
+  std::string incomplete_reason_;
+  std::vector<call_slot*> pool_;  // at most in_flight_max_ slots: one per request in flight
+  std::vector<call_slot*> free_;
+  call_slot* in_flight_head_ = nullptr;
+  std::size_t in_flight_ = 0;
+};
+
+config_error target_error(const std::string& provider, std::string message) {
+  return config_error{"", provider.empty() ? "--target" : "--target " + provider, std::move(message)};
+}
+
+}  // namespace
+
+config_result<live_target> parse_live_target(const std::string& text) {
+  const std::size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
+    return target_error("", "expected PROVIDER=URL (for example openai=http://127.0.0.1:8081/v1), got \"" + text + "\"");
+  }
+  return live_target{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+std::optional<config_error> check_live_options(const scenario& s, const live_options& options) {
+  for (std::size_t i = 0; i < options.targets.size(); ++i) {
+    const live_target& t = options.targets[i];
+    const bool known = std::any_of(s.providers.begin(), s.providers.end(),
+                                   [&](const provider_config& p) { return p.name == t.provider; });
+    if (!known) {
+      std::string names;
+      for (const auto& p : s.providers) names += (names.empty() ? "" : ", ") + p.name;
+      return target_error(t.provider, "the scenario has no provider \"" + t.provider + "\" (it has: " + names + ")");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (options.targets[j].provider == t.provider) return target_error(t.provider, "given twice");
+    }
+    auto url = parse_http_url(t.base_url);
+    if (!url) return target_error(t.provider, url.error().message);
+    if (!options.allow_remote && !is_loopback_host(url->host)) {
+      return target_error(t.provider, "\"" + url->host +
+                                          "\" is not a loopback address: live load goes only to 127.0.0.0/8, ::1 or "
+                                          "localhost unless --allow-remote is given");
+    }
+  }
+  for (const auto& p : s.providers) {
+    const bool targeted = std::any_of(options.targets.begin(), options.targets.end(),
+                                      [&](const live_target& t) { return t.provider == p.name; });
+    if (!targeted) {
+      return target_error("", "provider \"" + p.name + "\" has no target: pass --target " + p.name +
+                                  "=http://127.0.0.1:PORT");
+    }
+  }
+  if (options.in_flight_max < 1) return config_error{"", "in_flight_max", "must be at least 1"};
+  if (!(options.run_s_max > 0)) return config_error{"", "run_s_max", "must be greater than 0"};
+  if (options.requests_max < 1) return config_error{"", "requests_max", "must be at least 1"};
+  return std::nullopt;
+}
+
+config_result<configuration_result> run_live_configuration(const scenario& s, std::size_t index, std::uint64_t seed,
+                                                           const live_options& options, const progress_fn& progress) {
+  if (auto error = check_live_options(s, options)) return *error;
+  const configuration& config = s.configurations.at(index);
+
+  http_transport_options transport_options;
+  for (const auto& p : s.providers) {
+    const auto target = std::find_if(options.targets.begin(), options.targets.end(),
+                                     [&](const live_target& t) { return t.provider == p.name; });
+    transport_options.endpoints.push_back(
+        {p.name, api_kind_from_string(p.api).value_or(api_kind::openai), target->base_url, options.api_key, options.stream});
+    for (const auto& [model, price] : p.models) {
+      transport_options.prices.push_back({p.name, model, price.usd_per_mtok_in, price.usd_per_mtok_out, price.batch_discount});
+    }
+  }
+  transport_options.default_provider = s.workload.provider;
+  transport_options.connections_max = options.connections_per_target_max;
+  transport_options.idle_max = options.connections_per_target_max;
+  // Every request in flight may wait for a connection; more cannot exist.
+  transport_options.waiting_max = std::max<std::uint32_t>(options.in_flight_max, 1) * 2;
+  transport_options.loopback_only = !options.allow_remote;
+
+  configuration_result result;
+  result.name = config.name;
+  result.policy_source = config.source;
+  result.policy_name = config.pipeline.name;
+  result.warnings = config.pipeline.warnings;
+  result.metrics = std::make_unique<run_metrics>();
+  for (const auto& p : s.providers) result.providers.push_back(provider_summary{p.name});
+  run_metrics& metrics = *result.metrics;
+
+  // Declared in the order they must outlive one another: the io_context outlives the runtime, the
+  // runtime the transport, the transport the pipeline, the pipeline the driver.
+  boost::asio::io_context io;
+  asio_runtime rt(io);
+  auto transport = http_transport::create(rt, std::move(transport_options));
+  if (!transport) {
+    const config_error& e = transport.error();
+    const std::size_t open = e.path.find('(');
+    const std::string provider = open == std::string::npos ? std::string{} : e.path.substr(open + 1, e.path.size() - open - 2);
+    return target_error(provider, e.message);
+  }
+  attempt_meter meter(*transport.value(), metrics);
+  pipeline chain(config.pipeline, rt, metrics, stream_seed(seed, "policies"), meter);
+  live_driver driver(s, seed, options, rt, chain, metrics);
+  driver.set_progress(&progress);
+  driver.start();
+  io.run();
+
+  result.simulated_s = to_s(rt.now());
+  result.events = rt.fired();
+  result.incomplete = driver.incomplete();
+  result.incomplete_reason = driver.incomplete_reason();
+  return result;
+}
+
+}  // namespace squall::sim

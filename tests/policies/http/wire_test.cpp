@@ -1,0 +1,160 @@
+// The wire formats without a network: URLs, prompt text, request bodies, answers, errors and SSE.
+
+#include "policies/http/wire.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "policies/http/url.hpp"
+
+namespace squall {
+namespace {
+
+TEST(http_url, parses_host_port_and_path) {
+  auto u = parse_http_url("http://127.0.0.1:8080/v1/");
+  ASSERT_TRUE(u) << u.error().message;
+  EXPECT_EQ(u->host, "127.0.0.1");
+  EXPECT_EQ(u->port, "8080");
+  EXPECT_EQ(u->path, "/v1");
+  auto v6 = parse_http_url("http://[::1]:9");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->path, "");
+  auto plain = parse_http_url("http://localhost");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->port, "80");
+}
+
+TEST(http_url, refuses_what_it_cannot_speak_and_says_why) {
+  EXPECT_NE(parse_http_url("https://api.openai.com/v1").error().message.find("https is not supported"), std::string::npos);
+  EXPECT_NE(parse_http_url("127.0.0.1:80").error().message.find("expected http://"), std::string::npos);
+  EXPECT_NE(parse_http_url("http://:80").error().message.find("host is missing"), std::string::npos);
+  EXPECT_NE(parse_http_url("http://h:99999").error().message.find("at most 65535"), std::string::npos);
+  EXPECT_NE(parse_http_url("http://h:").error().message.find("port is empty"), std::string::npos);
+  EXPECT_NE(parse_http_url("http://h/v1?x=1").error().message.find("no query"), std::string::npos);
+}
+
+TEST(http_url, loopback_means_127_slash_8_ipv6_one_and_localhost_only) {
+  EXPECT_TRUE(is_loopback_host("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_host("127.255.3.4"));
+  EXPECT_TRUE(is_loopback_host("::1"));
+  EXPECT_TRUE(is_loopback_host("localhost"));
+  EXPECT_FALSE(is_loopback_host("10.0.0.1"));
+  EXPECT_FALSE(is_loopback_host("192.168.1.1"));
+  EXPECT_FALSE(is_loopback_host("128.0.0.1"));
+  EXPECT_FALSE(is_loopback_host("api.openai.com"));
+  EXPECT_FALSE(is_loopback_host("localhost.example.com"));
+}
+
+TEST(wire, prompt_text_has_one_word_per_token_and_is_deterministic) {
+  const std::string a = prompt_text(500, 7);
+  EXPECT_EQ(std::count(a.begin(), a.end(), ' '), 499);
+  EXPECT_EQ(a, prompt_text(500, 7));
+  EXPECT_NE(a, prompt_text(500, 8));
+  EXPECT_EQ(prompt_text(0, 1).find(' '), std::string::npos) << "never an empty message";
+}
+
+TEST(wire, openai_and_anthropic_request_bodies) {
+  const auto o = nlohmann::json::parse(encode_request(api_kind::openai, "gpt-4o-mini", 10, 20, true, 3));
+  EXPECT_EQ(o["model"], "gpt-4o-mini");
+  EXPECT_EQ(o["max_tokens"], 20);
+  EXPECT_EQ(o["stream"], true);
+  EXPECT_EQ(o["stream_options"]["include_usage"], true);
+  EXPECT_EQ(o["messages"][0]["role"], "user");
+  const auto a = nlohmann::json::parse(encode_request(api_kind::anthropic, "claude-3-5-haiku", 10, 0, false, 3));
+  EXPECT_EQ(a["max_tokens"], 1) << "both APIs require max_tokens >= 1";
+  EXPECT_EQ(a["stream"], false);
+  EXPECT_FALSE(a.contains("stream_options"));
+  EXPECT_EQ(request_path(api_kind::openai), "/chat/completions");
+  EXPECT_EQ(request_path(api_kind::anthropic), "/messages");
+}
+
+TEST(wire, decodes_answers_and_refuses_malformed_ones) {
+  auto o = decode_answer(api_kind::openai,
+                         R"({"id":"x","model":"gpt-4o-mini","choices":[{"message":{"content":"hi"}}],
+                             "usage":{"prompt_tokens":12,"completion_tokens":34}})");
+  EXPECT_TRUE(o.valid);
+  EXPECT_EQ(o.input_tokens, 12U);
+  EXPECT_EQ(o.output_tokens, 34U);
+  auto a = decode_answer(api_kind::anthropic, R"({"content":[{"type":"text","text":"hi"}],"usage":{"input_tokens":5,"output_tokens":6}})");
+  EXPECT_TRUE(a.valid);
+  EXPECT_EQ(a.output_tokens, 6U);
+  EXPECT_FALSE(decode_answer(api_kind::openai, R"({"choices":[{"mess)").valid);
+  EXPECT_FALSE(decode_answer(api_kind::openai, R"({"content":[]})").valid) << "an Anthropic body to an OpenAI call";
+  EXPECT_FALSE(decode_answer(api_kind::anthropic, "[]").valid);
+}
+
+TEST(wire, error_types_from_both_shapes) {
+  EXPECT_EQ(decode_error_type(R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"),
+            "overloaded_error");
+  EXPECT_EQ(decode_error_type(R"({"error":{"message":"x","type":"requests","code":"rate_limit_exceeded"}})"), "requests");
+  EXPECT_EQ(decode_error_type(R"({"error":{"message":"x","type":"invalid_request_error","code":"insufficient_quota"}})"),
+            "insufficient_quota") << "OpenAI's quota code wins over its type";
+  EXPECT_EQ(decode_error_type("<html>bad gateway</html>"), "");
+  EXPECT_EQ(status_for_error_type("overloaded_error"), 529);
+  EXPECT_EQ(status_for_error_type("rate_limit_error"), 429);
+  EXPECT_EQ(status_for_error_type("something_new"), 500);
+}
+
+TEST(sse_reader, splits_events_across_arbitrary_feeds_and_line_endings) {
+  const std::string stream =
+      ": keep-alive\r\nevent: message_start\r\ndata: {\"a\":1}\r\n\r\nevent: ping\ndata: {}\n\ndata: line1\rdata: line2\r\r";
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    sse_reader r;
+    ASSERT_TRUE(r.feed(stream.substr(0, cut)));
+    std::vector<sse_reader::event> got;
+    while (auto e = r.next()) got.push_back(*e);
+    ASSERT_TRUE(r.feed(stream.substr(cut)));
+    while (auto e = r.next()) got.push_back(*e);
+    ASSERT_EQ(got.size(), 3U) << "cut at " << cut;
+    EXPECT_EQ(got[0].name, "message_start");
+    EXPECT_EQ(got[0].data, "{\"a\":1}");
+    EXPECT_EQ(got[1].name, "ping");
+    EXPECT_EQ(got[2].name, "");
+    EXPECT_EQ(got[2].data, "line1\nline2");
+  }
+}
+
+TEST(sse_reader, a_line_without_end_is_bounded) {
+  sse_reader r(64);
+  EXPECT_FALSE(r.feed("data: " + std::string(100, 'x')));
+  EXPECT_FALSE(r.feed("\n\n")) << "stays failed";
+}
+
+TEST(stream_decoder, openai_content_usage_and_done) {
+  stream_decoder d(api_kind::openai);
+  EXPECT_TRUE(d.on_event({"", R"({"model":"m","choices":[{"delta":{"role":"assistant","content":""}}]})"}));
+  EXPECT_FALSE(d.saw_content()) << "an empty first delta is not a token";
+  EXPECT_TRUE(d.on_event({"", R"({"choices":[{"delta":{"content":"Hi"}}]})"}));
+  EXPECT_TRUE(d.saw_content());
+  EXPECT_TRUE(d.on_event({"", R"({"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4}})"}));
+  EXPECT_FALSE(d.done());
+  EXPECT_TRUE(d.on_event({"", "[DONE]"}));
+  EXPECT_TRUE(d.done());
+  EXPECT_EQ(d.input_tokens(), 3U);
+  EXPECT_EQ(d.output_tokens(), 4U);
+  EXPECT_EQ(d.model(), "m");
+  EXPECT_FALSE(d.on_event({"", "{not json"}));
+}
+
+TEST(stream_decoder, anthropic_events_and_error_event) {
+  stream_decoder d(api_kind::anthropic);
+  EXPECT_TRUE(d.on_event({"message_start", R"({"type":"message_start","message":{"model":"c","usage":{"input_tokens":9,"output_tokens":1}}})"}));
+  EXPECT_TRUE(d.on_event({"ping", R"({"type": "ping"})"}));
+  EXPECT_TRUE(d.on_event({"content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}})"}));
+  EXPECT_TRUE(d.saw_content());
+  EXPECT_TRUE(d.on_event({"message_delta", R"({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":15}})"}));
+  EXPECT_TRUE(d.on_event({"message_stop", R"({"type":"message_stop"})"}));
+  EXPECT_TRUE(d.done());
+  EXPECT_EQ(d.input_tokens(), 9U);
+  EXPECT_EQ(d.output_tokens(), 15U);
+
+  stream_decoder e(api_kind::anthropic);
+  EXPECT_TRUE(e.on_event({"error", R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"}));
+  EXPECT_TRUE(e.errored());
+  EXPECT_EQ(e.error_type(), "overloaded_error");
+}
+
+}  // namespace
+}  // namespace squall
