@@ -34,6 +34,15 @@ int main(int argc, char** argv) {
   run->add_option("--seeds", run_opts.seeds,
                   "Run each configuration on N seeds (seed, seed+1, ...) and report means with 95% intervals")
       ->check(CLI::Range(1u, 1000u));
+  run->add_option("--mode", run_opts.mode, "sim: virtual time (default); live: real clock, real HTTP on loopback")
+      ->check(CLI::IsMember({"sim", "live"}));
+  run->add_option("--target", run_opts.targets,
+                  "Live: provider=URL for each provider (default: squall's fake providers, started in-process)");
+  run->add_flag("--allow-remote", run_opts.allow_remote, "Live: allow targets that are not loopback addresses");
+  run->add_option("--live-max-s", run_opts.live_run_s_max, "Live: stop a configuration after this many seconds")
+      ->check(CLI::Range(1.0, 86400.0));
+  run->add_option("--live-max-requests", run_opts.live_requests_max, "Live: offer at most this many requests")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
   run->add_flag("-q,--quiet", quiet, "Print nothing but errors and failed assertions");
   run->add_flag("--no-color", no_color, "No colors (NO_COLOR in the environment does the same)");
 

@@ -1,6 +1,10 @@
 #include "cli/run_command.hpp"
 
+#include <atomic>
+#include <csignal>
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -9,11 +13,14 @@
 #include "cli/exit_codes.hpp"
 #include "cli/output_files.hpp"
 #include "cli/run_outputs.hpp"
+#include "fake_providers/fake_server.hpp"
+#include "fake_providers/serve.hpp"
 #include "reports/aggregate.hpp"
 #include "reports/compare.hpp"
 #include "reports/results_input.hpp"
 #include "policies/pipeline/pipeline.hpp"
 #include "reports/results.hpp"
+#include "sim/live/live_run.hpp"
 #include "sim/run/simulation.hpp"
 #include "sim/run/summary.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -28,25 +35,62 @@ namespace {
 constexpr std::uint64_t default_seed = 1;
 
 
+// Set by SIGINT/SIGTERM during a live run: the run stops, cancels what is in flight and still writes
+// what it measured, marked incomplete.
+std::atomic<bool> stop_requested{false};
+extern "C" void on_stop_signal(int) { stop_requested.store(true); }
+
+// How each configuration of a live run reaches its providers.
+struct live_setup {
+  sim::live_options options;
+  bool own_servers = false;  // start squall's fake providers afresh for each configuration
+};
+
+// One configuration, live: against the given targets, or against fresh in-process fake providers so
+// that every configuration meets the fault timeline from its start, as in the simulation.
+config_result<sim::configuration_result> run_live(const sim::scenario& s, std::size_t index, std::uint64_t seed,
+                                                  live_setup& live, const sim::progress_fn& progress) {
+  std::unique_ptr<fake::fake_server> servers;
+  sim::live_options options = live.options;
+  if (live.own_servers) {
+    fake::serve_options serve;
+    serve.seed = seed;
+    servers = std::make_unique<fake::fake_server>(s.providers, fake::options_for(s, serve));
+    if (auto error = servers->start()) return config_error{"fake providers", "", *error};
+    options.targets.clear();
+    for (const auto& e : servers->endpoints()) options.targets.push_back({e.provider, e.base_url});
+  }
+  return sim::run_live_configuration(s, index, seed, options, progress);
+}
+
 // One pass over every configuration with one seed: the results document of that seed.
-json run_once(const sim::scenario& s, std::uint64_t seed, const std::string& reproduce, const terminal& term,
-              const std::string& label_suffix) {
+config_result<json> run_once(const sim::scenario& s, std::uint64_t seed, const std::string& reproduce,
+                             const terminal& term, const std::string& label_suffix, live_setup* live) {
   std::vector<sim::configuration_result> results;
   std::vector<sim::summary> summaries;
   for (std::size_t i = 0; i < s.configurations.size(); ++i) {
     const auto& name = s.configurations[i].name;
     progress_display progress(term, name + label_suffix);
-    results.push_back(sim::run_configuration(s, i, seed, [&](double fraction) { progress.update(fraction); }));
+    auto show = [&](double fraction) { progress.update(fraction); };
+    if (live) {
+      auto result = run_live(s, i, seed, *live, show);
+      if (!result) return result.error();
+      results.push_back(std::move(*result));
+    } else {
+      results.push_back(sim::run_configuration(s, i, seed, show));
+    }
     summaries.push_back(sim::summarize(results.back()));
     progress.finish();
     if (!term.quiet) {
-      std::printf("  ran %-20s %10.0f requests in %.2f s%s\n", name.c_str(),
-                  sim::summary_value(summaries.back(), "requests"), progress.elapsed_s(), label_suffix.c_str());
+      std::printf("  ran %-20s %10.0f requests in %.2f s%s%s\n", name.c_str(),
+                  sim::summary_value(summaries.back(), "requests"), progress.elapsed_s(), label_suffix.c_str(),
+                  results.back().incomplete ? " (stopped early: incomplete)" : "");
       std::fflush(stdout);
     }
+    if (live && stop_requested.load()) break;  // Ctrl-C: write what was measured, run nothing more
   }
   const auto verdicts = sim::check_assertions(s, results, summaries);
-  return reports::results_document({s, seed, "sim", reproduce, results, summaries, verdicts});
+  return reports::results_document({s, seed, live ? "live" : "sim", reproduce, results, summaries, verdicts});
 }
 
 // Prints where the outputs went and the verdict; returns the exit code.
@@ -84,25 +128,62 @@ int run_command(const run_options& options, const terminal& term) {
   std::string reproduce = "squall run " + shell_quote(options.scenario_path) + " --seed " + std::to_string(seed);
   if (options.seeds > 1) reproduce += " --seeds " + std::to_string(options.seeds);
 
+  std::unique_ptr<live_setup> live;
+  if (options.mode == "live") {
+    live = std::make_unique<live_setup>();
+    live->options.allow_remote = options.allow_remote;
+    live->options.run_s_max = options.live_run_s_max;
+    live->options.requests_max = options.live_requests_max;
+    live->options.stop = &stop_requested;
+    for (const auto& text : options.targets) {
+      auto target = sim::parse_live_target(text);
+      if (!target) {
+        std::cerr << "squall: error: " << target.error().describe() << "\n";
+        return exit_bad_input;
+      }
+      live->options.targets.push_back(*target);
+    }
+    live->own_servers = live->options.targets.empty();
+    if (!live->own_servers) {
+      if (auto error = sim::check_live_options(s, live->options)) {
+        std::cerr << "squall: error: " << error->describe() << "\n";
+        return exit_bad_input;
+      }
+    }
+    reproduce += " --mode live";
+    for (const auto& t : options.targets) reproduce += " --target " + shell_quote(t);
+    if (options.allow_remote) reproduce += " --allow-remote";
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+  }
+
   if (!term.quiet) {
     std::cout << "squall " << squall_version << " | scenario " << s.name << " (sha256:" << s.digest.substr(0, 12)
               << ") | seed " << seed;
     if (options.seeds > 1) std::cout << " to " << seed + options.seeds - 1;
-    std::cout << " | " << s.configurations.size() << " configurations | " << s.duration_s << " s simulated\n";
+    std::cout << " | " << s.configurations.size() << " configurations | " << s.duration_s << " s "
+              << (live ? "live, on the real clock" : "simulated") << "\n";
+    if (live && live->own_servers) std::cout << "live: squall's fake providers on 127.0.0.1, fresh for each configuration\n";
     for (const auto& c : s.configurations) {
       for (const auto& w : c.pipeline.warnings) std::cout << "warning: " << c.name << ": " << w << "\n";
     }
     std::cout.flush();  // progress lines go to stderr; keep the two in order in a CI log
   }
 
-  if (options.seeds <= 1) return finish_run(run_once(s, seed, reproduce, term, ""), out_dir, reproduce, term);
-
   // Several seeds: seeds seed, seed+1, ... so that any one of them can be rerun alone with --seed.
   std::vector<json> runs;
-  for (std::uint32_t k = 0; k < options.seeds; ++k) {
+  for (std::uint32_t k = 0; k < std::max<std::uint32_t>(options.seeds, 1); ++k) {
     const std::uint64_t run_seed = seed + k;
-    runs.push_back(run_once(s, run_seed, reproduce, term, " (seed " + std::to_string(run_seed) + ")"));
+    const std::string suffix = options.seeds > 1 ? " (seed " + std::to_string(run_seed) + ")" : "";
+    auto doc = run_once(s, run_seed, reproduce, term, suffix, live.get());
+    if (!doc) {
+      std::cerr << "squall: error: " << doc.error().describe() << "\n";
+      return exit_bad_input;
+    }
+    runs.push_back(std::move(*doc));
+    if (stop_requested.load()) break;
   }
+  if (runs.size() == 1) return finish_run(runs.front(), out_dir, reproduce, term);
   auto aggregated = reports::aggregate_seeds(runs);
   if (!aggregated) {  // cannot happen for runs of one scenario; say so rather than write a wrong file
     std::cerr << "squall: internal error: " << aggregated.error().describe() << "\n";

@@ -15,6 +15,12 @@ struct run_options {
   std::optional<std::uint64_t> seed;  // default: the scenario's seed, else 1
   std::string out_dir;                // default: squall-out/<scenario name>
   std::uint32_t seeds = 1;            // > 1: run seed, seed+1, ... and report means with 95% intervals
+  std::string mode = "sim";           // "sim" (virtual time) or "live" (real clock, real HTTP)
+  // Live mode: "provider=URL" per provider; none means squall's own fake providers, started in-process.
+  std::vector<std::string> targets;
+  bool allow_remote = false;          // live load to a host that is not loopback
+  double live_run_s_max = 900;        // live runs are bounded in time ...
+  std::uint64_t live_requests_max = 200000;  // ... and in requests
 };
 
 int run_command(const run_options& options, const terminal& term);

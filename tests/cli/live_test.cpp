@@ -1,0 +1,137 @@
+// Live mode end to end: the squall binary runs a scenario on the real clock against its own fake
+// providers on loopback, and the answer must agree with the simulation of the same scenario (one policy
+// code, one provider model, two clocks). Real process, real sockets, real signals.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+const fs::path source_dir = SQUALL_SOURCE_DIR;
+const std::string squall = SQUALL_BINARY;
+
+class Live : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("squall-live-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  int run(const std::string& args) {
+    const std::string command = "cd '" + source_dir.string() + "' && '" + squall + "' " + args + " >'" +
+                                (dir_ / "out.txt").string() + "' 2>&1 </dev/null";
+    const int status = std::system(command.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  json results(const std::string& sub) {
+    std::ifstream in(dir_ / sub / "results.json");
+    return json::parse(in);
+  }
+  std::string output() {
+    std::ifstream in(dir_ / "out.txt");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  fs::path dir_;
+};
+
+// The intervals (by end time) in which a configuration's breaker opened.
+std::set<double> opening_intervals(const json& config) {
+  std::set<double> at;
+  const auto& series = config["series"];
+  for (std::size_t i = 0; i < series["end_s"].size(); ++i) {
+    if (series["breaker_openings"][i].get<double>() > 0) at.insert(series["end_s"][i].get<double>());
+  }
+  return at;
+}
+
+TEST_F(Live, SimulationAndLiveAgreeOnSuccessAttemptsAndBreakerWindows) {
+  const std::string scenario = "tests/cli/live/agreement.json";
+  ASSERT_EQ(run("run " + scenario + " -q --out " + (dir_ / "sim").string()), 0) << output();
+  ASSERT_EQ(run("run " + scenario + " -q --mode live --out " + (dir_ / "live").string()), 0) << output();
+  const json sim = results("sim");
+  const json live = results("live");
+  EXPECT_EQ(live["mode"], "live");
+  EXPECT_FALSE(live["configurations"][0].value("incomplete", false));
+  ASSERT_EQ(sim["configurations"].size(), live["configurations"].size());
+  const double fault_begin_s = 5;
+  const double fault_end_s = 13;
+  for (std::size_t i = 0; i < sim["configurations"].size(); ++i) {
+    const auto& s = sim["configurations"][i];
+    const auto& l = live["configurations"][i];
+    SCOPED_TRACE(s["name"].get<std::string>());
+    const double s_success = s["summary"]["success_rate"];
+    const double l_success = l["summary"]["success_rate"];
+    EXPECT_NEAR(l_success, s_success, 0.02);  // within 2 percentage points
+    const double s_attempts = s["summary"]["attempts_per_request"];
+    const double l_attempts = l["summary"]["attempts_per_request"];
+    EXPECT_NEAR(l_attempts / s_attempts, 1.0, 0.05);  // within 5 percent
+    EXPECT_EQ(l["summary"]["requests"], s["summary"]["requests"]);  // the same arrivals were offered
+    // The breaker opens in the same fault window in both modes: every opening falls inside the window
+    // (plus the interval in which it ends), and both modes open at least once or neither does.
+    const auto s_open = opening_intervals(s);
+    const auto l_open = opening_intervals(l);
+    EXPECT_EQ(s_open.empty(), l_open.empty());
+    for (double end_s : l_open) {
+      EXPECT_GT(end_s, fault_begin_s);
+      EXPECT_LE(end_s, fault_end_s + 1);
+    }
+    for (double end_s : s_open) {
+      EXPECT_GT(end_s, fault_begin_s);
+      EXPECT_LE(end_s, fault_end_s + 1);
+    }
+  }
+  // The configuration with a breaker did open it: the comparison above is not vacuous.
+  EXPECT_FALSE(opening_intervals(live["configurations"][1]).empty());
+}
+
+TEST_F(Live, InterruptStopsCleanlyAndWritesIncompleteResults) {
+  const std::string out = (dir_ / "stopped").string();
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::chdir(source_dir.c_str()) != 0) ::_exit(120);
+    const std::string log = (dir_ / "out.txt").string();
+    if (!std::freopen(log.c_str(), "w", stdout) || !std::freopen(log.c_str(), "a", stderr)) ::_exit(121);
+    ::execl(squall.c_str(), squall.c_str(), "run", "scenarios/live-smoke.json", "--mode", "live", "-q", "--out",
+            out.c_str(), static_cast<char*>(nullptr));
+    ::_exit(122);
+  }
+  ::sleep(3);
+  ::kill(child, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << output();
+  EXPECT_LE(WEXITSTATUS(status), 1) << output();  // the run ended normally, verdict and all
+  const json doc = results("stopped");
+  EXPECT_TRUE(doc["configurations"][0].value("incomplete", false));
+  EXPECT_EQ(doc["configurations"].size(), 1u);  // nothing more ran after the interrupt
+  EXPECT_LT(doc["configurations"][0]["summary"]["requests"].get<double>(), 1210);
+}
+
+TEST_F(Live, RemoteTargetsNeedAnExplicitFlag) {
+  EXPECT_EQ(run("run scenarios/live-smoke.json --mode live --target openai=http://192.0.2.1:80/v1"), 2);
+  EXPECT_NE(output().find("--allow-remote"), std::string::npos) << output();
+  EXPECT_FALSE(fs::exists(source_dir / "squall-out/live-smoke/results.json.tmp"));
+  EXPECT_EQ(run("run scenarios/live-smoke.json --mode live --target openai"), 2);
+  EXPECT_EQ(run("run scenarios/live-smoke.json --mode warp"), 2);
+}
+
+}  // namespace
