@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
 # Builds and runs every test: release, then the whole suite again under AddressSanitizer and
-# UndefinedBehaviorSanitizer. The second command of the README, and what CI runs.
+# UndefinedBehaviorSanitizer, then the threaded parts (real-clock runtime, HTTP transport, live load
+# generator, fake providers) under ThreadSanitizer. The second command of the README, and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs="$(nproc)"
+started=$SECONDS
 
 for preset in release asan; do
-  echo "=== $preset: build"
+  echo "=== $preset: build ($((SECONDS - started)) s)"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$jobs"
-  echo "=== $preset: test"
+  echo "=== $preset: test ($((SECONDS - started)) s)"
   ctest --preset "$preset" -j "$jobs"
 done
+
+threaded_targets=(squall_asio_tests squall_http_tests squall_live_tests squall_fake_providers_tests)
+echo "=== tsan: build the threaded parts ($((SECONDS - started)) s)"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j "$jobs" --target "${threaded_targets[@]}"
+echo "=== tsan: test ($((SECONDS - started)) s)"
+ctest --preset tsan -j "$jobs" -R '^(asio|http|live)\.|^(FakeServer|FakeServerConcurrency|WireFormat|FaultControl)\.'
+echo "=== all tests passed ($((SECONDS - started)) s)"
