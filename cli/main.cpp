@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   run->add_option("--target", run_opts.targets,
                   "Live: provider=URL for each provider (default: squall's fake providers, started in-process)");
   run->add_flag("--allow-remote", run_opts.allow_remote, "Live: allow targets that are not loopback addresses");
+  run->add_flag("!--no-stream", run_opts.live_stream,
+                "Live: ask for whole JSON answers instead of server-sent events (no time to first token)");
   run->add_option("--live-max-s", run_opts.live_run_s_max, "Live: stop a configuration after this many seconds")
       ->check(CLI::Range(1.0, 86400.0));
   run->add_option("--live-max-requests", run_opts.live_requests_max, "Live: offer at most this many requests")

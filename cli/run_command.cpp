@@ -132,6 +132,7 @@ int run_command(const run_options& options, const terminal& term) {
   if (options.mode == "live") {
     live = std::make_unique<live_setup>();
     live->options.allow_remote = options.allow_remote;
+    live->options.stream = options.live_stream;
     live->options.run_s_max = options.live_run_s_max;
     live->options.requests_max = options.live_requests_max;
     live->options.stop = &stop_requested;
@@ -153,6 +154,7 @@ int run_command(const run_options& options, const terminal& term) {
     reproduce += " --mode live";
     for (const auto& t : options.targets) reproduce += " --target " + shell_quote(t);
     if (options.allow_remote) reproduce += " --allow-remote";
+    if (!options.live_stream) reproduce += " --no-stream";
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
   }

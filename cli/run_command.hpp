@@ -19,6 +19,7 @@ struct run_options {
   // Live mode: "provider=URL" per provider; none means squall's own fake providers, started in-process.
   std::vector<std::string> targets;
   bool allow_remote = false;          // live load to a host that is not loopback
+  bool live_stream = true;            // ask for server-sent events (measures time to first token)
   double live_run_s_max = 900;        // live runs are bounded in time ...
   std::uint64_t live_requests_max = 200000;  // ... and in requests
 };

@@ -38,7 +38,7 @@ struct server_options {
   // Output tokens of a request that names no max_tokens (the scenario's workload distribution).
   sim::distribution output_tokens = sim::distribution::constant(200);
   std::uint32_t output_tokens_max = 128'000;  // larger max_tokens get a 400
-  std::size_t connections_max = 8192;          // per provider; beyond it a new connection is closed at once
+  std::size_t connections_max = 16384;         // per provider; beyond it a new connection is closed at once
   std::size_t header_bytes_max = 16 * 1024;    // beyond it: 431
   std::size_t body_bytes_max = 4 * 1024 * 1024;  // beyond it: 413
   double idle_timeout_s = 60;                  // a connection must send a whole request within this

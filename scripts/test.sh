@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Builds and runs every test: release, then the whole suite again under AddressSanitizer and
-# UndefinedBehaviorSanitizer, then the threaded parts (real-clock runtime, HTTP transport, live load
-# generator, fake providers) under ThreadSanitizer. The second command of the README, and what CI runs.
+# Builds and runs every test under AddressSanitizer and UndefinedBehaviorSanitizer (the whole suite), then
+# the threaded parts (real-clock runtime, HTTP transport, live load generator, fake providers) under
+# ThreadSanitizer. The second command of the README, and what CI runs. The sanitizer builds are the
+# stricter check; a plain release run of the suite (`cmake --preset release && cmake --build --preset
+# release && ctest --preset release`) is left out to keep CI well under 30 minutes on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs="$(nproc)"
 started=$SECONDS
 
-for preset in release asan; do
+for preset in asan; do
   echo "=== $preset: build ($((SECONDS - started)) s)"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$jobs"

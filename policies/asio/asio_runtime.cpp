@@ -1,5 +1,7 @@
 #include "policies/asio/asio_runtime.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include <algorithm>
 #include <boost/asio/error.hpp>
 
@@ -111,7 +113,18 @@ void asio_runtime::arm() {
     return;
   }
   const time_point due = heap_.front().due;
-  if (armed_ && armed_for_ == due) return;
+  if (due <= now()) {
+    if (!posted_) {
+      posted_ = true;
+      boost::asio::post(io_, [this, alive = std::weak_ptr<char>(alive_)] {
+        if (alive.expired()) return;
+        on_posted_wake();
+      });
+    }
+    return;
+  }
+  // A wake armed for an earlier time stays: when it fires, it fires what is due and re-arms for the rest.
+  if (armed_ && armed_for_ <= due) return;
   armed_ = true;
   armed_for_ = due;
   const std::uint64_t arming = ++arm_sequence_;
@@ -128,6 +141,17 @@ void asio_runtime::arm() {
 void asio_runtime::on_wake(std::uint64_t arming) {
   if (arming != arm_sequence_) return;
   armed_ = false;
+  fire_due();
+  arm();
+}
+
+void asio_runtime::on_posted_wake() {
+  posted_ = false;
+  fire_due();
+  arm();
+}
+
+void asio_runtime::fire_due() {
   firing_ = true;
   // Timers started by the callbacks below are due after `now`, so one wake cannot loop forever.
   const time_point now_at_wake = now();
@@ -147,7 +171,6 @@ void asio_runtime::on_wake(std::uint64_t arming) {
     target->on_timer(cookie);
   }
   firing_ = false;
-  arm();
 }
 
 }  // namespace squall

@@ -67,6 +67,8 @@ class asio_runtime final : public runtime {
 
   void arm();
   void on_wake(std::uint64_t arm_sequence);
+  void on_posted_wake();
+  void fire_due();
   void free_slot(std::uint32_t index) noexcept;
   void compact();
 
@@ -81,6 +83,9 @@ class asio_runtime final : public runtime {
   std::uint64_t fired_ = 0;
   // The wake timer: the due time it is armed for, and which arming is current (a re-arm supersedes).
   bool armed_ = false;
+  // A wake posted to the io_context for timers already due: a zero delay (every deferred answer) is a
+  // queue push instead of a timerfd re-arm, which is a system call and dominated live runs' CPU.
+  bool posted_ = false;
   time_point armed_for_{};
   std::uint64_t arm_sequence_ = 0;
   bool firing_ = false;

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Live-mode benchmarks (issue 4), all on loopback, each compared with a reference tool in the same run:
+#   1. wrk against the fake provider (no faults, no latency) vs wrk against nginx returning a same-sized
+#      JSON body from memory; both with one worker thread.
+#   2. 10,000 concurrent requests under a 2 s injected latency: wrk's p99 and errors, the server's peak RSS.
+#   3. squall's own live load generator against the fake provider, at the rate wrk reached in 1.
+# Needs a release build (bash scripts/demo.sh) and Debian's wrk and nginx-light (installed here if missing).
+# Usage: bash bench/live/run.sh [seconds per measurement, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs="${1:-10}"
+squall=build/release/cli/squall
+for p in wrk nginx-light curl; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    { sudo_cmd=(); [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo); "${sudo_cmd[@]}" apt-get install -y -qq "$p" >/dev/null; }
+done
+[ -x "$squall" ] || { echo "build first: bash scripts/demo.sh" >&2; exit 2; }
+work="$(mktemp -d)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+ulimit -n "$(ulimit -Hn)"  # 10,000 connections need more descriptors than the default soft limit
+
+words="$(printf 'w%d ' $(seq 1 20))"
+body="{\"model\":\"gpt-4o-mini\",\"max_tokens\":20,\"messages\":[{\"role\":\"user\",\"content\":\"${words% }\"}]}"
+cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
+start_serve() {  # scenario: starts squall serve; sets url and serve_pid
+  "$squall" serve "$1" --for-s 600 > "$work/serve.out" 2>&1 &
+  serve_pid=$!
+  pids+=("$serve_pid")
+  for _ in $(seq 1 100); do grep -q "^openai http" "$work/serve.out" && break; sleep 0.1; done
+  url="$(grep "^openai http" "$work/serve.out" | awk '{print $2}')"
+}
+rps_of() { awk '/Requests\/sec/ {print $2}' "$1"; }
+
+echo "== 1. wrk: fake provider vs nginx (1 thread, 64 connections, ${secs} s each)"
+start_serve bench/live/fake-plain.json
+curl -s -X POST -H 'Content-Type: application/json' -d "$body" "$url/chat/completions" > "$work/answer.json"
+size=$(wc -c < "$work/answer.json")
+wrk -t1 -c64 -d"${secs}s" -s "$work/post.lua" "$url/chat/completions" > "$work/wrk-squall.txt"
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+
+mkdir -p "$work/nginx"
+escaped="$(sed "s/'/\\\\'/g" "$work/answer.json")"
+cat > "$work/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  client_body_temp_path $work/nginx/body;
+  server {
+    listen 127.0.0.1:18391;
+    location / { default_type application/json; return 200 '$escaped'; }
+  }
+}
+NGINX
+nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+pids+=("$!")
+sleep 0.5
+nsize=$(curl -s -X POST -d "$body" http://127.0.0.1:18391/v1/chat/completions | wc -c)
+wrk -t1 -c64 -d"${secs}s" -s "$work/post.lua" http://127.0.0.1:18391/v1/chat/completions > "$work/wrk-nginx.txt"
+squall_rps=$(rps_of "$work/wrk-squall.txt"); nginx_rps=$(rps_of "$work/wrk-nginx.txt")
+echo "fake provider: ${squall_rps} req/s (body ${size} bytes); nginx: ${nginx_rps} req/s (body ${nsize} bytes);" \
+     "ratio $(awk -v a="$squall_rps" -v b="$nginx_rps" 'BEGIN{printf "%.2f", a/b}')"
+
+echo "== 2. 10,000 concurrent requests under 2 s of injected latency"
+start_serve bench/live/fake-2s.json
+wrk -t2 -c10000 -d"$((secs + 5))s" --timeout 10s --latency -s "$work/post.lua" "$url/chat/completions" > "$work/wrk-2s.txt" || true
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$serve_pid/status")
+grep -E "Latency|99%|requests in|Socket errors|Non-2xx" "$work/wrk-2s.txt" | sed 's/^/  /'
+echo "  server peak RSS: $((hwm / 1024)) MB"
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+
+echo "== 3. squall's live load generator vs wrk against the same fake provider"
+start_serve bench/live/fake-plain.json
+rate=$(awk -v r="$squall_rps" 'BEGIN{printf "%d", r}')
+sed "s/\"rate_per_s\": 12000/\"rate_per_s\": $rate/; s/\"duration_s\": 10/\"duration_s\": $secs/" \
+  bench/live/fake-plain.json > "$work/gen.json"
+sed -i "s#\"../../scenarios/policies/no-retry.json\"#\"$PWD/scenarios/policies/no-retry.json\"#" "$work/gen.json"
+/usr/bin/time -f "%e" -o "$work/gen.time" "$squall" run "$work/gen.json" --mode live --no-stream --target "openai=$url" -q \
+  --out "$work/gen" || true
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+python3 - "$work/gen/results.json" "$rate" "$squall_rps" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); c = d["configurations"][0]; s = c["summary"]
+duration = d["scenario"]["duration_s"]
+achieved = s["completed"] / duration
+print(f"  offered {s['requests']:.0f} at {sys.argv[2]}/s: {s['completed']:.0f} completed, {achieved:.0f} req/s, "
+      f"success {100*s['success_rate']:.2f}%, p50 {s['latency_p50_ms']:.2f} ms, p99 {s['latency_p99_ms']:.2f} ms")
+print(f"  live generator / wrk: {achieved / float(sys.argv[3]):.2f}")
+PY
