@@ -15,6 +15,7 @@
 #include "fake_providers/fault_control.hpp"
 #include "fake_providers/real_clock.hpp"
 #include "fake_providers/wire_format.hpp"
+#include "policies/core/json_text.hpp"
 #include "sim/provider/provider_model.hpp"
 
 namespace squall::fake {
@@ -168,6 +169,7 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   void send_stream_tokens(job& j, std::uint32_t upto);
   void send_stream_close(job& j);
   std::string full_body(job& j);
+  std::string chunk_head(const job& j) const;
   std::uint32_t tokens_due(const job& j, duration elapsed) const noexcept;
   void count_fault(const std::string& kind) { ++faults_injected_[kind]; }
 
@@ -1081,6 +1083,14 @@ void provider_endpoint::schedule_tick(const std::shared_ptr<job>& j, time_point 
     if (j->tokens_sent > 0) due = std::max(due, elapsed + stream_tick_min);
     next = std::min(next, due);
   }
+  if (j->started + next <= now) {
+    // Due already (no latency): a posted handler, not a timer. Arming a timer that is the earliest one
+    // re-arms the reactor's timerfd, a system call per answer that showed up in the profile.
+    asio::post(io, [j] {
+      if (!j->p->stopping) j->p->tick(j);
+    });
+    return;
+  }
   j->timer.expires_at(clock_.steady_at(j->started + next));
   j->timer.async_wait([j](error_code ec) {
     if (ec || j->p->stopping) return;
@@ -1203,29 +1213,50 @@ std::string provider_endpoint::full_body(job& j) {
         .dump();
   }
   const std::string text = generate_words(j.text_rng, out);
+  std::string b;
+  b.reserve(text.size() + model.size() + 400);
   if (j.k == job::kind::messages) {
-    return json{{"id", j.object_id},
-                {"type", "message"},
-                {"role", "assistant"},
-                {"model", model},
-                {"content", json::array({{{"type", "text"}, {"text", text}}})},
-                {"stop_reason", "end_turn"},
-                {"stop_sequence", nullptr},
-                {"usage", {{"input_tokens", in}, {"output_tokens", out}, {"cache_creation_input_tokens", 0},
-                           {"cache_read_input_tokens", 0}}}}
-        .dump();
+    b += R"({"id":")";
+    b += j.object_id;
+    b += R"(","type":"message","role":"assistant","model":)";
+    append_json_string(b, model);
+    b += R"(,"content":[{"type":"text","text":)";
+    append_json_string(b, text);
+    b += R"(}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":)";
+    b += std::to_string(in);
+    b += R"(,"output_tokens":)";
+    b += std::to_string(out);
+    b += R"(,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}})";
+    return b;
   }
-  return json{{"id", j.object_id},
-              {"object", "chat.completion"},
-              {"created", j.created_unix_s},
-              {"model", model},
-              {"system_fingerprint", "fp_squall"},
-              {"choices", json::array({{{"index", 0},
-                                        {"message", {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}}},
-                                        {"logprobs", nullptr},
-                                        {"finish_reason", "stop"}}})},
-              {"usage", {{"prompt_tokens", in}, {"completion_tokens", out}, {"total_tokens", in + out}}}}
-      .dump();
+  b += R"({"id":")";
+  b += j.object_id;
+  b += R"(","object":"chat.completion","created":)";
+  b += std::to_string(j.created_unix_s);
+  b += R"(,"model":)";
+  append_json_string(b, model);
+  b += R"(,"choices":[{"index":0,"message":{"role":"assistant","content":)";
+  append_json_string(b, text);
+  b += R"(,"refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":)";
+  b += std::to_string(in);
+  b += R"(,"completion_tokens":)";
+  b += std::to_string(out);
+  b += R"(,"total_tokens":)";
+  b += std::to_string(in + out);
+  b += R"(},"system_fingerprint":"fp_squall"})";
+  return b;
+}
+
+// The head of an OpenAI stream chunk, up to and including `"choices":`.
+std::string provider_endpoint::chunk_head(const job& j) const {
+  std::string c = R"({"id":")";
+  c += j.object_id;
+  c += R"(","object":"chat.completion.chunk","created":)";
+  c += std::to_string(j.created_unix_s);
+  c += R"(,"model":)";
+  append_json_string(c, j.req.model);
+  c += R"(,"system_fingerprint":"fp_squall","choices":)";
+  return c;
 }
 
 void provider_endpoint::send_stream_open(job& j) {
@@ -1258,18 +1289,18 @@ void provider_endpoint::send_stream_tokens(job& j, std::uint32_t upto) {
   const std::string text = generate_words(j.text_rng, upto - j.tokens_sent);
   std::string event;
   if (j.k == job::kind::messages) {
-    event = sse("content_block_delta", json{{"type", "content_block_delta"}, {"index", 0},
-                                            {"delta", {{"type", "text_delta"}, {"text", text}}}}
-                                           .dump());
+    event = R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":)";
+    append_json_string(event, text);
+    event += "}}";
+    event = sse("content_block_delta", event);
   } else {
-    json delta = {{"content", text}};
-    if (j.tokens_sent == 0) delta["role"] = "assistant";
-    json c = {{"id", j.object_id}, {"object", "chat.completion.chunk"}, {"created", j.created_unix_s},
-              {"model", j.req.model}, {"system_fingerprint", "fp_squall"},
-              {"choices", json::array({{{"index", 0}, {"delta", delta}, {"logprobs", nullptr},
-                                        {"finish_reason", nullptr}}})}};
-    if (j.include_usage) c["usage"] = nullptr;
-    event = sse("", c.dump());
+    event = chunk_head(j);
+    event += j.tokens_sent == 0 ? R"([{"index":0,"delta":{"role":"assistant","content":)"
+                                : R"([{"index":0,"delta":{"content":)";
+    append_json_string(event, text);
+    event += R"(},"logprobs":null,"finish_reason":null}])";
+    event += j.include_usage ? R"(,"usage":null})" : "}";
+    event = sse("", event);
   }
   j.tokens_sent = upto;
   j.s->send(chunk(event));
@@ -1281,28 +1312,22 @@ void provider_endpoint::send_stream_close(job& j) {
   const std::uint32_t out = j.req.output_tokens;
   if (j.k == job::kind::messages) {
     events += sse("content_block_stop", R"({"type":"content_block_stop","index":0})");
-    events += sse("message_delta", json{{"type", "message_delta"},
-                                        {"delta", {{"stop_reason", "end_turn"}, {"stop_sequence", nullptr}}},
-                                        {"usage", {{"output_tokens", out}}}}
-                                       .dump());
+    events += sse("message_delta",
+                  R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":)" +
+                      std::to_string(out) + "}}");
     events += sse("message_stop", R"({"type":"message_stop"})");
   } else {
-    auto base = [&] {
-      json c = {{"id", j.object_id}, {"object", "chat.completion.chunk"}, {"created", j.created_unix_s},
-                {"model", j.req.model}, {"system_fingerprint", "fp_squall"}};
-      return c;
-    };
-    json last = base();
-    json delta = json::object();
-    if (j.tokens_sent == 0) delta = {{"role", "assistant"}, {"content", ""}};
-    last["choices"] = json::array({{{"index", 0}, {"delta", delta}, {"logprobs", nullptr}, {"finish_reason", "stop"}}});
-    if (j.include_usage) last["usage"] = nullptr;
-    events += sse("", last.dump());
+    std::string last = chunk_head(j);
+    last += j.tokens_sent == 0 ? R"([{"index":0,"delta":{"role":"assistant","content":""},)"
+                               : R"([{"index":0,"delta":{},)";
+    last += R"("logprobs":null,"finish_reason":"stop"}])";
+    last += j.include_usage ? R"(,"usage":null})" : "}";
+    events += sse("", last);
     if (j.include_usage) {
-      json usage = base();
-      usage["choices"] = json::array();
-      usage["usage"] = {{"prompt_tokens", in}, {"completion_tokens", out}, {"total_tokens", in + out}};
-      events += sse("", usage.dump());
+      std::string usage = chunk_head(j);
+      usage += R"([],"usage":{"prompt_tokens":)" + std::to_string(in) + R"(,"completion_tokens":)" +
+               std::to_string(out) + R"(,"total_tokens":)" + std::to_string(in + out) + "}}";
+      events += sse("", usage);
     }
     events += sse("", "[DONE]");
   }

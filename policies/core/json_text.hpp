@@ -1,0 +1,15 @@
+#pragma once
+// Writing JSON text by appending to a string, for the hot paths (answers of the fake providers, request
+// bodies of the live transport) where building an nlohmann tree per message cost more than the rest of
+// the work together (bench/README.md). Everything else builds trees: they are clearer.
+
+#include <string>
+#include <string_view>
+
+namespace squall {
+
+// Appends `text` as a JSON string literal: quoted, with '"', '\\' and control characters escaped. Other
+// bytes (UTF-8 included) pass through unchanged.
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace squall
