@@ -85,15 +85,21 @@ rate=$(awk -v r="$squall_rps" 'BEGIN{printf "%d", r}')
 sed "s/\"rate_per_s\": 12000/\"rate_per_s\": $rate/; s/\"duration_s\": 10/\"duration_s\": $secs/" \
   bench/live/fake-plain.json > "$work/gen.json"
 sed -i "s#\"../../scenarios/policies/no-retry.json\"#\"$PWD/scenarios/policies/no-retry.json\"#" "$work/gen.json"
-/usr/bin/time -f "%e" -o "$work/gen.time" "$squall" run "$work/gen.json" --mode live --no-stream --target "openai=$url" -q \
-  --out "$work/gen" || true
+# No request cap below the offered load (the default cap, 200,000, would end the run early), and the
+# rate is the steady one: completions per second over the arrival period after its first second, from
+# timeseries.csv. A generator that cannot keep up completes fewer and shows the backlog as latency.
+/usr/bin/time -f "%e s, max RSS %M KB" -o "$work/gen.time" "$squall" run "$work/gen.json" --mode live --no-stream \
+  --target "openai=$url" --live-max-requests 100000000 -q --out "$work/gen" || true
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
-python3 - "$work/gen/results.json" "$rate" "$squall_rps" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1])); c = d["configurations"][0]; s = c["summary"]
-duration = d["scenario"]["duration_s"]
-achieved = s["completed"] / duration
-print(f"  offered {s['requests']:.0f} at {sys.argv[2]}/s: {s['completed']:.0f} completed, {achieved:.0f} req/s, "
+python3 - "$work/gen" "$rate" "$squall_rps" "$secs" <<'PY'
+import csv, json, sys
+out, rate, wrk_rps, secs = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+d = json.load(open(out + "/results.json")); s = d["configurations"][0]["summary"]
+rows = [r for r in csv.DictReader(open(out + "/timeseries.csv")) if 1 < float(r["end_s"]) <= secs]
+span = float(rows[-1]["end_s"]) - (float(rows[0]["end_s"]) - (float(rows[1]["end_s"]) - float(rows[0]["end_s"])))
+achieved = sum(float(r["completed"]) for r in rows) / span
+print(f"  offered {s['requests']:.0f} at {rate:.0f}/s: {s['completed']:.0f} completed, steady {achieved:.0f} req/s, "
       f"success {100*s['success_rate']:.2f}%, p50 {s['latency_p50_ms']:.2f} ms, p99 {s['latency_p99_ms']:.2f} ms")
-print(f"  live generator / wrk: {achieved / float(sys.argv[3]):.2f}")
+print(f"  live generator / wrk: {achieved / wrk_rps:.2f}")
 PY
+echo "  generator process: $(cat "$work/gen.time")"

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "policies/core/json_text.hpp"
 #include "policies/core/rng.hpp"
 
 namespace squall {
@@ -79,42 +80,137 @@ std::string prompt_text(std::uint32_t tokens, std::uint64_t seed) {
 
 std::string encode_request(api_kind api, std::string_view model, std::uint32_t input_tokens,
                            std::uint32_t output_tokens, bool stream, std::uint64_t seed) {
-  ojson body;
+  // Written by appending (policies/core/json_text.hpp): one of the two largest costs per live attempt
+  // when built as a tree. Key order is the one the SDKs send.
   const std::uint32_t max_tokens = output_tokens == 0 ? 1 : output_tokens;
-  ojson message = {{"role", "user"}, {"content", prompt_text(input_tokens, seed)}};
-  body["model"] = model;
+  const std::string prompt = prompt_text(input_tokens, seed);
+  std::string body;
+  body.reserve(prompt.size() + model.size() + 160);
+  body += R"({"model":)";
+  append_json_string(body, model);
+  const std::string max = R"("max_tokens":)" + std::to_string(max_tokens);
+  const std::string messages = R"("messages":[{"role":"user","content":)";
   if (api == api_kind::openai) {
-    body["messages"] = ojson::array({std::move(message)});
-    body["max_tokens"] = max_tokens;
-    body["stream"] = stream;
-    if (stream) body["stream_options"] = {{"include_usage", true}};
+    body += ',' + messages;
+    append_json_string(body, prompt);
+    body += "}]," + max;
   } else {
-    body["max_tokens"] = max_tokens;
-    body["messages"] = ojson::array({std::move(message)});
-    body["stream"] = stream;
+    body += ',' + max + ',' + messages;
+    append_json_string(body, prompt);
+    body += "}]";
   }
-  return body.dump();
+  body += stream ? R"(,"stream":true)" : R"(,"stream":false)";
+  if (api == api_kind::openai && stream) body += R"(,"stream_options":{"include_usage":true})";
+  body += '}';
+  return body;
 }
 
+namespace {
+
+// Reads an answer with nlohmann's SAX interface: the whole text is still checked to be JSON, but no tree
+// is built (the tree was the other large cost per live attempt). The rules are a tree's: the top value
+// must be an object holding the answer's list ("choices" or "content") as an array; "model" a string;
+// usage counts unsigned integers that fit 32 bits; a repeated key counts with its last value.
+class answer_reader final : public nlohmann::json_sax<njson> {
+ public:
+  answer_reader(api_kind api, decoded_answer& out)
+      : out_(out),
+        list_key_(api == api_kind::openai ? "choices" : "content"),
+        in_key_(api == api_kind::openai ? "prompt_tokens" : "input_tokens"),
+        out_key_(api == api_kind::openai ? "completion_tokens" : "output_tokens") {}
+
+  bool valid() const noexcept { return top_object_ && list_ok_; }
+
+  bool null() override { return scalar(); }
+  bool boolean(bool) override { return scalar(); }
+  bool number_integer(number_integer_t) override { return scalar(); }
+  bool number_float(number_float_t, const string_t&) override { return scalar(); }
+  bool binary(binary_t&) override { return scalar(); }
+  bool number_unsigned(number_unsigned_t value) override {
+    if (depth_ == 2 && in_usage_ && (key2_ == field::in || key2_ == field::out)) {
+      std::optional<std::uint32_t> v;
+      if (value <= std::numeric_limits<std::uint32_t>::max()) v = static_cast<std::uint32_t>(value);
+      (key2_ == field::in ? out_.input_tokens : out_.output_tokens) = v;
+      return true;
+    }
+    return scalar();
+  }
+  bool string(string_t& value) override {
+    if (depth_ == 1 && key1_ == field::model) {
+      out_.model = std::move(value);
+      return true;
+    }
+    return scalar();
+  }
+  bool start_object(std::size_t) override {
+    if (depth_ == 0) top_object_ = true;
+    if (depth_ == 1) value_at_top(false, key1_ == field::usage);
+    ++depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (depth_ == 1) value_at_top(key1_ == field::list, false);
+    ++depth_;
+    return true;
+  }
+  bool end_object() override { return end(); }
+  bool end_array() override { return end(); }
+  bool key(string_t& name) override {
+    if (depth_ == 1) {
+      key1_ = name == "model" ? field::model : name == list_key_ ? field::list : name == "usage" ? field::usage
+                                                                                                : field::other;
+    } else if (depth_ == 2 && in_usage_) {
+      key2_ = name == in_key_ ? field::in : name == out_key_ ? field::out : field::other;
+    }
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    top_object_ = false;
+    return false;
+  }
+
+ private:
+  enum class field : std::uint8_t { other, model, list, usage, in, out };
+
+  bool scalar() {
+    if (depth_ == 1) value_at_top(false, false);
+    if (depth_ == 2 && in_usage_ && (key2_ == field::in || key2_ == field::out)) {
+      (key2_ == field::in ? out_.input_tokens : out_.output_tokens) = std::nullopt;
+    }
+    return true;
+  }
+  // A value for a key of the top object: the last one for a key decides.
+  void value_at_top(bool list_array, bool usage_object) {
+    if (key1_ == field::list) list_ok_ = list_array;
+    if (key1_ == field::model) out_.model.clear();
+    if (key1_ == field::usage) {
+      out_.input_tokens.reset();
+      out_.output_tokens.reset();
+    }
+    in_usage_ = usage_object;
+  }
+  bool end() {
+    --depth_;
+    if (depth_ == 1) in_usage_ = false;
+    return true;
+  }
+
+  decoded_answer& out_;
+  std::string_view list_key_, in_key_, out_key_;
+  int depth_ = 0;
+  field key1_ = field::other, key2_ = field::other;
+  bool top_object_ = false, list_ok_ = false, in_usage_ = false;
+};
+
+}  // namespace
+
 decoded_answer decode_answer(api_kind api, std::string_view body) {
-  decoded_answer out;
-  const njson doc = njson::parse(body, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return out;
-  if (api == api_kind::openai) {
-    const auto choices = doc.find("choices");
-    if (choices == doc.end() || !choices->is_array()) return out;
-  } else {
-    const auto content = doc.find("content");
-    if (content == doc.end() || !content->is_array()) return out;
-  }
-  out.valid = true;
-  out.model = string_at(doc, "model");
-  const auto usage = doc.find("usage");
-  if (usage != doc.end() && usage->is_object()) {
-    out.input_tokens = token_count(*usage, api == api_kind::openai ? "prompt_tokens" : "input_tokens");
-    out.output_tokens = token_count(*usage, api == api_kind::openai ? "completion_tokens" : "output_tokens");
-  }
-  return out;
+  decoded_answer read;
+  answer_reader reader(api, read);
+  const bool parsed = njson::sax_parse(body, &reader, nlohmann::detail::input_format_t::json, true, false);
+  if (!parsed || !reader.valid()) return decoded_answer{};
+  read.valid = true;
+  return read;
 }
 
 std::string decode_error_type(std::string_view body) {

@@ -467,6 +467,11 @@ TEST(http_transport, create_validates_endpoints_and_names_the_culprit) {
   auto remote = with({{"a", api_kind::openai, "http://192.0.2.7:80", "", false}}, true);
   ASSERT_FALSE(remote);
   EXPECT_NE(remote.error().message.find("not a loopback address"), std::string::npos);
+  // The request head is written as text: a line break in a value would smuggle in a header of its own.
+  auto smuggled = with({{"a", api_kind::anthropic, "http://127.0.0.1:1", "key\r\nx-evil: 1", false}});
+  ASSERT_FALSE(smuggled);
+  EXPECT_EQ(smuggled.error().path, "endpoints[0] (a)");
+  EXPECT_NE(smuggled.error().message.find("line break"), std::string::npos);
   EXPECT_FALSE(with({}));
 }
 

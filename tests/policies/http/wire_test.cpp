@@ -85,6 +85,50 @@ TEST(wire, decodes_answers_and_refuses_malformed_ones) {
   EXPECT_FALSE(decode_answer(api_kind::anthropic, "[]").valid);
 }
 
+// decode_answer reads without building a tree; these are the tree's rules it must keep.
+TEST(wire, answers_are_read_by_the_rules_of_a_json_tree) {
+  // Keys of the same name deeper down do not count; the top level's do.
+  auto nested = decode_answer(api_kind::openai, R"({"choices":[{"usage":{"prompt_tokens":1},"model":"inner"}],
+      "meta":{"usage":{"prompt_tokens":2}},"model":"outer","usage":{"prompt_tokens":3,"x":{"completion_tokens":9}}})");
+  EXPECT_TRUE(nested.valid);
+  EXPECT_EQ(nested.model, "outer");
+  EXPECT_EQ(nested.input_tokens, 3U);
+  EXPECT_EQ(nested.output_tokens, std::nullopt);
+  // A repeated key counts with its last value, as in a tree.
+  auto repeated = decode_answer(api_kind::openai, R"({"choices":{},"usage":{"prompt_tokens":1},"choices":[],
+      "usage":{"completion_tokens":2}})");
+  EXPECT_TRUE(repeated.valid);
+  EXPECT_EQ(repeated.input_tokens, std::nullopt);
+  EXPECT_EQ(repeated.output_tokens, 2U);
+  EXPECT_FALSE(decode_answer(api_kind::openai, R"({"choices":[],"choices":"no"})").valid);
+  // Counts must be unsigned integers that fit 32 bits; the model a string.
+  auto odd = decode_answer(api_kind::anthropic, R"({"content":[],"model":7,"usage":{"input_tokens":-1,
+      "output_tokens":4294967296}})");
+  EXPECT_TRUE(odd.valid);
+  EXPECT_EQ(odd.model, "");
+  EXPECT_EQ(odd.input_tokens, std::nullopt);
+  EXPECT_EQ(odd.output_tokens, std::nullopt);
+  EXPECT_EQ(decode_answer(api_kind::anthropic, R"({"content":[],"usage":{"output_tokens":4294967295}})").output_tokens,
+            4294967295U);
+  // Not JSON, not an object, trailing bytes: invalid, and nothing half-read is returned.
+  for (const char* bad : {R"({"choices":[]} x)", R"("choices")", "", R"({"model":"m","usage":{"prompt_tokens":1})"}) {
+    const auto d = decode_answer(api_kind::openai, bad);
+    EXPECT_FALSE(d.valid) << bad;
+    EXPECT_EQ(d.model, "") << bad;
+    EXPECT_EQ(d.input_tokens, std::nullopt) << bad;
+  }
+}
+
+TEST(wire, request_bodies_are_exact_and_escape_the_model_name) {
+  const std::string prompt = prompt_text(3, 5);
+  EXPECT_EQ(encode_request(api_kind::openai, "m\"x", 3, 7, false, 5),
+            R"({"model":"m\"x","messages":[{"role":"user","content":")" + prompt +
+                R"("}],"max_tokens":7,"stream":false})");
+  EXPECT_EQ(encode_request(api_kind::anthropic, "c", 3, 7, true, 5),
+            R"({"model":"c","max_tokens":7,"messages":[{"role":"user","content":")" + prompt +
+                R"("}],"stream":true})");
+}
+
 TEST(wire, error_types_from_both_shapes) {
   EXPECT_EQ(decode_error_type(R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"),
             "overloaded_error");
