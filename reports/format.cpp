@@ -56,6 +56,7 @@ std::string format_value(double v, unit kind) {
 std::string format_delta(double base, double v, unit kind) {
   char b[64];
   if (kind == unit::percent) {
+    if (std::fabs(v - base) < 0.00005) return "=";  // would print as +0.00 pp
     std::snprintf(b, sizeof b, "%+.2f pp", (v - base) * 100);
   } else if (base == 0) {
     if (v == 0) return "=";

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/format.hpp"
 #include "reports/html/report_assets.hpp"
 
 namespace squall::reports {
@@ -53,42 +54,7 @@ double tidy(double v) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Formatting, matching the terminal table (reports/summary_table.cpp) so both read the same.
-
-enum class unit { percent, ms, count, ratio, usd };
-
-std::string format_value(double v, unit kind) {
-  char b[64];
-  switch (kind) {
-    case unit::percent: std::snprintf(b, sizeof b, "%.2f%%", v * 100); break;
-    case unit::ms:
-      if (v >= 10000) std::snprintf(b, sizeof b, "%.1f s", v / 1000);
-      else std::snprintf(b, sizeof b, "%.0f ms", v);
-      break;
-    case unit::count: std::snprintf(b, sizeof b, "%.0f", v); break;
-    case unit::ratio: std::snprintf(b, sizeof b, "%.3f", v); break;
-    case unit::usd:
-      if (v != 0 && std::fabs(v) < 1) std::snprintf(b, sizeof b, "$%#.3g", v);
-      else std::snprintf(b, sizeof b, "$%.2f", v);
-      break;
-  }
-  return b;
-}
-
-std::string format_delta(double base, double v, unit kind) {
-  char b[64];
-  if (kind == unit::percent) {
-    if (std::fabs(v - base) < 0.00005) return "=";
-    std::snprintf(b, sizeof b, "%+.2f pp", (v - base) * 100);
-  } else if (base == 0) {
-    return v == 0 ? "=" : "new";
-  } else {
-    const double pct = (v - base) / std::fabs(base) * 100;
-    if (std::fabs(pct) < 0.05) return "=";
-    std::snprintf(b, sizeof b, "%+.1f%%", pct);
-  }
-  return b;
-}
+// Numbers are formatted by reports/format.hpp, as in the terminal table and summary.md.
 
 // Scenario time as m:ss, the way incidents are told ("from 3:00 to 10:00").
 std::string clock_text(double s) {
