@@ -28,8 +28,8 @@ class bulkhead_call final : public operation, public outcome_receiver {
       owner.release();
     } else {
       bulkhead_handler& owner = owner_;
-      const bool was_head = owner.head_ == this;
-      owner.unlink(*this);
+      const bool was_head = owner.queue_.front() == this;
+      owner.queue_.unlink(*this);
       delete this;
       if (was_head) owner.rearm();
     }
@@ -82,13 +82,13 @@ bulkhead_handler::~bulkhead_handler() { clock_.cancel_timer(timer_); }
 
 operation& bulkhead_handler::start(const call_scope& scope, outcome_receiver& receiver) {
   // A free slot goes to the queue's head first: a newcomer never overtakes a waiting call.
-  if (running_ < options_.concurrency_max && head_ == nullptr) {
+  if (running_ < options_.concurrency_max && queue_.empty()) {
     auto* call = new bulkhead_call(*this, scope, receiver);
     call->run();
     return *call;
   }
   const std::uint64_t id = scope.call != nullptr ? scope.call->req.id : 0;
-  if (queued_ >= options_.queue_max) {
+  if (queue_.size() >= options_.queue_max) {
     emit(policy_event_kind::bulkhead_rejected, id, duration{});
     return deferred_answer::start(clock_, outcome::failure(outcome_class::rejected, name_), duration{}, receiver);
   }
@@ -99,31 +99,8 @@ operation& bulkhead_handler::start(const call_scope& scope, outcome_receiver& re
 }
 
 void bulkhead_handler::enqueue(bulkhead_call& call) {
-  call.prev = tail_;
-  call.next = nullptr;
-  if (tail_ != nullptr) {
-    tail_->next = &call;
-  } else {
-    head_ = &call;
-  }
-  tail_ = &call;
-  ++queued_;
-  if (head_ == &call) rearm();
-}
-
-void bulkhead_handler::unlink(bulkhead_call& call) noexcept {
-  if (call.prev != nullptr) {
-    call.prev->next = call.next;
-  } else {
-    head_ = call.next;
-  }
-  if (call.next != nullptr) {
-    call.next->prev = call.prev;
-  } else {
-    tail_ = call.prev;
-  }
-  call.prev = call.next = nullptr;
-  --queued_;
+  queue_.push_back(call);
+  if (queue_.front() == &call) rearm();
 }
 
 void bulkhead_handler::release() noexcept {
@@ -132,26 +109,26 @@ void bulkhead_handler::release() noexcept {
 }
 
 void bulkhead_handler::pump(bool expire) {
-  bulkhead_call* const old_head = head_;
+  bulkhead_call* const old_head = queue_.front();
   const time_point now = clock_.now();
-  while (head_ != nullptr) {
-    bulkhead_call& call = *head_;
+  while (!queue_.empty()) {
+    bulkhead_call& call = *queue_.front();
     if (expire && call.deadline() <= now) {
-      unlink(call);
-      call.reject_from_queue(now);  // may re-enter start(); the loop re-reads head_
+      queue_.unlink(call);
+      call.reject_from_queue(now);  // may re-enter start(); the loop re-reads the front
       continue;
     }
     if (running_ >= options_.concurrency_max) break;
-    unlink(call);
+    queue_.unlink(call);
     call.run();
   }
-  if (head_ != old_head || expire) rearm();
+  if (queue_.front() != old_head || expire) rearm();
 }
 
 void bulkhead_handler::rearm() noexcept {
   clock_.cancel_timer(timer_);
   timer_ = {};
-  if (head_ != nullptr) timer_ = clock_.start_timer(head_->deadline() - clock_.now(), *this, 0);
+  if (!queue_.empty()) timer_ = clock_.start_timer(queue_.front()->deadline() - clock_.now(), *this, 0);
 }
 
 void bulkhead_handler::on_timer(std::uint32_t) {

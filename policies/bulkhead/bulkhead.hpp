@@ -14,6 +14,7 @@
 #include <string>
 
 #include "policies/bulkhead/bulkhead_options.hpp"
+#include "policies/core/intrusive_fifo.hpp"
 #include "policies/core/call.hpp"
 #include "policies/core/events.hpp"
 #include "policies/core/runtime.hpp"
@@ -33,13 +34,12 @@ class bulkhead_handler final : public handler, private timer_target {
   operation& start(const call_scope& scope, outcome_receiver& receiver) override;
 
   std::uint32_t running() const noexcept { return running_; }
-  std::uint32_t queued() const noexcept { return queued_; }
+  std::uint32_t queued() const noexcept { return queue_.size(); }
 
  private:
   friend class bulkhead_call;
 
   void enqueue(bulkhead_call& call);
-  void unlink(bulkhead_call& call) noexcept;
   // A running call ended (answered or cancelled): its slot goes to the head of the queue.
   void release() noexcept;
   // Admits queued calls while slots are free; with `expire`, first rejects heads whose wait ran out.
@@ -56,9 +56,7 @@ class bulkhead_handler final : public handler, private timer_target {
   handler& next_;
 
   std::uint32_t running_ = 0;
-  std::uint32_t queued_ = 0;
-  bulkhead_call* head_ = nullptr;
-  bulkhead_call* tail_ = nullptr;
+  intrusive_fifo<bulkhead_call> queue_;
   timer_id timer_;
 };
 

@@ -46,7 +46,7 @@ class limiter_call final : public operation, public outcome_receiver {
       return;
     }
     rate_limiter_handler& owner = owner_;
-    const bool was_head = owner.head_ == this;
+    const bool was_head = owner.queue_.front() == this;
     owner.unlink(*this);
     delete this;
     if (was_head) owner.rearm();
@@ -161,15 +161,15 @@ operation& rate_limiter_handler::start(const call_scope& scope, outcome_receiver
                                                     static_cast<double>(scope.call->req.output_tokens)
                                               : 0.0;
   // A newcomer never overtakes a waiting call, even when the buckets could take it.
-  if (head_ == nullptr && can_take(tokens)) {
+  if (queue_.empty() && can_take(tokens)) {
     take(tokens);
     auto* call = new limiter_call(*this, scope, receiver, tokens);
     call->run();
     return *call;
   }
   const std::uint64_t id = scope.call != nullptr ? scope.call->req.id : 0;
-  const bool refuse = options_.mode == limiter_mode::reject || queued_ >= options_.queue_max ||
-                      seconds_until(queued_, queued_tokens_, tokens) > to_s(wait_max_);
+  const bool refuse = options_.mode == limiter_mode::reject || queue_.size() >= options_.queue_max ||
+                      seconds_until(queue_.size(), queued_tokens_, tokens) > to_s(wait_max_);
   if (refuse) {
     emit(policy_event_kind::limiter_rejected, id, duration{}, outcome_class::rejected);
     return deferred_answer::start(clock_, outcome::failure(outcome_class::rejected, name_), duration{}, receiver);
@@ -180,40 +180,21 @@ operation& rate_limiter_handler::start(const call_scope& scope, outcome_receiver
 }
 
 void rate_limiter_handler::enqueue(limiter_call& call) noexcept {
-  call.prev = tail_;
-  call.next = nullptr;
-  if (tail_ != nullptr) {
-    tail_->next = &call;
-  } else {
-    head_ = &call;
-  }
-  tail_ = &call;
-  ++queued_;
+  queue_.push_back(call);
   queued_tokens_ += call.tokens;
-  if (head_ == &call) rearm();
+  if (queue_.front() == &call) rearm();
 }
 
 void rate_limiter_handler::unlink(limiter_call& call) noexcept {
-  if (call.prev != nullptr) {
-    call.prev->next = call.next;
-  } else {
-    head_ = call.next;
-  }
-  if (call.next != nullptr) {
-    call.next->prev = call.prev;
-  } else {
-    tail_ = call.prev;
-  }
-  call.prev = call.next = nullptr;
-  --queued_;
-  queued_tokens_ = queued_ == 0 ? 0.0 : queued_tokens_ - call.tokens;
+  queue_.unlink(call);
+  queued_tokens_ = queue_.empty() ? 0.0 : queued_tokens_ - call.tokens;
 }
 
 void rate_limiter_handler::pump(bool expire) {
   const time_point now = clock_.now();
   refill(now);
-  while (head_ != nullptr) {
-    limiter_call& call = *head_;
+  while (!queue_.empty()) {
+    limiter_call& call = *queue_.front();
     if (can_take(call.tokens)) {
       unlink(call);
       take(call.tokens);
@@ -222,7 +203,7 @@ void rate_limiter_handler::pump(bool expire) {
     }
     if (expire && call.deadline() <= now) {
       unlink(call);
-      call.reject_from_queue(now);  // may re-enter start(); the loop re-reads head_
+      call.reject_from_queue(now);  // may re-enter start(); the loop re-reads the front
       continue;
     }
     break;
@@ -233,11 +214,11 @@ void rate_limiter_handler::pump(bool expire) {
 void rate_limiter_handler::rearm() noexcept {
   clock_.cancel_timer(timer_);
   timer_ = {};
-  if (head_ == nullptr) return;
+  if (queue_.empty()) return;
   const time_point now = clock_.now();
   // Rounded up to the next nanosecond, so that the timer never fires before the buckets are ready.
-  const double ready_ns = std::ceil(std::max(0.0, seconds_until(0.0, 0.0, head_->tokens)) * 1e9);
-  const time_point deadline = head_->deadline();
+  const double ready_ns = std::ceil(std::max(0.0, seconds_until(0.0, 0.0, queue_.front()->tokens)) * 1e9);
+  const time_point deadline = queue_.front()->deadline();
   time_point due = deadline;
   if (ready_ns < static_cast<double>((deadline - now).count())) {
     due = now + duration{static_cast<std::int64_t>(ready_ns)};
@@ -278,7 +259,7 @@ void rate_limiter_handler::on_answer(double reserved_tokens, const outcome& resu
       }
     }
   }
-  if (changed && head_ != nullptr) pump(false);
+  if (changed && !queue_.empty()) pump(false);
 }
 
 void rate_limiter_handler::set_rate(double rpm, outcome_class cause) {

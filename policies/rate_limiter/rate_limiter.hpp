@@ -29,6 +29,7 @@
 
 #include "policies/core/call.hpp"
 #include "policies/core/events.hpp"
+#include "policies/core/intrusive_fifo.hpp"
 #include "policies/core/runtime.hpp"
 #include "policies/pipeline/policy_spec.hpp"
 #include "policies/rate_limiter/rate_limiter_options.hpp"
@@ -49,7 +50,7 @@ class rate_limiter_handler final : public handler, private timer_target {
 
   // The current request rate (changes only when adaptive), per minute; 0 without rpm.
   double rpm() const noexcept { return requests_.rate_per_s * 60.0; }
-  std::uint32_t queued() const noexcept { return queued_; }
+  std::uint32_t queued() const noexcept { return queue_.size(); }
   // Bucket levels as of the last refill (tests).
   double request_level() const noexcept { return requests_.level; }
   double token_level() const noexcept { return tokens_.level; }
@@ -101,9 +102,7 @@ class rate_limiter_handler final : public handler, private timer_target {
   time_point increased_at_;
   std::uint64_t reported_rpm_ = 0;
 
-  limiter_call* head_ = nullptr;
-  limiter_call* tail_ = nullptr;
-  std::uint32_t queued_ = 0;
+  intrusive_fifo<limiter_call> queue_;
   double queued_tokens_ = 0.0;
   timer_id timer_;
 };
