@@ -60,11 +60,15 @@ struct outcome {
   std::optional<duration> retry_after;      // the server's hint (Retry-After in seconds or as an HTTP
                                             // date, or retry-after-ms), already parsed by the transport
   std::optional<bool> should_retry;         // x-should-retry, when the server sent it
+  std::uint32_t ratelimit_requests_limit = 0;  // the provider's requests per minute, when it said so
+                                               // (x-ratelimit-limit-requests, anthropic-ratelimit-
+                                               // requests-limit); 0 = not said. Traces keep it.
   std::optional<duration> ratelimit_reset;  // time until the provider's rate-limit window resets
                                             // (x-ratelimit-reset-*, anthropic-ratelimit-*-reset)
   std::string_view provider;                // names live as long as the provider configuration
   std::string_view model;
   std::string_view decided_by;              // the policy that produced this outcome, empty for the transport
+  std::uint32_t ratelimit_tokens_limit = 0;  // tokens per minute, likewise (x-ratelimit-limit-tokens)
   bool degraded = false;                    // served by a fallback answer: never counted as success
   bool from_cache = false;                  // answered by a cache, not by a provider
 

@@ -1,6 +1,7 @@
 #include "policies/http/http_transport.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,6 +9,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -480,6 +482,18 @@ void attempt::read_hints(outcome& o) const {
     if (header_value(h, remaining_name) == "0") exhausted = exhausted ? std::max(*exhausted, *reset) : *reset;
   }
   o.ratelimit_reset = exhausted ? exhausted : any;
+
+  // The limits themselves, per minute, for traces (a replay rebuilds the provider's limiter from them).
+  auto limit = [&](std::string_view openai_name, std::string_view anthropic_name) -> std::uint32_t {
+    std::string_view v = header_value(h, openai_name);
+    if (v.empty()) v = header_value(h, anthropic_name);
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc{} || end != v.data() + v.size() || v.empty()) return 0;
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(n, std::numeric_limits<std::uint32_t>::max()));
+  };
+  o.ratelimit_requests_limit = limit("x-ratelimit-limit-requests", "anthropic-ratelimit-requests-limit");
+  o.ratelimit_tokens_limit = limit("x-ratelimit-limit-tokens", "anthropic-ratelimit-tokens-limit");
 }
 
 void attempt::answer_later(outcome&& o) {

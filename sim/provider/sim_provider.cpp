@@ -228,8 +228,18 @@ void sim_provider::finish_service(attempt& a) {
   o.cost_usd = cost;
   o.provider = model_.config().name;
   o.model = model_.model_name(a.model_index);
+  set_limits(o);
   release(a);
   receiver->on_outcome(std::move(o));
+}
+
+void sim_provider::set_limits(outcome& o) const noexcept {
+  const provider_config& c = model_.config();
+  auto per_minute = [](const std::optional<double>& v) -> std::uint32_t {
+    return v ? static_cast<std::uint32_t>(std::min(*v, 4294967295.0)) : 0;
+  };
+  o.ratelimit_requests_limit = per_minute(c.rpm);
+  o.ratelimit_tokens_limit = per_minute(c.tpm);
 }
 
 void sim_provider::deliver_error(attempt& a) {
@@ -240,6 +250,7 @@ void sim_provider::deliver_error(attempt& a) {
   o.retry_after = a.retry_after;
   o.provider = model_.config().name;
   if (a.has_model) o.model = model_.model_name(a.model_index);
+  if (o.kind == outcome_class::rate_limited) set_limits(o);
   outcome_receiver* receiver = a.receiver;
   release(a);
   receiver->on_outcome(std::move(o));

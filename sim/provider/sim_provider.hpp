@@ -125,6 +125,9 @@ class sim_provider final : public handler {
   void start_service(attempt& a);
   void finish_service(attempt& a);
   void deliver_error(attempt& a);
+  // The per-minute limits a real provider states in its headers (on answers and on 429s), as the fake
+  // providers send them; traces keep them.
+  void set_limits(outcome& o) const noexcept;
   void on_attempt_timer(attempt& a, std::uint32_t cookie);
   void strike_wire_fault(attempt& a);
   void cancel_attempt(attempt& a) noexcept;
