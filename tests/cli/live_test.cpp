@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -62,10 +63,27 @@ std::set<double> opening_intervals(const json& config) {
   return at;
 }
 
+// The attempts of a trace (docs/trace-format.md) after checking its header line.
+std::vector<json> trace_attempts(const fs::path& file, const std::string& source) {
+  std::ifstream in(file);
+  std::vector<json> lines;
+  std::string line;
+  EXPECT_TRUE(std::getline(in, line)) << file;
+  const json header = json::parse(line);
+  EXPECT_EQ(header["squall_trace"], 1);
+  EXPECT_EQ(header["source"], source);
+  EXPECT_EQ(header.contains("started_at"), source == "live");
+  while (std::getline(in, line)) lines.push_back(json::parse(line));
+  return lines;
+}
+
 TEST_F(Live, SimulationAndLiveAgreeOnSuccessAttemptsAndBreakerWindows) {
   const std::string scenario = "tests/cli/live/agreement.json";
-  ASSERT_EQ(run("run " + scenario + " -q --out " + (dir_ / "sim").string()), 0) << output();
-  ASSERT_EQ(run("run " + scenario + " -q --mode live --out " + (dir_ / "live").string()), 0) << output();
+  ASSERT_EQ(run("run " + scenario + " -q --out " + (dir_ / "sim").string() + " --trace " + (dir_ / "sim.jsonl").string()), 0) << output();
+  ASSERT_EQ(run("run " + scenario + " -q --mode live --out " + (dir_ / "live").string() + " --trace " +
+                (dir_ / "live.jsonl").string()),
+            0)
+      << output();
   const json sim = results("sim");
   const json live = results("live");
   EXPECT_EQ(live["mode"], "live");
@@ -97,6 +115,26 @@ TEST_F(Live, SimulationAndLiveAgreeOnSuccessAttemptsAndBreakerWindows) {
       EXPECT_GT(end_s, fault_begin_s);
       EXPECT_LE(end_s, fault_end_s + 1);
     }
+  }
+  // Both modes wrote one trace per configuration, one line per attempt; a 503 only in the fault window
+  // (live: give or take the scheduling of a loaded machine).
+  for (std::size_t i = 0; i < sim["configurations"].size(); ++i) {
+    const std::string name = sim["configurations"][i]["name"];
+    SCOPED_TRACE(name);
+    const auto s_lines = trace_attempts(dir_ / ("sim." + name + ".jsonl"), "sim");
+    const auto l_lines = trace_attempts(dir_ / ("live." + name + ".jsonl"), "live");
+    EXPECT_EQ(static_cast<double>(s_lines.size()), sim["configurations"][i]["summary"]["attempts"].get<double>());
+    EXPECT_EQ(static_cast<double>(l_lines.size()), live["configurations"][i]["summary"]["attempts"].get<double>());
+    std::size_t live_503 = 0;
+    for (const json& a : l_lines) {
+      EXPECT_EQ(a["endpoint"], "/v1/chat/completions");
+      EXPECT_EQ(a["stream"], true);
+      if (a["status"] != 503) continue;
+      ++live_503;
+      EXPECT_GE(a["t_ms"].get<double>(), fault_begin_s * 1000 - 500) << a.dump();
+      EXPECT_LE(a["t_ms"].get<double>(), fault_end_s * 1000 + 500) << a.dump();
+    }
+    EXPECT_GT(live_503, 50U);
   }
   // The configuration with a breaker did open it: the comparison above is not vacuous.
   EXPECT_FALSE(opening_intervals(live["configurations"][1]).empty());
