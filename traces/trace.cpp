@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -25,13 +26,6 @@ constexpr std::string_view kept_header_prefixes[] = {"x-ratelimit-", "anthropic-
 // that later arithmetic (ns conversions) cannot overflow.
 constexpr double ms_max = 1e12;
 
-// Doubles are printed so that parsing the text gives back the very same double: an integral value as an
-// integer (compact: "812" rather than "812.0"), anything else by nlohmann's shortest round-trip form.
-// Both are pure functions of the value, so the same trace always gives the same bytes.
-json number_json(double v) {
-  if (v == std::floor(v) && std::fabs(v) < 9.0e15) return static_cast<std::int64_t>(v);
-  return v;
-}
 
 bool usable_ms(double v) noexcept { return std::isfinite(v) && v >= 0 && v <= ms_max; }
 
@@ -273,7 +267,11 @@ bool is_kept_header(std::string_view lowercase_name) noexcept {
     if (lowercase_name == h) return true;
   }
   for (auto p : kept_header_prefixes) {
-    if (lowercase_name.size() > p.size() && lowercase_name.substr(0, p.size()) == p) return true;
+    if (lowercase_name.size() > p.size() && lowercase_name.substr(0, p.size()) == p) {
+      // The rest must look like a header name too: a prefix must not let odd text into a trace.
+      return std::all_of(lowercase_name.begin() + static_cast<std::ptrdiff_t>(p.size()), lowercase_name.end(),
+                         [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'; });
+    }
   }
   return false;
 }
@@ -310,33 +308,157 @@ std::string encode_line(const trace_header& header) {
   return dump(j);
 }
 
+namespace {
+
+// A line is built by hand rather than through a json value: a run trace writes one line per attempt, and
+// this is several times faster. The output is the JSON nlohmann would write, key for key.
+class line_builder {
+ public:
+  line_builder() { out_.reserve(256); }
+  void key(std::string_view k) {
+    out_ += first_ ? '{' : ',';
+    first_ = false;
+    string(k);
+    out_ += ':';
+  }
+  void text(std::string_view k, std::string_view v) {
+    key(k);
+    string(v);
+  }
+  void integer(std::string_view k, std::int64_t v) {
+    key(k);
+    char buffer[24];
+    auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
+    out_.append(buffer, end);
+  }
+  // Integral values as integers ("812"), others in the shortest form that parses back to the same
+  // double (std::to_chars): exact and deterministic.
+  void number(std::string_view k, double v) {
+    if (v == std::floor(v) && std::fabs(v) < 9.0e15) return integer(k, static_cast<std::int64_t>(v));
+    key(k);
+    char buffer[32];
+    auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
+    out_.append(buffer, end);
+  }
+  void boolean(std::string_view k, bool v) {
+    key(k);
+    out_ += v ? "true" : "false";
+  }
+  void open_object(std::string_view k) {
+    key(k);
+    first_ = true;
+  }
+  void close() {
+    out_ += first_ ? "{}" : "}";
+    first_ = false;
+  }
+  std::string take() {
+    close();
+    return std::move(out_);
+  }
+
+ private:
+  // JSON string escaping; bytes that are not valid UTF-8 become U+FFFD, as nlohmann's "replace" does, so a
+  // line is always valid JSON whatever a log or a server sent.
+  void string(std::string_view v) {
+    out_ += '"';
+    std::size_t i = 0;
+    while (i < v.size()) {
+      const auto c = static_cast<unsigned char>(v[i]);
+      if (c < 0x80) {
+        switch (c) {
+          case '"': out_ += "\\\""; break;
+          case '\\': out_ += "\\\\"; break;
+          case '\b': out_ += "\\b"; break;
+          case '\f': out_ += "\\f"; break;
+          case '\n': out_ += "\\n"; break;
+          case '\r': out_ += "\\r"; break;
+          case '\t': out_ += "\\t"; break;
+          default:
+            if (c < 0x20) {
+              static constexpr char hex[] = "0123456789abcdef";
+              out_ += "\\u00";
+              out_ += hex[c >> 4U];
+              out_ += hex[c & 0xFU];
+            } else {
+              out_ += static_cast<char>(c);
+            }
+        }
+        ++i;
+        continue;
+      }
+      const std::size_t n = utf8_sequence_length(v, i);
+      if (n == 0) {
+        out_ += "\xEF\xBF\xBD";
+        ++i;
+      } else {
+        out_.append(v.substr(i, n));
+        i += n;
+      }
+    }
+    out_ += '"';
+  }
+
+  // The length of the valid UTF-8 sequence starting at v[i] (a lead byte >= 0x80), or 0.
+  static std::size_t utf8_sequence_length(std::string_view v, std::size_t i) {
+    const auto b0 = static_cast<unsigned char>(v[i]);
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+    if (b0 >= 0xC2 && b0 <= 0xDF) n = 2;
+    else if (b0 == 0xE0) { n = 3; lo = 0xA0; }
+    else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) n = 3;
+    else if (b0 == 0xED) { n = 3; hi = 0x9F; }  // no UTF-16 surrogates
+    else if (b0 == 0xF0) { n = 4; lo = 0x90; }
+    else if (b0 >= 0xF1 && b0 <= 0xF3) n = 4;
+    else if (b0 == 0xF4) { n = 4; hi = 0x8F; }
+    else return 0;
+    if (i + n > v.size()) return 0;
+    for (std::size_t k = 1; k < n; ++k) {
+      const auto b = static_cast<unsigned char>(v[i + k]);
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
+    }
+    return n;
+  }
+
+  std::string out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
 std::string encode_line(const trace_attempt& a) {
-  json j;
+  line_builder j;
   // A time the reader would reject is clamped rather than written: t_ms is required, so it cannot be
   // left out like the optional numbers below.
-  j["t_ms"] = number_json(usable_ms(a.t_ms) ? a.t_ms : (a.t_ms > 0 ? ms_max : 0.0));
-  if (!a.request_id.empty()) j["request_id"] = a.request_id;
-  if (a.attempt != 0) j["attempt"] = a.attempt;
-  if (!a.provider.empty()) j["provider"] = a.provider;
-  if (!a.api.empty()) j["api"] = a.api;
-  if (!a.endpoint.empty()) j["endpoint"] = a.endpoint;
-  if (!a.model.empty()) j["model"] = a.model;
-  if (a.stream) j["stream"] = true;
-  if (a.input_tokens) j["input_tokens"] = *a.input_tokens;
-  if (a.output_tokens) j["output_tokens"] = *a.output_tokens;
-  j["status"] = a.status;
-  if (!a.error_type.empty()) j["error_type"] = a.error_type;
-  if (!a.outcome.empty()) j["outcome"] = a.outcome;
-  if (a.latency_ms && usable_ms(*a.latency_ms)) j["latency_ms"] = number_json(*a.latency_ms);
-  if (a.ttft_ms && usable_ms(*a.ttft_ms)) j["ttft_ms"] = number_json(*a.ttft_ms);
+  j.number("t_ms", usable_ms(a.t_ms) ? a.t_ms : (a.t_ms > 0 ? ms_max : 0.0));
+  if (!a.request_id.empty()) j.text("request_id", a.request_id);
+  if (a.attempt != 0) j.integer("attempt", a.attempt);
+  if (!a.provider.empty()) j.text("provider", a.provider);
+  if (!a.api.empty()) j.text("api", a.api);
+  if (!a.endpoint.empty()) j.text("endpoint", a.endpoint);
+  if (!a.model.empty()) j.text("model", a.model);
+  if (a.stream) j.boolean("stream", true);
+  if (a.input_tokens) j.integer("input_tokens", *a.input_tokens);
+  if (a.output_tokens) j.integer("output_tokens", *a.output_tokens);
+  j.integer("status", a.status);
+  if (!a.error_type.empty()) j.text("error_type", a.error_type);
+  if (!a.outcome.empty()) j.text("outcome", a.outcome);
+  if (a.latency_ms && usable_ms(*a.latency_ms)) j.number("latency_ms", *a.latency_ms);
+  if (a.ttft_ms && usable_ms(*a.ttft_ms)) j.number("ttft_ms", *a.ttft_ms);
   if (!a.headers.empty()) {
-    json h = json::object();
-    for (const auto& [name, value] : a.headers) h[name] = value;
-    j["headers"] = std::move(h);
+    j.open_object("headers");
+    for (std::size_t i = 0; i < a.headers.size(); ++i) {
+      // A name given twice keeps its first value: one key per name, as JSON objects want.
+      const std::string& name = a.headers[i].first;
+      bool seen = false;
+      for (std::size_t k = 0; k < i && !seen; ++k) seen = a.headers[k].first == name;
+      if (!seen) j.text(name, a.headers[i].second);
+    }
+    j.close();
   }
-  if (!a.prompt_sha256.empty()) j["prompt_sha256"] = a.prompt_sha256;
-  if (!a.prompt.empty()) j["prompt"] = a.prompt;
-  return dump(j);
+  if (!a.prompt_sha256.empty()) j.text("prompt_sha256", a.prompt_sha256);
+  if (!a.prompt.empty()) j.text("prompt", a.prompt);
+  return j.take();
 }
 
 // --- trace_writer ---------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 #include "traces/trace.hpp"
 
+#include "policies/core/json_reader.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -85,7 +87,8 @@ TEST(TraceHeaders, KeepsOnlyTheAllowList) {
     EXPECT_TRUE(is_kept_header(name)) << name;
   }
   for (auto name : {"authorization", "x-api-key", "api-key", "cookie", "set-cookie", "proxy-authorization",
-                    "openai-organization", "x-ratelimit-", "Retry-After", "content-type"}) {
+                    "openai-organization", "x-ratelimit-", "Retry-After", "content-type", "x-ratelimit-a\"b",
+                    "x-ratelimit-a b"}) {
     EXPECT_FALSE(is_kept_header(name)) << name;
   }
 }
@@ -110,6 +113,31 @@ TEST(TraceEncode, LinesHaveAFixedKeyOrderAndLeaveUnknownsOut) {
   a.outcome = "ok";
   a.latency_ms = 3.0;
   EXPECT_EQ(encode_line(a), R"({"t_ms":12.5,"status":200,"outcome":"ok","latency_ms":3})");
+}
+
+TEST(TraceEncode, AnyTextGivesValidJsonAndValidUtf8BecomesItself) {
+  trace_attempt a;
+  a.model = std::string("quote\" backslash\\ tab\t nl\n cr\r bell\x07 del\x7f \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  a.error_type = "bad \xC3 \xFF \xED\xA0\x80 \xF0\x9F" " end";
+  a.request_id = std::string("nul\0inside", 10);
+  a.t_ms = 1e-9;
+  a.latency_ms = 123456789.125;
+  a.ttft_ms = 0.1 + 0.2;
+  const std::string line = encode_line(a);
+  const json parsed = json::parse(line);
+  EXPECT_EQ(parsed["model"].get<std::string>(), a.model);
+  EXPECT_EQ(parsed["request_id"].get<std::string>(), a.request_id);
+  // Each invalid byte (or truncated sequence start) became U+FFFD; the valid text around stayed.
+  EXPECT_EQ(parsed["error_type"].get<std::string>(),
+            "bad \xEF\xBF\xBD \xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD"
+            " end");
+  EXPECT_EQ(parsed["t_ms"].get<double>(), 1e-9);
+  EXPECT_EQ(parsed["latency_ms"].get<double>(), 123456789.125);
+  EXPECT_EQ(parsed["ttft_ms"].get<double>(), 0.1 + 0.2);
+  // The same text as nlohmann writes for the strings (the escaping is the standard one).
+  json reference;
+  reference["model"] = a.model;
+  EXPECT_NE(line.find(reference.dump().substr(1, reference.dump().size() - 2)), std::string::npos) << line;
 }
 
 TEST_F(TraceFormat, RoundTripsEveryFieldExactlyAndDeterministically) {
