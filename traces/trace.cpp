@@ -536,6 +536,8 @@ config_result<trace> parse_trace(std::string_view text, const std::string& name,
 }
 
 config_result<trace> read_trace(const std::string& path, const trace_read_options& options) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return config_error{path, "", "is a directory, not a trace"};
   std::ifstream in(path, std::ios::binary);
   if (!in) return config_error{path, "", std::string("cannot read the trace: ") + std::strerror(errno)};
   trace_parser parser(path, options);

@@ -301,6 +301,9 @@ TEST_F(TraceFormat, TruncatedLastLineIsNamedAsSuch) {
   auto missing = read_trace(path("nope.jsonl"));
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().describe(), path("nope.jsonl") + ": cannot read the trace: No such file or directory");
+  auto directory = read_trace(dir_.string());
+  ASSERT_FALSE(directory.ok());
+  EXPECT_EQ(directory.error().describe(), dir_.string() + ": is a directory, not a trace");
 }
 
 TEST(TraceRead, AttemptsMaxBoundsWhatIsRead) {
