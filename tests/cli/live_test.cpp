@@ -148,8 +148,9 @@ TEST_F(Live, InterruptStopsCleanlyAndWritesIncompleteResults) {
     if (::chdir(source_dir.c_str()) != 0) ::_exit(120);
     const std::string log = (dir_ / "out.txt").string();
     if (!std::freopen(log.c_str(), "w", stdout) || !std::freopen(log.c_str(), "a", stderr)) ::_exit(121);
+    const std::string trace = (dir_ / "t.jsonl").string();
     ::execl(squall.c_str(), squall.c_str(), "run", "scenarios/live-smoke.json", "--mode", "live", "-q", "--out",
-            out.c_str(), static_cast<char*>(nullptr));
+            out.c_str(), "--trace", trace.c_str(), static_cast<char*>(nullptr));
     ::_exit(122);
   }
   ::sleep(3);
@@ -162,6 +163,16 @@ TEST_F(Live, InterruptStopsCleanlyAndWritesIncompleteResults) {
   EXPECT_TRUE(doc["configurations"][0].value("incomplete", false));
   EXPECT_EQ(doc["configurations"].size(), 1u);  // nothing more ran after the interrupt
   EXPECT_LT(doc["configurations"][0]["summary"]["requests"].get<double>(), 1210);
+  // The trace of the interrupted configuration is whole: one line per attempt, what was in flight at the
+  // interrupt (usually a few attempts; possibly none) written as cancelled, without a latency.
+  const auto lines = trace_attempts(dir_ / "t.retry-only.jsonl", "live");
+  EXPECT_EQ(static_cast<double>(lines.size()), doc["configurations"][0]["summary"]["attempts"].get<double>());
+  for (const json& a : lines) {
+    if (a["outcome"] == "cancelled") EXPECT_FALSE(a.contains("latency_ms")) << a.dump();
+    else EXPECT_TRUE(a.contains("latency_ms")) << a.dump();
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "t.retry-only.jsonl.tmp"));
+  EXPECT_FALSE(fs::exists(dir_ / "t.retry-breaker.jsonl"));
 }
 
 TEST_F(Live, RemoteTargetsNeedAnExplicitFlag) {
