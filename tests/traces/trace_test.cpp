@@ -306,6 +306,25 @@ TEST_F(TraceFormat, TruncatedLastLineIsNamedAsSuch) {
   EXPECT_EQ(directory.error().describe(), dir_.string() + ": is a directory, not a trace");
 }
 
+TEST(TraceDocs, TheExampleInTheReferenceIsATrace) {
+  std::ifstream in(std::string(SQUALL_SOURCE_DIR) + "/docs/trace-format.md");
+  std::stringstream s;
+  s << in.rdbuf();
+  const std::string doc = s.str();
+  const std::size_t heading = doc.find("## Example");
+  ASSERT_NE(heading, std::string::npos);
+  const std::size_t begin = doc.find("```\n", heading) + 4;
+  const std::size_t end = doc.find("```", begin);
+  auto t = parse_trace(std::string_view(doc).substr(begin, end - begin), "docs/trace-format.md");
+  ASSERT_TRUE(t.ok()) << t.error().describe();
+  ASSERT_EQ(t->attempts.size(), 3U);
+  EXPECT_EQ(t->attempts[2].attempt, 2U);
+  // And the example is written as the writer writes it.
+  std::string again = encode_line(t->header) + "\n";
+  for (const auto& a : t->attempts) again += encode_line(a) + "\n";
+  EXPECT_EQ(again, doc.substr(begin, end - begin));
+}
+
 TEST(TraceRead, AttemptsMaxBoundsWhatIsRead) {
   std::string text = header_line;
   for (int i = 0; i < 5; ++i) text += "{\"t_ms\":" + std::to_string(i) + "}\n";
