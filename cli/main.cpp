@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/import_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/terminal.hpp"
@@ -45,6 +46,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 86400.0));
   run->add_option("--live-max-requests", run_opts.live_requests_max, "Live: offer at most this many requests")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
+  run->add_option("--trace", run_opts.trace_path,
+                  "Write a trace of every attempt sent (JSON Lines, docs/trace-format.md); with several\n"
+                  "configurations one trace each: FILE with .<configuration> inserted before its extension");
   run->add_flag("-q,--quiet", quiet, "Print nothing but errors and failed assertions");
   run->add_flag("--no-color", no_color, "No colors (NO_COLOR in the environment does the same)");
 
@@ -68,6 +72,9 @@ int main(int argc, char** argv) {
   serve_args serve_opts;
   auto* serve = add_serve_command(app, serve_opts);
 
+  import_args import_opts;
+  auto* import_cmd = add_import_command(app, import_opts);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -85,6 +92,7 @@ int main(int argc, char** argv) {
   if (compare->parsed()) return compare_command(compare_opts, detect_terminal(quiet, no_color));
   if (validate->parsed()) return validate_command(validate_files);
   if (serve->parsed()) return serve_command(serve_opts);
+  if (import_cmd->parsed()) return import_command(import_opts);
   if (policies->parsed()) {
     for (const auto& r : policy_registry()) std::cout << r.type << "\t" << r.summary << "\n";
     return exit_ok;

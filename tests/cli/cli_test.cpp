@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -195,3 +196,37 @@ TEST_F(Cli, SeedsReportMeansWithIntervals) {
   EXPECT_NE(results.find("--seed 7 --seeds 3"), std::string::npos);
   EXPECT_EQ(run("run scenarios/quickstart.json --seeds 0").exit_code, 2);
 }
+
+namespace {
+
+TEST_F(Cli, RunTraceWritesOneTracePerConfigurationDeterministically) {
+  const auto a = run("run scenarios/quickstart.json -q --out " + (dir_ / "a").string() + " --trace " + (dir_ / "a.jsonl").string());
+  const auto b = run("run scenarios/quickstart.json -q --out " + (dir_ / "b").string() + " --trace " + (dir_ / "b.jsonl").string());
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  std::size_t traces = 0;
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("a.", 0) != 0 || entry.path().extension() != ".jsonl") continue;
+    ++traces;
+    const std::string text = slurp(entry.path());
+    EXPECT_EQ(text.rfind("{\"squall_trace\":1,\"source\":\"sim\",\"prompts\":\"hash\"}\n", 0), 0U) << name;
+    EXPECT_EQ(text, slurp(dir_ / ("b." + name.substr(2)))) << name;
+    EXPECT_GT(std::count(text.begin(), text.end(), '\n'), 100) << name;
+  }
+  EXPECT_GE(traces, 2U);
+  EXPECT_FALSE(fs::exists(dir_ / "a.jsonl"));  // several configurations: one named file each
+}
+
+TEST_F(Cli, RunTraceThatCannotBeWrittenExitsThreeAndWithSeedsTwo) {
+  const auto unwritable = run("run scenarios/quickstart.json -q --out " + (dir_ / "x").string() + " --trace " +
+                              (dir_ / "no/such/dir/t.jsonl").string());
+  EXPECT_EQ(unwritable.exit_code, 3) << unwritable.err;
+  EXPECT_NE(unwritable.err.find("cannot write the trace"), std::string::npos) << unwritable.err;
+  EXPECT_FALSE(fs::exists(dir_ / "x/results.json"));
+  const auto seeds = run("run scenarios/quickstart.json -q --seeds 2 --trace " + (dir_ / "t.jsonl").string());
+  EXPECT_EQ(seeds.exit_code, 2);
+  EXPECT_NE(seeds.err.find("--trace"), std::string::npos) << seeds.err;
+}
+
+}  // namespace

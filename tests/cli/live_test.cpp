@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -62,10 +63,27 @@ std::set<double> opening_intervals(const json& config) {
   return at;
 }
 
+// The attempts of a trace (docs/trace-format.md) after checking its header line.
+std::vector<json> trace_attempts(const fs::path& file, const std::string& source) {
+  std::ifstream in(file);
+  std::vector<json> lines;
+  std::string line;
+  EXPECT_TRUE(std::getline(in, line)) << file;
+  const json header = json::parse(line);
+  EXPECT_EQ(header["squall_trace"], 1);
+  EXPECT_EQ(header["source"], source);
+  EXPECT_EQ(header.contains("started_at"), source == "live");
+  while (std::getline(in, line)) lines.push_back(json::parse(line));
+  return lines;
+}
+
 TEST_F(Live, SimulationAndLiveAgreeOnSuccessAttemptsAndBreakerWindows) {
   const std::string scenario = "tests/cli/live/agreement.json";
-  ASSERT_EQ(run("run " + scenario + " -q --out " + (dir_ / "sim").string()), 0) << output();
-  ASSERT_EQ(run("run " + scenario + " -q --mode live --out " + (dir_ / "live").string()), 0) << output();
+  ASSERT_EQ(run("run " + scenario + " -q --out " + (dir_ / "sim").string() + " --trace " + (dir_ / "sim.jsonl").string()), 0) << output();
+  ASSERT_EQ(run("run " + scenario + " -q --mode live --out " + (dir_ / "live").string() + " --trace " +
+                (dir_ / "live.jsonl").string()),
+            0)
+      << output();
   const json sim = results("sim");
   const json live = results("live");
   EXPECT_EQ(live["mode"], "live");
@@ -98,6 +116,26 @@ TEST_F(Live, SimulationAndLiveAgreeOnSuccessAttemptsAndBreakerWindows) {
       EXPECT_LE(end_s, fault_end_s + 1);
     }
   }
+  // Both modes wrote one trace per configuration, one line per attempt; a 503 only in the fault window
+  // (live: give or take the scheduling of a loaded machine).
+  for (std::size_t i = 0; i < sim["configurations"].size(); ++i) {
+    const std::string name = sim["configurations"][i]["name"];
+    SCOPED_TRACE(name);
+    const auto s_lines = trace_attempts(dir_ / ("sim." + name + ".jsonl"), "sim");
+    const auto l_lines = trace_attempts(dir_ / ("live." + name + ".jsonl"), "live");
+    EXPECT_EQ(static_cast<double>(s_lines.size()), sim["configurations"][i]["summary"]["attempts"].get<double>());
+    EXPECT_EQ(static_cast<double>(l_lines.size()), live["configurations"][i]["summary"]["attempts"].get<double>());
+    std::size_t live_503 = 0;
+    for (const json& a : l_lines) {
+      EXPECT_EQ(a["endpoint"], "/v1/chat/completions");
+      EXPECT_EQ(a["stream"], true);
+      if (a["status"] != 503) continue;
+      ++live_503;
+      EXPECT_GE(a["t_ms"].get<double>(), fault_begin_s * 1000 - 500) << a.dump();
+      EXPECT_LE(a["t_ms"].get<double>(), fault_end_s * 1000 + 500) << a.dump();
+    }
+    EXPECT_GT(live_503, 50U);
+  }
   // The configuration with a breaker did open it: the comparison above is not vacuous.
   EXPECT_FALSE(opening_intervals(live["configurations"][1]).empty());
 }
@@ -110,8 +148,9 @@ TEST_F(Live, InterruptStopsCleanlyAndWritesIncompleteResults) {
     if (::chdir(source_dir.c_str()) != 0) ::_exit(120);
     const std::string log = (dir_ / "out.txt").string();
     if (!std::freopen(log.c_str(), "w", stdout) || !std::freopen(log.c_str(), "a", stderr)) ::_exit(121);
+    const std::string trace = (dir_ / "t.jsonl").string();
     ::execl(squall.c_str(), squall.c_str(), "run", "scenarios/live-smoke.json", "--mode", "live", "-q", "--out",
-            out.c_str(), static_cast<char*>(nullptr));
+            out.c_str(), "--trace", trace.c_str(), static_cast<char*>(nullptr));
     ::_exit(122);
   }
   ::sleep(3);
@@ -124,6 +163,16 @@ TEST_F(Live, InterruptStopsCleanlyAndWritesIncompleteResults) {
   EXPECT_TRUE(doc["configurations"][0].value("incomplete", false));
   EXPECT_EQ(doc["configurations"].size(), 1u);  // nothing more ran after the interrupt
   EXPECT_LT(doc["configurations"][0]["summary"]["requests"].get<double>(), 1210);
+  // The trace of the interrupted configuration is whole: one line per attempt, what was in flight at the
+  // interrupt (usually a few attempts; possibly none) written as cancelled, without a latency.
+  const auto lines = trace_attempts(dir_ / "t.retry-only.jsonl", "live");
+  EXPECT_EQ(static_cast<double>(lines.size()), doc["configurations"][0]["summary"]["attempts"].get<double>());
+  for (const json& a : lines) {
+    if (a["outcome"] == "cancelled") EXPECT_FALSE(a.contains("latency_ms")) << a.dump();
+    else EXPECT_TRUE(a.contains("latency_ms")) << a.dump();
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "t.retry-only.jsonl.tmp"));
+  EXPECT_FALSE(fs::exists(dir_ / "t.retry-breaker.jsonl"));
 }
 
 TEST_F(Live, RemoteTargetsNeedAnExplicitFlag) {
