@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/record_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/terminal.hpp"
@@ -68,6 +69,9 @@ int main(int argc, char** argv) {
   serve_args serve_opts;
   auto* serve = add_serve_command(app, serve_opts);
 
+  record_args record_opts;
+  auto* record = add_record_command(app, record_opts);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -85,6 +89,7 @@ int main(int argc, char** argv) {
   if (compare->parsed()) return compare_command(compare_opts, detect_terminal(quiet, no_color));
   if (validate->parsed()) return validate_command(validate_files);
   if (serve->parsed()) return serve_command(serve_opts);
+  if (record->parsed()) return record_command(record_opts);
   if (policies->parsed()) {
     for (const auto& r : policy_registry()) std::cout << r.type << "\t" << r.summary << "\n";
     return exit_ok;

@@ -6,6 +6,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <cmath>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -107,6 +108,9 @@ config_result<listen_address> parse_listen(std::string_view text) {
 }
 
 class session;
+
+// Times in the trace are kept to the microsecond: finer digits are the clock's noise, not information.
+double round_us(double ms) noexcept { return std::round(ms * 1000.0) / 1000.0; }
 
 }  // namespace
 
@@ -284,7 +288,7 @@ class session : public std::enable_shared_from_this<session> {
     t0_ms_ = p_.clock.now_ms();
 
     rec_ = trace_attempt{};
-    rec_.t_ms = t0_ms_;
+    rec_.t_ms = round_us(t0_ms_);
     const std::string_view target(req.target().data(), req.target().size());
     const api_kind api = api_for_path(target);
     rec_.api = std::string(to_string(api));
@@ -427,7 +431,7 @@ class session : public std::enable_shared_from_this<session> {
     if (got > 0) {
       answer_bytes_ += got;
       if (watcher_->feed(std::string_view(chunk_.data(), got)) && !rec_.ttft_ms) {
-        rec_.ttft_ms = p_.clock.now_ms() - t0_ms_;
+        rec_.ttft_ms = round_us(p_.clock.now_ms() - t0_ms_);
       }
     }
     if (ec) {
@@ -435,7 +439,7 @@ class session : public std::enable_shared_from_this<session> {
       // arrived goes to the client, then its connection is cut the same way.
       cut_ = true;
       cut_outcome_ = timed_out_ ? outcome_class::timeout : outcome_class::connection_error;
-      rec_.latency_ms = p_.clock.now_ms() - t0_ms_;
+      rec_.latency_ms = round_us(p_.clock.now_ms() - t0_ms_);
       if (got == 0) return finish_cut();
       return relay_write(got, true);
     }
@@ -459,7 +463,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void finish_ok() {
-    rec_.latency_ms = p_.clock.now_ms() - t0_ms_;
+    rec_.latency_ms = round_us(p_.clock.now_ms() - t0_ms_);
     watcher_->finish(true, rec_);
     const bool reuse = upstream_keep_alive_ && upstream_buffer_.size() == 0;
     end_exchange();
@@ -489,7 +493,7 @@ class session : public std::enable_shared_from_this<session> {
   void upstream_failed(int status, outcome_class kind) {
     rec_.status = status;
     rec_.outcome = std::string(to_string(kind));
-    rec_.latency_ms = p_.clock.now_ms() - t0_ms_;
+    rec_.latency_ms = round_us(p_.clock.now_ms() - t0_ms_);
     end_exchange();
     close_upstream();
     reset_client();
