@@ -8,6 +8,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/import_command.hpp"
+#include "cli/record_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/terminal.hpp"
@@ -74,6 +75,8 @@ int main(int argc, char** argv) {
 
   import_args import_opts;
   auto* import_cmd = add_import_command(app, import_opts);
+  record_args record_opts;
+  auto* record = add_record_command(app, record_opts);
 
   try {
     app.parse(argc, argv);
@@ -93,6 +96,7 @@ int main(int argc, char** argv) {
   if (validate->parsed()) return validate_command(validate_files);
   if (serve->parsed()) return serve_command(serve_opts);
   if (import_cmd->parsed()) return import_command(import_opts);
+  if (record->parsed()) return record_command(record_opts);
   if (policies->parsed()) {
     for (const auto& r : policy_registry()) std::cout << r.type << "\t" << r.summary << "\n";
     return exit_ok;
