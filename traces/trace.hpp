@@ -35,7 +35,7 @@ enum class prompt_mode : std::uint8_t { none, hash, text };
 
 struct trace_header {
   int version = trace_version;
-  std::string source;      // "record", "live", "import"
+  std::string source;      // "record", "live", "sim", "import"
   std::string started_at;  // UTC wall-clock time of t_ms = 0 (ISO 8601), "" when unknown
   prompt_mode prompts = prompt_mode::hash;
 };
