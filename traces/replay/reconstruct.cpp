@@ -23,9 +23,15 @@ constexpr double refuse_latency_ms_max = 5.0;
 constexpr std::size_t latency_samples_min = 3;
 // Connection errors must be at least this share of a window's attempts for it to become an outage.
 constexpr double outage_share_min = 0.5;
-// The smallest error-rate excess and the z-score a window needs to count as disturbed.
+// A window is disturbed by errors when its error count is this unlikely under the baseline rate
+// (binomial upper tail), shared over all windows (Bonferroni), and exceeds the baseline by this much.
+constexpr double error_family_alpha = 0.01;
 constexpr double error_excess_min = 0.05;
+// Adjacent error windows merge while their rates differ by less than this z-score (or 0.1).
 constexpr double error_z = 3.0;
+// A window's median latency must differ from the baseline by this many standard errors (as well as by
+// latency_x_min): the median of a few samples wanders.
+constexpr double latency_z = 3.5;
 // Adjacent disturbed windows merge while their latency factors stay within this ratio.
 constexpr double merge_latency_ratio_max = 1.5;
 // Headroom over the trace's peak concurrency, so that a replay queues only where the trace did.
@@ -168,10 +174,32 @@ struct window_stats {
   }
 };
 
-// How far above the baseline error rate a window of `n` attempts may go by chance.
-double error_margin(double p0, double n) {
-  const double p = std::clamp(p0, 0.01, 0.99);
-  return std::max(error_excess_min, error_z * std::sqrt(p * (1 - p) / n));
+// P(X >= k) for X ~ Binomial(n, p), summed in log space from the k-th term up.
+double binomial_tail(std::size_t n, std::size_t k, double p) {
+  if (k == 0) return 1;
+  if (k > n || p <= 0) return 0;
+  if (p >= 1) return 1;
+  const double nd = static_cast<double>(n);
+  const double kd = static_cast<double>(k);
+  double term = std::exp(std::lgamma(nd + 1) - std::lgamma(kd + 1) - std::lgamma(nd - kd + 1) + kd * std::log(p) +
+                         (nd - kd) * std::log1p(-p));
+  double sum = 0;
+  for (std::size_t j = k; j <= n && term > 0; ++j) {
+    sum += term;
+    if (term < sum * 1e-12) break;
+    term *= (nd - static_cast<double>(j)) / (static_cast<double>(j) + 1) * p / (1 - p);
+  }
+  return std::min(1.0, sum);
+}
+
+// The spread of log latency (its robust standard deviation), for the latency test's standard error.
+double log_sigma(const std::vector<double>& norm_latency) {
+  std::vector<double> logs;
+  for (double v : norm_latency) {
+    if (v > 0) logs.push_back(std::log(v));
+  }
+  if (logs.size() < 2) return 0;
+  return (quantile(logs, 0.8413) - quantile(logs, 0.1587)) / 2;
 }
 
 struct provider_trace {
@@ -204,7 +232,7 @@ class reconstruction {
   // Expected latency of a success with `output_tokens`, under the current latency model.
   double expected_ms(double output_tokens) const { return std::max(1e-3, ttft0_ms_ + output_tokens * mpt0_ms_); }
   std::vector<window_stats> stats_by_window(const provider_trace& p) const;
-  window_verdict judge(const window_stats& w, double p0, double ref) const;
+  window_verdict judge(const window_stats& w, double p0, double ref, double sigma_log) const;
   bool alike(const window_stats& group, const window_verdict& gv, const window_stats& w, const window_verdict& wv) const;
   json fault_json(const window_stats& w, const window_verdict& v, double begin_s, double end_s, const json& baseline_errors) const;
   json errors_json(const window_stats& w, bool with_wire, json* wire) const;
@@ -216,6 +244,7 @@ class reconstruction {
   std::size_t windows_ = 0;
   double ttft0_ms_ = 0, mpt0_ms_ = 0;
   bool limits_known_ = false;  // of the provider being built
+  std::size_t attempts_total_ = 0;  // of the provider being built
   std::vector<std::string> summary_;
 };
 
@@ -302,14 +331,20 @@ std::vector<window_stats> reconstruction::stats_by_window(const provider_trace& 
   return windows;
 }
 
-window_verdict reconstruction::judge(const window_stats& w, double p0, double ref) const {
+window_verdict reconstruction::judge(const window_stats& w, double p0, double ref, double sigma_log) const {
   window_verdict v;
   if (w.attempts == 0) return v;
   v.state = judged::calm;
-  v.errors = w.error_rate() - p0 > error_margin(p0, static_cast<double>(w.attempts));
+  // A baseline of no errors at all still allows one error in the whole trace by chance.
+  const double p = std::max(p0, 1.0 / static_cast<double>(std::max<std::size_t>(attempts_total_, 1)));
+  v.errors = w.error_rate() - p0 > error_excess_min &&
+             binomial_tail(w.attempts, w.errors(), p) < error_family_alpha / static_cast<double>(windows_);
   if (w.norm_latency.size() >= latency_samples_min && ref > 0) {
     v.latency_x = median(w.norm_latency) / ref;
-    v.latency = v.latency_x >= options_.latency_x_min || v.latency_x <= 1 / options_.latency_x_min;
+    // The standard error of a median is about 1.25 sigma / sqrt(n).
+    const double noise = latency_z * 1.25 * sigma_log / std::sqrt(static_cast<double>(w.norm_latency.size()));
+    const double shift = std::fabs(std::log(v.latency_x));
+    v.latency = shift >= std::log(options_.latency_x_min) && shift > noise;
   }
   if (v.errors || v.latency) v.state = judged::disturbed;
   return v;
@@ -383,6 +418,7 @@ json reconstruction::fault_json(const window_stats& w, const window_verdict& v, 
 
 json reconstruction::provider_json(provider_trace& p) {
   limits_known_ = p.rpm.has_value() || p.tpm.has_value();
+  attempts_total_ = p.attempts.size();
 
   // The first latency model: medians over every success. It only normalises latencies (so that a window
   // of long answers is not mistaken for a slow window); the baseline is fitted on calm windows below.
@@ -409,18 +445,27 @@ json reconstruction::provider_json(provider_trace& p) {
   }
   double p0 = median(rates);
   double ref = latencies.empty() ? 1 : median(latencies);
+  double sigma_log = 0;
+  {
+    std::vector<double> all;
+    for (const auto& w : stats) all.insert(all.end(), w.norm_latency.begin(), w.norm_latency.end());
+    sigma_log = log_sigma(all);
+  }
   std::vector<window_verdict> verdicts(windows_);
   for (int pass = 0; pass < 2; ++pass) {
     window_stats calm;
-    for (std::size_t k = 0; k < windows_; ++k) verdicts[k] = judge(stats[k], p0, ref);
+    for (std::size_t k = 0; k < windows_; ++k) verdicts[k] = judge(stats[k], p0, ref, sigma_log);
     for (std::size_t k = 0; k < windows_; ++k) {
       if (verdicts[k].state == judged::calm) calm.add(stats[k]);
     }
     if (calm.attempts == 0) break;
     p0 = calm.error_rate();
-    if (calm.norm_latency.size() >= latency_samples_min) ref = median(calm.norm_latency);
+    if (calm.norm_latency.size() >= latency_samples_min) {
+      ref = median(calm.norm_latency);
+      sigma_log = log_sigma(calm.norm_latency);
+    }
   }
-  for (std::size_t k = 0; k < windows_; ++k) verdicts[k] = judge(stats[k], p0, ref);
+  for (std::size_t k = 0; k < windows_; ++k) verdicts[k] = judge(stats[k], p0, ref, sigma_log);
 
   window_stats calm;
   for (std::size_t k = 0; k < windows_; ++k) {
@@ -501,7 +546,7 @@ json reconstruction::provider_json(provider_trace& p) {
       if (probe == windows_ || verdicts[probe].state != judged::disturbed) break;
       if (!alike(group, gv, stats[probe], verdicts[probe])) break;
       group.add(stats[probe]);
-      gv = judge(group, p0, ref);
+      gv = judge(group, p0, ref, sigma_log);
       gv.errors = verdicts[k].errors;
       gv.latency = verdicts[k].latency;
       if (!gv.latency) gv.latency_x = 1;
