@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 86400.0));
   run->add_option("--live-max-requests", run_opts.live_requests_max, "Live: offer at most this many requests")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
+  run->add_option("--trace", run_opts.trace_path,
+                  "Write a trace of every attempt sent (JSON Lines, docs/trace-format.md); with several\n"
+                  "configurations one trace each: FILE with .<configuration> inserted before its extension");
   run->add_flag("-q,--quiet", quiet, "Print nothing but errors and failed assertions");
   run->add_flag("--no-color", no_color, "No colors (NO_COLOR in the environment does the same)");
 

@@ -1,6 +1,8 @@
 #include "cli/run_command.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <ctime>
 #include <csignal>
 #include <algorithm>
 #include <cstdio>
@@ -25,6 +27,7 @@
 #include "sim/run/summary.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "squall_version.hpp"
+#include "traces/trace.hpp"
 
 namespace fs = std::filesystem;
 
@@ -63,21 +66,61 @@ config_result<sim::configuration_result> run_live(const sim::scenario& s, std::s
   return sim::run_live_configuration(s, index, seed, options, progress);
 }
 
+// The wall-clock time of a live trace's t_ms = 0, in UTC (ISO 8601, milliseconds). The command line is
+// where squall may read the real clock; a simulated trace has no wall-clock start.
+std::string utc_now_iso8601() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[96];  // room for any int the format could meet, which -Wformat-truncation checks
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms));
+  return buffer;
+}
+
+// A failure to write a trace: exit 3 (the run's other outputs are not written either).
+struct trace_failure {
+  std::string message;
+};
+
 // One pass over every configuration with one seed: the results document of that seed.
 config_result<json> run_once(const sim::scenario& s, std::uint64_t seed, const std::string& reproduce,
-                             const terminal& term, const std::string& label_suffix, live_setup* live) {
+                             const terminal& term, const std::string& label_suffix, live_setup* live,
+                             const std::string& trace_path, std::optional<trace_failure>& trace_error) {
   std::vector<sim::configuration_result> results;
   std::vector<sim::summary> summaries;
   for (std::size_t i = 0; i < s.configurations.size(); ++i) {
     const auto& name = s.configurations[i].name;
+    std::unique_ptr<traces::trace_writer> trace;
+    if (!trace_path.empty()) {
+      traces::trace_header header;
+      header.source = live ? "live" : "sim";
+      if (live) header.started_at = utc_now_iso8601();
+      auto opened = traces::trace_writer::open(trace_path_for(trace_path, name, s.configurations.size()), header);
+      if (!opened) {
+        trace_error = trace_failure{opened.error().describe()};
+        return config_error{};
+      }
+      trace = std::move(*opened);
+    }
     progress_display progress(term, name + label_suffix);
     auto show = [&](double fraction) { progress.update(fraction); };
     if (live) {
+      live->options.trace = trace.get();
       auto result = run_live(s, i, seed, *live, show);
+      live->options.trace = nullptr;
       if (!result) return result.error();
       results.push_back(std::move(*result));
     } else {
-      results.push_back(sim::run_configuration(s, i, seed, show));
+      results.push_back(sim::run_configuration(s, i, seed, show, trace.get()));
+    }
+    if (trace) {
+      if (auto error = trace->finish()) {
+        trace_error = trace_failure{error->describe()};
+        return config_error{};
+      }
     }
     summaries.push_back(sim::summarize(results.back()));
     progress.finish();
@@ -128,6 +171,11 @@ int run_command(const run_options& options, const terminal& term) {
   std::string reproduce = "squall run " + shell_quote(options.scenario_path) + " --seed " + std::to_string(seed);
   if (options.seeds > 1) reproduce += " --seeds " + std::to_string(options.seeds);
 
+  if (!options.trace_path.empty() && options.seeds > 1) {
+    std::cerr << "squall: error: --trace: a trace records one run; use it without --seeds\n";
+    return exit_bad_input;
+  }
+
   std::unique_ptr<live_setup> live;
   if (options.mode == "live") {
     live = std::make_unique<live_setup>();
@@ -177,7 +225,12 @@ int run_command(const run_options& options, const terminal& term) {
   for (std::uint32_t k = 0; k < std::max<std::uint32_t>(options.seeds, 1); ++k) {
     const std::uint64_t run_seed = seed + k;
     const std::string suffix = options.seeds > 1 ? " (seed " + std::to_string(run_seed) + ")" : "";
-    auto doc = run_once(s, run_seed, reproduce, term, suffix, live.get());
+    std::optional<trace_failure> trace_error;
+    auto doc = run_once(s, run_seed, reproduce, term, suffix, live.get(), options.trace_path, trace_error);
+    if (trace_error) {
+      std::cerr << "squall: error: " << trace_error->message << "\n";
+      return exit_io_error;
+    }
     if (!doc) {
       std::cerr << "squall: error: " << doc.error().describe() << "\n";
       return exit_bad_input;
@@ -193,6 +246,21 @@ int run_command(const run_options& options, const terminal& term) {
   }
   (*aggregated)["reproduce"] = reproduce;
   return finish_run(*aggregated, out_dir, reproduce, term);
+}
+
+std::string trace_path_for(const std::string& path, const std::string& name, std::size_t count) {
+  if (count <= 1) return path;
+  std::string safe = name;
+  for (char& c : safe) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                      c == '_' || c == '-';
+    if (!keep) c = '_';
+  }
+  const fs::path p(path);
+  const std::string extension = p.extension().string();
+  fs::path out = p;
+  out.replace_filename(p.stem().string() + "." + safe + extension);
+  return out.string();
 }
 
 int compare_command(const compare_options& options, const terminal& term) {

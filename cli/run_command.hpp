@@ -22,7 +22,14 @@ struct run_options {
   bool live_stream = true;            // ask for server-sent events (measures time to first token)
   double live_run_s_max = 900;        // live runs are bounded in time ...
   std::uint64_t live_requests_max = 200000;  // ... and in requests
+  // --trace FILE: a trace of every attempt (docs/trace-format.md). One configuration writes FILE; several
+  // write one trace each, FILE with ".<configuration>" inserted before its extension.
+  std::string trace_path;
 };
+
+// Where configuration `name` of `count` writes its trace: `path` itself for a single configuration, else
+// "t.jsonl" -> "t.<name>.jsonl" (characters other than letters, digits, '.', '_' and '-' become '_').
+std::string trace_path_for(const std::string& path, const std::string& name, std::size_t count);
 
 int run_command(const run_options& options, const terminal& term);
 

@@ -1,6 +1,7 @@
 #include "sim/live/live_run.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <boost/asio/io_context.hpp>
 
 #include "policies/asio/asio_runtime.hpp"
@@ -81,6 +82,7 @@ class live_driver final : public timer_target {
   bool incomplete() const noexcept { return !incomplete_reason_.empty(); }
   const std::string& incomplete_reason() const noexcept { return incomplete_reason_; }
   void set_progress(const progress_fn* p) noexcept { progress_ = p; }
+  void set_tracer(traces::tracing_handler* t) noexcept { tracer_ = t; }
 
   void on_timer(std::uint32_t cookie) override {
     if (finished_) return;
@@ -235,6 +237,7 @@ class live_driver final : public timer_target {
   void finish() {
     if (finished_) return;
     finished_ = true;
+    if (tracer_) tracer_->end_of_run();
     rt_.cancel_timer(arrival_timer_);
     rt_.cancel_timer(interval_timer_);
     rt_.cancel_timer(poll_timer_);
@@ -305,6 +308,7 @@ class live_driver final : public timer_target {
   time_point last_interval_end_{};
   time_point next_progress_{};
   const progress_fn* progress_ = nullptr;
+  traces::tracing_handler* tracer_ = nullptr;
   bool capped_ = false;
   bool finished_ = false;
   std::string incomplete_reason_;
@@ -405,9 +409,15 @@ config_result<configuration_result> run_live_configuration(const scenario& s, st
     const std::string provider = open == std::string::npos ? std::string{} : e.path.substr(open + 1, e.path.size() - open - 2);
     return target_error(provider, e.message);
   }
-  attempt_meter meter(*transport.value(), metrics);
+  std::unique_ptr<traces::tracing_handler> tracer;
+  if (options.trace) {
+    tracer = std::make_unique<traces::tracing_handler>(rt, *transport.value(), *options.trace,
+                                                       trace_options_for(s, options.stream));
+  }
+  attempt_meter meter(tracer ? static_cast<handler&>(*tracer) : *transport.value(), metrics);
   pipeline chain(config.pipeline, rt, metrics, stream_seed(seed, "policies"), meter);
   live_driver driver(s, seed, options, rt, chain, metrics);
+  driver.set_tracer(tracer.get());
   driver.set_progress(&progress);
   driver.start();
   io.run();

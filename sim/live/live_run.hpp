@@ -40,6 +40,7 @@ struct live_options {
   std::uint32_t connections_per_target_max = 256;
   std::string api_key = "squall-live";  // sent to the fake providers, which ignore it
   const std::atomic<bool>* stop = nullptr;  // when it becomes true the run ends early
+  traces::trace_writer* trace = nullptr;    // when set, every attempt sent is written to it
 };
 
 // Parses "provider=URL" as written after --target. Errors say what was expected.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "policies/core/rng.hpp"
 #include "policies/pipeline/pipeline.hpp"
@@ -252,8 +253,17 @@ class driver final : public timer_target {
 
 }  // namespace
 
+traces::tracing_options trace_options_for(const scenario& s, bool stream) {
+  traces::tracing_options options;
+  for (const auto& p : s.providers) options.routes.push_back({p.name, p.api, traces::default_endpoint(p.api)});
+  options.default_provider = s.workload.provider;
+  if (options.default_provider.empty() && !s.providers.empty()) options.default_provider = s.providers.front().name;
+  options.stream = stream;
+  return options;
+}
+
 configuration_result run_configuration(const scenario& s, std::size_t index, std::uint64_t seed,
-                                       const progress_fn& progress) {
+                                       const progress_fn& progress, traces::trace_writer* trace) {
   const configuration& config = s.configurations.at(index);
   configuration_result result;
   result.name = config.name;
@@ -276,7 +286,10 @@ configuration_result run_configuration(const scenario& s, std::size_t index, std
   for (std::size_t i = 0; i < s.providers.size(); ++i) {
     transport.add_route(s.providers[i].name, *providers[i], s.providers[i].name == s.workload.provider);
   }
-  attempt_meter meter(transport, metrics);
+  // Traced runs put the tracer right above the transport; untraced runs do not have it at all.
+  std::unique_ptr<traces::tracing_handler> tracer;
+  if (trace) tracer = std::make_unique<traces::tracing_handler>(loop, transport, *trace, trace_options_for(s, false));
+  attempt_meter meter(tracer ? static_cast<handler&>(*tracer) : transport, metrics);
   // Policies draw from streams keyed by their position, the same root for every configuration.
   pipeline chain(config.pipeline, loop, metrics, stream_seed(seed, "policies"), meter);
 
@@ -301,6 +314,7 @@ configuration_result run_configuration(const scenario& s, std::size_t index, std
     }
   }
   if (loop.now() < end_of_arrivals) loop.run_until(end_of_arrivals);
+  if (tracer) tracer->end_of_run();
   load.stop();
   result.simulated_s = to_s(loop.now());
   result.events = loop.fired();

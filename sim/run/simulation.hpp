@@ -12,6 +12,7 @@
 
 #include "sim/metrics/run_metrics.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "traces/tracing_handler.hpp"
 
 namespace squall::sim {
 
@@ -39,7 +40,12 @@ struct configuration_result {
 // Called now and then with the fraction of simulated time done, for progress displays.
 using progress_fn = std::function<void(double fraction)>;
 
+// With `trace`, every attempt that reaches a provider is also written to it (traces/tracing_handler.hpp);
+// without, the run is exactly as fast as before. The caller opens the writer and finishes it.
 configuration_result run_configuration(const scenario& s, std::size_t index, std::uint64_t seed,
-                                       const progress_fn& progress = {});
+                                       const progress_fn& progress = {}, traces::trace_writer* trace = nullptr);
+
+// How a run trace names the scenario's providers (api, endpoint) and whether answers are streamed.
+traces::tracing_options trace_options_for(const scenario& s, bool stream);
 
 }  // namespace squall::sim
