@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/replay_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/terminal.hpp"
@@ -71,6 +72,12 @@ int main(int argc, char** argv) {
   serve_args serve_opts;
   auto* serve = add_serve_command(app, serve_opts);
 
+  replay_args trace2scenario_opts;
+  auto* trace2scenario = add_trace2scenario_command(app, trace2scenario_opts);
+
+  replay_args replay_opts;
+  auto* replay = add_replay_command(app, replay_opts);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -88,6 +95,8 @@ int main(int argc, char** argv) {
   if (compare->parsed()) return compare_command(compare_opts, detect_terminal(quiet, no_color));
   if (validate->parsed()) return validate_command(validate_files);
   if (serve->parsed()) return serve_command(serve_opts);
+  if (trace2scenario->parsed()) return trace2scenario_command(trace2scenario_opts);
+  if (replay->parsed()) return replay_command(replay_opts);
   if (policies->parsed()) {
     for (const auto& r : policy_registry()) std::cout << r.type << "\t" << r.summary << "\n";
     return exit_ok;

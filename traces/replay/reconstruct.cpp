@@ -57,7 +57,9 @@ bool injectable(int status) {
   return std::find(injectable_statuses.begin(), injectable_statuses.end(), status) != injectable_statuses.end();
 }
 
-double round_to(double v, double step) { return std::round(v / step) * step; }
+// Rounds to a whole number of 1/per_unit (per_unit = 1e6: microseconds of a time in seconds). Dividing
+// by per_unit, not multiplying by its inverse, gives the double nearest the decimal, which prints short.
+double round_to(double v, double per_unit) { return std::round(v * per_unit) / per_unit; }
 
 // Rounds to `digits` significant digits: enough to read and to reproduce, without float noise.
 double round_sig(double v, int digits = 4) {
@@ -397,7 +399,7 @@ json reconstruction::errors_json(const window_stats& w, bool with_wire, json* wi
 
 json reconstruction::fault_json(const window_stats& w, const window_verdict& v, double begin_s, double end_s,
                                 const json& baseline_errors) const {
-  json f = {{"at_s", round_to(begin_s, 1e-6)}, {"for_s", round_to(end_s - begin_s, 1e-6)}};
+  json f = {{"at_s", round_to(begin_s, 1e6)}, {"for_s", round_to(end_s - begin_s, 1e6)}};
   const outage kind = w.outage_kind();
   if (kind != outage::none) {
     f["outage"] = outage_name(kind);
@@ -587,7 +589,7 @@ config_result<json> reconstruction::build() {
       return trace_error(options_, "an attempt has send time " + std::to_string(a.t_ms) + " ms; expected >= 0");
     }
     span_s = std::max(span_s, a.t_ms / 1000);
-    if (a.first_attempt()) arrivals.push_back(round_to(a.t_ms / 1000, 1e-6));
+    if (a.first_attempt()) arrivals.push_back(round_to(a.t_ms / 1000, 1e6));
   }
   if (arrivals.empty()) {
     return trace_error(options_, "the trace has no first attempts (attempt 0 or 1): there are no arrivals to "
