@@ -504,7 +504,12 @@ json reconstruction::provider_json(provider_trace& p) {
     latency["ms_per_output_token"] = 0;
   }
   if (!latency.empty()) provider["latency"] = latency;
-  if (!calm.error_latency_ms.empty()) provider["error_latency_ms"] = round_sig(median(calm.error_latency_ms));
+  // Error answers may all lie in fault windows: then their latency is taken from there.
+  std::vector<double> error_latency_ms = calm.error_latency_ms;
+  for (std::size_t k = 0; error_latency_ms.empty() && k < windows_; ++k) {
+    error_latency_ms.insert(error_latency_ms.end(), stats[k].error_latency_ms.begin(), stats[k].error_latency_ms.end());
+  }
+  if (!error_latency_ms.empty()) provider["error_latency_ms"] = round_sig(median(error_latency_ms));
 
   // Peak concurrency of the trace, by a sweep over [send, send + latency) of the attempts that ended.
   std::vector<std::pair<double, int>> edges;
