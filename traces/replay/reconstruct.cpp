@@ -399,7 +399,11 @@ json reconstruction::errors_json(const window_stats& w, bool with_wire, json* wi
 
 json reconstruction::fault_json(const window_stats& w, const window_verdict& v, double begin_s, double end_s,
                                 const json& baseline_errors) const {
-  json f = {{"at_s", round_to(begin_s, 1e6)}, {"for_s", round_to(end_s - begin_s, 1e6)}};
+  const double at_s = round_to(begin_s, 1e6);
+  const double until_s = round_to(end_s, 1e6);  // the next window starts exactly here
+  double for_s = until_s - at_s;
+  while (at_s + for_s > until_s) for_s = std::nextafter(for_s, 0.0);  // never overlap the next window
+  json f = {{"at_s", at_s}, {"for_s", for_s}};
   const outage kind = w.outage_kind();
   if (kind != outage::none) {
     f["outage"] = outage_name(kind);
@@ -577,7 +581,14 @@ json reconstruction::provider_json(provider_trace& p) {
 
 }  // namespace
 
-double default_window_s(double span_s) noexcept { return std::clamp(span_s / 60.0, 1.0, 60.0); }
+double default_window_s(double span_s) noexcept {
+  // About 60 windows, on a round length so that window edges fall on round times.
+  const double raw = span_s / 60.0;
+  for (double step : {1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0}) {
+    if (raw <= step) return step;
+  }
+  return 60.0;
+}
 
 config_result<json> scenario_from_trace(const trace& t, const reconstruct_options& options) {
   return reconstruction(t, options).build();

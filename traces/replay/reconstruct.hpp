@@ -22,8 +22,8 @@ namespace squall::traces {
 struct reconstruct_options {
   std::string name = "replay";  // the scenario's "name"
   std::string source;           // where the trace came from (a file name), for the description
-  // Length of the windows the trace is cut into, in seconds. Default: the trace's span / 60, clamped to
-  // [1, 60] s: about 60 windows, each long enough to hold a few attempts.
+  // Length of the windows the trace is cut into, in seconds. Default: the trace's span / 60 rounded up to
+  // 1, 2, 5, 10, 15, 20, 30 or 60 s: about 60 windows, each long enough to hold a few attempts.
   std::optional<double> window_s;
   // Configuration name -> policy file path (a string, resolved where the scenario is parsed) or an inline
   // policy object, in order. Empty: one configuration "as-recorded" with no policies.

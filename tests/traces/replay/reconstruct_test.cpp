@@ -269,6 +269,7 @@ TEST(Reconstruct, EmptyTracesAndTracesOfRetriesAloneAreClearErrors) {
 TEST(Reconstruct, DefaultWindowIsASixtiethOfTheSpanWithinOneSecondToOneMinute) {
   EXPECT_DOUBLE_EQ(default_window_s(10), 1);
   EXPECT_DOUBLE_EQ(default_window_s(600), 10);
+  EXPECT_DOUBLE_EQ(default_window_s(480), 10);  // 8 s rounds up to a round length
   EXPECT_DOUBLE_EQ(default_window_s(86400), 60);
 }
 
