@@ -72,7 +72,8 @@ TEST_F(Replay, ALiveRunsTraceReplaysToTheSameResultAndFaultWindows) {
                 path("replay")),
             0)
       << output();
-  const json& original = summary_of(load(dir_ / "live/results.json"), "retry-only");
+  const json recorded = load(dir_ / "live/results.json");
+  const json& original = summary_of(recorded, "retry-only");
   const json replayed = load(dir_ / "replay/results.json");
   const json& same = summary_of(replayed, "retry-only");
   const json& other = summary_of(replayed, "no-retry");
