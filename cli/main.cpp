@@ -9,6 +9,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/import_command.hpp"
 #include "cli/record_command.hpp"
+#include "cli/replay_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/terminal.hpp"
@@ -77,6 +78,11 @@ int main(int argc, char** argv) {
   auto* import_cmd = add_import_command(app, import_opts);
   record_args record_opts;
   auto* record = add_record_command(app, record_opts);
+  replay_args trace2scenario_opts;
+  auto* trace2scenario = add_trace2scenario_command(app, trace2scenario_opts);
+
+  replay_args replay_opts;
+  auto* replay = add_replay_command(app, replay_opts);
 
   try {
     app.parse(argc, argv);
@@ -97,6 +103,8 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return serve_command(serve_opts);
   if (import_cmd->parsed()) return import_command(import_opts);
   if (record->parsed()) return record_command(record_opts);
+  if (trace2scenario->parsed()) return trace2scenario_command(trace2scenario_opts);
+  if (replay->parsed()) return replay_command(replay_opts);
   if (policies->parsed()) {
     for (const auto& r : policy_registry()) std::cout << r.type << "\t" << r.summary << "\n";
     return exit_ok;

@@ -165,10 +165,14 @@ int run_command(const run_options& options, const terminal& term) {
     std::cerr << "squall: error: " << loaded.error().describe() << "\n";
     return exit_bad_input;
   }
-  const sim::scenario& s = *loaded;
+  return run_scenario(*loaded, options, "squall run " + shell_quote(options.scenario_path), term);
+}
+
+int run_scenario(const sim::scenario& s, const run_options& options, const std::string& command,
+                 const terminal& term) {
   const std::uint64_t seed = options.seed.value_or(s.seed.value_or(default_seed));
   const std::string out_dir = options.out_dir.empty() ? "squall-out/" + s.name : options.out_dir;
-  std::string reproduce = "squall run " + shell_quote(options.scenario_path) + " --seed " + std::to_string(seed);
+  std::string reproduce = command + " --seed " + std::to_string(seed);
   if (options.seeds > 1) reproduce += " --seeds " + std::to_string(options.seeds);
 
   if (!options.trace_path.empty() && options.seeds > 1) {

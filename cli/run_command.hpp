@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/terminal.hpp"
+#include "sim/scenario/scenario.hpp"
 
 namespace squall::cli {
 
@@ -32,6 +33,12 @@ struct run_options {
 std::string trace_path_for(const std::string& path, const std::string& name, std::size_t count);
 
 int run_command(const run_options& options, const terminal& term);
+
+// The same for a scenario already parsed (`squall replay` builds one in memory): runs it as `squall run`
+// does, with options.scenario_path unused. `command` is the command line that rebuilds the scenario, to
+// which the reproduce line adds "--seed N" and the mode flags.
+int run_scenario(const sim::scenario& s, const run_options& options, const std::string& command,
+                 const terminal& term);
 
 // `squall compare BASE CANDIDATE`: the same outputs for two results side by side, failing (exit 1) when
 // the candidate regresses beyond the tolerances or fails its own assertions.

@@ -14,7 +14,8 @@ namespace squall::sim {
 // Arrivals come from a unit-rate process mapped through the inverse of the cumulative rate: a Poisson
 // process takes exponential steps of intensity, a constant process takes steps of exactly one (starting
 // half a step in, so that N seconds at R per second offer exactly N * R requests). One method serves
-// constant rates, steps and ramps without drift.
+// constant rates, steps and ramps without drift. A recorded process (a replayed trace) lists its times
+// outright and draws nothing.
 class open_arrivals {
  public:
   // `seed` is the stream seed of the arrival draws ("workload/arrivals" under the run's root seed).
@@ -24,6 +25,14 @@ class open_arrivals {
   // The next arrival's time, or nullopt once no arrival remains before the end of the arrivals.
   std::optional<double> next_s() {
     if (over_) return std::nullopt;
+    if (workload_.arrival_process == workload_config::process::recorded) {
+      const auto& times = *workload_.recorded_times_s;
+      if (next_index_ >= times.size() || !(times[next_index_] < duration_s_)) {
+        over_ = true;
+        return std::nullopt;
+      }
+      return times[next_index_++];
+    }
     if (workload_.arrival_process == workload_config::process::poisson) {
       intensity_ += rng_.exponential(1.0);
     } else {
@@ -45,6 +54,7 @@ class open_arrivals {
   double intensity_ = 0;
   bool first_ = true;
   bool over_ = false;
+  std::size_t next_index_ = 0;  // recorded process: the next time to send
 };
 
 // Requests of a burst are spread evenly over its length: request k (from 0) is due at this time.

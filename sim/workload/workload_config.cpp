@@ -84,6 +84,29 @@ double workload_config::time_at_intensity(double target) const noexcept {
   return std::numeric_limits<double>::infinity();
 }
 
+config_result<std::vector<double>> parse_recorded_times(const json& value, const std::string& path) {
+  if (!value.is_array() || value.empty() || value.size() > recorded_times_max) {
+    return config_error{{}, path, "expected an array of 1 to " + std::to_string(recorded_times_max) +
+                                      " send times in seconds, got " + describe_json(value)};
+  }
+  std::vector<double> times;
+  times.reserve(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const json& t = value[i];
+    if (!t.is_number() || !(t.get<double>() >= 0 && t.get<double>() <= 1e7)) {
+      return config_error{{}, json_path_index(path, i), "expected a time from 0 to 10000000 seconds, got " + describe_json(t)};
+    }
+    const double s = t.get<double>();
+    // Sorted, so that the arrival stream is a plain cursor and a typo (a time out of place) is caught.
+    if (!times.empty() && s < times.back()) {
+      return config_error{{}, json_path_index(path, i), "times must be in non-decreasing order: " + describe_json(t) +
+                                                            " comes after " + json(times.back()).dump()};
+    }
+    times.push_back(s);
+  }
+  return times;
+}
+
 config_result<workload_config> parse_workload(const json& value, const std::string& path) {
   workload_config w;
   json_reader r(value, path);
@@ -102,18 +125,32 @@ config_result<workload_config> parse_workload(const json& value, const std::stri
   if (arrivals && !r.failed()) {
     const std::string apath = json_path_key(path, "arrivals");
     json_reader a(*arrivals, apath);
-    a.allow_only({"process", "rate_per_s", "profile", "shape"});
+    a.allow_only({"process", "rate_per_s", "profile", "shape", "times_s"});
     std::string proc = "poisson";
     std::string shape = "step";
     std::optional<double> rate;
-    a.choice("process", proc, {"poisson", "constant"}).number("rate_per_s", rate, 0, 1e7);
+    a.choice("process", proc, {"poisson", "constant", "recorded"}).number("rate_per_s", rate, 0, 1e7);
     const json* profile = a.child("profile");
+    const json* times = a.child("times_s");
     a.choice("shape", shape, {"step", "ramp"});
-    if (!a.failed() && rate && profile) a.fail(apath, "give either \"rate_per_s\" or \"profile\", not both");
-    if (!a.failed() && !rate && !profile) {
+    if (proc == "recorded" && !a.failed()) {
+      if (rate || profile) a.fail(apath, "a \"recorded\" process lists its \"times_s\"; \"rate_per_s\" and \"profile\" do not apply");
+      if (!a.failed() && !times) a.fail(apath, "missing \"times_s\": the send times of a \"recorded\" process, e.g. [0.1, 0.25, 1.5]");
+      if (!a.failed()) {
+        auto parsed = parse_recorded_times(*times, json_path_key(apath, "times_s"));
+        if (!parsed) a.fail(parsed.error().path, parsed.error().message);
+        else w.recorded_times_s = std::make_shared<const std::vector<double>>(std::move(*parsed));
+      }
+    } else if (times && !a.failed()) {
+      a.fail(json_path_key(apath, "times_s"), "\"times_s\" belongs to a \"recorded\" process; set \"process\": \"recorded\"");
+    }
+    if (proc != "recorded" && !a.failed() && rate && profile) a.fail(apath, "give either \"rate_per_s\" or \"profile\", not both");
+    if (proc != "recorded" && !a.failed() && !rate && !profile) {
       a.fail(apath, "missing \"rate_per_s\" (a constant rate) or \"profile\" (a list of {\"at_s\", \"rate_per_s\"} points)");
     }
-    w.arrival_process = proc == "poisson" ? workload_config::process::poisson : workload_config::process::constant;
+    w.arrival_process = proc == "poisson"    ? workload_config::process::poisson
+                        : proc == "constant" ? workload_config::process::constant
+                                             : workload_config::process::recorded;
     w.profile_shape = shape == "ramp" ? workload_config::shape::ramp : workload_config::shape::step;
     if (rate) w.profile.push_back({0, *rate});
     if (profile && !a.failed()) {
@@ -136,7 +173,7 @@ config_result<workload_config> parse_workload(const json& value, const std::stri
         }
       }
     }
-    if (!a.failed() && w.rate_max() <= 0 && !value.contains("bursts")) {
+    if (!a.failed() && proc != "recorded" && w.rate_max() <= 0 && !value.contains("bursts")) {
       a.fail(apath, "the arrival rate is zero everywhere: no request would be sent");
     }
     if (auto e = a.finish()) r.fail(e->path, e->message);

@@ -3,6 +3,7 @@
 //   "arrivals": { "process": "poisson", "rate_per_s": 50 }                        open loop, constant rate
 //   "arrivals": { "process": "constant", "profile": [ {"at_s": 0, "rate_per_s": 10},
 //                 {"at_s": 60, "rate_per_s": 100} ], "shape": "ramp" }            piecewise ramps or steps
+//   "arrivals": { "process": "recorded", "times_s": [0.12, 0.5, 0.51] }           explicit send times (replay)
 //   "bursts":   [ { "at_s": 120, "requests": 500, "over_s": 1 } ]                 extra requests on top
 //   "users":    { "count": 50, "think_ms": {"dist": "exponential", "mean": 2000} } closed loop instead
 //   "provider", "model" or "models" (weights), "input_tokens", "output_tokens" (distributions),
@@ -11,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -33,8 +35,12 @@ struct burst {
   double over_s = 0;  // spread evenly over this long; 0 = all at once
 };
 
+// The most explicit arrival times a workload may list: a replayed trace of a day at over 100 requests
+// per second; a longer list is an error rather than an out-of-memory.
+inline constexpr std::size_t recorded_times_max = 10'000'000;
+
 struct workload_config {
-  enum class process { poisson, constant };
+  enum class process { poisson, constant, recorded };
   enum class shape { step, ramp };
 
   // Open loop (the default): arrivals do not wait for answers, as real traffic does not.
@@ -42,6 +48,9 @@ struct workload_config {
   std::vector<rate_point> profile;  // one point = a constant rate
   shape profile_shape = shape::step;
   std::vector<burst> bursts;
+  // process::recorded: the send times, sorted, in scenario seconds (a replayed trace's first attempts).
+  // Shared, because a scenario is copied into every run and the list may be long.
+  std::shared_ptr<const std::vector<double>> recorded_times_s;
 
   // Closed loop: `users` > 0 replaces the arrivals with users who send, wait for the answer, then think.
   std::uint32_t users = 0;
@@ -67,6 +76,9 @@ struct workload_config {
   // +infinity when the rate is zero from some point on and the target is never reached.
   double time_at_intensity(double target) const noexcept;
 };
+
+// A recorded process's "times_s": 1 to recorded_times_max times in seconds, 0 to 1e7, non-decreasing.
+config_result<std::vector<double>> parse_recorded_times(const json& value, const std::string& path);
 
 config_result<workload_config> parse_workload(const json& value, const std::string& path);
 

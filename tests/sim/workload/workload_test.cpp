@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "sim/workload/arrivals.hpp"
 #include "sim/workload/request_factory.hpp"
 #include "sim/workload/workload_config.hpp"
 
@@ -43,6 +44,34 @@ TEST(WorkloadConfig, MistakesNameTheirPath) {
   EXPECT_NE(parse_error(R"({"arrivals": {"rate_per_s": 1}, "models": {"a": 0}})").find("$.workload.models.a"),
             std::string::npos);
   EXPECT_NE(parse_error(R"({"users": {"count": 0}})").find("$.workload.users.count"), std::string::npos);
+}
+
+TEST(WorkloadConfig, RecordedArrivalsAreSentAtTheirTimesUpToTheDuration) {
+  auto w = parse_ok(R"({"arrivals": {"process": "recorded", "times_s": [0, 0.25, 0.25, 1.5, 9.99, 10, 12]}})");
+  ASSERT_EQ(w.arrival_process, workload_config::process::recorded);
+  open_arrivals arrivals(w, 10.0, 7);
+  std::vector<double> sent;
+  while (auto t = arrivals.next_s()) sent.push_back(*t);
+  // Times at or after the end of the arrivals are not sent, as for every other process.
+  EXPECT_EQ(sent, (std::vector<double>{0, 0.25, 0.25, 1.5, 9.99}));
+  EXPECT_FALSE(arrivals.next_s());
+}
+
+TEST(WorkloadConfig, RecordedArrivalMistakesNameTheirPath) {
+  EXPECT_NE(parse_error(R"({"arrivals": {"process": "recorded"}})").find("missing \"times_s\""), std::string::npos);
+  EXPECT_NE(parse_error(R"({"arrivals": {"process": "recorded", "times_s": []}})").find("$.workload.arrivals.times_s"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"arrivals": {"process": "recorded", "times_s": [1, 0.5]}})")
+                .find("$.workload.arrivals.times_s[1]: times must be in non-decreasing order"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"arrivals": {"process": "recorded", "times_s": [1, "x"]}})").find("times_s[1]"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"arrivals": {"process": "recorded", "times_s": [-1]}})").find("times_s[0]"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"arrivals": {"process": "recorded", "rate_per_s": 3, "times_s": [1]}})").find("do not apply"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"arrivals": {"rate_per_s": 3, "times_s": [1]}})").find("\"process\": \"recorded\""),
+            std::string::npos);
 }
 
 TEST(RequestFactory, RequestDependsOnItsIdAloneAcrossFactories) {
