@@ -34,6 +34,12 @@ void encode_hints(const outcome& o, trace_attempt& line) {
   if (o.retry_after) line.headers.emplace_back("retry-after-ms", format_ms(*o.retry_after));
   if (o.should_retry) line.headers.emplace_back("x-should-retry", *o.should_retry ? "true" : "false");
   if (o.ratelimit_reset) line.headers.emplace_back("x-ratelimit-reset-requests", format_ms(*o.ratelimit_reset) + "ms");
+  if (o.ratelimit_requests_limit != 0) {
+    line.headers.emplace_back("x-ratelimit-limit-requests", std::to_string(o.ratelimit_requests_limit));
+  }
+  if (o.ratelimit_tokens_limit != 0) {
+    line.headers.emplace_back("x-ratelimit-limit-tokens", std::to_string(o.ratelimit_tokens_limit));
+  }
 }
 
 }  // namespace

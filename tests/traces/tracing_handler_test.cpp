@@ -18,13 +18,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-sim::scenario make(const std::string& faults, const std::string& policies) {
+sim::scenario make(const std::string& faults, const std::string& policies, const std::string& limits = "{}") {
   const std::string text = R"({
     "name": "t", "seed": 5, "duration_s": 30, "drain_s": 30,
     "providers": { "p": { "api": "anthropic",
                           "models": { "m": { "usd_per_mtok_in": 1, "usd_per_mtok_out": 2 } },
                           "latency": { "ttft_ms": { "dist": "exponential", "mean": 200 }, "ms_per_output_token": 1 },
-                          "capacity": { "slots": 1000, "queue": 1000 }, "faults": )" + faults + R"( } },
+                          "capacity": { "slots": 1000, "queue": 1000 }, "rate_limits": )" + limits + R"(,
+                          "faults": )" + faults + R"( } },
     "workload": { "arrivals": { "process": "poisson", "rate_per_s": 40 }, "model": "m", "output_tokens": 50 },
     "policies": )" + policies + R"( })";
   auto s = sim::parse_scenario(json::parse(text), ".");
@@ -125,6 +126,30 @@ TEST_F(RunTrace, SameSeedSameBytesAndAnotherSeedAnotherTrace) {
     ++hinted;
   }
   EXPECT_GT(hinted, 50U);
+}
+
+// A provider's stated limits reach the trace as the headers a real one sends, on answers and on 429s, so
+// that a replay can rebuild its limiter.
+TEST_F(RunTrace, TheProvidersStatedLimitsAreKeptOnAnswersAnd429s) {
+  const auto s = make("[]", R"({ "plain": { "policies": [] } })", R"({ "rpm": 1500, "tpm": 90000 })");
+  auto [file, run] = traced(s, 0, "limits.jsonl");
+  const auto t = read_trace(file);
+  ASSERT_TRUE(t.ok()) << t.error().describe();
+  std::size_t limited = 0, answered = 0;
+  for (const trace_attempt& at : t->attempts) {
+    std::map<std::string, std::string> h(at.headers.begin(), at.headers.end());
+    EXPECT_EQ(h["x-ratelimit-limit-requests"], "1500") << encode_line(at);
+    EXPECT_EQ(h["x-ratelimit-limit-tokens"], "90000") << encode_line(at);
+    limited += at.status == 429 ? 1 : 0;
+    answered += at.status == 200 ? 1 : 0;
+  }
+  EXPECT_GT(limited, 0U) << "40/s is over 1500/min: some attempts must meet the limiter";
+  EXPECT_GT(answered, 0U);
+  // Without rate_limits the provider states none.
+  auto [plain_file, plain_run] = traced(make("[]", R"({ "plain": { "policies": [] } })"), 0, "none.jsonl");
+  const auto plain = read_trace(plain_file);
+  ASSERT_TRUE(plain.ok());
+  for (const trace_attempt& at : plain->attempts) EXPECT_TRUE(at.headers.empty()) << encode_line(at);
 }
 
 TEST_F(RunTrace, AnAttemptATimeoutGaveUpOnIsWrittenAsATimeoutAtItsCancel) {
