@@ -39,7 +39,7 @@ rebuild overload-wave \
   '{"retry-only": {"success_rate_max": 0.9}, "retry-honor-hints": {"success_rate_min": 0.9}}' \
   scenarios/policies/retry-only.json scenarios/policies/retry-honor-hints.json
 rebuild rate-limit-squeeze \
-  '{"retry-naive": {"attempts_per_request_min": 1.8}, "retry-honor-hints": {"success_rate_min": 0.8}}' \
-  scenarios/policies/retry-naive.json scenarios/policies/retry-honor-hints.json
+  '{"retry-naive": {"attempts_per_request_min": 1.8, "success_rate_max": 0.85}, "retry-paced": {"success_rate_min": 0.9, "attempts_per_request_max": 1.0}}' \
+  scenarios/policies/retry-naive.json scenarios/policies/retry-paced.json
 
 for f in scenarios/incident-*.json; do "$squall" validate "$f"; done
