@@ -18,10 +18,10 @@ for preset in asan; do
   ctest --preset "$preset" -j "$jobs"
 done
 
-threaded_targets=(squall_asio_tests squall_http_tests squall_live_tests squall_fake_providers_tests)
+threaded_targets=(squall_asio_tests squall_http_tests squall_live_tests squall_fake_providers_tests squall_traces_record_tests)
 echo "=== tsan: build the threaded parts ($((SECONDS - started)) s)"
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j "$jobs" --target "${threaded_targets[@]}"
 echo "=== tsan: test ($((SECONDS - started)) s)"
-ctest --preset tsan -j "$jobs" -R '^(asio|http|live)\.|^(FakeServer|FakeServerConcurrency|WireFormat|FaultControl)\.'
+ctest --preset tsan -j "$jobs" -R '^(asio|http|live)\.|^(FakeServer|FakeServerConcurrency|WireFormat|FaultControl|RecordProxy|RecordExchange)\.'
 echo "=== all tests passed ($((SECONDS - started)) s)"
