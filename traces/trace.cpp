@@ -1,5 +1,7 @@
 #include "traces/trace.hpp"
 
+#include "policies/core/json_text.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -358,67 +360,9 @@ class line_builder {
   }
 
  private:
-  // JSON string escaping; bytes that are not valid UTF-8 become U+FFFD, as nlohmann's "replace" does, so a
-  // line is always valid JSON whatever a log or a server sent.
-  void string(std::string_view v) {
-    out_ += '"';
-    std::size_t i = 0;
-    while (i < v.size()) {
-      const auto c = static_cast<unsigned char>(v[i]);
-      if (c < 0x80) {
-        switch (c) {
-          case '"': out_ += "\\\""; break;
-          case '\\': out_ += "\\\\"; break;
-          case '\b': out_ += "\\b"; break;
-          case '\f': out_ += "\\f"; break;
-          case '\n': out_ += "\\n"; break;
-          case '\r': out_ += "\\r"; break;
-          case '\t': out_ += "\\t"; break;
-          default:
-            if (c < 0x20) {
-              static constexpr char hex[] = "0123456789abcdef";
-              out_ += "\\u00";
-              out_ += hex[c >> 4U];
-              out_ += hex[c & 0xFU];
-            } else {
-              out_ += static_cast<char>(c);
-            }
-        }
-        ++i;
-        continue;
-      }
-      const std::size_t n = utf8_sequence_length(v, i);
-      if (n == 0) {
-        out_ += "\xEF\xBF\xBD";
-        ++i;
-      } else {
-        out_.append(v.substr(i, n));
-        i += n;
-      }
-    }
-    out_ += '"';
-  }
-
-  // The length of the valid UTF-8 sequence starting at v[i] (a lead byte >= 0x80), or 0.
-  static std::size_t utf8_sequence_length(std::string_view v, std::size_t i) {
-    const auto b0 = static_cast<unsigned char>(v[i]);
-    std::size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-    if (b0 >= 0xC2 && b0 <= 0xDF) n = 2;
-    else if (b0 == 0xE0) { n = 3; lo = 0xA0; }
-    else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) n = 3;
-    else if (b0 == 0xED) { n = 3; hi = 0x9F; }  // no UTF-16 surrogates
-    else if (b0 == 0xF0) { n = 4; lo = 0x90; }
-    else if (b0 >= 0xF1 && b0 <= 0xF3) n = 4;
-    else if (b0 == 0xF4) { n = 4; hi = 0x8F; }
-    else return 0;
-    if (i + n > v.size()) return 0;
-    for (std::size_t k = 1; k < n; ++k) {
-      const auto b = static_cast<unsigned char>(v[i + k]);
-      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
-    }
-    return n;
-  }
+  // Bytes that are not valid UTF-8 become U+FFFD (policies/core/json_text.hpp), so a line is always valid
+  // JSON whatever a log or a server sent.
+  void string(std::string_view v) { append_json_string(out_, v); }
 
   std::string out_;
   bool first_ = true;

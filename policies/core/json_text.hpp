@@ -8,8 +8,9 @@
 
 namespace squall {
 
-// Appends `text` as a JSON string literal: quoted, with '"', '\\' and control characters escaped. Other
-// bytes (UTF-8 included) pass through unchanged.
+// Appends `text` as a JSON string literal: quoted, with '"', '\\' and control characters escaped. Valid
+// UTF-8 passes through unchanged; a byte that is not part of valid UTF-8 becomes U+FFFD, so the result is
+// always valid JSON whatever the text held (a log line, a server's answer).
 void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace squall
