@@ -16,41 +16,20 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/squall_binary_test.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 const fs::path source_dir = SQUALL_SOURCE_DIR;
-const std::string squall = SQUALL_BINARY;
 
-class Live : public ::testing::Test {
+class Live : public squall::testing::squall_binary_test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("squall-live-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  int run(const std::string& args) {
-    const std::string command = "cd '" + source_dir.string() + "' && '" + squall + "' " + args + " >'" +
-                                (dir_ / "out.txt").string() + "' 2>&1 </dev/null";
-    const int status = std::system(command.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
   json results(const std::string& sub) {
     std::ifstream in(dir_ / sub / "results.json");
     return json::parse(in);
   }
-  std::string output() {
-    std::ifstream in(dir_ / "out.txt");
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
-  fs::path dir_;
 };
 
 // The intervals (by end time) in which a configuration's breaker opened.
@@ -149,7 +128,7 @@ TEST_F(Live, InterruptStopsCleanlyAndWritesIncompleteResults) {
     const std::string log = (dir_ / "out.txt").string();
     if (!std::freopen(log.c_str(), "w", stdout) || !std::freopen(log.c_str(), "a", stderr)) ::_exit(121);
     const std::string trace = (dir_ / "t.jsonl").string();
-    ::execl(squall.c_str(), squall.c_str(), "run", "scenarios/live-smoke.json", "--mode", "live", "-q", "--out",
+    ::execl(SQUALL_BINARY, SQUALL_BINARY, "run", "scenarios/live-smoke.json", "--mode", "live", "-q", "--out",
             out.c_str(), "--trace", trace.c_str(), static_cast<char*>(nullptr));
     ::_exit(122);
   }

@@ -14,42 +14,20 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/squall_binary_test.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-const fs::path source_dir = SQUALL_SOURCE_DIR;
-const std::string squall = SQUALL_BINARY;
 
-class Replay : public ::testing::Test {
+class Replay : public squall::testing::squall_binary_test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("squall-replay-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  int run(const std::string& args) {
-    const std::string command = "cd '" + source_dir.string() + "' && '" + squall + "' " + args + " >'" +
-                                (dir_ / "out.txt").string() + "' 2>&1 </dev/null";
-    const int status = std::system(command.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  std::string output() {
-    std::ifstream in(dir_ / "out.txt");
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
   json load(const fs::path& file) {
     std::ifstream in(file);
     return json::parse(in);
   }
   std::string path(const std::string& name) { return (dir_ / name).string(); }
-
-  fs::path dir_;
 };
 
 const json& summary_of(const json& results, const std::string& configuration) {
