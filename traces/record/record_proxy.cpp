@@ -281,6 +281,7 @@ class session : public std::enable_shared_from_this<session> {
     http::request<http::string_body> req = parser_->release();
     parser_.reset();
     in_exchange_ = true;
+    client_left_ = false;
     timed_out_ = false;
     status_ = 0;
     answer_bytes_ = 0;
@@ -364,12 +365,12 @@ class session : public std::enable_shared_from_this<session> {
     http::async_write(upstream_, out_, [self = shared_from_this(), gen = upstream_generation_](error_code ec, std::size_t) {
       if (gen != self->upstream_generation_ || !self->in_exchange_) return;
       if (ec) return self->upstream_failed(0, self->timed_out_ ? outcome_class::timeout : outcome_class::connection_error);
-      self->response_.emplace();
+      self->response_ = std::make_shared<http::response_parser<http::buffer_body>>();
       self->response_->header_limit(static_cast<std::uint32_t>(self->p_.options.header_bytes_max));
       self->response_->body_limit(self->p_.options.answer_bytes_max);
       if (self->head_request_) self->response_->skip(true);
       http::async_read_header(self->upstream_, self->upstream_buffer_, *self->response_,
-                              [self, gen](error_code e, std::size_t) {
+                              [self, gen, keep = self->response_](error_code e, std::size_t) {
                                 if (gen != self->upstream_generation_ || !self->in_exchange_) return;
                                 self->on_answer_header(e);
                               });
@@ -403,10 +404,13 @@ class session : public std::enable_shared_from_this<session> {
     res.version(client_version_ < 11 ? 10 : 11);
     res.keep_alive(!close_client_after_);
 
-    serializer_.emplace(res);
-    http::async_write_header(client_, *serializer_, [self = shared_from_this()](error_code e, std::size_t) {
+    serializer_ = std::make_shared<http::response_serializer<http::buffer_body>>(res);
+    client_writing_ = true;
+    http::async_write_header(client_, *serializer_, [self = shared_from_this(), keep = response_,
+                                                     keep_sr = serializer_](error_code e, std::size_t) {
+      self->client_writing_ = false;
       if (!self->in_exchange_) return;
-      if (e) return self->cancelled_by_client();
+      if (e || self->client_left_) return self->cancelled_by_client();
       self->relay_read();
     });
   }
@@ -418,7 +422,8 @@ class session : public std::enable_shared_from_this<session> {
     body.size = chunk_.size();
     arm(p_.options.upstream_silence_timeout_ms, phase::relaying);
     http::async_read_some(upstream_, upstream_buffer_, *response_,
-                          [self = shared_from_this(), gen = upstream_generation_](error_code ec, std::size_t) {
+                          [self = shared_from_this(), gen = upstream_generation_, keep = response_](error_code ec,
+                                                                                                  std::size_t) {
                             if (gen != self->upstream_generation_ || !self->in_exchange_) return;
                             self->on_relay_read(ec);
                           });
@@ -452,12 +457,17 @@ class session : public std::enable_shared_from_this<session> {
     body.data = got > 0 ? chunk_.data() : nullptr;
     body.size = got;
     body.more = more;
-    http::async_write(client_, *serializer_, [self = shared_from_this()](error_code ec, std::size_t) {
+    client_writing_ = true;
+    http::async_write(client_, *serializer_, [self = shared_from_this(), keep = response_,
+                                              keep_sr = serializer_](error_code ec, std::size_t) {
+      self->client_writing_ = false;
       if (!self->in_exchange_) return;
       if (ec == http::error::need_buffer) ec = {};
       if (ec) return self->cancelled_by_client();
       if (self->cut_) return self->finish_cut();
+      // A client that closed its side after reading the whole answer was served, not cancelled.
       if (self->serializer_->is_done()) return self->finish_ok();
+      if (self->client_left_) return self->cancelled_by_client();
       self->relay_read();
     });
   }
@@ -472,7 +482,7 @@ class session : public std::enable_shared_from_this<session> {
     } else {
       close_upstream();
     }
-    if (close_client_after_) {
+    if (close_client_after_ || client_left_) {
       error_code ignored;
       client_.shutdown(tcp::socket::shutdown_send, ignored);
       return close();
@@ -541,7 +551,15 @@ class session : public std::enable_shared_from_this<session> {
                                 }
                                 return;
                               }
-                              if (self->in_exchange_) return self->cancelled_by_client();
+                              if (self->in_exchange_) {
+                                // With a write in flight, its handler decides: the client may have read
+                                // the whole answer before it closed.
+                                if (self->client_writing_) {
+                                  self->client_left_ = true;
+                                  return;
+                                }
+                                return self->cancelled_by_client();
+                              }
                               if (ec == asio::error::operation_aborted && self->resume_after_watch_) {
                                 self->resume_after_watch_ = false;
                                 return self->read_request();
@@ -617,8 +635,13 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   tcp::socket upstream_;
   beast::flat_buffer upstream_buffer_;
-  std::optional<http::response_parser<http::buffer_body>> response_;
-  std::optional<http::response_serializer<http::buffer_body>> serializer_;
+  // Shared with the operations in flight on them: an exchange that ends (the client left, the proxy
+  // stops) drops the session's references, while a write whose completion is already queued still
+  // consumes from its own serializer, never from a destroyed or newer one.
+  std::shared_ptr<http::response_parser<http::buffer_body>> response_;
+  std::shared_ptr<http::response_serializer<http::buffer_body>> serializer_;
+  bool client_writing_ = false;  // a write of the answer to the client is in flight
+  bool client_left_ = false;     // the client closed its side while that write was in flight
   http::request<http::string_body> out_;
   std::array<char, relay_chunk_bytes> chunk_{};
   std::array<char, 64> upstream_probe_{};
