@@ -1,11 +1,15 @@
 #include "fake_providers/fake_server.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <limits>
 #include <map>
@@ -89,10 +93,13 @@ class session : public std::enable_shared_from_this<session> {
   void close_now(bool reset);
   bool closed() const noexcept { return closed_; }
   void set_current(std::shared_ptr<job> j) { current_ = std::move(j); }
+  // When the bytes of the request being handled reached this host (the kernel's receive time of the read
+  // that completed it), or nothing for a request that waited in the buffer behind another.
+  std::optional<time_point> arrived_at() const noexcept { return arrived_at_; }
 
  private:
   void read();
-  void on_read(error_code ec, std::size_t n);
+  void on_readable(error_code ec);
   void parse();
   void resume();
   void arm_idle();
@@ -113,6 +120,7 @@ class session : public std::enable_shared_from_this<session> {
   bool busy_ = false;
   bool close_after_drain_ = false;
   bool closed_ = false;
+  std::optional<time_point> arrived_at_;
 };
 
 class provider_endpoint : public std::enable_shared_from_this<provider_endpoint> {
@@ -122,6 +130,7 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
 
   std::optional<std::string> listen(const tcp::endpoint& at);
   std::uint16_t port() const noexcept { return bound_.port(); }
+  const real_clock& clock() const noexcept { return clock_; }
   void begin();     // accept loop and timeline follower; on the I/O thread
   void shutdown();  // on the I/O thread
 
@@ -157,10 +166,12 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   std::string next_request_id();
 
   // The life of a job.
-  void admit(const std::shared_ptr<job>& j);
+  // `arrived_at`: when the request reached the host, if known (session::arrived_at); else now.
+  void admit(const std::shared_ptr<job>& j, std::optional<time_point> arrived_at);
   void answer_after(const std::shared_ptr<job>& j, duration delay);
   void deliver_error(const std::shared_ptr<job>& j);
-  void start_service(const std::shared_ptr<job>& j);
+  // Service starts at `start`: the arrival for a request that found a free slot, now for one from the queue.
+  void start_service(const std::shared_ptr<job>& j, time_point start);
   void tick(const std::shared_ptr<job>& j);
   void schedule_tick(const std::shared_ptr<job>& j, time_point now);
   void finish_service(const std::shared_ptr<job>& j);
@@ -222,6 +233,12 @@ void session::start() {
   p_->sessions.insert(this);
   error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
+  // The kernel stamps each read with the time its bytes arrived, so that injected latency counts from
+  // the request's arrival, not from when this one I/O thread got to it: under a burst of thousands of
+  // requests the difference is the server's own backlog, which a provider with cores to spare would
+  // not add (bench/README.md). Without the option every request counts from when it is parsed.
+  const int on = 1;
+  ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   arm_idle();
   read();
 }
@@ -241,19 +258,49 @@ void session::read() {
   // pipelines more than a header's worth waits until the answer is out.
   if (busy_ && buffer_.size() >= p_->options.header_bytes_max) return;
   reading_ = true;
-  socket_.async_read_some(buffer_.prepare(read_chunk_bytes),
-                          [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+  // Wait for bytes, then read them with recvmsg, which also hands over their receive time.
+  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
 }
 
-void session::on_read(error_code ec, std::size_t n) {
+void session::on_readable(error_code ec) {
   reading_ = false;
   if (closed_) return;
   if (ec) {
     close_now(false);
     return;
   }
-  buffer_.commit(n);
+  const auto space = buffer_.prepare(read_chunk_bytes);
+  iovec iov{space.data(), space.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec)) * 2];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t n = ::recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+      read();  // woken for nothing: wait again
+    } else {
+      close_now(false);
+    }
+    return;
+  }
+  if (n == 0) {  // the client closed its side
+    close_now(false);
+    return;
+  }
+  arrived_at_.reset();
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec at{};
+      std::memcpy(&at, CMSG_DATA(c), sizeof at);
+      arrived_at_ = p_->clock().from_wall(at);
+    }
+  }
+  buffer_.commit(static_cast<std::size_t>(n));
   parse();
+  arrived_at_.reset();  // a request still in the buffer is handled later, from when it is parsed
   read();
 }
 
@@ -947,11 +994,11 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   j->object_id = (k == job::kind::messages ? "msg_" : "chatcmpl-") + hex64(mix_seed(seed_ ^ 0x5eedULL, request_counter_));
   j->created_unix_s = real_clock::unix_s();
   s->set_current(j);
-  admit(j);
+  admit(j, s->arrived_at());
 }
 
-void provider_endpoint::admit(const std::shared_ptr<job>& j) {
-  const time_point now = clock_.now();
+void provider_endpoint::admit(const std::shared_ptr<job>& j, std::optional<time_point> arrived_at) {
+  const time_point now = arrived_at ? std::min(*arrived_at, clock_.now()) : clock_.now();
   j->arrival = now;
   j->adm = model_.admit(now, j->req, j->draws);
   switch (j->adm.kind) {
@@ -982,7 +1029,7 @@ void provider_endpoint::admit(const std::shared_ptr<job>& j) {
     case sim::admission_kind::serve:
       switch (model_.place(busy_, queue_.size())) {
         case sim::capacity_decision::start:
-          return start_service(j);
+          return start_service(j, now);
         case sim::capacity_decision::enqueue:
           j->ph = job::phase::queued;
           queue_.push_back(j);
@@ -1051,15 +1098,14 @@ void provider_endpoint::client_gone(job& j) {
   j.s.reset();
 }
 
-void provider_endpoint::start_service(const std::shared_ptr<job>& j) {
-  const time_point now = clock_.now();
+void provider_endpoint::start_service(const std::shared_ptr<job>& j, time_point start) {
   ++busy_;
   j->ph = job::phase::in_service;
-  j->started = now;
-  const sim::service_factors f = model_.factors_at(now);
+  j->started = start;
+  const sim::service_factors f = model_.factors_at(start);
   j->plan = model_.plan_service(j->draws, j->req.output_tokens, f.latency_x, busy_, f.ttft_x);
   if (j->stream && j->s) send_stream_open(*j);
-  schedule_tick(j, now);
+  schedule_tick(j, clock_.now());
 }
 
 std::uint32_t provider_endpoint::tokens_due(const job& j, duration elapsed) const noexcept {
@@ -1163,7 +1209,7 @@ void provider_endpoint::finish_service(const std::shared_ptr<job>& j) {
   if (!stopping && !queue_.empty()) {
     std::shared_ptr<job> next = std::move(queue_.front());
     queue_.pop_front();
-    start_service(next);
+    start_service(next, clock_.now());
   }
   if (!j->s || j->wire_struck) return;
   const bool malformed = j->adm.wire == sim::wire_fault::malformed;

@@ -27,6 +27,18 @@ class real_clock {
     return start_ + std::chrono::duration_cast<steady::duration>(t.time_since_epoch());
   }
 
+  // The scenario time of a wall-clock instant the kernel stamped (SO_TIMESTAMPNS: when a request's bytes
+  // reached this host), from how long ago it was. An instant in the future or more than 10 s ago (the
+  // wall clock was stepped) reads as now.
+  time_point from_wall(const timespec& at) const noexcept {
+    const auto wall = std::chrono::system_clock::now().time_since_epoch();
+    const auto then = std::chrono::seconds(at.tv_sec) + std::chrono::nanoseconds(at.tv_nsec);
+    const auto age = std::chrono::duration_cast<duration>(wall - then);
+    const time_point n = now();
+    if (age < duration::zero() || age > std::chrono::seconds(10)) return n;
+    return n - age;
+  }
+
   // Unix seconds now; the wire formats carry it ("created") and Anthropic's reset headers need it.
   static std::int64_t unix_s() noexcept {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -135,7 +135,9 @@ struct attempt final : operation, timer_target, std::enable_shared_from_this<att
   std::unique_ptr<connection> conn;
   std::string wire;  // the whole request, head and body: one buffer, one write
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
-  std::array<char, read_chunk_bytes> chunk{};
+  // Deliberately left uninitialised: it is only ever read after the parser wrote into it, and zeroing
+  // 16 KiB per attempt was 4% of the live generator's time.
+  std::array<char, read_chunk_bytes> chunk;
   bool streaming = false;
   std::string body;  // of a JSON or error answer, at most response_bytes_max
   sse_reader sse;
