@@ -7,7 +7,8 @@
 // What a run trace holds differs from a recorded one (docs/trace-format.md, "Run traces"): the transport
 // has already parsed the server's hints into the outcome, so the headers of a line are those hints
 // re-encoded (retry-after-ms from outcome.retry_after, x-should-retry, x-ratelimit-reset-requests from
-// outcome.ratelimit_reset), not the raw headers the server sent.
+// outcome.ratelimit_reset, x-ratelimit-limit-requests / -tokens from the stated limits), not the raw
+// headers the server sent.
 //
 // A cancelled attempt (a timeout policy gave up, or a hedge lost) is written when it is cancelled, with
 // status 0, outcome "timeout" and its latency up to the cancel. Attempts cancelled after end_of_run()
