@@ -1,15 +1,11 @@
 #include "cli/record_command.hpp"
 
-#include <pthread.h>
-#include <signal.h>
 
-#include <cerrno>
-#include <cmath>
-#include <ctime>
 #include <iostream>
 #include <mutex>
 
 #include "cli/exit_codes.hpp"
+#include "policies/asio/stop_signals.hpp"
 #include "traces/record/record_proxy.hpp"
 #include "traces/trace.hpp"
 
@@ -57,43 +53,19 @@ int record_command(const record_args& args) {
     return exit_io_error;
   }
 
-  // Signals are taken synchronously by this thread: block them before the I/O thread starts, so that it
-  // inherits the mask and never runs a handler.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigset_t previous;
-  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
+  // Before the I/O thread starts, so that it inherits the mask (policies/asio/stop_signals.hpp).
+  const stop_signals signals;
 
   // The sink runs on the proxy's one I/O thread, so the writer needs no lock.
   traces::trace_writer& w = **writer;
   if (auto e = (*proxy)->start([&w](traces::trace_attempt&& a) { w.append(std::move(a)); })) {
     std::cerr << "squall: error: " << *e << "\n";
-    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     return exit_io_error;  // the writer, destroyed unfinished, removes its temporary file
   }
   std::cout << "squall record: listening on " << (*proxy)->listen_url() << " -> " << args.upstream << std::endl;
 
-  for (;;) {
-    int got = 0;
-    if (args.for_s) {
-      // sigtimedwait for the whole time; a stray wake-up (EINTR) waits again. The proxy's clock is the
-      // only clock read, so this wait is counted by the kernel, not here.
-      timespec limit{};
-      const double whole = std::floor(*args.for_s);
-      limit.tv_sec = static_cast<time_t>(whole);
-      limit.tv_nsec = static_cast<long>((*args.for_s - whole) * 1e9);
-      got = sigtimedwait(&stop_signals, nullptr, &limit);
-      if (got < 0 && errno == EAGAIN) break;
-      if (got < 0) continue;
-    } else if (sigwait(&stop_signals, &got) != 0) {
-      continue;
-    }
-    break;
-  }
+  signals.wait(args.for_s);
   (*proxy)->stop();  // exchanges in flight are recorded as cancelled
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   const std::uint64_t written = w.written();
   if (auto e = w.finish()) {
     std::cerr << "squall: error: " << e->describe() << "\n";

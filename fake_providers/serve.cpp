@@ -1,12 +1,8 @@
 #include "fake_providers/serve.hpp"
 
-#include <pthread.h>
-#include <signal.h>
-
-#include <cerrno>
-#include <cmath>
-#include <ctime>
 #include <ostream>
+
+#include "policies/asio/stop_signals.hpp"
 
 namespace squall::fake {
 
@@ -20,44 +16,21 @@ server_options options_for(const sim::scenario& s, const serve_options& o) {
 }
 
 int serve(const sim::scenario& s, const serve_options& o, std::ostream& out, std::ostream& err) {
-  // Signals are taken synchronously by this thread: block them before the I/O thread starts, so that
-  // it inherits the mask and never runs a handler.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigset_t previous;
-  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
+  // Before the I/O thread starts, so that it inherits the mask (policies/asio/stop_signals.hpp).
+  const stop_signals signals;
 
   const server_options opts = options_for(s, o);
   fake_server server(s.providers, opts);
   if (auto e = server.start()) {
     err << "squall: error: " << *e << "\n";
-    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     return 3;
   }
   out << "squall serve: scenario \"" << s.name << "\", seed " << opts.seed << "; scenario time 0 is now\n";
   for (const endpoint_info& e : server.endpoints()) out << e.provider << " " << e.base_url << "\n";
   out.flush();
 
-  for (;;) {
-    int got = 0;
-    if (o.for_s) {
-      // sigtimedwait with the time left; a stray wake-up (EINTR) just waits again.
-      timespec limit{};
-      const double whole = std::floor(*o.for_s);
-      limit.tv_sec = static_cast<time_t>(whole);
-      limit.tv_nsec = static_cast<long>((*o.for_s - whole) * 1e9);
-      got = sigtimedwait(&stop_signals, nullptr, &limit);
-      if (got < 0 && errno == EAGAIN) break;
-      if (got < 0) continue;
-    } else if (sigwait(&stop_signals, &got) != 0) {
-      continue;
-    }
-    break;
-  }
+  signals.wait(o.for_s);
   server.stop();
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   out << "squall serve: stopped\n";
   return 0;
 }
