@@ -125,6 +125,7 @@ struct record_proxy::impl {
   record_clock clock;
   asio::io_context io;
   tcp::acceptor acceptor{io};
+  asio::steady_timer grace{io};  // between refusing new connections and closing the open ones
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
   attempt_sink sink;
@@ -140,6 +141,7 @@ struct record_proxy::impl {
 
   void accept();
   void shutdown();
+  void close_sessions();
   void emit(trace_attempt&& a) {
     ++exchanges;
     if (sink) sink(std::move(a));
@@ -209,6 +211,7 @@ class session : public std::enable_shared_from_this<session> {
   // ----- the request --------------------------------------------------------------------------------
   void read_request() {
     if (closed_) return;
+    if (p_.stopping) return close();  // no new exchange once the proxy stops
     arm(p_.options.client_idle_timeout_ms, phase::idle);
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(p_.options.header_bytes_max));
@@ -698,6 +701,13 @@ void record_proxy::impl::shutdown() {
   stopping = true;
   error_code ignored;
   acceptor.close(ignored);
+  // A short grace before the open exchanges are cut: an answer whose last bytes already went out may
+  // still have its write completion queued, and its client was served, not cancelled.
+  grace.expires_after(std::chrono::milliseconds(50));
+  grace.async_wait([this](error_code) { close_sessions(); });
+}
+
+void record_proxy::impl::close_sessions() {
   const std::vector<session*> open(sessions.begin(), sessions.end());
   for (session* s : open) s->shutdown();
   work.reset();  // run() returns once the handlers of the closed sockets have run
