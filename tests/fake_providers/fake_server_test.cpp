@@ -654,6 +654,42 @@ TEST(FakeServer, ConnectionsBeyondTheLimitAreClosed) {
   ADD_FAILURE() << "a freed connection slot is never reused";
 }
 
+TEST(FakeServer, IdleConnectionsCloseWhileBusyAndActiveOnesStayOpen) {
+  server_options o;
+  o.idle_timeout_s = 0.3;
+  sim::provider_config cfg = openai_config();
+  cfg.ttft_ms = sim::distribution::constant(600);  // an answer that takes twice the idle timeout
+  running r({cfg}, o);
+
+  // Silent, or stalled in the middle of a header: closed after the timeout (raw reads until the close).
+  for (const std::string& bytes : {std::string(), std::string("GET /healthz HTTP/1.1\r\nHo")}) {
+    client c(r.port(), 5000);
+    boost::system::error_code ec;
+    const auto began = std::chrono::steady_clock::now();
+    const std::string out = c.raw(bytes, ec);
+    const auto waited = std::chrono::steady_clock::now() - began;
+    EXPECT_EQ(ec, boost::asio::error::eof) << "bytes: " << bytes;
+    EXPECT_TRUE(out.empty()) << out;
+    EXPECT_GE(waited, std::chrono::milliseconds(250)) << "bytes: " << bytes;
+    EXPECT_LT(waited, std::chrono::milliseconds(4500)) << "bytes: " << bytes;
+  }
+
+  // Requests every 100 ms on one keep-alive connection for three times the timeout: never closed.
+  client active(r.port(), 5000);
+  for (int i = 0; i < 9; ++i) {
+    reply h = active.get("/healthz");
+    ASSERT_EQ(h.status, 200) << "request " << i << ": " << h.error.message();
+    ASSERT_TRUE(active.connected()) << "request " << i;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  // A request in service longer than the timeout is answered, and its connection then idles out anew.
+  client slow(r.port(), 5000);
+  reply answer = slow.post("/v1/chat/completions", chat(1));
+  EXPECT_EQ(answer.status, 200) << answer.error.message();
+  EXPECT_EQ(slow.get("/healthz").status, 200);
+}
+
 TEST(FakeServer, StopsWithRequestsInFlight) {
   auto r = std::make_unique<running>(std::vector<sim::provider_config>{openai_config()});
   ASSERT_EQ(arm(r->port(), json{{"for_s", 60}, {"outage", "hang"}}).status, 201);
