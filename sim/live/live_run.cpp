@@ -10,6 +10,7 @@
 #include "policies/http/url.hpp"
 #include "policies/pipeline/pipeline.hpp"
 #include "sim/workload/arrivals.hpp"
+#include "sim/run/call_slots.hpp"
 #include "sim/workload/request_factory.hpp"
 
 namespace squall::sim {
@@ -56,9 +57,6 @@ class live_driver final : public timer_target {
     if (s.duration_s > options.run_s_max) note_incomplete("the run was cut at run_s_max");
   }
 
-  ~live_driver() {
-    for (call_slot* slot : pool_) delete slot;
-  }
 
   void start() {
     next_interval_end_ = time_point{} + interval_;
@@ -91,7 +89,7 @@ class live_driver final : public timer_target {
       offer(0, next_open_id_++, next_arrival_);
       schedule_next_arrival();
     } else if (cookie == cookie_interval) {
-      metrics_.close_interval(next_interval_end_, in_flight_, 0, 0);
+      metrics_.close_interval(next_interval_end_, slots_.in_flight(), 0, 0);
       last_interval_end_ = next_interval_end_;
       next_interval_end_ += interval_;
       interval_timer_ = rt_.start_timer(next_interval_end_ - rt_.now(), *this, cookie_interval);
@@ -171,19 +169,20 @@ class live_driver final : public timer_target {
     }
     ++offered_;
     metrics_.on_offered();
-    if (in_flight_ >= in_flight_max_) {
+    if (slots_.in_flight() >= in_flight_max_) {
       metrics_.on_shed();
       if (user > 0) think(user - 1);
       return;
     }
-    call_slot* slot = acquire();
+    call_slot* slot = &slots_.acquire();
+    slot->owner = this;
     slot->user = user;
     slot->intended = intended;
     slot->call.started_at = intended;
     slot->call.attempts = 0;
     slot->call.cost_usd = 0;
     factory_.fill(slot->call.req, id, intended);
-    link(*slot);
+    slots_.link(*slot);
     slot->op = &pipeline_.start(call_scope{&slot->call, slot->call.req.deadline}, *slot);
   }
 
@@ -195,13 +194,13 @@ class live_driver final : public timer_target {
   }
 
   void complete(call_slot& slot, outcome&& result) {
-    unlink(slot);
+    slots_.unlink(slot);
     const time_point now = rt_.now();
     metrics_.on_completed(slot.call, result, now - slot.intended);
     const std::uint32_t user = slot.user;
-    release(&slot);
+    slots_.release(slot);
     if (user > 0 && now < end_of_arrivals_) think(user - 1);
-    if (arrivals_over() && in_flight_ == 0) finish();
+    if (arrivals_over() && slots_.in_flight() == 0) finish();
   }
 
   void cap_arrivals(std::string reason) {
@@ -221,7 +220,7 @@ class live_driver final : public timer_target {
       finish();
       return;
     }
-    if (now >= end_of_run_ || (arrivals_over() && in_flight_ == 0)) {
+    if (now >= end_of_run_ || (arrivals_over() && slots_.in_flight() == 0)) {
       finish();
       return;
     }
@@ -243,44 +242,16 @@ class live_driver final : public timer_target {
     rt_.cancel_timer(poll_timer_);
     for (timer_id t : burst_timers_) rt_.cancel_timer(t);
     for (timer_id t : user_timers_) rt_.cancel_timer(t);
-    while (in_flight_head_) {
-      call_slot* slot = in_flight_head_;
-      unlink(*slot);
+    while (call_slot* slot = slots_.first_in_flight()) {
+      slots_.unlink(*slot);
       slot->op->cancel();
       metrics_.on_unfinished(slot->call);
-      release(slot);
+      slots_.release(*slot);
     }
     const time_point end = rt_.now();
     if (end > last_interval_end_) metrics_.close_interval(end, 0, 0, 0);
     metrics_.finish(end);
     rt_.io().stop();
-  }
-
-  call_slot* acquire() {
-    if (free_.empty()) {
-      auto* slot = new call_slot;
-      slot->owner = this;
-      pool_.push_back(slot);
-      return slot;
-    }
-    call_slot* slot = free_.back();
-    free_.pop_back();
-    return slot;
-  }
-  void release(call_slot* slot) { free_.push_back(slot); }
-
-  void link(call_slot& slot) {
-    slot.prev = nullptr;
-    slot.next = in_flight_head_;
-    if (in_flight_head_) in_flight_head_->prev = &slot;
-    in_flight_head_ = &slot;
-    ++in_flight_;
-  }
-  void unlink(call_slot& slot) {
-    if (slot.prev) slot.prev->next = slot.next;
-    else in_flight_head_ = slot.next;
-    if (slot.next) slot.next->prev = slot.prev;
-    --in_flight_;
   }
 
   const workload_config& workload_;
@@ -312,10 +283,7 @@ class live_driver final : public timer_target {
   bool capped_ = false;
   bool finished_ = false;
   std::string incomplete_reason_;
-  std::vector<call_slot*> pool_;  // at most in_flight_max_ slots: one per request in flight
-  std::vector<call_slot*> free_;
-  call_slot* in_flight_head_ = nullptr;
-  std::size_t in_flight_ = 0;
+  call_slots<call_slot> slots_;  // at most the in-flight limit: one per request in flight
 };
 
 config_error target_error(const std::string& provider, std::string message) {

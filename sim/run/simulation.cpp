@@ -10,6 +10,7 @@
 #include "sim/provider/sim_provider.hpp"
 #include "sim/provider/sim_transport.hpp"
 #include "sim/workload/arrivals.hpp"
+#include "sim/run/call_slots.hpp"
 #include "sim/workload/request_factory.hpp"
 
 namespace squall::sim {
@@ -59,9 +60,6 @@ class driver final : public timer_target {
         interval_(from_s(s.effective_interval_s())),
         burst_sent_(s.workload.bursts.size(), 0) {}
 
-  ~driver() {
-    for (call_slot* slot : pool_) delete slot;
-  }
 
   void start() {
     loop_.start_timer(interval_, *this, cookie_interval);
@@ -77,19 +75,18 @@ class driver final : public timer_target {
 
   // Cancels whatever is still in flight when the run is over; it counts as unfinished.
   void stop() {
-    while (in_flight_head_) {
-      call_slot* slot = in_flight_head_;
-      unlink(*slot);
+    while (call_slot* slot = slots_.first_in_flight()) {
+      slots_.unlink(*slot);
       slot->op->cancel();
       metrics_.on_unfinished(slot->call);
-      release(slot);
+      slots_.release(*slot);
     }
     const time_point end = loop_.now();
     if (end > last_interval_end_) close_interval(end);
     metrics_.finish(end);
   }
 
-  std::size_t in_flight() const noexcept { return in_flight_; }
+  std::size_t in_flight() const noexcept { return slots_.in_flight(); }
 
   void on_timer(std::uint32_t cookie) override {
     if (cookie == cookie_arrival) {
@@ -97,7 +94,7 @@ class driver final : public timer_target {
       schedule_next_arrival();
     } else if (cookie == cookie_interval) {
       close_interval(loop_.now());
-      if (loop_.now() < end_of_arrivals_ || in_flight_ > 0) loop_.start_timer(interval_, *this, cookie_interval);
+      if (loop_.now() < end_of_arrivals_ || slots_.in_flight() > 0) loop_.start_timer(interval_, *this, cookie_interval);
     } else if ((cookie & cookie_kind_mask) == cookie_burst) {
       fire_burst(cookie & ~cookie_kind_mask);
     } else if ((cookie & cookie_kind_mask) == cookie_user) {
@@ -157,27 +154,28 @@ class driver final : public timer_target {
 
   void offer(std::uint32_t user, std::uint64_t id) {
     metrics_.on_offered();
-    if (in_flight_ >= workload_.in_flight_max) {
+    if (slots_.in_flight() >= workload_.in_flight_max) {
       metrics_.on_shed();
       if (user > 0) loop_.start_timer(from_ms(workload_.think_ms.sample(think_rng_)), *this, cookie_user | (user - 1));
       return;
     }
-    call_slot* slot = acquire();
+    call_slot* slot = &slots_.acquire();
+    slot->owner = this;
     slot->user = user;
     slot->intended = loop_.now();
     slot->call.started_at = loop_.now();
     slot->call.attempts = 0;
     slot->call.cost_usd = 0;
     factory_.fill(slot->call.req, id, loop_.now());
-    link(*slot);
+    slots_.link(*slot);
     slot->op = &pipeline_.start(call_scope{&slot->call, slot->call.req.deadline}, *slot);
   }
 
   void complete(call_slot& slot, outcome&& result) {
-    unlink(slot);
+    slots_.unlink(slot);
     metrics_.on_completed(slot.call, result, loop_.now() - slot.intended);
     const std::uint32_t user = slot.user;
-    release(&slot);
+    slots_.release(slot);
     if (user > 0 && loop_.now() < end_of_arrivals_) {
       loop_.start_timer(from_ms(workload_.think_ms.sample(think_rng_)), *this, cookie_user | (user - 1));
     }
@@ -194,35 +192,8 @@ class driver final : public timer_target {
       summaries_[i].busy_max = std::max(summaries_[i].busy_max, b);
       summaries_[i].queue_max = std::max(summaries_[i].queue_max, q);
     }
-    metrics_.close_interval(end, in_flight_, busy, queued);
+    metrics_.close_interval(end, slots_.in_flight(), busy, queued);
     last_interval_end_ = end;
-  }
-
-  call_slot* acquire() {
-    if (free_.empty()) {
-      auto* slot = new call_slot;
-      slot->owner = this;
-      pool_.push_back(slot);
-      return slot;
-    }
-    call_slot* slot = free_.back();
-    free_.pop_back();
-    return slot;
-  }
-  void release(call_slot* slot) { free_.push_back(slot); }
-
-  void link(call_slot& slot) {
-    slot.prev = nullptr;
-    slot.next = in_flight_head_;
-    if (in_flight_head_) in_flight_head_->prev = &slot;
-    in_flight_head_ = &slot;
-    ++in_flight_;
-  }
-  void unlink(call_slot& slot) {
-    if (slot.prev) slot.prev->next = slot.next;
-    else in_flight_head_ = slot.next;
-    if (slot.next) slot.next->prev = slot.prev;
-    --in_flight_;
   }
 
   const scenario& scenario_;
@@ -241,10 +212,7 @@ class driver final : public timer_target {
   std::vector<std::uint32_t> burst_sent_;
   std::vector<std::uint32_t> user_sequences_;
   std::uint64_t next_open_id_ = 1;
-  std::vector<call_slot*> pool_;
-  std::vector<call_slot*> free_;
-  call_slot* in_flight_head_ = nullptr;
-  std::size_t in_flight_ = 0;
+  call_slots<call_slot> slots_;  // at most the in-flight limit: one per request in flight
   time_point last_interval_end_{};
 
  public:
