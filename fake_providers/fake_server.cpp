@@ -18,6 +18,7 @@
 
 #include "fake_providers/fault_control.hpp"
 #include "fake_providers/real_clock.hpp"
+#include "fake_providers/request_body.hpp"
 #include "fake_providers/wire_format.hpp"
 #include "policies/core/json_text.hpp"
 #include "sim/provider/provider_model.hpp"
@@ -50,7 +51,7 @@ std::string hex64(std::uint64_t v) {
 // slot) and the client's exchange end separately: a client that leaves, a stream cut or an error event
 // ends the exchange, while the work goes on until its service time is over, as on a real server.
 struct job : std::enable_shared_from_this<job> {
-  enum class kind : std::uint8_t { chat, embeddings, messages };
+  using kind = request_kind;
   enum class phase : std::uint8_t { answering, queued, in_service, hung, done };
 
   job(std::shared_ptr<provider_endpoint> owner, std::shared_ptr<session> client, asio::io_context& io);
@@ -776,172 +777,6 @@ void provider_endpoint::metrics(const std::shared_ptr<session>& s, bool keep_ali
 
 namespace {
 
-struct parsed_request {
-  std::string model;
-  std::uint32_t input_tokens = 0;
-  std::optional<std::uint32_t> max_tokens;
-  bool stream = false;
-  bool include_usage = false;
-  std::size_t embed_inputs = 1;
-  std::uint32_t embed_dims = 0;
-  bool embed_base64 = false;
-};
-
-std::optional<error_spec> invalid(std::string message, std::optional<std::string> param = std::nullopt,
-                                  std::optional<std::string> code = std::nullopt) {
-  return error_spec{400, std::move(message), "", std::move(param), std::move(code)};
-}
-
-// Validates a request body the way the real APIs do, with their messages where they are well known.
-std::optional<error_spec> parse_body(api_style api, int k, const json& body, const server_options& options,
-                                     parsed_request& out) {
-  const bool openai = api == api_style::openai;
-  if (body.is_discarded()) {
-    return invalid(openai ? "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
-                            "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
-                            "sent was not valid JSON.)"
-                          : "There was an error parsing the body of the request: it is not valid JSON");
-  }
-  if (!body.is_object()) {
-    return invalid(openai ? "Invalid type for request body: expected an object." : "body: Input should be an object");
-  }
-  const auto model = body.find("model");
-  if (model == body.end()) {
-    return invalid(openai ? "you must provide a model parameter" : "model: Field required", "model");
-  }
-  if (!model->is_string() || model->get_ref<const std::string&>().empty()) {
-    return invalid(openai ? "Invalid type for 'model': expected a non-empty string." : "model: Input should be a valid string",
-                   "model", openai ? std::optional<std::string>("invalid_type") : std::nullopt);
-  }
-  out.model = model->get<std::string>();
-
-  auto read_bool = [&](const char* key, bool& flag) -> std::optional<error_spec> {
-    const auto it = body.find(key);
-    if (it == body.end() || it->is_null()) return std::nullopt;
-    if (!it->is_boolean()) {
-      return invalid(openai ? std::string("Invalid type for '") + key + "': expected a boolean."
-                            : std::string(key) + ": Input should be a valid boolean",
-                     key, openai ? std::optional<std::string>("invalid_type") : std::nullopt);
-    }
-    flag = it->get<bool>();
-    return std::nullopt;
-  };
-  auto read_max = [&](const char* key) -> std::optional<error_spec> {
-    const auto it = body.find(key);
-    if (it == body.end() || it->is_null()) return std::nullopt;
-    if (!it->is_number_integer()) {
-      return invalid(openai ? std::string("Invalid type for '") + key + "': expected an integer."
-                            : std::string(key) + ": Input should be a valid integer",
-                     key, openai ? std::optional<std::string>("invalid_type") : std::nullopt);
-    }
-    const std::int64_t v = it->get<std::int64_t>();
-    if (v < 1) {
-      return invalid(openai ? std::string("Invalid '") + key + "': integer below minimum value. Expected a value >= 1, "
-                                                               "but got " + std::to_string(v) + " instead."
-                            : std::string(key) + ": Input should be greater than or equal to 1",
-                     key, openai ? std::optional<std::string>("integer_below_min_value") : std::nullopt);
-    }
-    if (v > options.output_tokens_max) {
-      return invalid(std::string(key) + " is too large: " + std::to_string(v) + ". This model supports at most " +
-                         std::to_string(options.output_tokens_max) + " completion tokens.",
-                     key, openai ? std::optional<std::string>("invalid_value") : std::nullopt);
-    }
-    out.max_tokens = static_cast<std::uint32_t>(v);
-    return std::nullopt;
-  };
-
-  if (k == 1) {  // embeddings
-    const auto input = body.find("input");
-    if (input == body.end()) return invalid("Missing required parameter: 'input'.", "input", "missing_required_parameter");
-    auto bad_input = [] { return invalid("'input' must be a string, an array of strings or an array of token arrays.", "input"); };
-    if (input->is_string()) {
-      if (input->get_ref<const std::string&>().empty()) return invalid("'input' cannot be an empty string.", "input");
-      out.input_tokens = count_words(input->get_ref<const std::string&>());
-    } else if (input->is_array() && !input->empty()) {
-      out.embed_inputs = input->size();
-      bool tokens = true;
-      for (const json& x : *input) tokens = tokens && x.is_number_integer();
-      if (tokens) {
-        out.embed_inputs = 1;
-        out.input_tokens = static_cast<std::uint32_t>(input->size());
-      } else {
-        for (const json& x : *input) {
-          if (x.is_string()) {
-            out.input_tokens += count_words(x.get_ref<const std::string&>());
-          } else if (x.is_array()) {
-            out.input_tokens += static_cast<std::uint32_t>(x.size());
-          } else {
-            return bad_input();
-          }
-        }
-      }
-      if (out.embed_inputs > 2048) return invalid("'input' must have at most 2048 items.", "input");
-    } else {
-      return bad_input();
-    }
-    if (const auto f = body.find("encoding_format"); f != body.end() && !f->is_null()) {
-      if (*f == "base64") {
-        out.embed_base64 = true;
-      } else if (*f != "float") {
-        return invalid("Invalid value for 'encoding_format': expected 'float' or 'base64'.", "encoding_format");
-      }
-    }
-    out.embed_dims = options.embedding_dims_default;
-    if (const auto d = body.find("dimensions"); d != body.end() && !d->is_null()) {
-      if (!d->is_number_integer() || d->get<std::int64_t>() < 1 || d->get<std::int64_t>() > 3072) {
-        return invalid("Invalid 'dimensions': expected an integer from 1 to 3072.", "dimensions");
-      }
-      out.embed_dims = static_cast<std::uint32_t>(d->get<std::int64_t>());
-    }
-    out.max_tokens = 0;
-    return std::nullopt;
-  }
-
-  const auto messages = body.find("messages");
-  if (messages == body.end()) {
-    return invalid(openai ? "Missing required parameter: 'messages'." : "messages: Field required", "messages",
-                   openai ? std::optional<std::string>("missing_required_parameter") : std::nullopt);
-  }
-  if (!messages->is_array()) {
-    return invalid(openai ? "Invalid type for 'messages': expected an array." : "messages: Input should be a valid list",
-                   "messages", openai ? std::optional<std::string>("invalid_type") : std::nullopt);
-  }
-  if (messages->empty()) {
-    return invalid(openai ? "[] is too short - 'messages'" : "messages: at least one message is required", "messages");
-  }
-  for (std::size_t i = 0; i < messages->size(); ++i) {
-    const json& m = (*messages)[i];
-    if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) {
-      const std::string where = "messages[" + std::to_string(i) + "]";
-      return invalid(openai ? "Invalid value for '" + where + "': expected an object with a 'role'."
-                            : where + ".role: Field required",
-                     where);
-    }
-  }
-  out.input_tokens = count_prompt_tokens(*messages);
-  if (auto e = read_bool("stream", out.stream)) return e;
-
-  if (openai) {
-    if (auto e = read_max("max_tokens")) return e;
-    if (auto e = read_max("max_completion_tokens")) return e;
-    if (const auto n = body.find("n"); n != body.end() && !n->is_null() && *n != 1) {
-      return invalid("squall's fake provider answers n = 1 only.", "n");
-    }
-    if (const auto so = body.find("stream_options"); so != body.end() && !so->is_null()) {
-      if (!so->is_object()) return invalid("Invalid type for 'stream_options': expected an object.", "stream_options");
-      if (!out.stream) {
-        return invalid("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options");
-      }
-      if (const auto u = so->find("include_usage"); u != so->end() && u->is_boolean()) out.include_usage = u->get<bool>();
-    }
-  } else {
-    if (!body.contains("max_tokens")) return invalid("max_tokens: Field required", "max_tokens");
-    if (auto e = read_max("max_tokens")) return e;
-    if (const auto sys = body.find("system"); sys != body.end()) out.input_tokens += count_prompt_tokens(*sys);
-  }
-  return std::nullopt;
-}
-
 bool parse_u64(std::string_view text, std::uint64_t& out) {
   if (text.empty() || text.size() > 20) return false;
   std::uint64_t v = 0;
@@ -962,8 +797,8 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   const bool keep_alive = req.keep_alive();
   ++api_requests_;
   parsed_request pr;
-  const json body = json::parse(req.body(), nullptr, false);
-  if (auto e = parse_body(api_, k == job::kind::embeddings ? 1 : 0, body, options, pr)) {
+  if (auto e = read_request_body(api_, k, req.body(), request_limits{options.output_tokens_max,
+                                                                         options.embedding_dims_default}, pr)) {
     return send_error(s, keep_alive, *e);
   }
 
@@ -973,12 +808,12 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   const auto id_header = req.find("x-squall-request-id");
   const auto attempt_header = req.find("x-squall-attempt");
   if (id_header != req.end() && !parse_u64(std::string_view(id_header->value().data(), id_header->value().size()), id)) {
-    return send_error(s, keep_alive, *invalid("x-squall-request-id must be an unsigned integer"));
+    return send_error(s, keep_alive, invalid_request("x-squall-request-id must be an unsigned integer"));
   }
   if (attempt_header != req.end() &&
       (!parse_u64(std::string_view(attempt_header->value().data(), attempt_header->value().size()), attempt) ||
        attempt < 1 || attempt > std::numeric_limits<std::uint32_t>::max())) {
-    return send_error(s, keep_alive, *invalid("x-squall-attempt must be an integer from 1"));
+    return send_error(s, keep_alive, invalid_request("x-squall-attempt must be an integer from 1"));
   }
   if (id_header == req.end()) id = ++next_sequence_;
 
