@@ -37,11 +37,18 @@ std::string_view status_reason(int status) noexcept {
   }
 }
 
-std::string response_head(int status, const header_list& headers, std::optional<std::size_t> content_length,
-                          bool keep_alive) {
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " ";
+void append_response_head(std::string& out, int status, std::string_view content_type, const header_list& headers,
+                          std::optional<std::size_t> content_length, bool keep_alive) {
+  out += "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
   out += status_reason(status);
   out += "\r\n";
+  if (!content_type.empty()) {
+    out += "Content-Type: ";
+    out += content_type;
+    out += "\r\n";
+  }
   for (const auto& [name, value] : headers) {
     out += name;
     out += ": ";
@@ -49,11 +56,19 @@ std::string response_head(int status, const header_list& headers, std::optional<
     out += "\r\n";
   }
   if (content_length) {
-    out += "Content-Length: " + std::to_string(*content_length) + "\r\n";
+    out += "Content-Length: ";
+    out += std::to_string(*content_length);
+    out += "\r\n";
   } else {
     out += "Transfer-Encoding: chunked\r\n";
   }
   out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+}
+
+std::string response_head(int status, const header_list& headers, std::optional<std::size_t> content_length,
+                          bool keep_alive) {
+  std::string out;
+  append_response_head(out, status, {}, headers, content_length, keep_alive);
   return out;
 }
 

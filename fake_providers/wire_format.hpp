@@ -34,6 +34,10 @@ std::string_view status_reason(int status) noexcept;
 // Transfer-Encoding: chunked.
 std::string response_head(int status, const header_list& headers, std::optional<std::size_t> content_length,
                           bool keep_alive);
+// The same head appended to `out`, after a Content-Type header unless `content_type` is empty: an answer
+// is then one string, head and body, without a copy of either.
+void append_response_head(std::string& out, int status, std::string_view content_type, const header_list& headers,
+                          std::optional<std::size_t> content_length, bool keep_alive);
 // One chunk of a chunked body; the empty string ends the body.
 std::string chunk(std::string_view data);
 
