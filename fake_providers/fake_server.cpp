@@ -541,15 +541,15 @@ void provider_endpoint::shutdown() {
 // provider_endpoint: routing
 
 void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<http::string_body>&& req) {
-  const std::string target(req.target());
+  const std::string_view target(req.target().data(), req.target().size());
   const std::size_t q = target.find('?');
-  const std::string path = target.substr(0, q);
-  const std::string_view query = q == std::string::npos ? std::string_view{} : std::string_view(target).substr(q + 1);
+  const std::string_view path = target.substr(0, q);
+  const std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
   const bool keep_alive = req.keep_alive();
   const http::verb method = req.method();
 
   auto wrong_method = [&](std::string_view allowed) {
-    error_spec e{405, "Method " + std::string(req.method_string()) + " not allowed on " + path + "; use " +
+    error_spec e{405, "Method " + std::string(req.method_string()) + " not allowed on " + std::string(path) + "; use " +
                           std::string(allowed), "", std::nullopt, std::nullopt};
     send_error(s, keep_alive, e);
   };
@@ -566,7 +566,7 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
 
   if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0) {
     if (method != http::verb::get) return wrong_method("GET");
-    return models(s, keep_alive, path.size() > 11 ? std::string_view(path).substr(11) : std::string_view{});
+    return models(s, keep_alive, path.size() > 11 ? path.substr(11) : std::string_view{});
   }
   const bool openai = api_ == api_style::openai;
   std::optional<job::kind> k;
@@ -577,7 +577,7 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
     if (method != http::verb::post) return wrong_method("POST");
     return api_request(s, req, *k);
   }
-  error_spec e{404, openai ? "Invalid URL (" + std::string(req.method_string()) + " " + path + ")" : "Not Found", "",
+  error_spec e{404, openai ? "Invalid URL (" + std::string(req.method_string()) + " " + std::string(path) + ")" : "Not Found", "",
                std::nullopt, std::nullopt};
   send_error(s, keep_alive, e);
 }
