@@ -20,6 +20,7 @@
 #include "fake_providers/real_clock.hpp"
 #include "fake_providers/request_body.hpp"
 #include "fake_providers/wire_format.hpp"
+#include "policies/core/intrusive_fifo.hpp"
 #include "policies/core/json_text.hpp"
 #include "sim/provider/provider_model.hpp"
 
@@ -81,6 +82,8 @@ struct job : std::enable_shared_from_this<job> {
   std::uint32_t tokens_sent = 0;
   bool wire_struck = false;
   bool head_sent = false;
+  job* prev = nullptr;  // provider_endpoint::jobs
+  job* next = nullptr;
 };
 
 class session : public std::enable_shared_from_this<session> {
@@ -145,7 +148,7 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
 
   // For the session and job bookkeeping.
   std::unordered_set<session*> sessions;
-  std::unordered_set<job*> jobs;
+  intrusive_fifo<job> jobs;  // threaded through the jobs: no allocation per request
   bool stopping = false;
   const server_options& options;
   asio::io_context& io;
@@ -223,10 +226,10 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
 
 job::job(std::shared_ptr<provider_endpoint> owner, std::shared_ptr<session> client, asio::io_context& io)
     : p(std::move(owner)), s(std::move(client)), timer(io) {
-  p->jobs.insert(this);
+  p->jobs.push_back(*this);
 }
 
-job::~job() { p->jobs.erase(this); }
+job::~job() { p->jobs.unlink(*this); }
 
 // ---------------------------------------------------------------------------------------------------
 // session
@@ -533,8 +536,7 @@ void provider_endpoint::shutdown() {
   queue_.clear();
   const std::vector<session*> open(sessions.begin(), sessions.end());
   for (session* s : open) s->close_now(false);
-  const std::vector<job*> live(jobs.begin(), jobs.end());
-  for (job* j : live) j->timer.cancel();
+  for (job* j = jobs.front(); j != nullptr; j = j->next) j->timer.cancel();  // handlers run later: no unlink now
 }
 
 // ---------------------------------------------------------------------------------------------------
