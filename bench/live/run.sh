@@ -2,15 +2,17 @@
 # Live-mode benchmarks (issue 4), all on loopback, each compared with a reference tool in the same run:
 #   1. wrk against the fake provider (no faults, no latency) vs wrk against nginx returning a same-sized
 #      JSON body from memory; both with one worker thread.
-#   2. 10,000 concurrent requests under a 2 s injected latency: wrk's p99 and errors, the server's peak RSS.
+#   2. 10,000 concurrent requests under a 2 s injected latency: wrk's p99 and errors, the server's peak RSS;
+#      the same against nginx answering the same body after `echo_sleep 2` (the echo module).
 #   3. squall's own live load generator against the fake provider, at the rate wrk reached in 1.
-# Needs a release build (bash scripts/demo.sh) and Debian's wrk and nginx-light (installed here if missing).
+# Needs a release build (bash scripts/demo.sh) and Debian's wrk, nginx-light and libnginx-mod-http-echo
+# (installed here if missing).
 # Usage: bash bench/live/run.sh [seconds per measurement, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs="${1:-10}"
 squall=build/release/cli/squall
-for p in wrk nginx-light curl; do
+for p in wrk nginx-light libnginx-mod-http-echo curl; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     { sudo_cmd=(); [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo); "${sudo_cmd[@]}" apt-get install -y -qq "$p" >/dev/null; }
 done
@@ -75,9 +77,35 @@ echo "== 2. 10,000 concurrent requests under 2 s of injected latency"
 start_serve bench/live/fake-2s.json
 wrk -t2 -c10000 -d"$((secs + 5))s" --timeout 10s --latency -s "$work/post.lua" "$url/chat/completions" > "$work/wrk-2s.txt" || true
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$serve_pid/status")
-grep -E "Latency|99%|requests in|Socket errors|Non-2xx" "$work/wrk-2s.txt" | sed 's/^/  /'
-echo "  server peak RSS: $((hwm / 1024)) MB"
+echo "  squall serve:"
+grep -E "Latency|99%|requests in|Socket errors|Non-2xx" "$work/wrk-2s.txt" | sed 's/^/    /'
+echo "    server peak RSS: $((hwm / 1024)) MB"
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+# The reference: nginx (one worker) holding each request 2 s with the echo module, then the same body.
+cat > "$work/nginx/nginx-2s.conf" <<NGINX
+load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
+worker_processes 1;
+pid $work/nginx/nginx-2s.pid;
+error_log $work/nginx/error-2s.log;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  client_body_temp_path $work/nginx/body;
+  server {
+    listen 127.0.0.1:18392;
+    location / { default_type application/json; echo_read_request_body; echo_sleep 2; echo '$escaped'; }
+  }
+}
+NGINX
+nginx -c "$work/nginx/nginx-2s.conf" -g 'daemon off;' &
+nginx_2s_pid=$!
+pids+=("$nginx_2s_pid")
+sleep 0.5
+wrk -t2 -c10000 -d"$((secs + 5))s" --timeout 10s --latency -s "$work/post.lua" http://127.0.0.1:18392/v1/chat/completions > "$work/wrk-2s-nginx.txt" || true
+echo "  nginx + echo_sleep 2:"
+grep -E "Latency|99%|requests in|Socket errors|Non-2xx" "$work/wrk-2s-nginx.txt" | sed 's/^/    /'
+kill "$nginx_2s_pid"; wait "$nginx_2s_pid" 2>/dev/null || true
 
 echo "== 3. squall's live load generator vs wrk against the same fake provider"
 start_serve bench/live/fake-plain.json
