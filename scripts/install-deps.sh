@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ make pkg-config libboost-dev nlohmann-json3-dev libcli11-dev
-          libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcpp-httplib-dev
+          libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcpp-httplib-dev libsimdjson-dev
           libxml2-utils chromium)
 # Node.js comes with the machine on most images; Debian's own is enough when it does not.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

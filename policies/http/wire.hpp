@@ -43,6 +43,8 @@ struct decoded_answer {
   std::string model;
 };
 decoded_answer decode_answer(api_kind api, std::string_view body);
+// The same by nlohmann's SAX reader alone: what decode_answer falls back to, and what tests compare it with.
+decoded_answer decode_answer_by_tree_rules(api_kind api, std::string_view body);
 
 // The provider's error type from an error body ("rate_limit_error", "insufficient_quota", ...), else
 // empty. OpenAI's `code` wins over its `type` when it names a quota or billing problem.

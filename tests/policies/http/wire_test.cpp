@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
+
+#include "policies/core/rng.hpp"
 
 #include "policies/http/url.hpp"
 
@@ -117,6 +120,98 @@ TEST(wire, answers_are_read_by_the_rules_of_a_json_tree) {
     EXPECT_EQ(d.model, "") << bad;
     EXPECT_EQ(d.input_tokens, std::nullopt) << bad;
   }
+}
+
+// The rules spelled out on an nlohmann tree, which keeps a repeated key's last value.
+decoded_answer decode_with_a_tree(api_kind api, std::string_view body) {
+  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return {};
+  const auto list = doc.find(api == api_kind::openai ? "choices" : "content");
+  if (list == doc.end() || !list->is_array()) return {};
+  decoded_answer d;
+  d.valid = true;
+  if (const auto m = doc.find("model"); m != doc.end() && m->is_string()) d.model = m->get<std::string>();
+  auto count = [](const nlohmann::json& usage, const char* key) -> std::optional<std::uint32_t> {
+    const auto v = usage.find(key);
+    // A non-negative integer that fits 32 bits ("-0" is one, though nlohmann keeps it as signed).
+    if (v == usage.end() || !v->is_number_integer() || (!v->is_number_unsigned() && v->get<std::int64_t>() != 0) ||
+        v->get<std::uint64_t>() > 4294967295U) {
+      return std::nullopt;
+    }
+    return static_cast<std::uint32_t>(v->get<std::uint64_t>());
+  };
+  if (const auto u = doc.find("usage"); u != doc.end() && u->is_object()) {
+    d.input_tokens = count(*u, api == api_kind::openai ? "prompt_tokens" : "input_tokens");
+    d.output_tokens = count(*u, api == api_kind::openai ? "completion_tokens" : "output_tokens");
+  }
+  return d;
+}
+
+std::string describe(const decoded_answer& d) {
+  auto n = [](const std::optional<std::uint32_t>& v) { return v ? std::to_string(*v) : std::string("none"); };
+  return "valid=" + std::to_string(d.valid) + " model=" + d.model + " in=" + n(d.input_tokens) +
+         " out=" + n(d.output_tokens);
+}
+
+// Random answers, mostly answer-shaped: the keys both readers look at, values of every type (integers
+// beyond 64 bits and 32 bits, negative, fractional), repeated keys, and now and then a cut or a tail.
+std::string random_answer(rng& r) {
+  auto chance = [&](double p) { return r.uniform() < p; };
+  auto pick = [&](std::initializer_list<const char*> options) {
+    return std::string(options.begin()[r.below(options.size())]);
+  };
+  std::function<std::string(int)> value = [&](int depth) -> std::string {
+    switch (r.below(depth > 0 ? 8 : 6)) {
+      case 0: return pick({"null", "true", "false"});
+      case 1: return pick({"0", "7", "4294967295", "4294967296", "18446744073709551615", "123456789012345678901234"});
+      case 2: return pick({"-1", "2.5", "1e3", "-0"});
+      case 3: return pick({R"("gpt-4o")", R"("")", R"("\u00e9\n")", R"("x y")"});
+      case 4: return pick({"[]", "{}"});
+      case 5: return pick({R"([{"message":{"content":"hi"}}])", R"([{"type":"text","text":"hi"}])"});
+      case 6: {
+        std::string o = "{";
+        for (std::uint64_t i = r.below(4); i > 0; --i) {
+          o += (o.size() > 1 ? "," : "");
+          o += pick({R"("prompt_tokens")", R"("completion_tokens")", R"("input_tokens")", R"("output_tokens")",
+                     R"("x")"});
+          o += ":" + value(depth - 1);
+        }
+        return o + "}";
+      }
+      default: {
+        std::string a = "[";
+        for (std::uint64_t i = r.below(3); i > 0; --i) a += (a.size() > 1 ? "," : "") + value(depth - 1);
+        return a + "]";
+      }
+    }
+  };
+  std::string body = "{";
+  for (std::uint64_t i = 1 + r.below(6); i > 0; --i) {
+    body += (body.size() > 1 ? "," : "");
+    body += pick({R"("model")", R"("choices")", R"("content")", R"("usage")", R"("id")"});
+    body += ":" + value(2);
+  }
+  body += "}";
+  if (chance(0.05)) body.resize(r.below(body.size()));
+  if (chance(0.03)) body += pick({" x", "\n", "}", " "});
+  return body;
+}
+
+TEST(wire, both_answer_readers_follow_the_trees_rules_on_random_answers) {
+  rng r(20261124);
+  int valid = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    const std::string body = random_answer(r);
+    for (const api_kind api : {api_kind::openai, api_kind::anthropic}) {
+      const decoded_answer expected = decode_with_a_tree(api, body);
+      const decoded_answer fast = decode_answer(api, body);
+      const decoded_answer sax = decode_answer_by_tree_rules(api, body);
+      ASSERT_EQ(describe(fast), describe(expected)) << body;
+      ASSERT_EQ(describe(sax), describe(expected)) << body;
+      valid += expected.valid ? 1 : 0;
+    }
+  }
+  EXPECT_GT(valid, 5'000) << "too few valid answers for the comparison to mean much";
 }
 
 TEST(wire, request_bodies_are_exact_and_escape_the_model_name) {
