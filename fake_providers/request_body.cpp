@@ -1,6 +1,7 @@
 #include "fake_providers/request_body.hpp"
 
 #include <limits>
+#include <simdjson.h>
 #include <utility>
 #include <vector>
 
@@ -162,267 +163,144 @@ std::optional<error_spec> read_tree(api_style api, request_kind kind, const json
   return std::nullopt;
 }
 
-// The plain reader: SAX events from nlohmann's lexer, which hands each string over in a buffer it reuses.
-// It follows count_prompt_tokens's rules (a string counts; an array counts its items; an object counts
-// its "content" and a string "text") and returns false, declining, at anything the tree reader would
-// answer with an error or read differently: duplicate keys (the tree keeps the last), odd types, a
-// missing field.
-class plain_reader final : public nlohmann::json_sax<json> {
+// The plain reader walks simdjson's tape of the body (a parser this thread reuses; simdjson validates the
+// whole text, UTF-8 included). It follows count_prompt_tokens's rules (a string counts; an array counts
+// its items; an object counts its "content" and a string "text") and returns false, declining, at
+// anything the tree reader would answer with an error or read differently: duplicate keys (the tree
+// keeps the last), odd types, a missing field.
+class plain_reader {
  public:
   plain_reader(bool openai, const request_limits& limits, parsed_request& out)
       : openai_(openai), limits_(limits), out_(out) {}
 
-  // After a parse that succeeded: the rules that span the whole body.
-  bool finish() {
-    if (!has(top_model) || !has(top_messages)) return false;
+  bool read(simdjson::dom::element body) {
+    simdjson::dom::object top;
+    if (body.get_object().get(top) != simdjson::SUCCESS) return false;
+    bool model = false, messages = false, stream = false, max_tokens = false, max_completion_tokens = false,
+         n = false, stream_options = false, system = false;
+    std::optional<std::uint32_t> max, max_completion;
+    for (const simdjson::dom::key_value_pair field : top) {
+      const std::string_view key = field.key;
+      const simdjson::dom::element value = field.value;
+      if (key == "model") {
+        std::string_view name;
+        if (!once(model) || value.get_string().get(name) != simdjson::SUCCESS || name.empty()) return false;
+        out_.model = name;
+      } else if (key == "messages") {
+        if (!once(messages) || !read_messages(value)) return false;
+      } else if (key == "stream") {
+        if (!once(stream)) return false;
+        if (value.is_null()) continue;
+        bool flag = false;
+        if (value.get_bool().get(flag) != simdjson::SUCCESS) return false;
+        out_.stream = flag;
+      } else if (key == "max_tokens") {
+        if (!once(max_tokens) || !read_max(value, max)) return false;
+      } else if (openai_ && key == "max_completion_tokens") {
+        if (!once(max_completion_tokens) || !read_max(value, max_completion)) return false;
+      } else if (openai_ && key == "n") {
+        std::int64_t count = 0;
+        if (!once(n) || (!value.is_null() && (value.get_int64().get(count) != simdjson::SUCCESS || count != 1))) {
+          return false;
+        }
+      } else if (openai_ && key == "stream_options") {
+        if (!once(stream_options) || !read_stream_options(value)) return false;
+      } else if (!openai_ && key == "system") {
+        if (!once(system) || !count(value)) return false;
+      }
+    }
+    if (!model || !messages) return false;
     if (stream_options_set_ && !out_.stream) return false;
-    if (!openai_ && !has(top_max_tokens)) return false;
-    out_.max_tokens = max_tokens_;
-    if (max_completion_tokens_) out_.max_tokens = max_completion_tokens_;
+    if (!openai_ && !max_tokens) return false;
+    out_.max_tokens = max;
+    if (max_completion) out_.max_tokens = max_completion;
     out_.input_tokens = tokens_;
     return true;
   }
 
-  bool null() override {
-    switch (take()) {
-      case slot::bad:
-      case slot::role:
-      case slot::message:
-      case slot::model:
-      case slot::messages:
-        return false;
-      default:
-        return true;  // no value: the tree reader reads a null as an absent field, or counts nothing
-    }
-  }
-  bool boolean(bool value) override {
-    switch (take()) {
-      case slot::stream:
-        out_.stream = value;
-        return true;
-      case slot::include_usage:
-        out_.include_usage = value;
-        return true;
-      case slot::skip:
-      case slot::count:
-      case slot::text:
-      case slot::system:
-        return true;
-      default:
-        return false;
-    }
-  }
-  bool number_integer(number_integer_t value) override {
-    return value >= 0 ? number_unsigned(static_cast<number_unsigned_t>(value)) : number(false, 0);
-  }
-  bool number_unsigned(number_unsigned_t value) override { return number(true, value); }
-  bool number_float(number_float_t, const string_t&) override { return number(false, 0); }
-  bool binary(binary_t&) override { return false; }
-  bool string(string_t& value) override {
-    switch (take()) {
-      case slot::count:
-      case slot::text:
-      case slot::system:
-        tokens_ += count_words(value);
-        return true;
-      case slot::role:
-        frames_.back().role_ok = true;
-        return true;
-      case slot::model:
-        if (value.empty()) return false;
-        out_.model = value;
-        return true;
-      case slot::skip:
-      case slot::include_usage:
-        return true;
-      default:
-        return false;
-    }
-  }
-  bool start_object(std::size_t) override {
-    if (frames_.empty()) {
-      frames_.push_back(frame{frame_kind::top});
-      return true;
-    }
-    switch (take()) {
-      case slot::count:
-      case slot::system:
-        frames_.push_back(frame{frame_kind::counted_object});
-        return true;
-      case slot::message:
-        frames_.push_back(frame{frame_kind::message});
-        return true;
-      case slot::stream_options:
-        stream_options_set_ = true;
-        frames_.push_back(frame{frame_kind::stream_options});
-        return true;
-      case slot::skip:
-      case slot::text:
-      case slot::include_usage:
-        frames_.push_back(frame{frame_kind::skipped});
-        return true;
-      default:
-        return false;
-    }
-  }
-  bool start_array(std::size_t) override {
-    if (frames_.empty()) return false;
-    switch (take()) {
-      case slot::count:
-      case slot::system:
-        frames_.push_back(frame{frame_kind::counted_array});
-        return true;
-      case slot::messages:
-        frames_.push_back(frame{frame_kind::messages});
-        return true;
-      case slot::skip:
-      case slot::text:
-      case slot::include_usage:
-        frames_.push_back(frame{frame_kind::skipped});
-        return true;
-      default:
-        return false;
-    }
-  }
-  bool end_object() override {
-    const frame f = frames_.back();
-    frames_.pop_back();
-    return f.kind != frame_kind::message || f.role_ok;
-  }
-  bool end_array() override {
-    const frame f = frames_.back();
-    frames_.pop_back();
-    return f.kind != frame_kind::messages || f.items > 0;
-  }
-  bool key(string_t& name) override {
-    frame& f = frames_.back();
-    switch (f.kind) {
-      case frame_kind::top:
-        return top_key(f, name);
-      case frame_kind::stream_options:
-        if (name == "include_usage") return once(f, seen_include_usage, slot::include_usage);
-        f.next = slot::skip;
-        return true;
-      case frame_kind::message:
-        if (name == "role") return once(f, seen_role, slot::role);
-        [[fallthrough]];
-      case frame_kind::counted_object:
-        if (name == "content") return once(f, seen_content, slot::count);
-        if (name == "text") return once(f, seen_text, slot::text);
-        f.next = slot::skip;
-        return true;
-      default:
-        f.next = slot::skip;
-        return true;
-    }
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-
  private:
-  // What the next value is to the reader.
-  enum class slot : std::uint8_t {
-    bad,  // a scalar body
-    skip, count, text, role, message, model, messages, stream, max_tokens, max_completion_tokens, n,
-    stream_options, include_usage, system
-  };
-  enum class frame_kind : std::uint8_t { top, messages, message, counted_object, counted_array, stream_options, skipped };
-  struct frame {
-    frame_kind kind;
-    slot next = slot::skip;  // objects: set by the key
-    std::uint8_t seen = 0;   // keys seen that may not repeat
-    bool role_ok = false;
-    std::uint32_t items = 0;
-  };
-  static constexpr std::uint8_t seen_role = 1, seen_content = 2, seen_text = 4, seen_include_usage = 8;
-  static constexpr std::uint32_t top_model = 1, top_messages = 2, top_stream = 4, top_max_tokens = 8,
-                                 top_max_completion_tokens = 16, top_n = 32, top_stream_options = 64,
-                                 top_system = 128;
-
-  bool has(std::uint32_t key) const noexcept { return (top_seen_ & key) != 0; }
-
-  static bool once(frame& f, std::uint8_t bit, slot next) {
-    if ((f.seen & bit) != 0) return false;
-    f.seen = static_cast<std::uint8_t>(f.seen | bit);
-    f.next = next;
+  // Marks a key seen; false the second time.
+  static bool once(bool& seen) {
+    if (seen) return false;
+    seen = true;
     return true;
   }
 
-  bool top_key(frame& f, const string_t& name) {
-    struct known {
-      std::string_view name;
-      std::uint32_t bit;
-      slot next;
-      bool openai_only;
-      bool anthropic_only;
-    };
-    static constexpr known keys[] = {
-        {"model", top_model, slot::model, false, false},
-        {"messages", top_messages, slot::messages, false, false},
-        {"stream", top_stream, slot::stream, false, false},
-        {"max_tokens", top_max_tokens, slot::max_tokens, false, false},
-        {"max_completion_tokens", top_max_completion_tokens, slot::max_completion_tokens, true, false},
-        {"n", top_n, slot::n, true, false},
-        {"stream_options", top_stream_options, slot::stream_options, true, false},
-        {"system", top_system, slot::system, false, true},
-    };
-    f.next = slot::skip;
-    for (const known& k : keys) {
-      if (name != k.name || (k.openai_only && !openai_) || (k.anthropic_only && openai_)) continue;
-      if (has(k.bit)) return false;
-      top_seen_ |= k.bit;
-      f.next = k.next;
+  // null, or an integer from 1 to the limit.
+  bool read_max(simdjson::dom::element value, std::optional<std::uint32_t>& out) const {
+    if (value.is_null()) return true;
+    std::int64_t v = 0;
+    if (value.get_int64().get(v) != simdjson::SUCCESS || v < 1 || v > limits_.output_tokens_max) return false;
+    out = static_cast<std::uint32_t>(v);
+    return true;
+  }
+
+  bool read_stream_options(simdjson::dom::element value) {
+    if (value.is_null()) return true;
+    simdjson::dom::object options;
+    if (value.get_object().get(options) != simdjson::SUCCESS) return false;
+    stream_options_set_ = true;
+    bool include_usage = false;
+    for (const simdjson::dom::key_value_pair field : options) {
+      if (field.key != "include_usage") continue;
+      if (!once(include_usage)) return false;
+      bool flag = false;
+      if (field.value.get_bool().get(flag) == simdjson::SUCCESS) out_.include_usage = flag;
+    }
+    return true;
+  }
+
+  // A list of at least one message, each an object with a string role.
+  bool read_messages(simdjson::dom::element value) {
+    simdjson::dom::array list;
+    if (value.get_array().get(list) != simdjson::SUCCESS || list.size() == 0) return false;
+    for (const simdjson::dom::element item : list) {
+      simdjson::dom::object message;
+      if (item.get_object().get(message) != simdjson::SUCCESS || !count_object(message, true)) return false;
+    }
+    return true;
+  }
+
+  // count_prompt_tokens's rules; false where a repeated key would make the tree count otherwise.
+  bool count(simdjson::dom::element value) {
+    std::string_view text;
+    if (value.get_string().get(text) == simdjson::SUCCESS) {
+      tokens_ += count_words(text);
       return true;
     }
-    return true;
+    simdjson::dom::array list;
+    if (value.get_array().get(list) == simdjson::SUCCESS) {
+      for (const simdjson::dom::element item : list) {
+        if (!count(item)) return false;
+      }
+      return true;
+    }
+    simdjson::dom::object object;
+    if (value.get_object().get(object) == simdjson::SUCCESS) return count_object(object, false);
+    return true;  // a number, a boolean or null counts nothing
   }
 
-  // The slot of the value that comes now, from the innermost container.
-  slot take() {
-    if (frames_.empty()) return slot::bad;
-    frame& f = frames_.back();
-    switch (f.kind) {
-      case frame_kind::messages:
-        ++f.items;
-        return slot::message;
-      case frame_kind::counted_array:
-        return slot::count;
-      case frame_kind::skipped:
-        return slot::skip;
-      default:
-        return f.next;
+  // An object's "content" and string "text"; a message (`message`) must also have a string role.
+  bool count_object(simdjson::dom::object object, bool message) {
+    bool content = false, text = false, role = false;
+    for (const simdjson::dom::key_value_pair field : object) {
+      if (field.key == "content") {
+        if (!once(content) || !count(field.value)) return false;
+      } else if (field.key == "text") {
+        if (!once(text)) return false;
+        std::string_view words;
+        if (field.value.get_string().get(words) == simdjson::SUCCESS) tokens_ += count_words(words);
+      } else if (message && field.key == "role") {
+        if (!once(role) || !field.value.is_string()) return false;
+      }
     }
-  }
-
-  // `whole`: a non-negative integer `value`; otherwise a negative or fractional number.
-  bool number(bool whole, number_unsigned_t value) {
-    const slot s = take();
-    switch (s) {
-      case slot::skip:
-      case slot::count:
-      case slot::text:
-      case slot::system:
-      case slot::include_usage:
-        return true;
-      case slot::n:
-        return whole && value == 1;
-      case slot::max_tokens:
-      case slot::max_completion_tokens:
-        if (!whole || value < 1 || value > limits_.output_tokens_max) return false;
-        (s == slot::max_tokens ? max_tokens_ : max_completion_tokens_) = static_cast<std::uint32_t>(value);
-        return true;
-      default:
-        return false;
-    }
+    return !message || role;
   }
 
   bool openai_;
   const request_limits& limits_;
   parsed_request& out_;
-  std::vector<frame> frames_;
-  std::uint32_t top_seen_ = 0;
   std::uint32_t tokens_ = 0;
-  std::optional<std::uint32_t> max_tokens_;
-  std::optional<std::uint32_t> max_completion_tokens_;
   bool stream_options_set_ = false;
 };
 
@@ -432,8 +310,11 @@ bool read_plain_request_body(api_style api, request_kind kind, std::string_view 
                              parsed_request& out) {
   if (kind == request_kind::embeddings) return false;
   out = parsed_request{};
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size(), true).get(doc) != simdjson::SUCCESS) return false;
   plain_reader reader(api == api_style::openai, limits, out);
-  return json::sax_parse(body, &reader) && reader.finish();
+  return reader.read(doc);
 }
 
 std::optional<error_spec> read_request_body_tree(api_style api, request_kind kind, std::string_view body,
