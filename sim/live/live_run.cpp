@@ -9,8 +9,9 @@
 #include "policies/http/http_transport.hpp"
 #include "policies/http/url.hpp"
 #include "policies/pipeline/pipeline.hpp"
-#include "sim/workload/arrivals.hpp"
+#include "sim/metrics/attempt_meter.hpp"
 #include "sim/run/call_slots.hpp"
+#include "sim/workload/arrivals.hpp"
 #include "sim/workload/request_factory.hpp"
 
 namespace squall::sim {
@@ -18,20 +19,6 @@ namespace {
 
 // How often the generator looks at the stop flag and the end of the run.
 constexpr duration poll_period = from_ms(20);
-
-// Counts attempts on their way to the providers, as the simulation's meter does.
-class attempt_meter final : public handler {
- public:
-  attempt_meter(handler& next, run_metrics& metrics) : next_(next), metrics_(metrics) {}
-  operation& start(const call_scope& scope, outcome_receiver& receiver) override {
-    metrics_.on_attempt();
-    return next_.start(scope, receiver);
-  }
-
- private:
-  handler& next_;
-  run_metrics& metrics_;
-};
 
 // The live load generator: the simulation's driver on the real clock. Arrival times are scenario times
 // (runtime time 0 is the start of the run); a timer that fires late still records its request as sent
@@ -60,20 +47,22 @@ class live_driver final : public timer_target {
 
   void start() {
     next_interval_end_ = time_point{} + interval_;
-    interval_timer_ = rt_.start_timer(next_interval_end_ - rt_.now(), *this, cookie_interval);
-    poll_timer_ = rt_.start_timer(poll_period, *this, cookie_poll);
+    interval_timer_ = rt_.start_timer(next_interval_end_ - rt_.now(), *this, driver_cookie::interval);
+    poll_timer_ = rt_.start_timer(poll_period, *this, driver_cookie::poll);
     if (workload_.users > 0) {
       user_due_.assign(workload_.users, time_point{});
       user_timers_.assign(workload_.users, timer_id{});
       user_sequences_.assign(workload_.users, 0);
-      for (std::uint32_t u = 0; u < workload_.users; ++u) user_timers_[u] = rt_.start_timer(duration::zero(), *this, cookie_user | u);
+      for (std::uint32_t u = 0; u < workload_.users; ++u)
+        user_timers_[u] = rt_.start_timer(duration::zero(), *this, driver_cookie::user | u);
     } else {
       schedule_next_arrival();
     }
     for (std::size_t b = 0; b < workload_.bursts.size(); ++b) {
       const time_point due{from_s(workload_.bursts[b].at_s)};
       if (due >= end_of_arrivals_) continue;
-      burst_timers_[b] = rt_.start_timer(due - rt_.now(), *this, cookie_burst | static_cast<std::uint32_t>(b));
+      burst_timers_[b] =
+          rt_.start_timer(due - rt_.now(), *this, driver_cookie::burst | static_cast<std::uint32_t>(b));
     }
   }
 
@@ -84,21 +73,21 @@ class live_driver final : public timer_target {
 
   void on_timer(std::uint32_t cookie) override {
     if (finished_) return;
-    if (cookie == cookie_arrival) {
+    if (cookie == driver_cookie::arrival) {
       arrival_timer_ = {};
       offer(0, next_open_id_++, next_arrival_);
       schedule_next_arrival();
-    } else if (cookie == cookie_interval) {
+    } else if (cookie == driver_cookie::interval) {
       metrics_.close_interval(next_interval_end_, slots_.in_flight(), 0, 0);
       last_interval_end_ = next_interval_end_;
       next_interval_end_ += interval_;
-      interval_timer_ = rt_.start_timer(next_interval_end_ - rt_.now(), *this, cookie_interval);
-    } else if (cookie == cookie_poll) {
+      interval_timer_ = rt_.start_timer(next_interval_end_ - rt_.now(), *this, driver_cookie::interval);
+    } else if (cookie == driver_cookie::poll) {
       poll();
-    } else if ((cookie & cookie_kind_mask) == cookie_burst) {
-      fire_burst(cookie & ~cookie_kind_mask);
-    } else if ((cookie & cookie_kind_mask) == cookie_user) {
-      const std::uint32_t user = cookie & ~cookie_kind_mask;
+    } else if ((cookie & driver_cookie::kind_mask) == driver_cookie::burst) {
+      fire_burst(cookie & ~driver_cookie::kind_mask);
+    } else if ((cookie & driver_cookie::kind_mask) == driver_cookie::user) {
+      const std::uint32_t user = cookie & ~driver_cookie::kind_mask;
       user_timers_[user] = {};
       if (user_due_[user] < end_of_arrivals_) {
         const std::uint64_t id = (static_cast<std::uint64_t>(user + 1) << 32) | user_sequences_[user]++;
@@ -108,23 +97,8 @@ class live_driver final : public timer_target {
   }
 
  private:
-  static constexpr std::uint32_t cookie_arrival = 0;
-  static constexpr std::uint32_t cookie_interval = 1;
-  static constexpr std::uint32_t cookie_poll = 2;
-  static constexpr std::uint32_t cookie_kind_mask = 0xC0000000U;
-  static constexpr std::uint32_t cookie_burst = 0x40000000U;
-  static constexpr std::uint32_t cookie_user = 0x80000000U;
-
-  struct call_slot final : outcome_receiver {
-    void on_outcome(outcome&& result) override { owner->complete(*this, std::move(result)); }
-    live_driver* owner = nullptr;
-    call_context call;
-    operation* op = nullptr;
-    time_point intended{};
-    std::uint32_t user = 0;  // 0 = open loop; else user index + 1
-    call_slot* prev = nullptr;
-    call_slot* next = nullptr;
-  };
+  using request_slot = call_slot<live_driver>;
+  friend request_slot;
 
   void note_incomplete(std::string reason) {
     if (incomplete_reason_.empty()) incomplete_reason_ = std::move(reason);
@@ -138,7 +112,7 @@ class live_driver final : public timer_target {
     const time_point due{from_s(*t)};
     if (due >= end_of_arrivals_) return;
     next_arrival_ = due;
-    arrival_timer_ = rt_.start_timer(due - rt_.now(), *this, cookie_arrival);
+    arrival_timer_ = rt_.start_timer(due - rt_.now(), *this, driver_cookie::arrival);
   }
 
   void fire_burst(std::uint32_t index) {
@@ -158,7 +132,8 @@ class live_driver final : public timer_target {
     } while (!finished_ && !capped_ && sent < b.requests && time_point{from_s(burst_time_s(b, sent))} <= now);
     if (!finished_ && !capped_ && sent < b.requests) {
       const time_point due{from_s(burst_time_s(b, sent))};
-      if (due < end_of_arrivals_) burst_timers_[index] = rt_.start_timer(due - rt_.now(), *this, cookie_burst | index);
+      if (due < end_of_arrivals_)
+        burst_timers_[index] = rt_.start_timer(due - rt_.now(), *this, driver_cookie::burst | index);
     }
   }
 
@@ -174,7 +149,7 @@ class live_driver final : public timer_target {
       if (user > 0) think(user - 1);
       return;
     }
-    call_slot* slot = &slots_.acquire();
+    request_slot* slot = &slots_.acquire();
     slot->owner = this;
     slot->user = user;
     slot->intended = intended;
@@ -190,10 +165,10 @@ class live_driver final : public timer_target {
     if (capped_) return;
     user_due_[user] = rt_.now() + from_ms(workload_.think_ms.sample(think_rng_));
     if (user_due_[user] >= end_of_arrivals_) return;
-    user_timers_[user] = rt_.start_timer(user_due_[user] - rt_.now(), *this, cookie_user | user);
+    user_timers_[user] = rt_.start_timer(user_due_[user] - rt_.now(), *this, driver_cookie::user | user);
   }
 
-  void complete(call_slot& slot, outcome&& result) {
+  void complete(request_slot& slot, outcome&& result) {
     slots_.unlink(slot);
     const time_point now = rt_.now();
     metrics_.on_completed(slot.call, result, now - slot.intended);
@@ -228,7 +203,7 @@ class live_driver final : public timer_target {
       next_progress_ = now + from_s(1);
       (*progress_)(std::min(1.0, to_s(now) / to_s(end_of_run_)));
     }
-    poll_timer_ = rt_.start_timer(poll_period, *this, cookie_poll);
+    poll_timer_ = rt_.start_timer(poll_period, *this, driver_cookie::poll);
   }
 
   // Ends the run: what is still in flight is cancelled and counts as unfinished, the last interval is
@@ -242,7 +217,7 @@ class live_driver final : public timer_target {
     rt_.cancel_timer(poll_timer_);
     for (timer_id t : burst_timers_) rt_.cancel_timer(t);
     for (timer_id t : user_timers_) rt_.cancel_timer(t);
-    while (call_slot* slot = slots_.first_in_flight()) {
+    while (request_slot* slot = slots_.first_in_flight()) {
       slots_.unlink(*slot);
       slot->op->cancel();
       metrics_.on_unfinished(slot->call);
@@ -283,7 +258,7 @@ class live_driver final : public timer_target {
   bool capped_ = false;
   bool finished_ = false;
   std::string incomplete_reason_;
-  call_slots<call_slot> slots_;  // at most the in-flight limit: one per request in flight
+  call_slots<request_slot> slots_;  // at most the in-flight limit: one per request in flight
 };
 
 config_error target_error(const std::string& provider, std::string message) {

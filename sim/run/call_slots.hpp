@@ -4,13 +4,42 @@
 // never one per request, and an intrusive list of the slots in flight lets a stop cancel each of them.
 //
 // `Slot` is default-constructible with `Slot* prev` and `Slot* next` members; the owner fills in the
-// rest. A slot's address is stable from acquire() until the pool is destroyed.
+// rest. A slot's address is stable from acquire() until the pool is destroyed. call_slot is the slot
+// both drivers use.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
+#include "policies/core/call.hpp"
+
 namespace squall::sim {
+
+// One request in flight: its call, its operation in the pipeline and when it was meant to start (latency
+// counts from then). The outcome goes to `Driver::complete`.
+template <class Driver>
+struct call_slot final : outcome_receiver {
+  void on_outcome(outcome&& result) override { owner->complete(*this, std::move(result)); }
+  Driver* owner = nullptr;
+  call_context call;
+  operation* op = nullptr;
+  time_point intended{};
+  std::uint32_t user = 0;  // 0 = open loop; else user index + 1
+  call_slot* prev = nullptr;
+  call_slot* next = nullptr;
+};
+
+// The drivers' timer cookies: a kind in the top two bits, a burst or user index below.
+namespace driver_cookie {
+inline constexpr std::uint32_t arrival = 0;
+inline constexpr std::uint32_t interval = 1;
+inline constexpr std::uint32_t poll = 2;  // live only: checks for a stop request
+inline constexpr std::uint32_t kind_mask = 0xC0000000U;
+inline constexpr std::uint32_t burst = 0x40000000U;
+inline constexpr std::uint32_t user = 0x80000000U;
+}  // namespace driver_cookie
 
 template <class Slot>
 class call_slots {

@@ -10,25 +10,12 @@
 #include "sim/provider/sim_provider.hpp"
 #include "sim/provider/sim_transport.hpp"
 #include "sim/workload/arrivals.hpp"
+#include "sim/metrics/attempt_meter.hpp"
 #include "sim/run/call_slots.hpp"
 #include "sim/workload/request_factory.hpp"
 
 namespace squall::sim {
 namespace {
-
-// Counts attempts on their way to the providers; costs nothing per call beyond a virtual call.
-class attempt_meter final : public handler {
- public:
-  attempt_meter(handler& next, run_metrics& metrics) : next_(next), metrics_(metrics) {}
-  operation& start(const call_scope& scope, outcome_receiver& receiver) override {
-    metrics_.on_attempt();
-    return next_.start(scope, receiver);
-  }
-
- private:
-  handler& next_;
-  run_metrics& metrics_;
-};
 
 class billing_listener final : public provider_listener {
  public:
@@ -62,20 +49,22 @@ class driver final : public timer_target {
 
 
   void start() {
-    loop_.start_timer(interval_, *this, cookie_interval);
+    loop_.start_timer(interval_, *this, driver_cookie::interval);
     if (workload_.users > 0) {
-      for (std::uint32_t u = 0; u < workload_.users; ++u) loop_.start_timer(duration{0}, *this, cookie_user | u);
+      for (std::uint32_t u = 0; u < workload_.users; ++u)
+        loop_.start_timer(duration{0}, *this, driver_cookie::user | u);
     } else {
       schedule_next_arrival();
     }
     for (std::size_t b = 0; b < workload_.bursts.size(); ++b) {
-      loop_.start_timer(from_s(workload_.bursts[b].at_s), *this, cookie_burst | static_cast<std::uint32_t>(b));
+      loop_.start_timer(from_s(workload_.bursts[b].at_s), *this,
+                        driver_cookie::burst | static_cast<std::uint32_t>(b));
     }
   }
 
   // Cancels whatever is still in flight when the run is over; it counts as unfinished.
   void stop() {
-    while (call_slot* slot = slots_.first_in_flight()) {
+    while (request_slot* slot = slots_.first_in_flight()) {
       slots_.unlink(*slot);
       slot->op->cancel();
       metrics_.on_unfinished(slot->call);
@@ -89,16 +78,17 @@ class driver final : public timer_target {
   std::size_t in_flight() const noexcept { return slots_.in_flight(); }
 
   void on_timer(std::uint32_t cookie) override {
-    if (cookie == cookie_arrival) {
+    if (cookie == driver_cookie::arrival) {
       offer(0, next_open_id_++);
       schedule_next_arrival();
-    } else if (cookie == cookie_interval) {
+    } else if (cookie == driver_cookie::interval) {
       close_interval(loop_.now());
-      if (loop_.now() < end_of_arrivals_ || slots_.in_flight() > 0) loop_.start_timer(interval_, *this, cookie_interval);
-    } else if ((cookie & cookie_kind_mask) == cookie_burst) {
-      fire_burst(cookie & ~cookie_kind_mask);
-    } else if ((cookie & cookie_kind_mask) == cookie_user) {
-      const std::uint32_t user = cookie & ~cookie_kind_mask;
+      if (loop_.now() < end_of_arrivals_ || slots_.in_flight() > 0)
+        loop_.start_timer(interval_, *this, driver_cookie::interval);
+    } else if ((cookie & driver_cookie::kind_mask) == driver_cookie::burst) {
+      fire_burst(cookie & ~driver_cookie::kind_mask);
+    } else if ((cookie & driver_cookie::kind_mask) == driver_cookie::user) {
+      const std::uint32_t user = cookie & ~driver_cookie::kind_mask;
       if (loop_.now() < end_of_arrivals_) {
         const std::uint64_t id = (static_cast<std::uint64_t>(user + 1) << 32) | user_sequence_(user);
         offer(user + 1, id);
@@ -107,22 +97,8 @@ class driver final : public timer_target {
   }
 
  private:
-  static constexpr std::uint32_t cookie_arrival = 0;
-  static constexpr std::uint32_t cookie_interval = 1;
-  static constexpr std::uint32_t cookie_kind_mask = 0xC0000000U;
-  static constexpr std::uint32_t cookie_burst = 0x40000000U;
-  static constexpr std::uint32_t cookie_user = 0x80000000U;
-
-  struct call_slot final : outcome_receiver {
-    void on_outcome(outcome&& result) override { owner->complete(*this, std::move(result)); }
-    driver* owner = nullptr;
-    call_context call;
-    operation* op = nullptr;
-    time_point intended{};
-    std::uint32_t user = 0;  // 0 = open loop; else user index + 1
-    call_slot* prev = nullptr;
-    call_slot* next = nullptr;
-  };
+  using request_slot = call_slot<driver>;
+  friend request_slot;
 
   std::uint32_t user_sequence_(std::uint32_t user) {
     if (user_sequences_.size() < workload_.users) user_sequences_.resize(workload_.users, 0);
@@ -134,7 +110,7 @@ class driver final : public timer_target {
     if (!t) return;
     const time_point due{from_s(*t)};
     if (due >= end_of_arrivals_) return;
-    loop_.start_timer(due - loop_.now(), *this, cookie_arrival);
+    loop_.start_timer(due - loop_.now(), *this, driver_cookie::arrival);
   }
 
   void fire_burst(std::uint32_t index) {
@@ -148,7 +124,7 @@ class driver final : public timer_target {
     } while (sent < b.requests && step_s <= 0);
     if (sent < b.requests) {
       const time_point due = time_point{from_s(burst_time_s(b, sent))};
-      loop_.start_timer(due - loop_.now(), *this, cookie_burst | index);
+      loop_.start_timer(due - loop_.now(), *this, driver_cookie::burst | index);
     }
   }
 
@@ -156,10 +132,12 @@ class driver final : public timer_target {
     metrics_.on_offered();
     if (slots_.in_flight() >= workload_.in_flight_max) {
       metrics_.on_shed();
-      if (user > 0) loop_.start_timer(from_ms(workload_.think_ms.sample(think_rng_)), *this, cookie_user | (user - 1));
+      if (user > 0)
+        loop_.start_timer(from_ms(workload_.think_ms.sample(think_rng_)), *this,
+                          driver_cookie::user | (user - 1));
       return;
     }
-    call_slot* slot = &slots_.acquire();
+    request_slot* slot = &slots_.acquire();
     slot->owner = this;
     slot->user = user;
     slot->intended = loop_.now();
@@ -171,13 +149,14 @@ class driver final : public timer_target {
     slot->op = &pipeline_.start(call_scope{&slot->call, slot->call.req.deadline}, *slot);
   }
 
-  void complete(call_slot& slot, outcome&& result) {
+  void complete(request_slot& slot, outcome&& result) {
     slots_.unlink(slot);
     metrics_.on_completed(slot.call, result, loop_.now() - slot.intended);
     const std::uint32_t user = slot.user;
     slots_.release(slot);
     if (user > 0 && loop_.now() < end_of_arrivals_) {
-      loop_.start_timer(from_ms(workload_.think_ms.sample(think_rng_)), *this, cookie_user | (user - 1));
+      loop_.start_timer(from_ms(workload_.think_ms.sample(think_rng_)), *this,
+                        driver_cookie::user | (user - 1));
     }
   }
 
@@ -212,7 +191,7 @@ class driver final : public timer_target {
   std::vector<std::uint32_t> burst_sent_;
   std::vector<std::uint32_t> user_sequences_;
   std::uint64_t next_open_id_ = 1;
-  call_slots<call_slot> slots_;  // at most the in-flight limit: one per request in flight
+  call_slots<request_slot> slots_;  // at most the in-flight limit: one per request in flight
   time_point last_interval_end_{};
 
  public:
