@@ -59,23 +59,15 @@ const trace_route* tracing_handler::find(std::string_view provider) const noexce
 }
 
 tracing_handler::relay& tracing_handler::allocate() {
-  relay* r = free_;
-  if (r) {
-    free_ = r->next_free;
-  } else {
-    r = &pool_.emplace_back();
-    r->owner = this;
-  }
-  ++live_;
-  return *r;
+  relay& r = pool_.take();
+  r.owner = this;
+  return r;
 }
 
 void tracing_handler::release(relay& r) noexcept {
   r.receiver = nullptr;
   r.inner = nullptr;
-  r.next_free = free_;
-  free_ = &r;
-  --live_;
+  pool_.give_back(r);
 }
 
 operation& tracing_handler::start(const call_scope& scope, outcome_receiver& receiver) {

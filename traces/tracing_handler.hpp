@@ -18,11 +18,11 @@
 // Not thread-safe, like the pipelines it sits in: one runtime thread per tracing handler.
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <vector>
 
 #include "policies/core/call.hpp"
+#include "policies/core/free_list_pool.hpp"
 #include "policies/core/runtime.hpp"
 #include "traces/trace.hpp"
 
@@ -57,7 +57,7 @@ class tracing_handler final : public handler {
   // From now on a cancelled attempt is the run's end, not a timeout: it is written as "cancelled".
   void end_of_run() noexcept { ending_ = true; }
 
-  std::size_t in_flight() const noexcept { return live_; }
+  std::size_t in_flight() const noexcept { return pool_.in_use(); }
 
  private:
   struct relay final : operation, outcome_receiver {
@@ -82,9 +82,7 @@ class tracing_handler final : public handler {
   handler& next_;
   trace_writer& writer_;
   tracing_options options_;
-  std::deque<relay> pool_;  // at most the attempts in flight at once, which the layers above bound
-  relay* free_ = nullptr;
-  std::size_t live_ = 0;
+  free_list_pool<relay> pool_;  // at most the attempts in flight at once, which the layers above bound
   bool ending_ = false;
 };
 

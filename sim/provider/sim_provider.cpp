@@ -10,22 +10,16 @@ sim_provider::sim_provider(runtime& clock, const provider_config& config, std::u
 
 sim_provider::~sim_provider() {
   // The runtime may outlive us: no timer of ours may fire into freed attempts.
-  for (attempt& a : pool_) {
+  for (attempt& a : pool_.all()) {
     if (a.st != state::free) clock_.cancel_timer(a.timer);
     if (a.wire_pending) clock_.cancel_timer(a.wire_timer);
   }
 }
 
 sim_provider::attempt& sim_provider::allocate() {
-  attempt* a = free_;
-  if (a) {
-    free_ = a->next_free;
-  } else {
-    a = &pool_.emplace_back();
-    a->owner = this;
-  }
-  ++live_;
-  return *a;
+  attempt& a = pool_.take();
+  a.owner = this;
+  return a;
 }
 
 void sim_provider::release(attempt& a) noexcept {
@@ -36,9 +30,7 @@ void sim_provider::release(attempt& a) noexcept {
   a.wire_pending = false;
   a.wire_struck = false;
   a.wire = wire_fault::none;
-  a.next_free = free_;
-  free_ = &a;
-  --live_;
+  pool_.give_back(a);
 }
 
 void sim_provider::push_queue(attempt* a) {

@@ -18,11 +18,11 @@
 // only inside start(); receivers must stay alive until they are answered or cancel.
 
 #include <cstdint>
-#include <deque>
 #include <string_view>
 #include <vector>
 
 #include "policies/core/call.hpp"
+#include "policies/core/free_list_pool.hpp"
 #include "policies/core/rng.hpp"
 #include "policies/core/runtime.hpp"
 #include "sim/provider/provider_config.hpp"
@@ -87,7 +87,7 @@ class sim_provider final : public handler {
   // Attempts occupying the provider: in service, queued, or hung.
   std::size_t in_flight() const noexcept { return busy_ + queue_size_ + hung_; }
   // Attempts alive in any state, error answers on their way included.
-  std::size_t live_attempts() const noexcept { return live_; }
+  std::size_t live_attempts() const noexcept { return pool_.in_use(); }
   const provider_stats& stats() const noexcept { return stats_; }
 
  private:
@@ -140,9 +140,7 @@ class sim_provider final : public handler {
   provider_listener* listener_;
   rng rng_;  // reseeded per attempt
 
-  std::deque<attempt> pool_;  // stable addresses; never shrinks, bounded by peak concurrency
-  attempt* free_ = nullptr;
-  std::size_t live_ = 0;
+  free_list_pool<attempt> pool_;  // bounded by peak concurrency
 
   // The FIFO queue: a ring that grows by doubling up to the configured bound.
   std::vector<attempt*> ring_;

@@ -5,7 +5,7 @@
 namespace squall::sim {
 
 sim_transport::~sim_transport() {
-  for (relay& r : pool_) {
+  for (relay& r : pool_.all()) {
     if (r.live && !r.inner) clock_.cancel_timer(r.timer);
   }
 }
@@ -24,16 +24,10 @@ handler* sim_transport::find(std::string_view name) const noexcept {
 }
 
 sim_transport::relay& sim_transport::allocate() {
-  relay* r = free_;
-  if (r) {
-    free_ = r->next_free;
-  } else {
-    r = &pool_.emplace_back();
-    r->owner = this;
-  }
-  r->live = true;
-  ++live_;
-  return *r;
+  relay& r = pool_.take();
+  r.owner = this;
+  r.live = true;
+  return r;
 }
 
 void sim_transport::release(relay& r) noexcept {
@@ -42,9 +36,7 @@ void sim_transport::release(relay& r) noexcept {
   r.receiver = nullptr;
   r.inner = nullptr;
   r.timer = timer_id{};
-  r.next_free = free_;
-  free_ = &r;
-  --live_;
+  pool_.give_back(r);
 }
 
 operation& sim_transport::start(const call_scope& scope, outcome_receiver& receiver) {

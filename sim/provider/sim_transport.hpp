@@ -9,12 +9,12 @@
 // longer runs: attempts still in flight then belong to the providers, which free their own.
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "policies/core/call.hpp"
+#include "policies/core/free_list_pool.hpp"
 #include "policies/core/runtime.hpp"
 
 namespace squall::sim {
@@ -32,7 +32,7 @@ class sim_transport final : public handler {
 
   operation& start(const call_scope& scope, outcome_receiver& receiver) override;
 
-  std::size_t live_relays() const noexcept { return live_; }
+  std::size_t live_relays() const noexcept { return pool_.in_use(); }
   std::uint64_t unroutable() const noexcept { return unroutable_; }
 
  private:
@@ -65,9 +65,7 @@ class sim_transport final : public handler {
   runtime& clock_;
   std::vector<route> routes_;
   handler* default_ = nullptr;
-  std::deque<relay> pool_;
-  relay* free_ = nullptr;
-  std::size_t live_ = 0;
+  free_list_pool<relay> pool_;
   std::uint64_t unroutable_ = 0;
 };
 
