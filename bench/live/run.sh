@@ -43,6 +43,28 @@ start_serve() {  # scenario: starts squall serve; sets url and serve_pid
   url="$(grep "^openai http" "$work/serve.out" | awk '{print $2}')"
 }
 rps_of() { awk '/Requests\/sec/ {print $2}' "$1"; }
+start_nginx() {  # port, what the one location does: starts nginx with one worker; sets nginx_pid
+  cat > "$work/nginx/nginx-$1.conf" <<NGINX
+load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
+worker_processes 1;
+pid $work/nginx/nginx-$1.pid;
+error_log $work/nginx/error-$1.log;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  client_body_temp_path $work/nginx/body;
+  server {
+    listen 127.0.0.1:$1;
+    location / { default_type application/json; $2 }
+  }
+}
+NGINX
+  nginx -c "$work/nginx/nginx-$1.conf" -g 'daemon off;' &
+  nginx_pid=$!
+  pids+=("$nginx_pid")
+  sleep 0.5
+}
 
 echo "== 1. wrk: fake provider vs nginx (1 thread, 64 connections, ${secs} s each)"
 start_serve bench/live/fake-plain.json
@@ -53,26 +75,10 @@ kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
 
 mkdir -p "$work/nginx"
 escaped="$(sed "s/'/\\\\'/g" "$work/answer.json")"
-cat > "$work/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  client_body_temp_path $work/nginx/body;
-  server {
-    listen 127.0.0.1:18391;
-    location / { default_type application/json; return 200 '$escaped'; }
-  }
-}
-NGINX
-nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
-pids+=("$!")
-sleep 0.5
+start_nginx 18391 "return 200 '$escaped';"
 nsize=$(curl -s -X POST -d "$body" http://127.0.0.1:18391/v1/chat/completions | wc -c)
 wrk -t1 -c64 -d"${secs}s" -s "$work/post.lua" http://127.0.0.1:18391/v1/chat/completions > "$work/wrk-nginx.txt"
+kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true
 squall_rps=$(rps_of "$work/wrk-squall.txt"); nginx_rps=$(rps_of "$work/wrk-nginx.txt")
 echo "fake provider: ${squall_rps} req/s (body ${size} bytes); nginx: ${nginx_rps} req/s (body ${nsize} bytes);" \
      "ratio $(awk -v a="$squall_rps" -v b="$nginx_rps" 'BEGIN{printf "%.2f", a/b}')"
@@ -86,30 +92,11 @@ grep -E "Latency|99%|p99 exact|requests in|Socket errors|Non-2xx" "$work/wrk-2s.
 echo "    server peak RSS: $((hwm / 1024)) MB"
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
 # The reference: nginx (one worker) holding each request 2 s with the echo module, then the same body.
-cat > "$work/nginx/nginx-2s.conf" <<NGINX
-load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
-worker_processes 1;
-pid $work/nginx/nginx-2s.pid;
-error_log $work/nginx/error-2s.log;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  client_body_temp_path $work/nginx/body;
-  server {
-    listen 127.0.0.1:18392;
-    location / { default_type application/json; echo_read_request_body; echo_sleep 2; echo '$escaped'; }
-  }
-}
-NGINX
-nginx -c "$work/nginx/nginx-2s.conf" -g 'daemon off;' &
-nginx_2s_pid=$!
-pids+=("$nginx_2s_pid")
-sleep 0.5
+start_nginx 18392 "echo_read_request_body; echo_sleep 2; echo '$escaped';"
 wrk -t2 -c10000 -d"$((secs + 5))s" --timeout 10s --latency -s "$work/post.lua" http://127.0.0.1:18392/v1/chat/completions > "$work/wrk-2s-nginx.txt" || true
 echo "  nginx + echo_sleep 2:"
 grep -E "Latency|99%|p99 exact|requests in|Socket errors|Non-2xx" "$work/wrk-2s-nginx.txt" | sed 's/^/    /'
-kill "$nginx_2s_pid"; wait "$nginx_2s_pid" 2>/dev/null || true
+kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true
 
 echo "== 3. squall's live load generator vs wrk against the same fake provider"
 start_serve bench/live/fake-plain.json
