@@ -48,6 +48,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 86400.0));
   run->add_option("--live-max-requests", run_opts.live_requests_max, "Live: offer at most this many requests")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
+  run->add_option("--live-connections", run_opts.live_connections_max,
+                  "Live: connections per target at most, like a client's pool (default 256); past them\n"
+                  "requests wait for a free one")
+      ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{10000}));
   run->add_option("--trace", run_opts.trace_path,
                   "Write a trace of every attempt sent (JSON Lines, docs/trace-format.md); with several\n"
                   "configurations one trace each: FILE with .<configuration> inserted before its extension");

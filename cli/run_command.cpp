@@ -187,6 +187,7 @@ int run_scenario(const sim::scenario& s, const run_options& options, const std::
     live->options.stream = options.live_stream;
     live->options.run_s_max = options.live_run_s_max;
     live->options.requests_max = options.live_requests_max;
+    live->options.connections_per_target_max = options.live_connections_max;
     live->options.stop = &stop_requested;
     for (const auto& text : options.targets) {
       auto target = sim::parse_live_target(text);

@@ -23,6 +23,7 @@ struct run_options {
   bool live_stream = true;            // ask for server-sent events (measures time to first token)
   double live_run_s_max = 900;        // live runs are bounded in time ...
   std::uint64_t live_requests_max = 200000;  // ... and in requests
+  std::uint32_t live_connections_max = 256;  // per target: the client's connection pool
   // --trace FILE: a trace of every attempt (docs/trace-format.md). One configuration writes FILE; several
   // write one trace each, FILE with ".<configuration>" inserted before its extension.
   std::string trace_path;

@@ -323,6 +323,9 @@ std::optional<config_error> check_live_options(const scenario& s, const live_opt
   if (options.in_flight_max < 1) return config_error{"", "in_flight_max", "must be at least 1"};
   if (!(options.run_s_max > 0)) return config_error{"", "run_s_max", "must be greater than 0"};
   if (options.requests_max < 1) return config_error{"", "requests_max", "must be at least 1"};
+  if (options.connections_per_target_max < 1) {
+    return config_error{"", "connections_per_target_max", "must be at least 1"};
+  }
   return std::nullopt;
 }
 

@@ -37,6 +37,7 @@ struct live_options {
   std::uint32_t in_flight_max = 1000;   // also bounded by the workload's own in_flight_max
   double run_s_max = 900;               // arrivals + drain; arrivals past it are not sent
   std::uint64_t requests_max = 200000;  // arrivals offered; past it arrivals stop
+  // --live-connections: a client's pool size. Past it requests wait for a free connection.
   std::uint32_t connections_per_target_max = 256;
   std::string api_key = "squall-live";  // sent to the fake providers, which ignore it
   const std::atomic<bool>* stop = nullptr;  // when it becomes true the run ends early

@@ -112,6 +112,9 @@ TEST_F(Cli, BadFlagsExitTwo) {
   EXPECT_EQ(run("run scenarios/quickstart.json --sed 4").exit_code, 2);
   EXPECT_EQ(run("run").exit_code, 2);
   EXPECT_EQ(run("fly").exit_code, 2);
+  const result no_pool = run("run scenarios/quickstart.json --mode live --live-connections 0");
+  EXPECT_EQ(no_pool.exit_code, 2);
+  EXPECT_NE(no_pool.err.find("--live-connections"), std::string::npos) << no_pool.err;
   EXPECT_EQ(run("run does-not-exist.json --out " + (dir_ / "x").string()).exit_code, 2);
   EXPECT_FALSE(fs::exists(dir_ / "x"));
 }

@@ -129,6 +129,27 @@ TEST(live_run, latency_counts_from_the_intended_send_time) {
   EXPECT_EQ(server.connections(), 1) << "one request in flight at a time needs one connection";
 }
 
+TEST(live_run, requests_wait_for_a_connection_when_the_pool_is_full) {
+  canned_http_server server([](const received_request&) {
+    return canned_reply{}.write(http_response(200, "OK", openai_ok), 30);
+  });
+  // 50 a second answered after 30 ms: two in flight at times, with only one connection to send them on.
+  const scenario s = make_scenario(R"({"name": "none", "policies": []})", R"({"process": "constant", "rate_per_s": 50})");
+  live_options o = options_for(server);
+  o.connections_per_target_max = 1;
+  auto r = run_live_configuration(s, 0, 7, o);
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->metrics->completed(), 50U) << "none is shed or lost while waiting";
+  EXPECT_EQ(r->metrics->succeeded(), 50U);
+  EXPECT_EQ(server.connections(), 1);
+  EXPECT_GE(r->metrics->latency().max(), 2 * 30000U) << "microseconds: some waited for the one connection";
+
+  o.connections_per_target_max = 0;
+  auto refused = run_live_configuration(s, 0, 7, o);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().path, "connections_per_target_max");
+}
+
 TEST(live_run, the_request_cap_stops_arrivals_and_marks_the_result_incomplete) {
   canned_http_server server([](const received_request&) { return canned_reply{}.write(http_response(200, "OK", openai_ok)); });
   const scenario s = make_scenario();
