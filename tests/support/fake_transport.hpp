@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "policies/core/call.hpp"
@@ -76,6 +77,28 @@ struct recording_receiver final : outcome_receiver {
   }
   int calls = 0;
   outcome last;
+};
+
+// Receives the final outcome of a call and the time it came, by the runtime's clock.
+struct timed_receiver final : outcome_receiver {
+  explicit timed_receiver(runtime& c) : clock(c) {}
+  void on_outcome(outcome&& o) override {
+    ++calls;
+    at = clock.now();
+    last = std::move(o);
+  }
+  runtime& clock;
+  int calls = 0;
+  time_point at{};
+  outcome last;
+};
+
+// One call a test starts and keeps: its context and where its outcome lands (kept in a std::deque by
+// rigs, so that neither moves while the policy holds pointers to them).
+struct timed_call {
+  explicit timed_call(runtime& clock) : receiver(clock) {}
+  call_context ctx;
+  timed_receiver receiver;
 };
 
 // Collects policy events in a test.

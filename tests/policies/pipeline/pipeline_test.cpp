@@ -19,6 +19,7 @@ namespace {
 
 using testing::fake_transport;
 using testing::recording_sink;
+using testing::timed_receiver;
 
 config_result<pipeline_spec> parse(const char* text) { return parse_pipeline(json::parse(text), "$"); }
 
@@ -157,19 +158,6 @@ TEST(pipeline, load_pipeline_file_names_the_file) {
   std::filesystem::remove(good);
   std::filesystem::remove(bad);
 }
-
-struct timed_receiver final : outcome_receiver {
-  explicit timed_receiver(runtime& c) : clock(c) {}
-  void on_outcome(outcome&& o) override {
-    ++calls;
-    at = clock.now();
-    last = std::move(o);
-  }
-  runtime& clock;
-  int calls = 0;
-  time_point at{};
-  outcome last;
-};
 
 TEST(pipeline, an_end_to_end_pipeline_runs_a_call_in_virtual_time) {
   auto spec = parse(R"({"policies": [

@@ -22,24 +22,7 @@ using testing::recording_sink;
 
 time_point at_ms(double ms) { return time_point{from_ms(ms)}; }
 
-struct timed_receiver final : outcome_receiver {
-  explicit timed_receiver(sim::event_loop& l) : loop(l) {}
-  void on_outcome(outcome&& o) override {
-    ++calls;
-    last = std::move(o);
-    at = loop.now();
-  }
-  sim::event_loop& loop;
-  int calls = 0;
-  outcome last;
-  time_point at{};
-};
-
-struct one_call {
-  explicit one_call(sim::event_loop& loop) : receiver(loop) {}
-  call_context ctx;
-  timed_receiver receiver;
-};
+using one_call = testing::timed_call;
 
 // A rate limiter in front of a fake transport answering after `latency`; records when each request
 // reached the transport.

@@ -15,22 +15,9 @@ namespace {
 
 using testing::fake_transport;
 using testing::recording_sink;
+using testing::timed_receiver;
 
 time_point at_ms(double ms) { return time_point{from_ms(ms)}; }
-
-// Records when the outcome arrived, on the virtual clock.
-struct timed_receiver final : outcome_receiver {
-  explicit timed_receiver(runtime& c) : clock(c) {}
-  void on_outcome(outcome&& o) override {
-    ++calls;
-    at = clock.now();
-    last = std::move(o);
-  }
-  runtime& clock;
-  int calls = 0;
-  time_point at{};
-  outcome last;
-};
 
 // Passes calls through, remembering the deadline of the last scope it was given.
 struct scope_probe final : handler {
