@@ -19,6 +19,7 @@ namespace {
 using testing::recording_receiver;
 using testing::recording_sink;
 using testing::routed_providers;
+using testing::routed_rig;
 
 fallback_endpoint endpoint(std::string provider, std::string model) {
   fallback_endpoint e{std::move(provider), std::move(model), {}};
@@ -35,37 +36,11 @@ fallback_options three_endpoints() {
 }
 
 // A fallback in front of the routing transport. Requests ask for openai/gpt-4o.
-struct fallback_rig {
-  explicit fallback_rig(const fallback_options& o)
-      : providers(loop, from_ms(10)), policy(o, "fb", policy_environment{loop, sink, 1}, providers.transport) {}
-
-  struct pending {
-    call_context ctx;
-    recording_receiver receiver;
-    operation* op = nullptr;
-  };
+struct fallback_rig : routed_rig<fallback_handler> {
+  explicit fallback_rig(const fallback_options& o) : routed_rig(o, "fb") {}
 
   std::unique_ptr<pending> begin(std::uint64_t id = 1, time_point deadline = time_never) {
-    auto p = std::make_unique<pending>();
-    p->ctx.req.id = id;
-    p->ctx.req.provider = "openai";
-    p->ctx.req.model = "gpt-4o";
-    p->op = &policy.start(call_scope{&p->ctx, deadline}, p->receiver);
-    EXPECT_EQ(p->receiver.calls, 0) << "never delivered from inside start()";
-    return p;
-  }
-
-  outcome finish(pending& p) {
-    while (p.receiver.calls == 0) {
-      if (!loop.step()) {
-        ADD_FAILURE() << "the call never completed";
-        break;
-      }
-    }
-    EXPECT_EQ(p.receiver.calls, 1);
-    EXPECT_EQ(p.ctx.req.provider, "openai") << "the request is put back before delivery";
-    EXPECT_EQ(p.ctx.req.model, "gpt-4o") << "the request is put back before delivery";
-    return p.receiver.last;
+    return routed_rig::begin(id, deadline, 0);
   }
 
   outcome call(std::uint64_t id = 1, time_point deadline = time_never) {
@@ -79,10 +54,6 @@ struct fallback_rig {
     return n;
   }
 
-  sim::event_loop loop;
-  recording_sink sink;
-  routed_providers providers;
-  fallback_handler policy;
 };
 
 TEST(fallback, the_primary_serves_when_it_answers) {

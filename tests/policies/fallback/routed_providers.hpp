@@ -2,7 +2,8 @@
 // Three scripted providers ("openai", the default, "anthropic" and "local") behind the simulation's real
 // routing transport, for the tests of policies that route calls (fallback, router). Every attempt answers
 // after a fixed latency; its class comes from `fails` keyed by "provider/model" (ok when absent), and the
-// answer names the provider and model that served it, as a real transport's does.
+// answer names the provider and model that served it, as a real transport's does. routed_rig puts one such
+// policy in front of them.
 
 #include <array>
 #include <map>
@@ -12,7 +13,11 @@
 #include <string_view>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "policies/core/call.hpp"
+#include "policies/pipeline/policy_spec.hpp"
+#include "sim/engine/event_loop.hpp"
 #include "sim/provider/sim_transport.hpp"
 #include "tests/support/fake_transport.hpp"
 
@@ -61,6 +66,50 @@ class routed_providers {
 
   std::vector<std::unique_ptr<fake_transport>> fakes_;
   std::set<std::string> models_;
+};
+
+// A routing policy (`Policy`, built from its options) in front of the routed providers, answering after
+// 10 ms of virtual time. Calls ask for openai/gpt-4o; the policy must put the request back as it was.
+template <class Policy>
+struct routed_rig {
+  template <class Options>
+  routed_rig(const Options& o, const char* name)
+      : providers(loop, from_ms(10)), policy(o, name, policy_environment{loop, sink, 1}, providers.transport) {}
+
+  struct pending {
+    call_context ctx;
+    recording_receiver receiver;
+    operation* op = nullptr;
+  };
+
+  std::unique_ptr<pending> begin(std::uint64_t id, time_point deadline, std::uint8_t complexity) {
+    auto p = std::make_unique<pending>();
+    p->ctx.req.id = id;
+    p->ctx.req.provider = "openai";
+    p->ctx.req.model = "gpt-4o";
+    p->ctx.req.complexity = complexity;
+    p->op = &policy.start(call_scope{&p->ctx, deadline}, p->receiver);
+    EXPECT_EQ(p->receiver.calls, 0) << "never delivered from inside start()";
+    return p;
+  }
+
+  outcome finish(pending& p) {
+    while (p.receiver.calls == 0) {
+      if (!loop.step()) {
+        ADD_FAILURE() << "the call never completed";
+        break;
+      }
+    }
+    EXPECT_EQ(p.receiver.calls, 1);
+    EXPECT_EQ(p.ctx.req.provider, "openai") << "the request is put back before delivery";
+    EXPECT_EQ(p.ctx.req.model, "gpt-4o") << "the request is put back before delivery";
+    return p.receiver.last;
+  }
+
+  sim::event_loop loop;
+  recording_sink sink;
+  routed_providers providers;
+  Policy policy;
 };
 
 }  // namespace squall::testing

@@ -19,6 +19,7 @@ namespace {
 using testing::recording_receiver;
 using testing::recording_sink;
 using testing::routed_providers;
+using testing::routed_rig;
 
 router_target target(std::string provider, std::string model) {
   router_target t{std::move(provider), std::move(model), {}};
@@ -44,37 +45,11 @@ router_options four_candidates(router_priority priority) {
 }
 
 // A router in front of the routing transport. Requests ask for openai/gpt-4o unless told otherwise.
-struct router_rig {
-  explicit router_rig(const router_options& o)
-      : providers(loop, from_ms(10)), policy(o, "router", policy_environment{loop, sink, 1}, providers.transport) {}
-
-  struct pending {
-    call_context ctx;
-    recording_receiver receiver;
-    operation* op = nullptr;
-  };
+struct router_rig : routed_rig<router_handler> {
+  explicit router_rig(const router_options& o) : routed_rig(o, "router") {}
 
   std::unique_ptr<pending> begin(std::uint8_t complexity, std::uint64_t id = 1) {
-    auto p = std::make_unique<pending>();
-    p->ctx.req.id = id;
-    p->ctx.req.provider = "openai";
-    p->ctx.req.model = "gpt-4o";
-    p->ctx.req.complexity = complexity;
-    p->op = &policy.start(call_scope{&p->ctx, time_never}, p->receiver);
-    EXPECT_EQ(p->receiver.calls, 0) << "never delivered from inside start()";
-    return p;
-  }
-
-  outcome finish(pending& p) {
-    while (p.receiver.calls == 0) {
-      if (!loop.step()) {
-        ADD_FAILURE() << "the call never completed";
-        break;
-      }
-    }
-    EXPECT_EQ(p.ctx.req.provider, "openai") << "the request is put back before delivery";
-    EXPECT_EQ(p.ctx.req.model, "gpt-4o") << "the request is put back before delivery";
-    return p.receiver.last;
+    return routed_rig::begin(id, time_never, complexity);
   }
 
   outcome call(std::uint8_t complexity, std::uint64_t id = 1) {
@@ -95,10 +70,6 @@ struct router_rig {
     return found;
   }
 
-  sim::event_loop loop;
-  recording_sink sink;
-  routed_providers providers;
-  router_handler policy;
 };
 
 TEST(router, routes_pick_the_class_then_the_next_higher_class_then_the_requests_own) {
