@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "policies/core/json_parse.hpp"
+
 namespace squall {
 namespace {
 
@@ -41,7 +43,7 @@ std::string json_path_key(const std::string& parent, std::string_view key) {
     out += key;
   } else {
     out += "[";
-    out += json(std::string(key)).dump();
+    out += dump_json(json(valid_utf8(key)));
     out += "]";
   }
   return out;
@@ -57,11 +59,9 @@ std::string describe_json(const json& value) {
     case json::value_t::array: return "an array";
     case json::value_t::null: return "null";
     case json::value_t::string: {
-      std::string s = value.get<std::string>();
-      if (s.size() > 40) s = s.substr(0, 37) + "...";
-      return json(s).dump();
+      return dump_json(json(valid_utf8(cut_utf8(value.get_ref<const std::string&>(), 40))));
     }
-    default: return value.dump();
+    default: return dump_json(value);
   }
 }
 

@@ -147,37 +147,6 @@ config_result<pipeline_spec> parse_pipeline(const json& document, const std::str
   return spec;
 }
 
-config_result<json> read_json_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    return config_error{file.string(), {}, "cannot open the file (does it exist and is it readable?)"};
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    // Turn the byte offset into a line and column a person can jump to.
-    std::size_t line = 1;
-    std::size_t column = 1;
-    const std::size_t end = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
-    for (std::size_t i = 0; i < end; ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    std::string what = e.what();
-    if (auto colon = what.rfind(": "); colon != std::string::npos) what = what.substr(colon + 2);
-    return config_error{file.string(), {},
-                        "invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) +
-                            ": " + what};
-  }
-}
-
 config_result<pipeline_spec> load_pipeline_file(const std::filesystem::path& file) {
   auto document = read_json_file(file);
   if (!document) return std::move(document).error();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "policies/core/config_error.hpp"
+#include "policies/core/json_parse.hpp"  // read_json_file, for the files that name policy files
 #include "policies/pipeline/policy_spec.hpp"
 
 namespace squall {
@@ -32,9 +33,6 @@ struct pipeline_spec {
 config_result<pipeline_spec> parse_pipeline(const json& document, const std::string& path);
 // Reads, parses and validates a policy file. Errors name the file.
 config_result<pipeline_spec> load_pipeline_file(const std::filesystem::path& file);
-
-// Reads a JSON file; errors carry the file name and the line and column of a syntax error.
-config_result<json> read_json_file(const std::filesystem::path& file);
 
 // A running pipeline: one handler per policy, wired in front of `transport`. Stateful policies (a
 // breaker's window) live here, so one pipeline serves all calls of one configuration.
