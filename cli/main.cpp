@@ -88,6 +88,19 @@ int main(int argc, char** argv) {
   replay_args replay_opts;
   auto* replay = add_replay_command(app, replay_opts);
 
+  // An unknown command would otherwise read "A subcommand is required", which hides the typo.
+  if (argc > 1 && argv[1][0] != '-') {
+    const auto named = app.get_subcommands([&](const CLI::App* c) { return c->get_name() == argv[1]; });
+    if (named.empty()) {
+      std::string known;
+      for (const CLI::App* c : app.get_subcommands([](const CLI::App*) { return true; })) {
+        known += (known.empty() ? "" : ", ") + c->get_name();
+      }
+      std::cerr << "squall: error: unknown command \"" << argv[1] << "\"; expected one of " << known << "\n";
+      return exit_bad_input;
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

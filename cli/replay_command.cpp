@@ -6,6 +6,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/output_files.hpp"
+#include "policies/core/json_parse.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "traces/replay/reconstruct.hpp"
 #include "traces/trace.hpp"
@@ -60,7 +61,7 @@ std::string pretty(json doc) {
   json times = std::move(doc["workload"]["arrivals"]["times_s"]);
   const std::string marker = "\"@times_s@\"";
   doc["workload"]["arrivals"]["times_s"] = "@times_s@";
-  std::string text = doc.dump(2);
+  std::string text = dump_json(doc, 2);
   std::string list = "[";
   for (std::size_t i = 0; i < times.size(); ++i) {
     if (i > 0) list += i % 10 == 0 ? ",\n          " : ", ";
@@ -79,7 +80,7 @@ void print_windows(const json& doc) {
       const double at = f["at_s"].get<double>();
       std::printf("  %-12s [%8.1f s, %8.1f s)", name.c_str(), at, at + f["for_s"].get<double>());
       if (f.contains("outage")) std::printf("  outage %s", f["outage"].get<std::string>().c_str());
-      if (f.contains("errors")) std::printf("  errors %s", f["errors"].dump().c_str());
+      if (f.contains("errors")) std::printf("  errors %s", dump_json(f["errors"]).c_str());
       if (f.contains("latency_x")) std::printf("  latency x%s", f["latency_x"].dump().c_str());
       if (f.contains("retry_after_s")) std::printf("  retry-after %s s", f["retry_after_s"].dump().c_str());
       std::printf("\n");

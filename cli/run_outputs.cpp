@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/output_files.hpp"
+#include "policies/core/json_parse.hpp"
 #include "reports/html/report_html.hpp"
 #include "reports/junit_xml.hpp"
 #include "reports/summary_markdown.hpp"
@@ -27,7 +28,7 @@ bool write_run_outputs(const std::string& out_dir, const json& doc, std::string&
          write_atomically(dir / "summary.md", reports::summary_markdown(doc), error) &&
          write_atomically(dir / "junit.xml", reports::junit_xml(doc), error) &&
          write_atomically(dir / "timeseries.csv", reports::timeseries_csv(doc), error) &&
-         write_atomically(dir / "results.json", doc.dump(2) + "\n", error);
+         write_atomically(dir / "results.json", dump_json(doc, 2) + "\n", error);
 }
 
 bool print_assertions(const json& doc, const terminal& term) {

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+
+#include "policies/core/json_parse.hpp"
 
 #include "reports/format.hpp"
 #include "reports/results.hpp"
@@ -14,7 +17,7 @@ namespace {
 
 // Six significant digits, as results.json stores its numbers: a bound shown is the bound checked.
 double tidy(double v) {
-  if (!std::isfinite(v) || v == 0) return std::isfinite(v) ? v : 0.0;
+  if (!std::isfinite(v) || v == 0) return v;  // an infinite bound stays infinite (it used to become 0)
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.6g", v);
   return std::strtod(buffer, nullptr);
@@ -158,8 +161,8 @@ config_result<comparison> compare_results(const json& base, const json& candidat
   const std::string cand_digest = candidate["scenario"]["digest"].get<std::string>();
   if (base_digest != cand_digest) {
     out.warnings.push_back("the runs come from different scenarios (base " + base["scenario"]["name"].get<std::string>() +
-                           " " + base_digest.substr(0, 19) + ", candidate " +
-                           candidate["scenario"]["name"].get<std::string>() + " " + cand_digest.substr(0, 19) +
+                           " " + cut_utf8(base_digest, 22) + ", candidate " +
+                           candidate["scenario"]["name"].get<std::string>() + " " + cut_utf8(cand_digest, 22) +
                            "): differences may come from the scenario, not the policies");
   }
 
@@ -172,13 +175,13 @@ config_result<comparison> compare_results(const json& base, const json& candidat
   const auto& cand_configs = candidate["configurations"];
   if (pairs.empty() && base_configs.size() == 1 && cand_configs.size() == 1) {
     pairs.emplace_back(&base_configs[0], &cand_configs[0]);
-    out.warnings.push_back("no configuration name in common; comparing base " + base_configs[0]["name"].dump() +
-                           " with candidate " + cand_configs[0]["name"].dump());
+    out.warnings.push_back("no configuration name in common; comparing base " + dump_json(base_configs[0]["name"]) +
+                           " with candidate " + dump_json(cand_configs[0]["name"]));
   }
   if (pairs.empty()) {
     std::string b_names, c_names;
-    for (const auto& c : base_configs) b_names += (b_names.empty() ? "" : ", ") + c["name"].dump();
-    for (const auto& c : cand_configs) c_names += (c_names.empty() ? "" : ", ") + c["name"].dump();
+    for (const auto& c : base_configs) b_names += (b_names.empty() ? "" : ", ") + dump_json(c["name"]);
+    for (const auto& c : cand_configs) c_names += (c_names.empty() ? "" : ", ") + dump_json(c["name"]);
     return config_error{"candidate", "$.configurations",
                         "no configuration to compare: base has " + b_names + ", candidate has " + c_names};
   }
@@ -186,10 +189,10 @@ config_result<comparison> compare_results(const json& base, const json& candidat
     return std::any_of(pairs.begin(), pairs.end(), [&](const auto& p) { return (is_base ? p.first : p.second) == c; });
   };
   for (const auto& b : base_configs) {
-    if (!paired(&b, true)) out.warnings.push_back("configuration " + b["name"].dump() + " is only in the base run");
+    if (!paired(&b, true)) out.warnings.push_back("configuration " + dump_json(b["name"]) + " is only in the base run");
   }
   for (const auto& c : cand_configs) {
-    if (!paired(&c, false)) out.warnings.push_back("configuration " + c["name"].dump() + " is only in the candidate run");
+    if (!paired(&c, false)) out.warnings.push_back("configuration " + dump_json(c["name"]) + " is only in the candidate run");
   }
 
   json merged_configs = json::array();
@@ -225,7 +228,7 @@ config_result<comparison> compare_results(const json& base, const json& candidat
       const double b = summary_metric(*pb, spec.metric, has_b);
       const double c = summary_metric(*pc, spec.metric, has_c);
       if (!has_b || !has_c) {
-        out.warnings.push_back("configuration " + (*pc)["name"].dump() + ": no " + spec.metric + " in " +
+        out.warnings.push_back("configuration " + dump_json((*pc)["name"]) + ": no " + spec.metric + " in " +
                                (has_b ? "the candidate" : "the base") + " run; not compared");
         continue;
       }
@@ -235,7 +238,10 @@ config_result<comparison> compare_results(const json& base, const json& candidat
       if (spec.rate) bound = spec.higher_is_better ? b - tol / 100 : b + tol / 100;
       else bound = b + std::max(std::fabs(b) * tol / 100, slack);
       bound = tidy(bound);
-      const bool held = spec.higher_is_better ? c >= bound : c <= bound;
+      if (std::isinf(bound)) bound = std::copysign(std::numeric_limits<double>::max(), bound);  // JSON has no inf
+      // A value equal to its base never regresses, whatever rounding or overflow did to the bound (two
+      // identical documents with values near 1.7e308 used to be reported as regressions).
+      const bool held = c == b || (spec.higher_is_better ? c >= bound : c <= bound);
 
       regression r;
       r.configuration = name;

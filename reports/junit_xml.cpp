@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "policies/core/json_parse.hpp"
 #include "reports/format.hpp"
 
 namespace squall::reports {
@@ -51,7 +52,7 @@ std::string xml_escape(const std::string& s) {
 std::string str(const json& parent, const char* key) {
   if (!parent.is_object() || !parent.contains(key)) return "";
   const json& v = parent[key];
-  return v.is_string() ? v.get<std::string>() : v.dump();
+  return v.is_string() ? v.get<std::string>() : dump_json(v);
 }
 
 struct suite {

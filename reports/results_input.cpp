@@ -1,9 +1,8 @@
 #include "reports/results_input.hpp"
 
-#include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
+
+#include "policies/core/json_parse.hpp"
 
 #include "reports/results.hpp"
 
@@ -34,6 +33,23 @@ struct checker {
     }
     return &v;
   }
+  // Like need(), for a key that may be absent.
+  void may(const json& parent, const std::string& path, const char* key, json::value_t kind, const char* what) {
+    if (parent.contains(key)) need(parent, path, key, kind, what);
+  }
+  // A series: an array of numbers (null where an interval had nothing to measure).
+  void numbers(const json& v, const std::string& path) {
+    if (!v.is_array()) {
+      fail(path, "expected an array of numbers, got " + describe_json(v));
+      return;
+    }
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_number() && !v[i].is_null()) {
+        fail(json_path_index(path, i), "expected a number, got " + describe_json(v[i]));
+        return;
+      }
+    }
+  }
 };
 
 }  // namespace
@@ -55,9 +71,12 @@ std::optional<config_error> check_results(const json& doc, const std::string& fi
   }
   c.need(doc, "$", "seed", vt::number_unsigned, "the run's seed (an unsigned integer)");
   c.need(doc, "$", "reproduce", vt::string, "the reproduce command (a string)");
+  c.may(doc, "$", "squall_version", vt::string, "a version string such as \"0.1.0\"");
+  c.may(doc, "$", "mode", vt::string, "\"sim\" or \"live\"");
   if (const json* s = c.need(doc, "$", "scenario", vt::object, "an object")) {
     c.need(*s, "$.scenario", "name", vt::string, "a string");
     c.need(*s, "$.scenario", "digest", vt::string, "a string such as \"sha256:...\"");
+    c.may(*s, "$.scenario", "file", vt::string, "the scenario file's path (a string)");
   }
   if (c.error) return c.error;
   const json* configs = c.need(doc, "$", "configurations", vt::array, "an array");
@@ -90,11 +109,9 @@ std::optional<config_error> check_results(const json& doc, const std::string& fi
         for (auto it = series->begin(); it != series->end(); ++it) {
           const std::string sp = json_path_key(json_path_key(path, "series"), it.key());
           if (it->is_object()) {
-            for (auto sub = it->begin(); sub != it->end(); ++sub) {
-              if (!sub->is_array()) c.fail(json_path_key(sp, sub.key()), "expected an array, got " + describe_json(*sub));
-            }
-          } else if (!it->is_array()) {
-            c.fail(sp, "expected an array, got " + describe_json(*it));
+            for (auto sub = it->begin(); sub != it->end(); ++sub) c.numbers(*sub, json_path_key(sp, sub.key()));
+          } else {
+            c.numbers(*it, sp);
           }
         }
       }
@@ -129,15 +146,13 @@ std::optional<config_error> check_results(const json& doc, const std::string& fi
 }
 
 config_result<json> load_results(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return config_error{path, "", "is a directory; expected a results.json file"};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return config_error{path, "", "cannot open the file for reading"};
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return config_error{path, "", "cannot read the file"};
-  json doc = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return config_error{path, "", "not valid JSON; expected a results.json written by squall run"};
+  auto parsed = read_json_file(path);
+  if (!parsed) {
+    config_error e = std::move(parsed).error();
+    if (e.path.empty()) e.message += " (expected a results.json written by squall run)";
+    return e;
+  }
+  json doc = std::move(*parsed);
   if (auto e = check_results(doc, path)) return *e;
   return doc;
 }

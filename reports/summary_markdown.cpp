@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "policies/core/json_parse.hpp"
 #include "reports/format.hpp"
 
 namespace squall::reports {
@@ -45,7 +46,7 @@ std::string code(const std::string& s) {
 std::string str(const json& parent, const char* key) {
   if (!parent.is_object() || !parent.contains(key)) return "";
   const json& v = parent[key];
-  return v.is_string() ? v.get<std::string>() : v.dump();
+  return v.is_string() ? v.get<std::string>() : dump_json(v);
 }
 
 double metric(const json& config, const char* name) {
@@ -96,13 +97,13 @@ std::string summary_markdown(const json& results) {
   if (results.contains("aggregate") && results["aggregate"].contains("seeds")) {
     const json& seeds = results["aggregate"]["seeds"];
     std::string list;
-    for (const auto& s : seeds) list += (list.empty() ? "" : ", ") + s.dump();
+    for (const auto& s : seeds) list += (list.empty() ? "" : ", ") + dump_json(s);
     out += "Means over " + std::to_string(seeds.size()) + " seeds (" + list +
            "); \xC2\xB1 is the half-width of the 95% confidence interval (Student t).\n\n";
   }
   out += "Reproduce: " + code(str(results, "reproduce")) + "\n\n";
   if (results.contains("warnings") && results["warnings"].is_array()) {
-    for (const auto& w : results["warnings"]) out += "> **warning:** " + cell(w.is_string() ? w.get<std::string>() : w.dump()) + "\n";
+    for (const auto& w : results["warnings"]) out += "> **warning:** " + cell(w.is_string() ? w.get<std::string>() : dump_json(w)) + "\n";
     if (!results["warnings"].empty()) out += "\n";
   }
   if (scenario.contains("faults") && scenario["faults"].is_array() && !scenario["faults"].empty()) {

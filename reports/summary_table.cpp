@@ -1,5 +1,6 @@
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,16 @@
 
 namespace squall::reports {
 namespace {
+
+// A configuration's summary metric, or nothing when a results file (an older squall's, a hand-edited one)
+// lacks it: the table shows "-" there instead of failing.
+std::optional<double> metric_of(const json& config, const char* metric) {
+  const auto summary = config.find("summary");
+  if (summary == config.end() || !summary->is_object()) return std::nullopt;
+  const auto v = summary->find(metric);
+  if (v == summary->end() || !v->is_number()) return std::nullopt;
+  return v->get<double>();
+}
 
 std::string pad(const std::string& s, std::size_t width, bool right) {
   if (s.size() >= width) return s;
@@ -25,16 +36,23 @@ std::string summary_table(const json& results, bool color) {
   for (const auto& spec : comparison_rows()) {
     // Rows about mechanisms no configuration used (no breaker, no cache) would only be noise.
     bool any = spec.always;
-    for (const auto& c : configs) any = any || c.at("summary").at(spec.metric).get<double>() != 0;
+    for (const auto& c : configs) any = any || metric_of(c, spec.metric).value_or(0) != 0;
     if (!any) continue;
     std::vector<std::string> line = {spec.label};
     std::vector<int> tones = {0};
     for (std::size_t i = 0; i < configs.size(); ++i) {
-      const double v = configs[i].at("summary").at(spec.metric).get<double>();
+      const std::optional<double> value = metric_of(configs[i], spec.metric);
+      if (!value) {
+        line.push_back("-");
+        tones.push_back(0);
+        continue;
+      }
+      const double v = *value;
       std::string cell = format_value(v, spec.kind);
       int t = 0;
-      if (const json* b = baseline_of(configs, i)) {
-        const double base = b->at("summary").at(spec.metric).get<double>();
+      const json* b = baseline_of(configs, i);
+      if (const std::optional<double> base_value = b ? metric_of(*b, spec.metric) : std::nullopt) {
+        const double base = *base_value;
         const std::string d = format_delta(base, v, spec.kind);
         cell += " (" + d + ")";
         if (d != "=") t = ((v > base) == spec.higher_is_better) ? 1 : -1;

@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "policies/core/json_parse.hpp"
 #include "policies/core/json_reader.hpp"
 #include "policies/core/outcome.hpp"
 
@@ -28,10 +29,9 @@ constexpr std::string_view kept_header_prefixes[] = {"x-ratelimit-", "anthropic-
 // that later arithmetic (ns conversions) cannot overflow.
 constexpr double ms_max = 1e12;
 
-
 bool usable_ms(double v) noexcept { return std::isfinite(v) && v >= 0 && v <= ms_max; }
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) { return dump_json(j); }
 
 std::string to_lower(std::string_view s) {
   std::string out(s);
@@ -63,15 +63,6 @@ void scrub(trace_attempt& a, prompt_mode mode) {
   a.headers = std::move(kept);
 }
 
-std::string strip_json_exception_prefix(std::string what) {
-  // "[json.exception.parse_error.101] parse error at line 1, column 5: ..." -> "parse error at ..."
-  if (!what.empty() && what.front() == '[') {
-    const auto end = what.find("] ");
-    if (end != std::string::npos) what.erase(0, end + 2);
-  }
-  return what;
-}
-
 // Reads the lines of one trace; shared by read_trace (streaming from a file) and parse_trace.
 class trace_parser {
  public:
@@ -86,16 +77,17 @@ class trace_parser {
       // Blank lines carry nothing; allowing them keeps hand-edited traces readable.
       return true;
     }
-    json value;
-    try {
-      value = json::parse(line.begin(), line.end());
-    } catch (const json::exception& e) {
-      if (!complete) {
+    auto parsed = parse_json_line(line);
+    if (!parsed) {
+      if (!complete && parsed.error().path.empty()) {
         return fail("$", "truncated last line: the file ends in the middle of a line (was its writer "
                          "interrupted?)");
       }
-      return fail("$", "not a JSON object: " + strip_json_exception_prefix(e.what()));
+      const config_error& e = parsed.error();
+      if (!e.path.empty()) return fail(e.path, e.message);
+      return fail("$", "not a JSON object: " + e.message);
     }
+    json value = std::move(*parsed);
     if (!seen_header_) return read_header(value);
     if (trace_.attempts.size() >= options_.attempts_max) {
       return fail("$", "more than " + std::to_string(options_.attempts_max) +
@@ -139,14 +131,14 @@ class trace_parser {
     if (version > trace_version) {
       return fail("$.squall_trace", "trace format version " + std::to_string(version) +
                                         " is newer than this squall reads (" + std::to_string(trace_version) +
-                                        "); upgrade squall");
+                                        "); expected a version from 1 to " + std::to_string(trace_version) + ", or a newer squall");
     }
     trace_.header.version = static_cast<int>(version);
     std::string prompts = "hash";
     r.choice("source", trace_.header.source, {"record", "live", "sim", "import"})
         .string("started_at", trace_.header.started_at)
         .choice("prompts", prompts, {"none", "hash", "text"});
-    if (!value.contains("source")) r.fail("$", "missing required key \"source\" (record, live, sim or import)");
+    if (!value.contains("source")) r.fail("$", "missing key \"source\"; expected \"record\", \"live\", \"sim\" or \"import\"");
     if (!fail_with(r.finish())) return false;
     trace_.header.prompts = prompts == "none" ? prompt_mode::none
                             : prompts == "text" ? prompt_mode::text
@@ -159,7 +151,7 @@ class trace_parser {
     json_reader r(value, "$");
     trace_attempt a;
     if (!value.is_object() || !value.contains("t_ms")) {
-      if (value.is_object()) r.fail("$", "missing required key \"t_ms\" (send time in ms after the start)");
+      if (value.is_object()) r.fail("$", "missing key \"t_ms\"; expected the send time in ms after the start");
       return fail_with(r.finish());
     }
     std::int64_t status = 0;

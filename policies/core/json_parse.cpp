@@ -257,6 +257,17 @@ config_result<nlohmann::ordered_json> parse_json(std::string_view text, const js
   return parse_json_as<nlohmann::ordered_json>(text, limits);
 }
 
+config_result<nlohmann::ordered_json> parse_json_line(std::string_view line, const json_parse_limits& limits) {
+  auto parsed = parse_json(line, limits);
+  if (!parsed) {
+    config_error e = std::move(parsed).error();
+    const std::string_view first_line = "invalid JSON at line 1, ";
+    if (e.message.rfind(first_line, 0) == 0) e.message = "invalid JSON at " + e.message.substr(first_line.size());
+    return e;
+  }
+  return parsed;
+}
+
 config_result<nlohmann::ordered_json> read_json_file(const std::filesystem::path& file,
                                                      const json_parse_limits& limits) {
   std::error_code ec;

@@ -37,6 +37,10 @@ config_result<Json> parse_json_as(std::string_view text, const json_parse_limits
 
 config_result<nlohmann::ordered_json> parse_json(std::string_view text, const json_parse_limits& limits = {});
 
+// One line of JSON Lines (a trace, a log): as parse_json, but a syntax error names only the column, since
+// the caller names the line of the file.
+config_result<nlohmann::ordered_json> parse_json_line(std::string_view line, const json_parse_limits& limits = {});
+
 // Reads and parses a file; errors name the file.
 config_result<nlohmann::ordered_json> read_json_file(const std::filesystem::path& file,
                                                      const json_parse_limits& limits = {});

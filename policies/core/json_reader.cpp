@@ -207,7 +207,7 @@ const json* json_reader::child(std::string_view key) { return lookup(key); }
 
 const json* json_reader::required(std::string_view key, std::string_view what) {
   const json* v = lookup(key);
-  if (!v && !failed()) fail(path_, "missing required key \"" + std::string(key) + "\" (" + std::string(what) + ")");
+  if (!v && !failed()) fail(path_, "missing key \"" + std::string(key) + "\"; expected " + std::string(what));
   return v;
 }
 

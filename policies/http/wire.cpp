@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
 
+#include "policies/core/json_parse.hpp"
 #include "policies/core/json_text.hpp"
 #include "policies/core/rng.hpp"
 
@@ -270,8 +271,9 @@ decoded_answer decode_answer(api_kind api, std::string_view body) {
 }
 
 std::string decode_error_type(std::string_view body) {
-  const njson doc = njson::parse(body, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return {};
+  auto parsed = parse_json_as<njson>(body);  // depth-limited: a provider's answer may nest anything
+  if (!parsed || !parsed->is_object()) return {};
+  const njson& doc = *parsed;
   const auto error = doc.find("error");
   return error == doc.end() ? std::string{} : error_type_of(*error);
 }
@@ -349,8 +351,9 @@ bool stream_decoder::on_event(const sse_reader::event& e) {
     done_ = true;
     return true;
   }
-  const njson doc = njson::parse(e.data, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return false;
+  auto parsed = parse_json_as<njson>(e.data);
+  if (!parsed || !parsed->is_object()) return false;
+  const njson& doc = *parsed;
   if (const auto error = doc.find("error"); error != doc.end() && (api_ == api_kind::openai || e.name == "error" ||
                                                                     string_at(doc, "type") == "error")) {
     errored_ = true;

@@ -125,7 +125,7 @@ config_result<pipeline_spec> parse_pipeline(const json& document, const std::str
     std::string type;
     std::string name;
     if (!reader.failed() && !entry.contains("type")) {
-      reader.fail(entry_path, "missing required key \"type\" (one of " + known_types() + ")");
+      reader.fail(entry_path, "missing key \"type\"; expected one of " + known_types());
     }
     reader.string("type", type).string("name", name);
     const policy_registration* registration = nullptr;

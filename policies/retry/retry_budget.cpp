@@ -11,7 +11,7 @@ void read_retry_budget_options(json_reader& reader, std::string_view key, retry_
   json_reader budget(*object, json_path_key(reader.path(), key));
   std::string kind;
   if (!budget.failed() && !object->contains("kind")) {
-    budget.fail(budget.path(), "missing required key \"kind\" (\"token_bucket\" or \"percent\")");
+    budget.fail(budget.path(), "missing key \"kind\"; expected \"token_bucket\" or \"percent\"");
   }
   budget.choice("kind", kind, {"token_bucket", "percent"});
   if (kind == "token_bucket") {

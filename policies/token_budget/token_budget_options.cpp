@@ -23,8 +23,8 @@ void read_token_budget_options(json_reader& reader, token_budget_options& option
     if (has_model) {
       reader.fail_key("downgrade_model", "expected a model name, got an empty string");
     } else {
-      reader.fail(reader.path(), "missing required key \"downgrade_model\" (the cheaper model that \"downgrade\" "
-                                 "sends calls to)");
+      reader.fail(reader.path(), "missing key \"downgrade_model\"; expected the cheaper model that \"downgrade\" "
+                                 "sends calls to");
     }
   } else if (options.on_exceeded == budget_exceeded_mode::reject && has_model) {
     reader.fail_key("downgrade_model", "only used with \"on_exceeded\": \"downgrade\"; "

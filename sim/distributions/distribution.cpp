@@ -35,7 +35,7 @@ config_result<distribution> parse_distribution(const json& value, const std::str
     const double v = value.get<double>();
     if (!(v >= min && v <= max)) {
       json lo = min, hi = max;
-      return config_error{{}, path, "expected a value from " + lo.dump() + " to " + hi.dump() + ", got " + value.dump()};
+      return config_error{{}, path, "expected a value from " + lo.dump() + " to " + hi.dump() + ", got " + describe_json(value)};
     }
     return distribution::constant(v);
   }
@@ -47,7 +47,7 @@ config_result<distribution> parse_distribution(const json& value, const std::str
   json_reader r(value, path);
   std::string dist;
   if (!value.contains("dist")) {
-    r.fail(path, "missing required key \"dist\" (one of \"constant\", \"uniform\", \"exponential\", \"lognormal\")");
+    r.fail(path, "missing key \"dist\"; expected one of \"constant\", \"uniform\", \"exponential\", \"lognormal\"");
   }
   r.choice("dist", dist, {"constant", "uniform", "exponential", "lognormal"});
   double cap = max;
@@ -55,7 +55,7 @@ config_result<distribution> parse_distribution(const json& value, const std::str
   distribution d;
   if (dist == "constant") {
     double v = min;
-    if (!value.contains("value")) r.fail(path, "missing required key \"value\"");
+    if (!value.contains("value")) r.fail(path, "missing key \"value\"; expected a number");
     r.number("value", v, min, max);
     d = distribution::constant(v);
   } else if (dist == "uniform") {
@@ -66,7 +66,7 @@ config_result<distribution> parse_distribution(const json& value, const std::str
     d = distribution::uniform(lo, hi);
   } else if (dist == "exponential") {
     double mean = 1;
-    if (!value.contains("mean")) r.fail(path, "missing required key \"mean\"");
+    if (!value.contains("mean")) r.fail(path, "missing key \"mean\"; expected a number");
     r.number("mean", mean, std::max(min, 1e-9), max);
     d = distribution::exponential(mean);
   } else if (dist == "lognormal") {

@@ -60,7 +60,7 @@ std::optional<config_error> parse_error_mix(const json& value, const std::string
     mix.emplace_back(status, p.get<double>());
   }
   if (sum > 1.0 + probability_sum_slack) {
-    return config_error{{}, path, "the probabilities sum to " + format_number(sum) + ", more than 1"};
+    return config_error{{}, path, "expected probabilities that sum to at most 1, got a sum of " + format_number(sum)};
   }
   out = std::move(mix);
   return std::nullopt;
@@ -119,7 +119,7 @@ std::optional<config_error> parse_fault(const json& value, const std::string& pa
       r.fail(e->path, e->message);
     } else if (const double sum = out.wire.malformed + out.wire.stream_cut + out.wire.error_event;
                sum > 1.0 + probability_sum_slack) {
-      r.fail(wire_path, "the probabilities sum to " + format_number(sum) + ", more than 1");
+      r.fail(wire_path, "expected probabilities that sum to at most 1, got a sum of " + format_number(sum));
     }
   }
   std::string outage;

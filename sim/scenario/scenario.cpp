@@ -48,6 +48,25 @@ std::string sha256_hex(const std::string& data) {
 
 namespace {
 
+// Names for "expected one of" messages, quoted: "a", "b".
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + ("\"" + n + "\"");
+  return list;
+}
+
+std::string provider_list(const scenario& s) {
+  std::vector<std::string> names;
+  for (const auto& p : s.providers) names.push_back(p.name);
+  return quoted_list(names);
+}
+
+std::string model_list(const provider_config& p) {
+  std::vector<std::string> names;
+  for (const auto& m : p.models) names.push_back(m.first);
+  return quoted_list(names);
+}
+
 void parse_assertions(json_reader& top, const json* value, scenario& s) {
   if (!value || top.failed()) return;
   const std::string path = json_path_key(top.path(), "assert");
@@ -63,7 +82,7 @@ void parse_assertions(json_reader& top, const json* value, scenario& s) {
     if (!known) {
       std::string list;
       for (const auto& c : s.configurations) list += (list.empty() ? "" : ", ") + ("\"" + c.name + "\"");
-      top.fail(cpath, "no configuration named \"" + it.key() + "\" under \"policies\" (have " + list + ")");
+      top.fail(cpath, "no configuration named \"" + it.key() + "\" under \"policies\"; expected one of " + list);
       return;
     }
     if (!it->is_object()) {
@@ -77,7 +96,7 @@ void parse_assertions(json_reader& top, const json* value, scenario& s) {
       const bool is_max = key.size() > 4 && key.ends_with("_max");
       const std::string metric = (is_min || is_max) ? key.substr(0, key.size() - 4) : key;
       if (!is_min && !is_max) {
-        top.fail(bpath, "an assertion key is a summary metric followed by _min or _max, e.g. \"success_rate_min\"");
+        top.fail(bpath, "expected a summary metric followed by _min or _max, such as \"success_rate_min\", got \"" + key + "\"");
         return;
       }
       if (std::find(names.begin(), names.end(), metric) == names.end()) {
@@ -105,7 +124,7 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
   r.string("name", s.name).string("description", s.description).seed("seed", s.seed);
   r.number("duration_s", s.duration_s, 0.001, 30 * 86400.0).number("drain_s", s.drain_s, 0, 86400);
   r.number("interval_s", s.interval_s, 0.01, 86400);
-  if (!r.failed() && !document.contains("duration_s")) r.fail("$", "missing required key \"duration_s\" (seconds of arrivals)");
+  if (!r.failed() && !document.contains("duration_s")) r.fail("$", "missing key \"duration_s\"; expected the seconds of arrivals (a number)");
 
   json canonical = document;  // the scenario with every policy file inlined, for the digest
 
@@ -147,7 +166,7 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
     for (const auto& p : s.providers) {
       if (p.name == w.provider) target = &p;
     }
-    if (!r.failed() && !target) r.fail("$.workload.provider", "no provider named \"" + w.provider + "\" under \"providers\"");
+    if (!r.failed() && !target) r.fail("$.workload.provider", "no provider named \"" + w.provider + "\" under \"providers\"; expected one of " + provider_list(s));
     if (!r.failed() && w.models.empty()) w.models.emplace_back(target->models.front().first, 1.0);
     for (const auto& [model, weight] : w.models) {
       if (r.failed()) break;
@@ -155,7 +174,7 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
                                      [&](const auto& m) { return m.first == model; });
       if (!found) {
         r.fail(document["workload"].contains("models") ? json_path_key("$.workload.models", model) : "$.workload.model",
-               "provider \"" + target->name + "\" has no model \"" + model + "\"");
+               "provider \"" + target->name + "\" has no model \"" + model + "\"; expected one of " + model_list(*target));
       }
     }
   }
@@ -203,7 +222,7 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
   }
   parse_assertions(r, r.child("assert"), s);
   if (auto e = r.finish()) return *e;
-  s.digest = sha256_hex(canonical.dump());
+  s.digest = sha256_hex(dump_json(canonical));
   return s;
 }
 

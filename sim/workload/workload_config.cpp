@@ -180,7 +180,7 @@ config_result<workload_config> parse_workload(const json& value, const std::stri
   }
   if (users && !r.failed()) {
     json_reader u(*users, json_path_key(path, "users"));
-    if (!u.failed() && !users->contains("count")) u.fail(u.path(), "missing required key \"count\" (number of users)");
+    if (!u.failed() && !users->contains("count")) u.fail(u.path(), "missing key \"count\"; expected the number of users");
     u.count("count", w.users, 1, 1000000);
     read_distribution(u, "think_ms", w.think_ms, 0, 3.6e6);
     if (auto e = u.finish()) r.fail(e->path, e->message);

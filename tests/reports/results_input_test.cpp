@@ -47,7 +47,7 @@ TEST_F(ResultsInput, UnreadableOrWrongFilesAreErrorValuesNamingFileAndPath) {
 
   auto not_json = load_results(write("bad.json", "{ \"format\": "));
   ASSERT_FALSE(not_json.ok());
-  EXPECT_NE(not_json.error().message.find("not valid JSON"), std::string::npos);
+  EXPECT_NE(not_json.error().message.find("invalid JSON at line 1"), std::string::npos);
 
   auto scenario_file = load_results(write("scenario.json", R"({ "name": "x", "duration_s": 10 })"));
   ASSERT_FALSE(scenario_file.ok());
@@ -77,7 +77,9 @@ TEST_F(ResultsInput, ChecksTheShapeTheWritersRelyOn) {
   EXPECT_EQ(broken([](json& d) { d["configurations"][1]["name"] = "plain"; }),
             "$.configurations[1].name: the configuration name \"plain\" appears twice");
   EXPECT_EQ(broken([](json& d) { d["configurations"][0]["series"]["offered"] = 3; }),
-            "$.configurations[0].series.offered: expected an array, got 3");
+            "$.configurations[0].series.offered: expected an array of numbers, got 3");
+  EXPECT_EQ(broken([](json& d) { d["configurations"][0]["series"]["offered"][0] = "3"; }),
+            "$.configurations[0].series.offered[0]: expected a number, got \"3\"");
   EXPECT_EQ(broken([](json& d) { d["assertions"][0]["kind"] = "at_least"; }),
             "$.assertions[0].kind: expected \"min\" or \"max\", got \"at_least\"");
   EXPECT_EQ(broken([](json& d) { d["seed"] = -1; }), "$.seed: expected the run's seed (an unsigned integer), got -1");

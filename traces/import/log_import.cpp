@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "policies/core/classify.hpp"
+#include "policies/core/json_parse.hpp"
 #include "policies/core/json_reader.hpp"
 
 namespace squall::traces {
@@ -20,9 +21,7 @@ constexpr double ms_max = 1e12;
 using cell = std::optional<std::string>;
 
 std::string quote_value(std::string_view s) {
-  std::string v(s.substr(0, 60));
-  if (s.size() > 60) v += "...";
-  return json(v).dump(-1, ' ', false, json::error_handler_t::replace);
+  return dump_json(json(valid_utf8(cut_utf8(s, 63))));
 }
 
 std::string_view trim(std::string_view s) {
@@ -278,7 +277,7 @@ cell cell_of(const json* v) {
     std::snprintf(buffer, sizeof buffer, "%.17g", v->get<double>());
     return std::string(buffer);
   }
-  return v->dump();  // an object or array: reported as the value that could not be read
+  return dump_json(*v);  // an object or array: reported as the value that could not be read
 }
 
 struct pending {
@@ -474,17 +473,15 @@ config_result<import_result> import_log(std::istream& in, const std::string& nam
     while (std::getline(in, text)) {
       ++line;
       if (trim(text).empty()) continue;
-      json row;
       bool go_on = true;
-      try {
-        row = json::parse(text);
-      } catch (const json::exception& e) {
-        std::string what = e.what();
-        if (const auto end = what.find("] "); end != std::string::npos) what.erase(0, end + 2);
-        go_on = skip(line, "", "not a JSON object: " + what);
+      auto parsed = parse_json_line(text);
+      if (!parsed) {
+        const config_error& e = parsed.error();
+        go_on = skip(line, e.path, (e.path.empty() ? "not a JSON object: " : "") + e.message);
         if (!go_on) return too_many();
         continue;
       }
+      json row = std::move(*parsed);
       if (!row.is_object()) {
         go_on = skip(line, "", "expected a JSON object, got " + describe_json(row));
       } else {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "policies/core/classify.hpp"
+#include "policies/core/json_parse.hpp"
 #include "policies/core/outcome.hpp"
 
 namespace squall::traces::record {
@@ -68,8 +69,9 @@ api_kind api_for_path(std::string_view path) noexcept {
 
 request_facts read_request_body(std::string_view body) {
   request_facts facts;
-  const njson doc = njson::parse(body, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return facts;
+  auto parsed = parse_json_as<njson>(body);  // depth-limited: a client's body may nest anything
+  if (!parsed || !parsed->is_object()) return facts;
+  const njson& doc = *parsed;
   if (const auto model = doc.find("model"); model != doc.end() && model->is_string()) {
     facts.model = model->get<std::string>();
   }
@@ -188,11 +190,12 @@ void answer_watcher::finish(bool complete, trace_attempt& out) const {
   }
   // Other endpoints (embeddings, models) answer other JSON; only a body that is not JSON at all means
   // the server misbehaved.
-  const njson doc = njson::parse(body_, nullptr, false);
-  if (doc.is_discarded()) {
+  auto parsed = parse_json_as<njson>(body_);
+  if (!parsed) {
     out.outcome = std::string(to_string(outcome_class::server_error));
     return;
   }
+  const njson& doc = *parsed;
   if (doc.is_object()) {
     if (const auto usage = doc.find("usage"); usage != doc.end() && usage->is_object()) {
       out.input_tokens = usage_count(*usage, api_ == api_kind::openai ? "prompt_tokens" : "input_tokens");

@@ -272,7 +272,7 @@ class session : public std::enable_shared_from_this<session> {
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
     res->set(http::field::content_type, "application/json");
     res->set(http::field::server, "squall-record");
-    res->body() = nlohmann::json{{"error", {{"message", "squall record: " + message}, {"type", "invalid_request_error"}}}}.dump();
+    res->body() = nlohmann::json{{"error", {{"message", "squall record: " + message}, {"type", "invalid_request_error"}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     res->keep_alive(false);
     res->prepare_payload();
     http::async_write(client_, *res, [self = shared_from_this(), res](error_code, std::size_t) { self->close(); });

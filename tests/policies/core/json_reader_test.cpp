@@ -152,7 +152,7 @@ TEST(json_reader, required_keys_are_reported_when_missing) {
   EXPECT_EQ(r.required("providers", "the providers to simulate"), nullptr);
   auto e = r.finish();
   ASSERT_TRUE(e);
-  EXPECT_EQ(e->message, "missing required key \"providers\" (the providers to simulate)");
+  EXPECT_EQ(e->message, "missing key \"providers\"; expected the providers to simulate");
 }
 
 TEST(json_reader, paths_quote_keys_that_are_not_plain) {

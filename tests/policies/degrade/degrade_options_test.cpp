@@ -127,7 +127,7 @@ TEST(degrade_options, rule_mistakes_name_their_path) {
       {R"({"rules": {}})", "$.policies[0].rules", "array of 1 to 32"},
       {R"({"rules": []})", "$.policies[0].rules", "array of 1 to 32"},
       {R"({"rules": ["pass"]})", "$.policies[0].rules[0]", "expected an object"},
-      {R"({"rules": [{"when": {}}]})", "$.policies[0].rules[0]", "missing required key \"answer\""},
+      {R"({"rules": [{"when": {}}]})", "$.policies[0].rules[0]", "missing key \"answer\""},
       {R"({"rules": [{"anwser": "pass"}]})", "$.policies[0].rules[0]", "did you mean \"answer\""},
       {R"({"rules": [{"answer": "canned"}]})", "$.policies[0].rules[0].answer", "\"pass\""},
       {R"({"rules": [{"name": "", "answer": "pass"}]})", "$.policies[0].rules[0].name", "non-empty"},

@@ -42,7 +42,7 @@ TEST(prompt_trim_options, input_tokens_max_is_required_and_checked) {
   auto e = read(R"({"on_exceeded": "trim"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[3]");
-  EXPECT_NE(e->message.find("missing required key \"input_tokens_max\""), std::string::npos) << e->message;
+  EXPECT_NE(e->message.find("missing key \"input_tokens_max\""), std::string::npos) << e->message;
   e = read(R"({"input_tokens_max": 0})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[3].input_tokens_max");
@@ -53,7 +53,7 @@ TEST(prompt_trim_options, input_tokens_max_is_required_and_checked) {
   e = read(R"({"input_tokens_max": 10, "on_exceeded": "truncate"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[3].on_exceeded");
-  // A misspelt key is reported as unknown (with a suggestion), not as a missing required key.
+  // A misspelt key is reported as unknown (with a suggestion), not as a missing key.
   e = read(R"({"input_token_max": 10})");
   ASSERT_TRUE(e);
   EXPECT_NE(e->message.find("unknown key \"input_token_max\""), std::string::npos) << e->message;

@@ -151,7 +151,7 @@ TEST(WireFault, ConfigParsesWireAndTtftAndRejectsOverfullMixes) {
   auto over = parse_fault_window(json::parse(R"({"at_s": 1, "for_s": 2, "wire": {"malformed": 0.6, "stream_cut": 0.6}})"), "$.f");
   ASSERT_FALSE(over.ok());
   EXPECT_EQ(over.error().path, "$.f.wire");
-  EXPECT_NE(over.error().message.find("more than 1"), std::string::npos);
+  EXPECT_NE(over.error().message.find("sum to at most 1"), std::string::npos);
 
   auto typo = parse_fault_window(json::parse(R"({"at_s": 1, "for_s": 2, "wire": {"malformd": 0.5}})"), "$.f");
   ASSERT_FALSE(typo.ok());

@@ -194,7 +194,7 @@ TEST_F(LogImport, JsonLinesWithNestedKeysAndBadLines) {
   EXPECT_EQ(r->imported.attempts[1].latency_ms, 800.5);
   ASSERT_EQ(r->errors.size(), 3U);
   EXPECT_EQ(r->errors[0], "app.jsonl: line 4: column \"status\": expected a string or a number, got an object");
-  EXPECT_EQ(r->errors[1].rfind("app.jsonl: line 5: not a JSON object: parse error", 0), 0U) << r->errors[1];
+  EXPECT_EQ(r->errors[1].rfind("app.jsonl: line 5: not a JSON object: invalid JSON at column", 0), 0U) << r->errors[1];
   EXPECT_EQ(r->errors[2], "app.jsonl: line 6: expected a JSON object, got an array");
 }
 
