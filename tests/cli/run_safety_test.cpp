@@ -151,6 +151,12 @@ TEST_F(CliRunSafety, AScenarioNameCannotLeadOutsideTheOutputRoot) {
                                       "deep/squall-out/.._.._escape/junit.xml", "deep/squall-out/.._.._escape/report.html",
                                       "deep/squall-out/.._.._escape/results.json", "deep/squall-out/.._.._escape/summary.md",
                                       "deep/squall-out/.._.._escape/timeseries.csv"}));
+  // The same for `replay --name`, whose name is the reconstructed scenario's.
+  ASSERT_EQ(run("run s.json -q --trace t.jsonl --out first", cwd), 0) << err_;
+  ASSERT_EQ(run("replay t.a.jsonl -q --name ../../replayed", cwd), 0) << err_;
+  EXPECT_FALSE(fs::exists(dir_ / "replayed"));
+  EXPECT_FALSE(fs::exists(dir_ / "work" / "replayed"));
+  EXPECT_TRUE(fs::exists(cwd / "squall-out" / ".._.._replayed" / "results.json"));
   // A name that is only dots is not the parent directory either.
   spit(cwd / "dots.json", scenario_text("..", R"("duration_s": 5)", R"({ "process": "poisson", "rate_per_s": 5 })"));
   ASSERT_EQ(run("run dots.json -q", cwd), 0) << err_;
