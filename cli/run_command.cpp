@@ -171,7 +171,8 @@ int finish_run(const json& doc, const std::string& out_dir, const std::string& r
 }
 
 // Several seeds of which the last was stopped: the means of the seeds that finished (or the stopped
-// run alone when none did), marked incomplete with how far the run got.
+// run alone when none did), marked incomplete with how far the run got. The assertions keep their
+// pass or fail over the finished seeds, but the run's verdict is "incomplete".
 config_result<json> aggregate_stopped(std::vector<json> runs, std::uint32_t seeds, const std::string& reason) {
   json partial;
   if (!runs.empty() && runs.back().value("incomplete", false)) {
@@ -191,8 +192,8 @@ config_result<json> aggregate_stopped(std::vector<json> runs, std::uint32_t seed
   doc["incomplete"] = true;
   doc["incomplete_reason"] = reason + "; " + std::to_string(finished) + " of " + std::to_string(seeds) +
                              " seeds finished, the figures are theirs";
+  // Every configuration ran on the seeds that finished; the stopped seed's figures are left out.
   doc["not_run"] = json::array();
-  if (partial.is_object() && partial.contains("not_run")) doc["not_run"] = partial["not_run"];
   for (auto& a : doc["assertions"]) a["verdict"] = a.value("passed", false) ? "pass" : "fail";
   doc["verdict"] = "incomplete";
   return doc;

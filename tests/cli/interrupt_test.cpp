@@ -131,4 +131,21 @@ TEST_F(CliInterrupted, AnIncompleteRunCannotBeCompared) {
   EXPECT_FALSE(fs::exists(dir_ / "cmp"));
 }
 
+// With --seeds, a stopped run reports the means of the seeds that finished, says how many, and is still
+// incomplete (exit 4): every configuration ran on those seeds, so none is "not run".
+TEST_F(CliInterrupted, AStoppedMultiSeedRunReportsTheSeedsThatFinished) {
+  const fs::path out = dir_ / "out";
+  EXPECT_EQ(run("run scenarios/quickstart.json --seeds 1000 --max-wall-s 4 -q --out '" + out.string() + "'"), 4) << output();
+  const json doc = json::parse(squall::testing::read_whole(out / "results.json"));
+  EXPECT_EQ(doc["verdict"], "incomplete");
+  EXPECT_NE(doc["incomplete_reason"].get<std::string>().find("--max-wall-s"), std::string::npos) << doc["incomplete_reason"];
+  if (doc.contains("aggregate")) {  // at least one seed finished within the limit (else: the stopped seed alone)
+    EXPECT_NE(doc["incomplete_reason"].get<std::string>().find(" of 1000 seeds finished"), std::string::npos);
+    EXPECT_EQ(doc["not_run"], json::array());
+  }
+  const std::string csv = squall::testing::read_whole(out / "timeseries.csv");
+  EXPECT_TRUE(csv.substr(0, csv.find("\r\n")).ends_with(",run_incomplete"));
+  EXPECT_NE(squall::testing::read_whole(out / "summary.md").find("INCOMPLETE"), std::string::npos);
+}
+
 }  // namespace
