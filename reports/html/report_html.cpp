@@ -788,11 +788,18 @@ void header_html(std::string& out, const page& p, const std::vector<assertion_vi
   out += "<header class=\"top " + std::string(pass ? "pass" : "fail") + "\">\n";
   out += "<div class=\"verdict\" id=\"verdict\">" + verdict_word(verdict) + "</div>\n";
   out += "<div class=\"heading\"><h1>" + escape_html(name.empty() ? "squall run" : name) + "</h1>\n";
-  std::size_t failed = 0;
-  for (const auto& a : assertions) failed += a.passed ? 0 : 1;
+  std::size_t failed = 0, unchecked = 0;  // unchecked: "not run" or "incomplete" in an interrupted run
+  for (const auto& a : assertions) {
+    const bool checked = a.state.empty() || a.state == "pass" || a.state == "fail";
+    unchecked += checked ? 0 : 1;
+    failed += checked && !a.passed ? 1 : 0;
+  }
   out += "<p class=\"verdict-line\">";
   if (assertions.empty()) {
-    out += "No assertions: the verdict is pass by default.";
+    out += verdict == "incomplete" ? "No assertions." : "No assertions: the verdict is pass by default.";
+  } else if (unchecked > 0) {
+    out += std::to_string(failed) + " of " + std::to_string(assertions.size()) + " assertions failed; " +
+           std::to_string(unchecked) + " not run or run on part of the scenario only.";
   } else if (failed == 0) {
     out += "All " + std::to_string(assertions.size()) + " assertions passed.";
   } else {
