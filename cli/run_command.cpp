@@ -256,7 +256,8 @@ int run_scenario(const sim::scenario& s, const run_options& options, const std::
   // limits (live runs are capped in requests by their own flags).
   const auto estimate = sim::estimate_run(s, options.seeds);
   const sim::run_limits limits = options.allow_large_run ? sim::run_limits::large() : sim::run_limits{};
-  if (auto error = sim::check_run_limits(s, estimate, limits, !live, "--allow-large-run")) {
+  const char* raise_hint = options.allow_large_run ? nullptr : "--allow-large-run";
+  if (auto error = sim::check_run_limits(s, estimate, limits, !live, raise_hint)) {
     if (error->file.empty()) error->file = s.file;
     std::cerr << "squall: error: " << error->describe() << "\n";
     return exit_bad_input;
@@ -385,7 +386,8 @@ int validate_command(const std::vector<std::string>& files, bool allow_large_run
     // What `squall run` would refuse before running, validate refuses too (one seed, sim mode).
     const auto estimate = sim::estimate_run(*loaded, 1);
     const sim::run_limits limits = allow_large_run ? sim::run_limits::large() : sim::run_limits{};
-    if (auto error = sim::check_run_limits(*loaded, estimate, limits, true, "--allow-large-run")) {
+    const char* raise_hint = allow_large_run ? nullptr : "--allow-large-run";
+    if (auto error = sim::check_run_limits(*loaded, estimate, limits, true, raise_hint)) {
       std::cerr << "squall: error: " << error->describe() << "\n";
       status = exit_bad_input;
       continue;

@@ -69,7 +69,8 @@ run_estimate estimate_run(const scenario& s, std::uint32_t seeds) {
 
 std::optional<config_error> check_run_limits(const scenario& s, const run_estimate& e, const run_limits& limits,
                                              bool count_requests, const char* raise_hint) {
-  const std::string raise = std::string(", or pass ") + raise_hint + " to raise the limit";
+  const std::string raise = raise_hint ? std::string(", or pass ") + raise_hint + " to raise the limit"
+                                       : std::string(" (this is the raised limit)");
   const std::string runs = std::to_string(s.configurations.size()) + " configuration(s)";
   if (count_requests && e.requests > limits.requests_max) {
     const workload_config& w = s.workload;

@@ -42,7 +42,8 @@ struct run_estimate {
 run_estimate estimate_run(const scenario& s, std::uint32_t seeds);
 
 // The first limit the estimate passes, as an error naming the scenario keys that make the run that big
-// and what to change (with `raise_hint`, e.g. "--allow-large-run", named as the way to raise the limit).
+// and what to change (with `raise_hint`, e.g. "--allow-large-run", named as the way to raise the limit;
+// nullptr when the limits are raised already).
 // `count_requests` is false for live runs, whose requests are capped by their own flags.
 std::optional<config_error> check_run_limits(const scenario& s, const run_estimate& estimate, const run_limits& limits,
                                              bool count_requests, const char* raise_hint);
