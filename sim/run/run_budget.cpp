@@ -8,10 +8,11 @@
 namespace squall::sim {
 namespace {
 
-// What one time-series interval of one configuration costs, measured roughly on this build: the row in
-// run_metrics and its ~45 values in the results document (kept per seed until seeds are averaged), then
-// the same values again as text in results.json, report.html and timeseries.csv, which are rendered in
-// memory before they are written.
+// What one time-series interval of one configuration costs, estimated from what it holds (not measured):
+// the row in run_metrics and its ~45 values in the results document (kept per seed until seeds are
+// averaged), then the same values again as text in results.json, report.html and timeseries.csv, which
+// are rendered in memory before they are written. Generous on purpose: the limit is there to refuse
+// runs of gigabytes, not to budget megabytes.
 constexpr double interval_bytes_per_seed = 1024;
 constexpr double interval_bytes_rendered = 3072;
 // A request in flight: its slot, its call context and the policies' state for it.
