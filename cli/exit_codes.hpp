@@ -6,5 +6,9 @@ inline constexpr int exit_ok = 0;                 // the run finished and every 
 inline constexpr int exit_assertions_failed = 1;  // the run finished and an assertion (or comparison) failed
 inline constexpr int exit_bad_input = 2;          // scenario, policy file, results file or flag is wrong
 inline constexpr int exit_io_error = 3;           // the outputs could not be written
+// The run was stopped before the end of its scenario (SIGINT, SIGTERM, the wall-clock limit --max-wall-s,
+// or a live cap): the outputs were written, every one marked incomplete, configurations that never ran
+// have the verdict "not run". Never 0: an interrupted run has not shown that its assertions hold.
+inline constexpr int exit_incomplete = 4;
 
 }  // namespace squall::cli

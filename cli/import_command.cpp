@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/exit_codes.hpp"
+#include "cli/flag_checks.hpp"
 #include "traces/import/log_import.hpp"
 
 namespace squall::cli {
@@ -26,6 +27,7 @@ CLI::App* add_import_command(CLI::App& app, import_args& args) {
       ->check(CLI::IsMember({"auto", "epoch_s", "epoch_ms", "iso8601"}));
   cmd->add_option("--out", args.out_path, "The trace to write (default: LOG with extension .trace.jsonl)");
   cmd->add_option("--max-errors", args.errors_max, "Give up after this many rows that cannot be read (default 100)")
+      ->check(unsigned_integer)
       ->check(CLI::Range(0u, 100000000u));
   return cmd;
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/flag_checks.hpp"
 #include "cli/import_command.hpp"
 #include "cli/record_command.hpp"
 #include "cli/replay_command.hpp"
@@ -22,8 +23,8 @@ using namespace squall::cli;
 int main(int argc, char** argv) {
   CLI::App app{"squall: simulation and chaos testing for the resilience policies around AI-provider calls.\n"
                "Exit codes: 0 ok, 1 an assertion failed or a comparison regressed, 2 bad input (scenario, policy\n"
-               "file, results file or flag), "
-               "3 outputs could not be written."};
+               "file, results file or flag, or a run beyond the run limits), 3 outputs could not be written, 4 the\n"
+               "run was interrupted (SIGINT, SIGTERM, --max-wall-s or a live cap): outputs written, marked incomplete."};
   app.set_version_flag("--version", std::string("squall ") + squall_version);
   app.require_subcommand(1);
 
@@ -32,10 +33,12 @@ int main(int argc, char** argv) {
   bool no_color = false;
   auto* run = app.add_subcommand("run", "Run a scenario in virtual time and write results.json");
   run->add_option("scenario", run_opts.scenario_path, "Scenario file (JSON)")->required();
-  run->add_option("--seed", run_opts.seed, "Root seed (default: the scenario's \"seed\", else 1)");
+  run->add_option("--seed", run_opts.seed, "Root seed (default: the scenario's \"seed\", else 1)")
+      ->check(unsigned_integer);
   run->add_option("--out", run_opts.out_dir, "Output directory (default: squall-out/<scenario name>)");
   run->add_option("--seeds", run_opts.seeds,
                   "Run each configuration on N seeds (seed, seed+1, ...) and report means with 95% intervals")
+      ->check(unsigned_integer)
       ->check(CLI::Range(1u, 1000u));
   run->add_option("--mode", run_opts.mode, "sim: virtual time (default); live: real clock, real HTTP on loopback")
       ->check(CLI::IsMember({"sim", "live"}));
@@ -47,11 +50,19 @@ int main(int argc, char** argv) {
   run->add_option("--live-max-s", run_opts.live_run_s_max, "Live: stop a configuration after this many seconds")
       ->check(CLI::Range(1.0, 86400.0));
   run->add_option("--live-max-requests", run_opts.live_requests_max, "Live: offer at most this many requests")
+      ->check(unsigned_integer)
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
   run->add_option("--live-connections", run_opts.live_connections_max,
                   "Live: connections per target at most, like a client's pool (default 256); past them\n"
                   "requests wait for a free one")
+      ->check(unsigned_integer)
       ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{10000}));
+  run->add_option("--max-wall-s", run_opts.wall_s_max,
+                  "Sim: stop the run after this many seconds of real time (default 3600); what finished is\n"
+                  "written, marked incomplete, and squall exits 4")
+      ->check(CLI::Range(0.001, 31'536'000.0));
+  run->add_flag("--allow-large-run", run_opts.allow_large_run,
+                "Raise the run limits (requests, time-series intervals, memory; docs/scenario-format.md)");
   run->add_option("--trace", run_opts.trace_path,
                   "Write a trace of every attempt sent (JSON Lines, docs/trace-format.md); with several\n"
                   "configurations one trace each: FILE with .<configuration> inserted before its extension");
@@ -70,8 +81,12 @@ int main(int argc, char** argv) {
   compare->add_flag("--no-color", no_color, "No colors (NO_COLOR in the environment does the same)");
 
   std::vector<std::string> validate_files;
-  auto* validate = app.add_subcommand("validate", "Check scenario files (and the policy files they name) without running");
+  bool validate_large = false;
+  auto* validate = app.add_subcommand(
+      "validate", "Check scenario files (and the policy files they name), and each run's size against the run limits, "
+                  "without running");
   validate->add_option("scenarios", validate_files, "Scenario files")->required();
+  validate->add_flag("--allow-large-run", validate_large, "Check against the raised run limits");
 
   auto* policies = app.add_subcommand("policies", "List the policy types a policy file may use");
 
@@ -116,7 +131,7 @@ int main(int argc, char** argv) {
 
   if (run->parsed()) return run_command(run_opts, detect_terminal(quiet, no_color));
   if (compare->parsed()) return compare_command(compare_opts, detect_terminal(quiet, no_color));
-  if (validate->parsed()) return validate_command(validate_files);
+  if (validate->parsed()) return validate_command(validate_files, validate_large);
   if (serve->parsed()) return serve_command(serve_opts);
   if (import_cmd->parsed()) return import_command(import_opts);
   if (record->parsed()) return record_command(record_opts);

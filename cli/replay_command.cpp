@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/exit_codes.hpp"
+#include "cli/flag_checks.hpp"
 #include "cli/output_files.hpp"
 #include "policies/core/json_parse.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -97,7 +98,7 @@ CLI::App* add_trace2scenario_command(CLI::App& app, replay_args& args) {
                                  "time) and write it as an ordinary scenario file to edit and commit");
   add_reconstruction_flags(cmd, args);
   cmd->add_option("--out", args.out, "Scenario file to write (default: <trace stem>.scenario.json)");
-  cmd->add_option("--seed", args.run.seed, "The scenario's \"seed\" (default 1)");
+  cmd->add_option("--seed", args.run.seed, "The scenario's \"seed\" (default 1)")->check(unsigned_integer);
   return cmd;
 }
 
@@ -109,7 +110,10 @@ CLI::App* add_replay_command(CLI::App& app, replay_args& args) {
   cmd->add_option("--mode", args.run.mode, "sim: virtual time (default); live: real clock, real HTTP on loopback")
       ->check(CLI::IsMember({"sim", "live"}));
   cmd->add_option("--out", args.out, "Output directory (default: squall-out/<name>)");
-  cmd->add_option("--seed", args.run.seed, "Root seed (default 1)");
+  cmd->add_option("--seed", args.run.seed, "Root seed (default 1)")->check(unsigned_integer);
+  cmd->add_option("--max-wall-s", args.run.wall_s_max, "Sim: stop after this many seconds of real time (default 3600)")
+      ->check(CLI::Range(0.001, 31'536'000.0));
+  cmd->add_flag("--allow-large-run", args.run.allow_large_run, "Raise the run limits (docs/scenario-format.md)");
   cmd->add_flag("-q,--quiet", args.quiet, "Print nothing but errors and failed assertions");
   cmd->add_flag("--no-color", args.no_color, "No colors (NO_COLOR in the environment does the same)");
   return cmd;

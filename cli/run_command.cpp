@@ -3,7 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
-#include <csignal>
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -14,6 +13,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/output_files.hpp"
+#include "cli/run_guard.hpp"
 #include "cli/run_outputs.hpp"
 #include "fake_providers/fake_server.hpp"
 #include "fake_providers/serve.hpp"
@@ -23,6 +23,7 @@
 #include "policies/pipeline/pipeline.hpp"
 #include "reports/results.hpp"
 #include "sim/live/live_run.hpp"
+#include "sim/run/run_budget.hpp"
 #include "sim/run/simulation.hpp"
 #include "sim/run/summary.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -36,12 +37,6 @@ namespace squall::cli {
 namespace {
 
 constexpr std::uint64_t default_seed = 1;
-
-
-// Set by SIGINT/SIGTERM during a live run: the run stops, cancels what is in flight and still writes
-// what it measured, marked incomplete.
-std::atomic<bool> stop_requested{false};
-extern "C" void on_stop_signal(int) { stop_requested.store(true); }
 
 // How each configuration of a live run reaches its providers.
 struct live_setup {
@@ -85,13 +80,16 @@ struct trace_failure {
   std::string message;
 };
 
-// One pass over every configuration with one seed: the results document of that seed.
+// One pass over every configuration with one seed: the results document of that seed. Once `guard` has
+// stopped the run, the configuration under way ends where it is and no further one starts.
 config_result<json> run_once(const sim::scenario& s, std::uint64_t seed, const std::string& reproduce,
                              const terminal& term, const std::string& label_suffix, live_setup* live,
-                             const std::string& trace_path, std::optional<trace_failure>& trace_error) {
+                             const std::string& trace_path, std::optional<trace_failure>& trace_error,
+                             const run_guard& guard) {
   std::vector<sim::configuration_result> results;
   std::vector<sim::summary> summaries;
   for (std::size_t i = 0; i < s.configurations.size(); ++i) {
+    if (!results.empty() && guard.stopped()) break;  // the rest are reported as not run
     const auto& name = s.configurations[i].name;
     std::unique_ptr<traces::trace_writer> trace;
     if (!trace_path.empty()) {
@@ -114,7 +112,12 @@ config_result<json> run_once(const sim::scenario& s, std::uint64_t seed, const s
       if (!result) return result.error();
       results.push_back(std::move(*result));
     } else {
-      results.push_back(sim::run_configuration(s, i, seed, show, trace.get()));
+      results.push_back(sim::run_configuration(s, i, seed, show, trace.get(), &guard.stop_flag()));
+    }
+    // Say what stopped it: the signal or the limit, then where the run was.
+    if (results.back().incomplete && guard.stopped()) {
+      auto& reason = results.back().incomplete_reason;
+      reason = reason == "stopped by the user" || reason.empty() ? guard.reason() : guard.reason() + ", " + reason;
     }
     if (trace) {
       if (auto error = trace->finish()) {
@@ -130,13 +133,13 @@ config_result<json> run_once(const sim::scenario& s, std::uint64_t seed, const s
                   results.back().incomplete ? " (stopped early: incomplete)" : "");
       std::fflush(stdout);
     }
-    if (live && stop_requested.load()) break;  // Ctrl-C: write what was measured, run nothing more
   }
   const auto verdicts = sim::check_assertions(s, results, summaries);
   return reports::results_document({s, seed, live ? "live" : "sim", reproduce, results, summaries, verdicts});
 }
 
-// Prints where the outputs went and the verdict; returns the exit code.
+// Prints where the outputs went and the verdict; returns the exit code: exit_incomplete for an
+// interrupted run whatever its assertions say, since it has not shown that they hold.
 int finish_run(const json& doc, const std::string& out_dir, const std::string& reproduce, const terminal& term) {
   std::string error;
   if (!write_run_outputs(out_dir, doc, error)) {
@@ -150,11 +153,50 @@ int finish_run(const json& doc, const std::string& out_dir, const std::string& r
     std::cout << "results: " << out_dir << "/{results.json,summary.md,junit.xml,timeseries.csv}\n";
     std::cout << "reproduce: " << reproduce << "\n";
   }
+  if (doc.value("incomplete", false)) {
+    std::string not_run;
+    if (doc.contains("not_run")) {
+      for (const auto& n : doc["not_run"]) not_run += (not_run.empty() ? "" : ", ") + n.get<std::string>();
+    }
+    std::cerr << "squall: the run is incomplete (" << doc.value("incomplete_reason", std::string("stopped early"))
+              << ")" << (not_run.empty() ? "" : "; not run: " + not_run)
+              << "; every output is marked incomplete; reproduce: " << reproduce << "\n";
+    return exit_incomplete;
+  }
   if (!passed) {
     std::cerr << "squall: assertions failed; reproduce: " << reproduce << "\n";
     return exit_assertions_failed;
   }
   return exit_ok;
+}
+
+// Several seeds of which the last was stopped: the means of the seeds that finished (or the stopped
+// run alone when none did), marked incomplete with how far the run got. The assertions keep their
+// pass or fail over the finished seeds, but the run's verdict is "incomplete".
+config_result<json> aggregate_stopped(std::vector<json> runs, std::uint32_t seeds, const std::string& reason) {
+  json partial;
+  if (!runs.empty() && runs.back().value("incomplete", false)) {
+    partial = std::move(runs.back());
+    runs.pop_back();
+  }
+  if (runs.empty()) return partial;
+  const std::size_t finished = runs.size();
+  json doc;
+  if (finished == 1) {
+    doc = std::move(runs.front());
+  } else {
+    auto aggregated = reports::aggregate_seeds(runs);
+    if (!aggregated) return aggregated.error();
+    doc = std::move(*aggregated);
+  }
+  doc["incomplete"] = true;
+  doc["incomplete_reason"] = reason + "; " + std::to_string(finished) + " of " + std::to_string(seeds) +
+                             " seeds finished, the figures are theirs";
+  // Every configuration ran on the seeds that finished; the stopped seed's figures are left out.
+  doc["not_run"] = json::array();
+  for (auto& a : doc["assertions"]) a["verdict"] = a.value("passed", false) ? "pass" : "fail";
+  doc["verdict"] = "incomplete";
+  return doc;
 }
 
 }  // namespace
@@ -171,7 +213,8 @@ int run_command(const run_options& options, const terminal& term) {
 int run_scenario(const sim::scenario& s, const run_options& options, const std::string& command,
                  const terminal& term) {
   const std::uint64_t seed = options.seed.value_or(s.seed.value_or(default_seed));
-  const std::string out_dir = options.out_dir.empty() ? "squall-out/" + s.name : options.out_dir;
+  // The name comes from the scenario (or replay --name): one path component, never a way out of squall-out/.
+  const std::string out_dir = options.out_dir.empty() ? "squall-out/" + path_component(s.name) : options.out_dir;
   std::string reproduce = command + " --seed " + std::to_string(seed);
   if (options.seeds > 1) reproduce += " --seeds " + std::to_string(options.seeds);
 
@@ -188,7 +231,6 @@ int run_scenario(const sim::scenario& s, const run_options& options, const std::
     live->options.run_s_max = options.live_run_s_max;
     live->options.requests_max = options.live_requests_max;
     live->options.connections_per_target_max = options.live_connections_max;
-    live->options.stop = &stop_requested;
     for (const auto& text : options.targets) {
       auto target = sim::parse_live_target(text);
       if (!target) {
@@ -208,9 +250,24 @@ int run_scenario(const sim::scenario& s, const run_options& options, const std::
     for (const auto& t : options.targets) reproduce += " --target " + shell_quote(t);
     if (options.allow_remote) reproduce += " --allow-remote";
     if (!options.live_stream) reproduce += " --no-stream";
-    std::signal(SIGINT, on_stop_signal);
-    std::signal(SIGTERM, on_stop_signal);
   }
+
+  // Bounded before it starts: the run's size is estimated from the scenario and refused beyond the
+  // limits (live runs are capped in requests by their own flags).
+  const auto estimate = sim::estimate_run(s, options.seeds);
+  const sim::run_limits limits = options.allow_large_run ? sim::run_limits::large() : sim::run_limits{};
+  const char* raise_hint = options.allow_large_run ? nullptr : "--allow-large-run";
+  if (auto error = sim::check_run_limits(s, estimate, limits, !live, raise_hint)) {
+    if (error->file.empty()) error->file = s.file;
+    std::cerr << "squall: error: " << error->describe() << "\n";
+    return exit_bad_input;
+  }
+  if (options.allow_large_run) reproduce += " --allow-large-run";
+
+  // From here on SIGINT, SIGTERM and (for a simulation) the wall-clock limit stop the run instead of
+  // killing it; constructed before any thread of the run starts.
+  const run_guard guard(live ? std::nullopt : std::optional<double>(options.wall_s_max));
+  if (live) live->options.stop = &guard.stop_flag();
 
   if (!term.quiet) {
     std::cout << "squall " << squall_version << " | scenario " << s.name << " (sha256:" << s.digest.substr(0, 12)
@@ -231,7 +288,7 @@ int run_scenario(const sim::scenario& s, const run_options& options, const std::
     const std::uint64_t run_seed = seed + k;
     const std::string suffix = options.seeds > 1 ? " (seed " + std::to_string(run_seed) + ")" : "";
     std::optional<trace_failure> trace_error;
-    auto doc = run_once(s, run_seed, reproduce, term, suffix, live.get(), options.trace_path, trace_error);
+    auto doc = run_once(s, run_seed, reproduce, term, suffix, live.get(), options.trace_path, trace_error, guard);
     if (trace_error) {
       std::cerr << "squall: error: " << trace_error->message << "\n";
       return exit_io_error;
@@ -241,9 +298,20 @@ int run_scenario(const sim::scenario& s, const run_options& options, const std::
       return exit_bad_input;
     }
     runs.push_back(std::move(*doc));
-    if (stop_requested.load()) break;
+    if (guard.stopped()) break;
   }
-  if (runs.size() == 1) return finish_run(runs.front(), out_dir, reproduce, term);
+  if (runs.size() == 1 && (options.seeds <= 1 || !guard.stopped())) {
+    return finish_run(runs.front(), out_dir, reproduce, term);
+  }
+  if (guard.stopped()) {
+    auto doc = aggregate_stopped(std::move(runs), options.seeds, guard.reason());
+    if (!doc) {
+      std::cerr << "squall: internal error: " << doc.error().describe() << "\n";
+      return exit_io_error;
+    }
+    (*doc)["reproduce"] = reproduce;
+    return finish_run(*doc, out_dir, reproduce, term);
+  }
   auto aggregated = reports::aggregate_seeds(runs);
   if (!aggregated) {  // cannot happen for runs of one scenario; say so rather than write a wrong file
     std::cerr << "squall: internal error: " << aggregated.error().describe() << "\n";
@@ -306,12 +374,21 @@ int compare_command(const compare_options& options, const terminal& term) {
   return finish_run(compared->merged, out_dir, reproduce, term);
 }
 
-int validate_command(const std::vector<std::string>& files) {
+int validate_command(const std::vector<std::string>& files, bool allow_large_run) {
   int status = exit_ok;
   for (const auto& f : files) {
     auto loaded = sim::load_scenario(f);
     if (!loaded) {
       std::cerr << "squall: error: " << loaded.error().describe() << "\n";
+      status = exit_bad_input;
+      continue;
+    }
+    // What `squall run` would refuse before running, validate refuses too (one seed, sim mode).
+    const auto estimate = sim::estimate_run(*loaded, 1);
+    const sim::run_limits limits = allow_large_run ? sim::run_limits::large() : sim::run_limits{};
+    const char* raise_hint = allow_large_run ? nullptr : "--allow-large-run";
+    if (auto error = sim::check_run_limits(*loaded, estimate, limits, true, raise_hint)) {
+      std::cerr << "squall: error: " << error->describe() << "\n";
       status = exit_bad_input;
       continue;
     }

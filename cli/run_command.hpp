@@ -24,6 +24,11 @@ struct run_options {
   double live_run_s_max = 900;        // live runs are bounded in time ...
   std::uint64_t live_requests_max = 200000;  // ... and in requests
   std::uint32_t live_connections_max = 256;  // per target: the client's connection pool
+  // Sim runs stop after this many seconds of real time (written what they finished, exit 4); far beyond
+  // what a scenario within the run limits takes. Live runs are bounded by live_run_s_max instead.
+  double wall_s_max = 3600;
+  // --allow-large-run: raise the limits of sim::run_limits (requests, intervals, memory) to their large().
+  bool allow_large_run = false;
   // --trace FILE: a trace of every attempt (docs/trace-format.md). One configuration writes FILE; several
   // write one trace each, FILE with ".<configuration>" inserted before its extension.
   std::string trace_path;
@@ -52,6 +57,8 @@ struct compare_options {
 
 int compare_command(const compare_options& options, const terminal& term);
 
-int validate_command(const std::vector<std::string>& files);
+// Checks each scenario as `squall run` would before running it: the files, and the run's estimated size
+// against the run limits (raised with allow_large_run).
+int validate_command(const std::vector<std::string>& files, bool allow_large_run);
 
 }  // namespace squall::cli

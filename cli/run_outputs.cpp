@@ -1,7 +1,6 @@
 #include "cli/run_outputs.hpp"
 
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 
 #include "cli/output_files.hpp"
@@ -11,24 +10,17 @@
 #include "reports/summary_markdown.hpp"
 #include "reports/timeseries_csv.hpp"
 
-namespace fs = std::filesystem;
-
 namespace squall::cli {
 
 bool write_run_outputs(const std::string& out_dir, const json& doc, std::string& error) {
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (ec) {
-    error = "cannot create output directory " + out_dir + ": " + ec.message();
-    return false;
-  }
-  const fs::path dir(out_dir);
   // results.json last: it is the file tools look for, so its presence means the set is complete.
-  return write_atomically(dir / "report.html", reports::report_html(doc), error) &&
-         write_atomically(dir / "summary.md", reports::summary_markdown(doc), error) &&
-         write_atomically(dir / "junit.xml", reports::junit_xml(doc), error) &&
-         write_atomically(dir / "timeseries.csv", reports::timeseries_csv(doc), error) &&
-         write_atomically(dir / "results.json", dump_json(doc, 2) + "\n", error);
+  return write_file_set(out_dir,
+                        {{"report.html", reports::report_html(doc)},
+                         {"summary.md", reports::summary_markdown(doc)},
+                         {"junit.xml", reports::junit_xml(doc)},
+                         {"timeseries.csv", reports::timeseries_csv(doc)},
+                         {"results.json", dump_json(doc, 2) + "\n"}},
+                        error);
 }
 
 bool print_assertions(const json& doc, const terminal& term) {
@@ -41,8 +33,17 @@ bool print_assertions(const json& doc, const terminal& term) {
     all_passed = all_passed && passed;
     if (term.quiet && passed) continue;
     const std::string kind = a.value("kind", "");
+    const std::string state = a.contains("verdict") && a["verdict"].is_string() ? a["verdict"].get<std::string>() : "";
     char line[512];
-    if (a.contains("metric")) {
+    if (state == "not run") {
+      std::snprintf(line, sizeof line, "  not run  %s: %s %s %g (the run stopped before this configuration)\n",
+                    a.value("configuration", "").c_str(), a.value("metric", "").c_str(),
+                    kind == "min" ? ">=" : "<=", a.value("bound", 0.0));
+    } else if (state == "incomplete") {
+      std::snprintf(line, sizeof line, "  incomplete  %s: %s = %g on the part that ran, %s %g\n",
+                    a.value("configuration", "").c_str(), a.value("metric", "").c_str(), a.value("measured", 0.0),
+                    kind == "min" ? "must be >=" : "must be <=", a.value("bound", 0.0));
+    } else if (a.contains("metric")) {
       std::snprintf(line, sizeof line, "  %s  %s: %s = %g, %s %g\n", passed ? "pass" : "FAIL",
                     a.value("configuration", "").c_str(), a.value("metric", "").c_str(), a.value("measured", 0.0),
                     kind == "min" ? "must be >=" : "must be <=", a.value("bound", 0.0));

@@ -1,7 +1,7 @@
 #pragma once
 // Every run (and every comparison) writes the same set of files, all rendered from one results document:
-// results.json, report.html, summary.md, junit.xml and timeseries.csv. Each is written atomically, so a
-// reader (or a CI step that archives the folder) never sees half a file.
+// results.json, report.html, summary.md, junit.xml and timeseries.csv. The set is written all or nothing
+// (cli/output_files.hpp), so a reader (or a CI step that archives the folder) never sees half of it.
 #include <string>
 
 #include "policies/core/json_reader.hpp"
@@ -9,8 +9,8 @@
 
 namespace squall::cli {
 
-// Writes the files into `out_dir` (created if needed). On failure returns false with `error` set; files
-// already written stay whole.
+// Writes the files into `out_dir` (created if needed). On failure returns false with `error` set and
+// none of the files written (earlier outputs in `out_dir` stay as they were).
 bool write_run_outputs(const std::string& out_dir, const json& doc, std::string& error);
 
 // Prints the assertion verdicts of a results document: passes to stdout (unless quiet), failures to

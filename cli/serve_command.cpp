@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "cli/flag_checks.hpp"
+
 #include "fake_providers/serve.hpp"
 #include "sim/scenario/scenario.hpp"
 
@@ -13,8 +15,10 @@ CLI::App* add_serve_command(CLI::App& app, serve_args& args) {
                "fault timeline, until SIGINT/SIGTERM; prints one \"<provider> <base URL>\" line per provider");
   serve->add_option("scenario", args.scenario, "Scenario file (JSON)")->required();
   serve->add_option("--host", args.host, "Address to listen on (default 127.0.0.1)");
-  serve->add_option("--port", args.port, "Port of the first provider, the next count up (default 0: ephemeral)");
-  serve->add_option("--seed", args.seed, "Root seed (default: the scenario's \"seed\", else 1)");
+  serve->add_option("--port", args.port, "Port of the first provider, the next count up (default 0: ephemeral)")
+      ->check(unsigned_integer);
+  serve->add_option("--seed", args.seed, "Root seed (default: the scenario's \"seed\", else 1)")
+      ->check(unsigned_integer);
   serve->add_option("--for-s", args.for_s, "Stop after this many seconds (default: until a signal)")
       ->check(CLI::PositiveNumber);
   serve->add_flag("--allow-remote", args.allow_remote, "Allow a --host other than loopback");

@@ -59,6 +59,7 @@ struct suite {
   std::string name;
   std::vector<const json*> cases;
   std::size_t failures = 0;
+  std::size_t skipped = 0;
 };
 
 }  // namespace
@@ -82,9 +83,16 @@ std::string junit_xml(const json& results) {
     }
     if (!s) s = &suites.emplace_back(suite{name, {}, 0});
     s->cases.push_back(&a);
-    if (!a.value("passed", false)) ++s->failures;
+    if (a.contains("verdict") && (a["verdict"] == "not run" || a["verdict"] == "incomplete")) {
+      ++s->skipped;
+    } else if (!a.value("passed", false)) {
+      ++s->failures;
+    }
   }
-  std::size_t tests = 0, failures = 0;
+  // An interrupted run adds one suite with one errored case, "the run completed", so that a CI test view
+  // shows the run as broken even where every assertion that ran held.
+  const bool incomplete = results.is_object() && results.value("incomplete", false);
+  std::size_t tests = incomplete ? 1 : 0, failures = 0;
   for (const auto& s : suites) {
     tests += s.cases.size();
     failures += s.failures;
@@ -92,12 +100,25 @@ std::string junit_xml(const json& results) {
 
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += "<testsuites name=\"" + xml_escape("squall " + scenario_name) + "\" tests=\"" + std::to_string(tests) +
-         "\" failures=\"" + std::to_string(failures) + "\" errors=\"0\">\n";
+         "\" failures=\"" + std::to_string(failures) + "\" errors=\"" + (incomplete ? "1" : "0") + "\">\n";
+  if (incomplete) {
+    std::string not_run;
+    if (results.contains("not_run") && results["not_run"].is_array()) {
+      for (const auto& n : results["not_run"]) not_run += (not_run.empty() ? "" : ", ") + (n.is_string() ? n.get<std::string>() : n.dump());
+    }
+    const std::string reason = "incomplete run: " + str(results, "incomplete_reason") +
+                               (not_run.empty() ? std::string() : "; not run: " + not_run);
+    out += "  <testsuite name=\"squall run\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" id=\"" +
+           std::to_string(suites.size()) + "\" package=\"" + xml_escape("squall." + scenario_name) + "\">\n";
+    out += "    <testcase name=\"the run completed\" classname=\"" + xml_escape("squall." + scenario_name) + "\">\n";
+    out += "      <error message=\"" + xml_escape(reason) + "\" type=\"incomplete\">" +
+           xml_escape(reason + "\nreproduce: " + reproduce) + "</error>\n    </testcase>\n  </testsuite>\n";
+  }
   for (std::size_t i = 0; i < suites.size(); ++i) {
     const suite& s = suites[i];
     out += "  <testsuite name=\"" + xml_escape(s.name) + "\" tests=\"" + std::to_string(s.cases.size()) +
-           "\" failures=\"" + std::to_string(s.failures) + "\" errors=\"0\" skipped=\"0\" id=\"" + std::to_string(i) +
-           "\" package=\"" + xml_escape("squall." + scenario_name) + "\">\n";
+           "\" failures=\"" + std::to_string(s.failures) + "\" errors=\"0\" skipped=\"" + std::to_string(s.skipped) +
+           "\" id=\"" + std::to_string(i) + "\" package=\"" + xml_escape("squall." + scenario_name) + "\">\n";
     out += "    <properties>\n";
     auto property = [&](const char* name, const std::string& value) {
       out += "      <property name=\"" + std::string(name) + "\" value=\"" + xml_escape(value) + "\"/>\n";
@@ -108,10 +129,19 @@ std::string junit_xml(const json& results) {
     property("mode", str(results, "mode"));
     property("reproduce", reproduce);
     property("squall_version", str(results, "squall_version"));
+    if (incomplete) property("incomplete", "true");
     out += "    </properties>\n";
     const std::string classname = xml_escape("squall." + scenario_name + "." + s.name);
     for (const json* a : s.cases) {
       out += "    <testcase name=\"" + xml_escape(assertion_name(*a)) + "\" classname=\"" + classname + "\"";
+      const std::string state = str(*a, "verdict");
+      if (state == "not run" || state == "incomplete") {
+        const std::string why = state == "not run" ? "not run: the run was interrupted before this configuration"
+                                                   : "incomplete: this configuration was interrupted; " + assertion_detail(*a);
+        // The Jenkins schema gives <skipped> text, not attributes.
+        out += ">\n      <skipped>" + xml_escape(why) + "</skipped>\n    </testcase>\n";
+        continue;
+      }
       if (a->value("passed", false)) {
         out += "/>\n";
         continue;

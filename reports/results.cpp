@@ -175,19 +175,42 @@ json results_document(const run_record& run) {
   }
   doc["configurations"] = std::move(configs);
 
+  // An interrupted run names what it did not finish: the configurations that never started, and the
+  // reason of the first that stopped early. Its verdict is "incomplete", never "pass".
+  json not_run = json::array();
+  for (const auto& c : sc.configurations) {
+    bool ran = false;
+    for (const auto& r : run.results) ran = ran || r.name == c.name;
+    if (!ran) not_run.push_back(c.name);
+  }
+  std::string incomplete_reason;
+  for (const auto& r : run.results) {
+    if (r.incomplete && incomplete_reason.empty()) incomplete_reason = r.name + ": " + r.incomplete_reason;
+  }
+  const bool incomplete = !incomplete_reason.empty() || !not_run.empty();
+  if (incomplete) {
+    if (incomplete_reason.empty()) incomplete_reason = "stopped between configurations";
+    doc["incomplete"] = true;
+    doc["incomplete_reason"] = incomplete_reason;
+    doc["not_run"] = std::move(not_run);
+  }
+
   json assertions = json::array();
   bool all_passed = true;
   for (const auto& a : run.assertions) {
     all_passed = all_passed && a.passed;
-    assertions.push_back({{"configuration", a.bound.configuration},
-                          {"metric", a.bound.metric},
-                          {"kind", a.bound.is_min ? "min" : "max"},
-                          {"bound", a.bound.bound},
-                          {"measured", tidy(a.measured)},
-                          {"passed", a.passed}});
+    json entry = {{"configuration", a.bound.configuration},
+                  {"metric", a.bound.metric},
+                  {"kind", a.bound.is_min ? "min" : "max"},
+                  {"bound", a.bound.bound}};
+    // An assertion that never ran has no measured value: none is made up.
+    if (a.state != sim::assertion_state::not_run) entry["measured"] = tidy(a.measured);
+    entry["passed"] = a.passed;
+    if (incomplete) entry["verdict"] = sim::to_string(a.state);
+    assertions.push_back(std::move(entry));
   }
   doc["assertions"] = std::move(assertions);
-  doc["verdict"] = all_passed ? "pass" : "fail";
+  doc["verdict"] = incomplete ? "incomplete" : all_passed ? "pass" : "fail";
   return doc;
 }
 

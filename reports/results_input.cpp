@@ -69,6 +69,14 @@ std::optional<config_error> check_results(const json& doc, const std::string& fi
                            describe_json(*format));
     return c.error;
   }
+  // An interrupted run's figures cover only part of its scenario; comparing or averaging them with a
+  // whole run would mislead, so they are refused by name before anything else is read.
+  if (doc.contains("incomplete") && doc["incomplete"] == true) {
+    c.fail("$.incomplete", "expected the results of a complete run; this run was interrupted (" +
+                               (doc.contains("incomplete_reason") ? describe_json(doc["incomplete_reason"]) : std::string("no reason given")) +
+                               "): rerun it to the end");
+    return c.error;
+  }
   c.need(doc, "$", "seed", vt::number_unsigned, "the run's seed (an unsigned integer)");
   c.need(doc, "$", "reproduce", vt::string, "the reproduce command (a string)");
   c.may(doc, "$", "squall_version", vt::string, "a version string such as \"0.1.0\"");

@@ -84,10 +84,29 @@ std::string summary_markdown(const json& results) {
   const json& scenario = results.contains("scenario") ? results["scenario"] : empty_object;
   const json& configs = results.contains("configurations") ? results["configurations"] : empty_array;
   const json& assertions = results.contains("assertions") ? results["assertions"] : empty_array;
-  const bool passed = str(results, "verdict") == "pass";
+  const std::string verdict = str(results, "verdict");
+  const bool passed = verdict == "pass";
+  const bool incomplete = results.is_object() && results.value("incomplete", false);
 
   std::string out = "## squall: " + cell(str(scenario, "name")) + " \xE2\x80\x94 " +
-                    (passed ? "\xE2\x9C\x85 pass" : "\xE2\x9D\x8C fail") + "\n\n";
+                    (incomplete ? "\xE2\x9A\xA0\xEF\xB8\x8F INCOMPLETE"
+                                : passed ? "\xE2\x9C\x85 pass" : "\xE2\x9D\x8C fail") +
+                    "\n\n";
+  // An interrupted run says so before anything else, and names what it did not run.
+  if (incomplete) {
+    out += "> **Incomplete run:** " + cell(str(results, "incomplete_reason")) +
+           ". The figures below cover only what ran; no verdict is given.";
+    if (results.contains("not_run") && results["not_run"].is_array() && !results["not_run"].empty()) {
+      out += " Not run:";
+      bool first = true;
+      for (const auto& n : results["not_run"]) {
+        out += std::string(first ? " " : ", ") + code(n.is_string() ? n.get<std::string>() : n.dump());
+        first = false;
+      }
+      out += ".";
+    }
+    out += "\n\n";
+  }
   std::string digest = str(scenario, "digest");
   if (digest.size() > 19) digest = digest.substr(0, 19);  // "sha256:" and 12 hex digits, as the CLI prints
   out += "Scenario " + code(str(scenario, "name"));
@@ -154,9 +173,15 @@ std::string summary_markdown(const json& results) {
     out += "### Assertions: " + std::to_string(assertions.size() - failed) + " of " + std::to_string(assertions.size()) +
            " passed\n\n| | configuration | assertion | measured |\n|---|---|---|---:|\n";
     for (const auto& a : assertions) {
-      out += std::string("| ") + (a.value("passed", false) ? "\xE2\x9C\x85" : "\xE2\x9D\x8C") + " | " +
-             cell(str(a, "configuration")) + " | " + cell(assertion_name(a)) + " | " +
-             cell(format_number(a.value("measured", 0.0)));
+      // An interrupted run's assertions carry their own word: "not run" (no value), "incomplete".
+      const std::string state = str(a, "verdict");
+      const char* mark = state == "not run"      ? "\xE2\x8F\xB8\xEF\xB8\x8F not run"
+                         : state == "incomplete" ? "\xE2\x9A\xA0\xEF\xB8\x8F incomplete"
+                         : a.value("passed", false) ? "\xE2\x9C\x85"
+                                                    : "\xE2\x9D\x8C";
+      const json& measured = a.contains("measured") ? a["measured"] : json();
+      out += std::string("| ") + mark + " | " + cell(str(a, "configuration")) + " | " + cell(assertion_name(a)) + " | " +
+             cell(measured.is_number() ? format_number(measured.get<double>()) : "\xE2\x80\x94");
       if (a.contains("note") && a["note"].is_string()) out += " (" + cell(a["note"].get<std::string>()) + ")";
       out += " |\n";
     }

@@ -1,6 +1,7 @@
 #include "reports/timeseries_csv.hpp"
 
 #include <algorithm>
+#include <string_view>
 #include <vector>
 
 #include "reports/format.hpp"
@@ -8,7 +9,13 @@
 namespace squall::reports {
 namespace {
 
-std::string csv_field(const std::string& s) {
+// A text cell a spreadsheet would run as a formula (=, +, -, @, and tab or carriage return, which some
+// read as the same) gets a leading single quote, as OWASP's CSV-injection advice says: the names in
+// these cells come from scenario and policy files that the person opening the CSV may not have written.
+// Numbers never pass through here, so a negative value stays a number.
+std::string csv_field(const std::string& text) {
+  const bool formula = !text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos;
+  const std::string s = formula ? "'" + text : text;
   if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) {
@@ -58,8 +65,13 @@ std::string timeseries_csv(const json& results) {
     }
   }
 
+  // An interrupted run says so on every row, in a last column "run_incomplete" (always 1), so that a
+  // chart made from the CSV alone cannot pass a partial run off as a whole one. A complete run's table
+  // is unchanged.
+  const bool incomplete = results.is_object() && results.value("incomplete", false);
   std::string out = "configuration,interval";
   for (const auto& col : columns) out += "," + csv_field(col.name);
+  if (incomplete) out += ",run_incomplete";
   out += "\r\n";
   for (const auto& c : configs) {
     if (!c.is_object() || !c.contains("series") || !c["series"].is_object()) continue;
@@ -81,6 +93,7 @@ std::string timeseries_csv(const json& results) {
         out += ",";
         if (a && r < a->size()) out += csv_value((*a)[r]);
       }
+      if (incomplete) out += ",1";
       out += "\r\n";
     }
   }

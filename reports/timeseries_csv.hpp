@@ -13,7 +13,9 @@ namespace squall::reports {
 // (end_s, offered, ..., client_rejections), then one column per outcome class under
 // series.outcomes, named "outcomes_<class>" (outcomes_ok, outcomes_rate_limited, ...). A column that a
 // configuration lacks is left empty. Fields follow RFC 4180: CRLF line ends, fields holding a comma,
-// quote or line break are quoted, quotes doubled.
+// quote or line break are quoted, quotes doubled. A text cell starting with =, +, -, @, tab or CR is
+// prefixed with a single quote so that no spreadsheet runs it as a formula. When the document is
+// incomplete (an interrupted run, "incomplete": true) a last column "run_incomplete" holds 1 on every row.
 std::string timeseries_csv(const json& results);
 
 }  // namespace squall::reports

@@ -752,6 +752,7 @@ struct assertion_view {
   double bound;
   double measured;
   bool passed;
+  std::string state;  // an interrupted run's "not run" or "incomplete"; empty otherwise
 };
 
 std::vector<assertion_view> read_assertions(const json& results) {
@@ -760,7 +761,8 @@ std::vector<assertion_view> read_assertions(const json& results) {
   if (!list.is_array()) return out;
   for (const auto& a : list) {
     out.push_back({text(a, "configuration"), text(a, "metric"), text(a, "kind") == "min", number(a, "bound"),
-                   number(a, "measured"), child(a, "passed").is_boolean() && child(a, "passed").get<bool>()});
+                   number(a, "measured"), child(a, "passed").is_boolean() && child(a, "passed").get<bool>(),
+                   text(a, "verdict")});
   }
   return out;
 }
@@ -774,6 +776,7 @@ std::string assertion_text(const assertion_view& a) {
 std::string verdict_word(const std::string& verdict) {
   if (verdict == "pass") return "PASS";
   if (verdict == "fail") return "FAIL";
+  if (verdict == "incomplete") return "INCOMPLETE";
   return "NO VERDICT";
 }
 
@@ -785,17 +788,39 @@ void header_html(std::string& out, const page& p, const std::vector<assertion_vi
   out += "<header class=\"top " + std::string(pass ? "pass" : "fail") + "\">\n";
   out += "<div class=\"verdict\" id=\"verdict\">" + verdict_word(verdict) + "</div>\n";
   out += "<div class=\"heading\"><h1>" + escape_html(name.empty() ? "squall run" : name) + "</h1>\n";
-  std::size_t failed = 0;
-  for (const auto& a : assertions) failed += a.passed ? 0 : 1;
+  std::size_t failed = 0, unchecked = 0;  // unchecked: "not run" or "incomplete" in an interrupted run
+  for (const auto& a : assertions) {
+    const bool checked = a.state.empty() || a.state == "pass" || a.state == "fail";
+    unchecked += checked ? 0 : 1;
+    failed += checked && !a.passed ? 1 : 0;
+  }
   out += "<p class=\"verdict-line\">";
   if (assertions.empty()) {
-    out += "No assertions: the verdict is pass by default.";
+    out += verdict == "incomplete" ? "No assertions." : "No assertions: the verdict is pass by default.";
+  } else if (unchecked > 0) {
+    out += std::to_string(failed) + " of " + std::to_string(assertions.size()) + " assertions failed; " +
+           std::to_string(unchecked) + " not run or run on part of the scenario only.";
   } else if (failed == 0) {
     out += "All " + std::to_string(assertions.size()) + " assertions passed.";
   } else {
     out += std::to_string(failed) + " of " + std::to_string(assertions.size()) + " assertions failed.";
   }
   out += "</p>\n";
+  // An interrupted run says so under the verdict, with what it did not run.
+  if (child(p.results, "incomplete").is_boolean() && child(p.results, "incomplete").get<bool>()) {
+    out += "<p class=\"incomplete\" id=\"incomplete\"><b>Incomplete run:</b> " + escape_html(text(p.results, "incomplete_reason")) +
+           ". The figures cover only what ran; no verdict is given.";
+    const json& not_run = child(p.results, "not_run");
+    if (not_run.is_array() && !not_run.empty()) {
+      out += " Not run:";
+      for (std::size_t i = 0; i < not_run.size(); ++i) {
+        out += std::string(i == 0 ? " " : ", ") + "<b>" +
+               escape_html(not_run[i].is_string() ? not_run[i].get<std::string>() : not_run[i].dump()) + "</b>";
+      }
+      out += ".";
+    }
+    out += "</p>\n";
+  }
   const std::string description = text(sc, "description");
   if (!description.empty()) out += "<p class=\"description\">" + escape_html(description) + "</p>\n";
   out += "<p class=\"meta\">";
@@ -927,13 +952,15 @@ void summary_table_html(std::string& out, const page& p, const std::vector<asser
         continue;
       }
       placed = true;
-      out += std::string("<td class=\"") + (a.passed ? "pass" : "fail") + "\">" + (a.passed ? "pass" : "FAIL") + " <span class=\"delta\">(" +
+      const std::string word = !a.state.empty() && a.state != "pass" && a.state != "fail" ? a.state : a.passed ? "pass" : "FAIL";
+      out += std::string("<td class=\"") + (a.passed ? "pass" : "fail") + "\">" + escape_html(word) + " <span class=\"delta\">(" +
              format_value(a.measured, metric_unit(a.metric)) + ")</span></td>";
     }
     out += "</tr>\n";
     if (!placed) {
       out += "<tr class=\"assertion\"><td colspan=\"" + std::to_string(p.configs.size() + 1) + "\">" + escape_html(a.configuration) +
-             " (not in this run): " + (a.passed ? "pass" : "FAIL") + "</td></tr>\n";
+             " (not in this run): " + (a.state == "not run" ? std::string("not run") : a.passed ? "pass" : "FAIL") +
+             "</td></tr>\n";
     }
   }
   out += "</tbody>\n</table>\n</section>\n";
@@ -961,6 +988,7 @@ h1 { margin: 0 0 2px; font-size: 24px; }
 h2 { font-size: 17px; margin: 26px 0 8px; }
 h3 { font-size: 15px; margin: 0; }
 .verdict-line { margin: 0 0 6px; font-weight: 600; }
+.incomplete { margin: 4px 0 8px; padding: 6px 10px; border-left: 4px solid #ef6c00; background: #fff3e0; color: #5d4037; }
 .description { margin: 0 0 8px; max-width: 900px; color: #333; }
 .meta { margin: 0 0 6px; color: #555; display: flex; flex-wrap: wrap; gap: 4px 16px; }
 .meta b, .reproduce b { color: #1d1d1f; font-weight: 600; }

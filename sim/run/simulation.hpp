@@ -4,6 +4,7 @@
 // configuration runs on a fresh clock with the same seeds, so workload and fault draws are identical
 // across configurations (common random numbers) and differences come from the policies alone.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,8 +32,9 @@ struct configuration_result {
   std::vector<provider_summary> providers;
   double simulated_s = 0;    // virtual time when the run ended (live mode: seconds of real time)
   std::uint64_t events = 0;  // timers fired: a measure of the simulation's work
-  // A live run that ended before its scenario did (stopped by the user, or by a duration or request cap)
-  // says so: its figures describe only the part that ran. Simulations always complete.
+  // A run that ended before its scenario did (stopped by a signal or the wall-clock limit through the stop
+  // flag, or in live mode by a duration or request cap) says so: its figures describe only the part that
+  // ran.
   bool incomplete = false;
   std::string incomplete_reason;
 };
@@ -42,8 +44,13 @@ using progress_fn = std::function<void(double fraction)>;
 
 // With `trace`, every attempt that reaches a provider is also written to it (traces/tracing_handler.hpp);
 // without, the run is exactly as fast as before. The caller opens the writer and finishes it.
+// With `stop`, the run looks at the flag every few thousand events; once it is true the run ends where it
+// is, cancels what is in flight (counted as unfinished) and returns its result marked incomplete. The
+// flag is set from another thread (a signal watcher, a wall-clock limit); the simulation itself reads no
+// clock.
 configuration_result run_configuration(const scenario& s, std::size_t index, std::uint64_t seed,
-                                       const progress_fn& progress = {}, traces::trace_writer* trace = nullptr);
+                                       const progress_fn& progress = {}, traces::trace_writer* trace = nullptr,
+                                       const std::atomic<bool>* stop = nullptr);
 
 // How a run trace names the scenario's providers (api, endpoint) and whether answers are streamed.
 traces::tracing_options trace_options_for(const scenario& s, bool stream);

@@ -83,13 +83,31 @@ std::vector<assertion_result> check_assertions(const scenario& s, const std::vec
                                                const std::vector<summary>& summaries) {
   std::vector<assertion_result> out;
   for (const auto& a : s.assertions) {
+    bool ran = false;
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (results[i].name != a.configuration) continue;
+      ran = true;
       const double v = summary_value(summaries[i], a.metric);
-      out.push_back(assertion_result{a, v, a.is_min ? v >= a.bound : v <= a.bound});
+      const bool held = a.is_min ? v >= a.bound : v <= a.bound;
+      const assertion_state state =
+          results[i].incomplete ? assertion_state::incomplete : held ? assertion_state::passed : assertion_state::failed;
+      out.push_back(assertion_result{a, v, state == assertion_state::passed, state});
     }
+    // Never dropped: an assertion the run did not get to is reported as not run, so that an interrupted
+    // run cannot pass by leaving its failing configuration out.
+    if (!ran) out.push_back(assertion_result{a, 0, false, assertion_state::not_run});
   }
   return out;
+}
+
+const char* to_string(assertion_state state) noexcept {
+  switch (state) {
+    case assertion_state::passed: return "pass";
+    case assertion_state::failed: return "fail";
+    case assertion_state::incomplete: return "incomplete";
+    case assertion_state::not_run: return "not run";
+  }
+  return "fail";
 }
 
 }  // namespace squall::sim

@@ -16,12 +16,23 @@ using summary = std::vector<std::pair<std::string, double>>;
 summary summarize(const configuration_result& result);
 double summary_value(const summary& s, const std::string& metric);
 
+// What an assertion's check came to. An assertion on a configuration that never ran (the run was
+// interrupted before it) is not_run; one on a configuration that ran only in part (interrupted, or cut by
+// a live cap) is incomplete: its measured value describes the part that ran, and it is not a pass.
+enum class assertion_state { passed, failed, incomplete, not_run };
+
 struct assertion_result {
   assertion bound;
-  double measured = 0;
-  bool passed = false;
+  double measured = 0;  // meaningless when not_run
+  bool passed = false;  // state == passed
+  assertion_state state = assertion_state::failed;
 };
 
+// "pass", "fail", "incomplete", "not run": the words results.json and every report use.
+const char* to_string(assertion_state state) noexcept;
+
+// One result per assertion of the scenario, in the scenario's order. `results` are the configurations
+// that ran, in the scenario's order (an interrupted run has fewer than the scenario names).
 std::vector<assertion_result> check_assertions(const scenario& s, const std::vector<configuration_result>& results,
                                                const std::vector<summary>& summaries);
 

@@ -191,6 +191,11 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
         c.name = it.key();
         if (it->is_string()) {
           c.source = it->get<std::string>();
+          // The operating system reads a path only up to a NUL: "a.json\u0000evil" would open a.json.
+          if (c.source.find('\0') != std::string::npos) {
+            r.fail(cpath, "expected a policy file path without a NUL character (\\u0000)");
+            break;
+          }
           const std::filesystem::path file = base_dir / c.source;
           auto spec = load_pipeline_file(file);
           if (!spec) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/incomplete_outputs.hpp"
 #include "tests/support/squall_binary_test.hpp"
 
 namespace {
@@ -137,10 +138,14 @@ TEST_F(Live, InterruptStopsCleanlyAndWritesIncompleteResults) {
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status)) << output();
-  EXPECT_LE(WEXITSTATUS(status), 1) << output();  // the run ended normally, verdict and all
+  // Issue 13: this exited 0 with the verdict "pass" although retry-breaker and its assertion never ran.
+  EXPECT_EQ(WEXITSTATUS(status), 4) << output();
+  EXPECT_NE(output().find("interrupted by SIGINT"), std::string::npos) << output();
+  squall::testing::expect_every_output_incomplete(dir_ / "stopped", "retry-breaker");
   const json doc = results("stopped");
   EXPECT_TRUE(doc["configurations"][0].value("incomplete", false));
   EXPECT_EQ(doc["configurations"].size(), 1u);  // nothing more ran after the interrupt
+  EXPECT_EQ(doc["assertions"][0]["verdict"], "incomplete");
   EXPECT_LT(doc["configurations"][0]["summary"]["requests"].get<double>(), 1210);
   // The trace of the interrupted configuration is whole: one line per attempt, what was in flight at the
   // interrupt (usually a few attempts; possibly none) written as cancelled, without a latency.

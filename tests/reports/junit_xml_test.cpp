@@ -113,5 +113,37 @@ TEST(JunitXml, RunWithoutAssertionsIsStillAValidFile) {
 
 TEST(JunitXml, SameDocumentSameBytes) { EXPECT_EQ(junit_xml(testing::run_scenario(5)), junit_xml(testing::run_scenario(5))); }
 
+// Issue 13: an interrupted run's junit.xml looked like a whole run. It now has an errored "the run
+// completed" case, and the assertions that did not run (or ran on part of the run) are skipped, not
+// passed; the file stays valid.
+TEST(JunitXml, AnIncompleteRunShowsAsAnErrorWithItsUnrunAssertionsSkipped) {
+  json doc = testing::run_scenario();
+  doc["incomplete"] = true;
+  doc["incomplete_reason"] = "plain: interrupted by SIGINT";
+  doc["not_run"] = json::array({"retry"});
+  doc["verdict"] = "incomplete";
+  for (auto& a : doc["assertions"]) {
+    if (a["configuration"] == "retry") {
+      a["verdict"] = "not run";
+      a["passed"] = false;
+      a.erase("measured");
+    } else {
+      a["verdict"] = "incomplete";
+      a["passed"] = false;
+    }
+  }
+  const std::string xml = junit_xml(doc);
+  EXPECT_NE(xml.find("errors=\"1\">"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<testcase name=\"the run completed\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<error message=\"incomplete run: plain: interrupted by SIGINT; not run: retry\" type=\"incomplete\">"),
+            std::string::npos) << xml;
+  EXPECT_EQ(count(xml, "<skipped>not run: "), 1U) << xml;
+  EXPECT_EQ(count(xml, "<skipped>incomplete: "), 2U) << xml;
+  EXPECT_EQ(count(xml, "<failure "), 0U) << xml;
+  EXPECT_NE(xml.find("<property name=\"incomplete\" value=\"true\"/>"), std::string::npos) << xml;
+  const auto lint = validate(xml, "incomplete");
+  EXPECT_EQ(lint.status, 0) << lint.output << "\n" << xml;
+}
+
 }  // namespace
 }  // namespace squall::reports

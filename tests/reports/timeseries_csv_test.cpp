@@ -138,5 +138,40 @@ TEST(TimeseriesCsv, DocumentWithoutSeriesGivesOnlyTheHeader) {
   EXPECT_EQ(timeseries_csv(doc), "configuration,interval\r\n");
 }
 
+// Issue 13: a configuration named "=HYPERLINK(...)" opened in a spreadsheet ran as a formula. Every text
+// cell that starts like one is quoted with a leading apostrophe (OWASP); numbers, negative ones included,
+// stay numbers.
+TEST(TimeseriesCsv, CellsThatWouldBeFormulasAreEscaped) {
+  json doc = testing::run_scenario();
+  const std::vector<std::string> names = {"=HYPERLINK(\"http://x\")", "+1+1", "-2", "@SUM(A1)", "\tx"};
+  ASSERT_FALSE(doc["configurations"].empty());
+  const json first = doc["configurations"][0];
+  doc["configurations"] = json::array();
+  for (const auto& n : names) {
+    json c = first;
+    c["name"] = n;
+    doc["configurations"].push_back(c);
+  }
+  const table rows = parse_csv(timeseries_csv(doc));
+  ASSERT_GT(rows.size(), names.size());
+  std::vector<std::string> seen;
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    if (seen.empty() || seen.back() != rows[r][0]) seen.push_back(rows[r][0]);
+  }
+  ASSERT_EQ(seen.size(), names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) EXPECT_EQ(seen[i], "'" + names[i]);
+}
+
+// Issue 13: an interrupted run's CSV said nothing of it. Its rows now carry run_incomplete = 1.
+TEST(TimeseriesCsv, AnIncompleteRunIsMarkedOnEveryRow) {
+  json doc = testing::run_scenario();
+  EXPECT_EQ(timeseries_csv(doc).find("run_incomplete"), std::string::npos);
+  doc["incomplete"] = true;
+  const table rows = parse_csv(timeseries_csv(doc));
+  ASSERT_GT(rows.size(), 1U);
+  EXPECT_EQ(rows[0].back(), "run_incomplete");
+  for (std::size_t r = 1; r < rows.size(); ++r) EXPECT_EQ(rows[r].back(), "1");
+}
+
 }  // namespace
 }  // namespace squall::reports

@@ -738,6 +738,14 @@ config_result<std::unique_ptr<record_proxy>> record_proxy::create(record_options
     return fail("--listen", "\"" + listen->host + "\" is not a loopback address; add --allow-remote to listen on it");
   }
 
+  // Decided on the text of the URL, before any lookup: resolving a remote name would already send a DNS
+  // query off the machine, which is what the flag is there to prevent.
+  if (!options.allow_remote && !is_loopback_host(url->host)) {
+    return fail("--upstream", "\"" + url->host +
+                                  "\" is not a loopback address (127.0.0.0/8, ::1 or localhost; names are not "
+                                  "resolved to check); add --allow-remote to record a remote upstream");
+  }
+
   auto state = std::make_unique<impl>(std::move(options));
   state->url = std::move(url.value());
   state->listen_at = std::move(listen.value());

@@ -114,4 +114,22 @@ TEST(RecordCli, BadInputAndUnwritableTraceHaveTheirExitCodes) {
   EXPECT_FALSE(fs::exists(temp_trace("x")));
 }
 
+// Issue 13: record looked the upstream's name up before checking it was loopback, so a DNS query left the
+// machine (and without a network the user got "cannot resolve" instead of the reason). A name that is not
+// localhost is refused from its text, with the loopback message, before any lookup: example.invalid can
+// never resolve, so a resolution would show as a DNS error here.
+TEST(RecordCli, ARemoteUpstreamNameIsRefusedWithoutResolvingIt) {
+  for (const std::string upstream : {"http://example.invalid/v1", "http://localhost.example.invalid:8080/v1"}) {
+    SCOPED_TRACE(upstream);
+    child_process p({"squall", "record", "--upstream", upstream, "--out", temp_trace("remote").string()});
+    const std::string message = p.line();
+    EXPECT_EQ(p.wait(), 2);
+    EXPECT_NE(message.find("--upstream"), std::string::npos) << message;
+    EXPECT_NE(message.find("is not a loopback address"), std::string::npos) << message;
+    EXPECT_NE(message.find("--allow-remote"), std::string::npos) << message;
+    EXPECT_EQ(message.find("resolve \""), std::string::npos) << message;
+    EXPECT_FALSE(fs::exists(temp_trace("remote")));
+  }
+}
+
 }  // namespace
