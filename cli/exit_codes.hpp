@@ -10,5 +10,8 @@ inline constexpr int exit_io_error = 3;           // the outputs could not be wr
 // or a live cap): the outputs were written, every one marked incomplete, configurations that never ran
 // have the verdict "not run". Never 0: an interrupted run has not shown that its assertions hold.
 inline constexpr int exit_incomplete = 4;
+// squall itself failed: an exception no command caught (a bug) or memory exhausted. EX_SOFTWARE of
+// sysexits.h, so that a CI log never mistakes it for bad input or a failed assertion.
+inline constexpr int exit_internal_error = 70;
 
 }  // namespace squall::cli

@@ -14,6 +14,7 @@
 #include "cli/run_command.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/terminal.hpp"
+#include "policies/core/json_parse.hpp"
 #include "policies/pipeline/registry.hpp"
 #include "squall_version.hpp"
 
@@ -24,7 +25,8 @@ int main(int argc, char** argv) {
   CLI::App app{"squall: simulation and chaos testing for the resilience policies around AI-provider calls.\n"
                "Exit codes: 0 ok, 1 an assertion failed or a comparison regressed, 2 bad input (scenario, policy\n"
                "file, results file or flag, or a run beyond the run limits), 3 outputs could not be written, 4 the\n"
-               "run was interrupted (SIGINT, SIGTERM, --max-wall-s or a live cap): outputs written, marked incomplete."};
+               "run was interrupted (SIGINT, SIGTERM, --max-wall-s or a live cap): outputs written, marked incomplete,\n"
+               "70 an internal error (a bug in squall, or memory exhausted)."};
   app.set_version_flag("--version", std::string("squall ") + squall_version);
   app.require_subcommand(1);
 
@@ -129,17 +131,28 @@ int main(int argc, char** argv) {
     return exit_bad_input;
   }
 
-  if (run->parsed()) return run_command(run_opts, detect_terminal(quiet, no_color));
-  if (compare->parsed()) return compare_command(compare_opts, detect_terminal(quiet, no_color));
-  if (validate->parsed()) return validate_command(validate_files, validate_large);
-  if (serve->parsed()) return serve_command(serve_opts);
-  if (import_cmd->parsed()) return import_command(import_opts);
-  if (record->parsed()) return record_command(record_opts);
-  if (trace2scenario->parsed()) return trace2scenario_command(trace2scenario_opts);
-  if (replay->parsed()) return replay_command(replay_opts);
-  if (policies->parsed()) {
-    for (const auto& r : policy_registry()) std::cout << r.type << "\t" << r.summary << "\n";
-    return exit_ok;
+  // The last line of defence: every command returns its documented code, and what escapes it is a bug,
+  // reported as such rather than as std::terminate's abort.
+  try {
+    if (run->parsed()) return run_command(run_opts, detect_terminal(quiet, no_color));
+    if (compare->parsed()) return compare_command(compare_opts, detect_terminal(quiet, no_color));
+    if (validate->parsed()) return validate_command(validate_files, validate_large);
+    if (serve->parsed()) return serve_command(serve_opts);
+    if (import_cmd->parsed()) return import_command(import_opts);
+    if (record->parsed()) return record_command(record_opts);
+    if (trace2scenario->parsed()) return trace2scenario_command(trace2scenario_opts);
+    if (replay->parsed()) return replay_command(replay_opts);
+    if (policies->parsed()) {
+      for (const auto& r : policy_registry()) std::cout << r.type << "\t" << r.summary << "\n";
+      return exit_ok;
+    }
+  } catch (const std::bad_alloc&) {
+    std::cerr << "squall: internal error: out of memory; lower the run's size (docs/scenario-format.md#limits-of-a-run)\n";
+    return exit_internal_error;
+  } catch (const std::exception& e) {
+    std::cerr << "squall: internal error: " << valid_utf8(cut_utf8(e.what(), 400))
+              << "; this is a bug in squall, please report it with the command that led to it\n";
+    return exit_internal_error;
   }
   return exit_bad_input;
 }
