@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "fake_providers/endpoint.hpp"
+#include "policies/core/json_parse.hpp"
 #include "policies/core/json_text.hpp"
 
 namespace squall::fake::detail {
@@ -42,9 +43,23 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   const bool keep_alive = req.keep_alive();
   ++api_requests_;
   parsed_request pr;
-  if (auto e = read_request_body(api_, k, req.body(), request_limits{options.output_tokens_max,
-                                                                         options.embedding_dims_default}, pr)) {
-    return send_error(s, keep_alive, *e);
+  const request_limits limits{options.output_tokens_max, options.embedding_dims_default, options.embedding_inputs_max};
+  if (auto e = read_request_body(api_, k, req.body(), limits, pr)) return send_error(s, keep_alive, *e);
+  if (k == job::kind::embeddings) {
+    // Refused before anything is built: an answer too large for memory or for the client to wait on.
+    const std::size_t bound = embeddings_answer_bytes_bound(pr.embed_inputs, pr.embed_dims, pr.embed_base64);
+    if (bound > options.answer_bytes_max) {
+      return send_error(s, keep_alive,
+                        invalid_request("This embeddings answer would take up to " + std::to_string(bound) + " bytes (" +
+                                            std::to_string(pr.embed_inputs) + " inputs of " +
+                                            std::to_string(pr.embed_dims) + " dimensions as " +
+                                            (pr.embed_base64 ? "base64" : "float") +
+                                            "); squall's fake provider answers at most " +
+                                            std::to_string(options.answer_bytes_max) +
+                                            " bytes. Send fewer inputs, ask for fewer 'dimensions', or use "
+                                            "'encoding_format': 'base64'.",
+                                        "input"));
+    }
   }
 
   // Common random numbers with the simulation, when the load generator names the request and attempt.
@@ -145,7 +160,7 @@ void provider_endpoint::answer_after(const std::shared_ptr<job>& j, duration del
   j->timer.expires_at(clock_.steady_at(j->arrival + delay));
   j->timer.async_wait([j](error_code ec) {
     if (ec || j->ph != job::phase::answering || j->p->stopping) return;
-    j->p->deliver_error(j);
+    j->p->run_job_step(j, "answer", [&] { j->p->deliver_error(j); });
   });
 }
 
@@ -228,18 +243,19 @@ void provider_endpoint::schedule_tick(const std::shared_ptr<job>& j, time_point 
     // Due already (no latency): a posted handler, not a timer. Arming a timer that is the earliest one
     // re-arms the reactor's timerfd, a system call per answer that showed up in the profile.
     asio::post(io, [j] {
-      if (!j->p->stopping) j->p->tick(j);
+      if (!j->p->stopping) j->p->run_job_step(j, "answer", [&] { j->p->tick(j); });
     });
     return;
   }
   j->timer.expires_at(clock_.steady_at(j->started + next));
   j->timer.async_wait([j](error_code ec) {
     if (ec || j->p->stopping) return;
-    j->p->tick(j);
+    j->p->run_job_step(j, "answer", [&] { j->p->tick(j); });
   });
 }
 
 void provider_endpoint::tick(const std::shared_ptr<job>& j) {
+  if (j->ph != job::phase::in_service) return;  // ended by job_error while this tick was posted
   const time_point now = clock_.now();
   const duration elapsed = now - j->started;
   const bool strikes = j->adm.wire == sim::wire_fault::stream_cut || j->adm.wire == sim::wire_fault::error_event;
@@ -266,12 +282,11 @@ void provider_endpoint::tick(const std::shared_ptr<job>& j) {
       if (j->stream) {
         std::string events;
         if (api_ == api_style::anthropic) {
-          events = sse("error", json{{"type", "error"},
-                                     {"error", {{"type", "overloaded_error"}, {"message", "Overloaded"}}}}.dump());
+          events = sse("error", dump_json(json{{"type", "error"},
+                                               {"error", {{"type", "overloaded_error"}, {"message", "Overloaded"}}}}));
         } else {
-          events = sse("", json{{"error", {{"message", default_error_message(api_, 503)},
-                                           {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}}
-                               .dump());
+          events = sse("", dump_json(json{{"error", {{"message", default_error_message(api_, 503)},
+                                                     {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}}));
         }
         s->send(chunk(events) + chunk(""));
         end_exchange(*j, j->keep_alive);
@@ -307,6 +322,7 @@ void provider_endpoint::finish_service(const std::shared_ptr<job>& j) {
     start_service(next, clock_.now());
   }
   if (!j->s || j->wire_struck) return;
+  test_hook("answer");
   const bool malformed = j->adm.wire == sim::wire_fault::malformed;
   if (malformed) count_fault("malformed");
   if (j->stream) {
@@ -330,7 +346,7 @@ void provider_endpoint::finish_service(const std::shared_ptr<job>& j) {
                    std::to_string(static_cast<long long>(to_ms(clock_.now() - j->started))));
   }
   std::shared_ptr<session> s = std::move(j->s);
-  send_json(s, 200, body, j->keep_alive, std::move(h));
+  send_json(s, 200, std::move(body), j->keep_alive, std::move(h));
 }
 
 std::string provider_endpoint::full_body(job& j) {
@@ -338,20 +354,34 @@ std::string provider_endpoint::full_body(job& j) {
   const std::uint32_t in = j.req.input_tokens;
   const std::uint32_t out = j.req.output_tokens;
   if (j.k == job::kind::embeddings) {
-    json data = json::array();
+    // Written as text, in the real API's key order: a tree of 2,048 x 1,536 floats took 108 MB on top of
+    // its 64 MB dump (each float written through a double, in 17 digits); this takes the answer alone,
+    // which api_request has already checked against options.answer_bytes_max.
+    std::string b;
+    b.reserve(embeddings_answer_bytes_bound(j.embed_inputs, j.embed_dims, j.embed_base64) + model.size());
+    b += R"({"object":"list","data":[)";
     for (std::size_t i = 0; i < j.embed_inputs; ++i) {
       const std::vector<float> v = embedding_vector(j.text_rng, j.embed_dims);
-      json item = {{"object", "embedding"}, {"index", i}};
+      b += i == 0 ? R"({"object":"embedding","index":)" : R"(,{"object":"embedding","index":)";
+      b += std::to_string(i);
+      b += R"(,"embedding":)";
       if (j.embed_base64) {
-        item["embedding"] = base64_floats(v);
+        b += '"';
+        b += base64_floats(v);
+        b += '"';
       } else {
-        item["embedding"] = v;
+        append_float_array(b, v);
       }
-      data.push_back(std::move(item));
+      b += '}';
     }
-    return json{{"object", "list"}, {"data", std::move(data)}, {"model", model},
-                {"usage", {{"prompt_tokens", in}, {"total_tokens", in}}}}
-        .dump();
+    b += R"(],"model":)";
+    append_json_string(b, model);
+    b += R"(,"usage":{"prompt_tokens":)";
+    b += std::to_string(in);
+    b += R"(,"total_tokens":)";
+    b += std::to_string(in);
+    b += "}}";
+    return b;
   }
   const std::string text = generate_words(j.text_rng, out);
   std::string b;
@@ -419,7 +449,7 @@ void provider_endpoint::send_stream_open(job& j) {
                           {"stop_sequence", nullptr},
                           {"usage", {{"input_tokens", j.req.input_tokens}, {"output_tokens", 1}}}}}};
     const json block = {{"type", "content_block_start"}, {"index", 0}, {"content_block", {{"type", "text"}, {"text", ""}}}};
-    bytes += chunk(sse("message_start", start.dump()) + sse("content_block_start", block.dump()) +
+    bytes += chunk(sse("message_start", dump_json(start)) + sse("content_block_start", dump_json(block)) +
                    sse("ping", R"({"type": "ping"})"));
   }
   j.s->send(std::move(bytes));

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "fake_providers/endpoint.hpp"
+#include "policies/core/json_parse.hpp"
 
 namespace squall::fake::detail {
 
@@ -16,7 +17,7 @@ void provider_endpoint::models(const std::shared_ptr<session>& s, bool keep_aliv
   const auto& list = model_.config().models;
   if (!id.empty()) {
     for (const auto& [name, price] : list) {
-      if (name == id) return send_json(s, 200, entry(name).dump(), keep_alive, api_headers(next_request_id(), false));
+      if (name == id) return send_json(s, 200, dump_json(entry(name)), keep_alive, api_headers(next_request_id(), false));
     }
     error_spec e{404, openai ? "The model `" + std::string(id) + "` does not exist or you do not have access to it."
                              : "model: " + std::string(id),
@@ -31,23 +32,29 @@ void provider_endpoint::models(const std::shared_ptr<session>& s, bool keep_aliv
   } else {
     body = {{"data", data}, {"has_more", false}, {"first_id", list.front().first}, {"last_id", list.back().first}};
   }
-  send_json(s, 200, body.dump(), keep_alive, api_headers(next_request_id(), false));
+  send_json(s, 200, dump_json(body), keep_alive, api_headers(next_request_id(), false));
 }
 
 void provider_endpoint::faults(const std::shared_ptr<session>& s, http::request<http::string_body>& req,
                                std::string_view query) {
   const bool keep_alive = req.keep_alive();
   const time_point now = clock_.now();
-  auto answer = [&](int status, const json& body) { send_json(s, status, body.dump(), keep_alive, {}, false); };
+  auto answer = [&](int status, const json& body) { send_json(s, status, dump_json(body), keep_alive, {}, false); };
   switch (req.method()) {
     case http::verb::get:
       return answer(200, control_.list(model_.config().faults, now));
     case http::verb::post: {
-      const json body = json::parse(req.body(), nullptr, false);
-      auto armed = control_.arm(body, now);
-      if (!armed.ok()) {
-        return answer(400, json{{"error", {{"message", armed.error().describe()}, {"path", armed.error().path}}}});
-      }
+      // squall's own API, so one error shape whatever the provider's: the message names the JSON path (or
+      // the line and column of a body that is not JSON) and says what was expected.
+      auto refuse = [&](const config_error& e) {
+        return answer(400, json{{"error", {{"message", e.describe()}, {"type", "invalid_request_error"}, {"path", e.path}}}});
+      };
+      json_parse_limits limits;
+      limits.depth_max = json_depth_max;
+      auto body = parse_json_as<json>(req.body(), limits);
+      if (!body) return refuse(body.error());
+      auto armed = control_.arm(*body, now);
+      if (!armed.ok()) return refuse(armed.error());
       model_.set_faults(control_.timeline());
       follow_timeline();
       return answer(201, *armed);
@@ -127,6 +134,16 @@ void provider_endpoint::metrics(const std::shared_ptr<session>& s, bool keep_ali
   sample("squall_fake_connections_rejected_total", label, static_cast<double>(connections_rejected_));
   family("squall_fake_bad_requests_total", "counter", "Requests that were not valid HTTP or were too large.");
   sample("squall_fake_bad_requests_total", label, static_cast<double>(bad_requests_));
+  family("squall_fake_accept_backoffs_total", "counter",
+         "Accepts that failed for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), each "
+         "followed by a pause before the next.");
+  sample("squall_fake_accept_backoffs_total", label, static_cast<double>(accept_backoffs_));
+  family("squall_fake_internal_errors_total", "counter",
+         "Handlers that threw, by where (request, answer, read, write, idle, accept, timeline); each "
+         "ended its exchange with a 500 or a reset, and the server went on.");
+  for (const auto& [where, n] : internal_errors_) {
+    sample("squall_fake_internal_errors_total", label + ",where=\"" + where + "\"", static_cast<double>(n));
+  }
   family("squall_fake_scenario_time_seconds", "gauge", "Seconds since the server started (scenario time).");
   sample("squall_fake_scenario_time_seconds", label, to_s(clock_.now()));
   header_list h{{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}};

@@ -90,6 +90,10 @@ class session : public std::enable_shared_from_this<session> {
   void close_now(bool reset);
   bool closed() const noexcept { return closed_; }
   void set_current(std::shared_ptr<job> j) { current_ = std::move(j); }
+  // The job of the current exchange, which no longer answers on this connection.
+  std::shared_ptr<job> take_current() noexcept { return std::move(current_); }
+  // Whether any byte of the current exchange's answer has been handed to the connection.
+  bool answer_started() const noexcept { return answer_started_; }
   // When the bytes of the request being handled reached this host (the kernel's receive time of the read
   // that completed it), or nothing for a request that waited in the buffer behind another.
   std::optional<time_point> arrived_at() const noexcept { return arrived_at_; }
@@ -103,6 +107,10 @@ class session : public std::enable_shared_from_this<session> {
   void wait_idle();
   void do_write();
   void bad_request(error_code ec);
+  // Runs one step of this connection's work; anything it throws ends this exchange, not the thread
+  // (provider_endpoint::internal_error).
+  template <class Step>
+  void guarded(const char* where, Step&& step) noexcept;
 
   std::shared_ptr<provider_endpoint> p_;
   tcp::socket socket_;
@@ -121,6 +129,7 @@ class session : public std::enable_shared_from_this<session> {
   bool busy_ = false;
   bool close_after_drain_ = false;
   bool closed_ = false;
+  bool answer_started_ = false;
   std::optional<time_point> arrived_at_;
 };
 
@@ -138,6 +147,21 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   void handle(const std::shared_ptr<session>& s, http::request<http::string_body>&& req);
   void client_gone(job& j);
   void bad_http(const std::shared_ptr<session>& s, int status, std::string message);
+  // A handler threw (`what` it said) at `where` while serving `s` (may be null): counted, and the exchange
+  // ends with a 500 in the provider's error shape (Connection: close), or, when part of the answer is out
+  // already, with the connection reset. Never throws: it is the boundary exceptions stop at.
+  void internal_error(const std::shared_ptr<session>& s, const char* where, std::string_view what) noexcept;
+  // Runs a step of a job's timer work (`s`: the job's client when it began); what it throws goes to
+  // job_error.
+  template <class Step>
+  void run_job_step(const std::shared_ptr<job>& j, const char* where, Step&& step) noexcept;
+  // internal_error for a job's client `s`; a job still in service ends there, so that its slot is not lost.
+  void job_error(const std::shared_ptr<job>& j, const std::shared_ptr<session>& s, const char* where,
+                 std::string_view what) noexcept;
+  // Calls options.fault_hook_for_tests, if any.
+  void test_hook(std::string_view where) const {
+    if (options.fault_hook_for_tests) options.fault_hook_for_tests(where);
+  }
 
   // For the session and job bookkeeping.
   std::unordered_set<session*> sessions;
@@ -149,7 +173,11 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
  private:
   friend struct job;
   void accept();
+  void on_accept(error_code ec, tcp::socket socket);
+  // After EMFILE and its kin: accept again once the back-off timer fires.
+  void accept_later();
   void follow_timeline();
+  void follow_timeline_guarded() noexcept;
   void reopen();
 
   // Routes.
@@ -159,7 +187,7 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   void faults(const std::shared_ptr<session>& s, http::request<http::string_body>& req, std::string_view query);
 
   // Answers.
-  void send_json(const std::shared_ptr<session>& s, int status, const std::string& body, bool keep_alive,
+  void send_json(const std::shared_ptr<session>& s, int status, std::string body, bool keep_alive,
                  const header_list& headers = {}, bool counted = true);
   void send_error(const std::shared_ptr<session>& s, bool keep_alive, const error_spec& e,
                   std::optional<duration> retry_after = std::nullopt);
@@ -192,6 +220,8 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   tcp::acceptor acceptor_;
   tcp::endpoint bound_;
   bool accepting_ = false;
+  asio::steady_timer accept_timer_;  // the back-off after EMFILE and its kin
+  bool accept_backing_off_ = false;
   asio::steady_timer timeline_timer_;
   fault_control control_;
 
@@ -212,6 +242,30 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   std::uint64_t connections_accepted_ = 0;
   std::uint64_t connections_rejected_ = 0;
   std::uint64_t bad_requests_ = 0;
+  std::uint64_t accept_backoffs_ = 0;                 // accepts that failed for want of descriptors or memory
+  std::map<std::string, std::uint64_t> internal_errors_;  // handlers that threw, by where
 };
+
+// Logs nothing and never throws: the text of the exception in flight, for internal_error.
+std::string_view exception_text() noexcept;
+
+template <class Step>
+void provider_endpoint::run_job_step(const std::shared_ptr<job>& j, const char* where, Step&& step) noexcept {
+  const std::shared_ptr<session> s = j->s;  // a step may have moved it out of the job before it threw
+  try {
+    step();
+  } catch (...) {
+    job_error(j, s, where, exception_text());
+  }
+}
+
+template <class Step>
+void session::guarded(const char* where, Step&& step) noexcept {
+  try {
+    step();
+  } catch (...) {
+    p_->internal_error(shared_from_this(), where, exception_text());
+  }
+}
 
 }  // namespace squall::fake::detail

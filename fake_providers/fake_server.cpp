@@ -27,6 +27,7 @@ provider_endpoint::provider_endpoint(asio::io_context& io_context, const real_cl
       api_(api_of(config.api)),
       seed_(stream_seed(opts.seed, "provider/" + config.name)),
       acceptor_(io_context),
+      accept_timer_(io_context),
       timeline_timer_(io_context),
       control_(config.faults, opts.armed_faults_max) {}
 
@@ -54,19 +55,51 @@ void provider_endpoint::begin() {
 
 void provider_endpoint::accept() {
   acceptor_.async_accept([self = shared_from_this()](error_code ec, tcp::socket socket) {
-    if (self->stopping || !self->accepting_) return;
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      if (self->sessions.size() >= self->options.connections_max) {
-        ++self->connections_rejected_;
-        error_code ignored;
-        socket.set_option(asio::socket_base::linger(true, 0), ignored);
-        socket.close(ignored);
-      } else {
-        ++self->connections_accepted_;
-        std::make_shared<session>(self, std::move(socket))->start();
-      }
+    try {
+      self->on_accept(ec, std::move(socket));
+    } catch (...) {
+      // A session that could not be built (out of memory): that connection closes, the loop goes on.
+      self->internal_error(nullptr, "accept", exception_text());
+      if (!self->stopping && self->accepting_) self->accept_later();
     }
+  });
+}
+
+void provider_endpoint::on_accept(error_code ec, tcp::socket socket) {
+  if (stopping || !accepting_) return;
+  if (ec == asio::error::operation_aborted) return;
+  if (ec && ec.category() == boost::system::system_category()) {
+    const int e = ec.value();
+    if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+      // Accepting again at once fails again at once: the loop spun at 100% CPU until a descriptor came
+      // free. The connection waits in the listen backlog meanwhile, as it would on a busy server.
+      ++accept_backoffs_;
+      accept_later();
+      return;
+    }
+  }
+  if (!ec) {
+    if (sessions.size() >= options.connections_max) {
+      ++connections_rejected_;
+      error_code ignored;
+      socket.set_option(asio::socket_base::linger(true, 0), ignored);
+      socket.close(ignored);
+    } else {
+      ++connections_accepted_;
+      std::make_shared<session>(shared_from_this(), std::move(socket))->start();
+    }
+  }
+  accept();
+}
+
+void provider_endpoint::accept_later() {
+  accept_backing_off_ = true;
+  accept_timer_.expires_after(
+      std::chrono::duration_cast<asio::steady_timer::duration>(std::chrono::duration<double>(options.accept_backoff_s)));
+  accept_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    self->accept_backing_off_ = false;
+    // A refuse window may have closed the listener meanwhile; reopen() accepts again when it ends.
+    if (ec || self->stopping || !self->accepting_) return;
     self->accept();
   });
 }
@@ -90,7 +123,7 @@ void provider_endpoint::follow_timeline() {
   if (!next) return;
   timeline_timer_.expires_at(clock_.steady_at(*next));
   timeline_timer_.async_wait([self = shared_from_this()](error_code ec) {
-    if (!ec) self->follow_timeline();
+    if (!ec) self->follow_timeline_guarded();
   });
 }
 
@@ -99,11 +132,11 @@ void provider_endpoint::reopen() {
     // The port is briefly unavailable (a connection racing the close): try again shortly.
     timeline_timer_.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(reopen_retry));
     timeline_timer_.async_wait([self = shared_from_this()](error_code ec) {
-      if (!ec) self->follow_timeline();
+      if (!ec) self->follow_timeline_guarded();
     });
     return;
   }
-  accept();
+  if (!accept_backing_off_) accept();  // else the back-off timer accepts when it fires
 }
 
 void provider_endpoint::shutdown() {
@@ -111,6 +144,7 @@ void provider_endpoint::shutdown() {
   accepting_ = false;
   error_code ignored;
   acceptor_.close(ignored);
+  accept_timer_.cancel();
   timeline_timer_.cancel();
   queue_.clear();
   const std::vector<session*> open(sessions.begin(), sessions.end());
@@ -122,6 +156,7 @@ void provider_endpoint::shutdown() {
 // provider_endpoint: routing
 
 void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<http::string_body>&& req) {
+  test_hook("request");
   const std::string_view target(req.target().data(), req.target().size());
   const std::size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
@@ -161,6 +196,62 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
   error_spec e{404, openai ? "Invalid URL (" + std::string(req.method_string()) + " " + std::string(path) + ")" : "Not Found", "",
                std::nullopt, std::nullopt};
   send_error(s, keep_alive, e);
+}
+
+void provider_endpoint::internal_error(const std::shared_ptr<session>& s, const char* where,
+                                      std::string_view what) noexcept {
+  try {
+    const std::uint64_t n = ++internal_errors_[where];
+    // The first few go to standard error (squall serve's log) with what they said; the rest are counted
+    // in /metrics only, so that a failure repeated per request cannot flood the log.
+    constexpr std::uint64_t logged_max = 10;
+    if (n <= logged_max) {
+      std::fprintf(stderr, "squall serve: provider \"%s\": a handler failed at %s: %.*s%s\n", model_.config().name.c_str(),
+                   where, static_cast<int>(what.size()), what.data(), n == logged_max ? " (further ones only counted)" : "");
+    }
+  } catch (...) {
+  }
+  if (!s || s->closed()) return;
+  try {
+    if (std::shared_ptr<job> j = s->take_current()) client_gone(*j);  // it answers on this connection no more
+    if (s->answer_started()) {
+      s->close_now(true);
+      return;
+    }
+    send_error(s, false, error_spec{500, "", "", std::nullopt, std::nullopt});
+  } catch (...) {
+    s->close_now(true);
+  }
+}
+
+void provider_endpoint::job_error(const std::shared_ptr<job>& j, const std::shared_ptr<session>& s, const char* where,
+                                  std::string_view what) noexcept {
+  j->s.reset();
+  j->timer.cancel();
+  internal_error(s, where, what);
+  try {
+    if (j->ph == job::phase::in_service) finish_service(j);  // its client is gone: the slot is freed
+  } catch (...) {
+    internal_error(nullptr, where, exception_text());
+  }
+}
+
+void provider_endpoint::follow_timeline_guarded() noexcept {
+  try {
+    follow_timeline();
+  } catch (...) {
+    internal_error(nullptr, "timeline", exception_text());
+  }
+}
+
+std::string_view exception_text() noexcept {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
 }
 
 void provider_endpoint::bad_http(const std::shared_ptr<session>& s, int status, std::string message) {
@@ -206,14 +297,23 @@ header_list provider_endpoint::api_headers(std::string_view request_id, bool rat
   return h;
 }
 
-void provider_endpoint::send_json(const std::shared_ptr<session>& s, int status, const std::string& body,
+void provider_endpoint::send_json(const std::shared_ptr<session>& s, int status, std::string body,
                                   bool keep_alive, const header_list& headers, bool counted) {
   if (counted) ++responses_[status];
   std::string out;
-  out.reserve(256 + body.size());
+  // Head and body in one string is one write for the small answers that make up the traffic; a large
+  // body goes out as it is, since copying it behind the head doubled the memory of a 17 MB answer.
+  constexpr std::size_t copied_body_bytes_max = 64 * 1024;
+  const bool apart = body.size() > copied_body_bytes_max;
+  out.reserve(256 + (apart ? 0 : body.size()));
   append_response_head(out, status, "application/json", headers, body.size(), keep_alive);
-  out += body;
-  s->send(std::move(out));
+  if (apart) {
+    s->send(std::move(out));
+    s->send(std::move(body));
+  } else {
+    out += body;
+    s->send(std::move(out));
+  }
   s->complete_exchange(keep_alive);
 }
 
@@ -292,7 +392,19 @@ std::optional<std::string> fake_server::start() {
   // The I/O thread is not running yet: apply the timeline's state at time 0 (a refuse window closes the
   // listener) before start() returns, so that a caller never sees a moment the scenario does not have.
   for (auto& p : m.providers) p->begin();
-  m.thread = std::thread([&io = m.io] { io.run(); });
+  m.thread = std::thread([&io = m.io] {
+    // Handlers catch what they throw (session::guarded, internal_error); this is the last net, so that
+    // nothing ends the thread and the process with it: the handler that threw is over, the rest run on.
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (...) {
+        std::fprintf(stderr, "squall serve: a handler failed outside any connection: %.*s\n",
+                     static_cast<int>(exception_text().size()), exception_text().data());
+      }
+    }
+  });
   return std::nullopt;
 }
 

@@ -11,7 +11,8 @@ namespace squall::fake::detail {
 namespace {
 
 constexpr std::size_t read_chunk_bytes = 16 * 1024;
-constexpr std::size_t outbox_bytes_max = 16 * 1024 * 1024;  // a client that stops reading is dropped
+// A client that lets more than the largest answer (and this much besides) pile up unread is dropped.
+constexpr std::size_t outbox_slack_bytes = 1024 * 1024;
 
 }  // namespace
 
@@ -58,11 +59,13 @@ void session::wait_idle() {
     self->idle_waiting_ = false;
     // Busy: the exchange's end calls arm_idle, which waits again from then.
     if (ec || self->closed_ || self->busy_) return;
-    if (self->p_->clock().now() - self->idle_since_ >= timeout) {
-      self->close_now(false);
-    } else {
-      self->wait_idle();  // traffic since the wait began: wait out the rest
-    }
+    self->guarded("idle", [&] {
+      if (self->p_->clock().now() - self->idle_since_ >= timeout) {
+        self->close_now(false);
+      } else {
+        self->wait_idle();  // traffic since the wait began: wait out the rest
+      }
+    });
   });
 }
 
@@ -73,7 +76,9 @@ void session::read() {
   if (busy_ && buffer_.size() >= p_->options.header_bytes_max) return;
   reading_ = true;
   // Wait for bytes, then read them with recvmsg, which also hands over their receive time.
-  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    self->guarded("read", [&] { self->on_readable(ec); });
+  });
 }
 
 void session::on_readable(error_code ec) {
@@ -142,6 +147,7 @@ void session::parse() {
       http::request<http::string_body> req = parser_->release();
       parser_.reset();
       busy_ = true;  // the idle timer no longer applies
+      answer_started_ = false;
       p_->handle(shared_from_this(), std::move(req));
     }
   }
@@ -168,9 +174,10 @@ void session::bad_request(error_code ec) {
 
 void session::send(std::string bytes) {
   if (closed_ || bytes.empty()) return;
+  answer_started_ = true;
   outbox_bytes_ += bytes.size();
   outbox_.push_back(std::move(bytes));
-  if (outbox_bytes_ > outbox_bytes_max) {
+  if (outbox_bytes_ > p_->options.answer_bytes_max + outbox_slack_bytes) {
     close_now(true);
     return;
   }
@@ -179,24 +186,25 @@ void session::send(std::string bytes) {
 
 void session::do_write() {
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(outbox_.front()),
-                    [self = shared_from_this()](error_code ec, std::size_t) {
-                      self->writing_ = false;
-                      if (self->closed_) return;
-                      if (ec) {
-                        self->close_now(false);
-                        return;
-                      }
-                      self->outbox_bytes_ -= self->outbox_.front().size();
-                      self->outbox_.pop_front();
-                      if (!self->outbox_.empty()) {
-                        self->do_write();
-                      } else if (self->close_after_drain_) {
-                        error_code ignored;
-                        self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
-                        self->close_now(false);
-                      }
-                    });
+  asio::async_write(socket_, asio::buffer(outbox_.front()), [self = shared_from_this()](error_code ec, std::size_t) {
+    self->writing_ = false;
+    if (self->closed_) return;
+    if (ec) {
+      self->close_now(false);
+      return;
+    }
+    self->guarded("write", [&] {
+      self->outbox_bytes_ -= self->outbox_.front().size();
+      self->outbox_.pop_front();
+      if (!self->outbox_.empty()) {
+        self->do_write();
+      } else if (self->close_after_drain_) {
+        error_code ignored;
+        self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+        self->close_now(false);
+      }
+    });
+  });
 }
 
 void session::complete_exchange(bool keep_alive) {
@@ -209,7 +217,7 @@ void session::complete_exchange(bool keep_alive) {
     return;
   }
   // Not from inside the job's own call chain: the next request may be waiting in the buffer already.
-  asio::post(p_->io, [self = shared_from_this()] { self->resume(); });
+  asio::post(p_->io, [self = shared_from_this()] { self->guarded("read", [&] { self->resume(); }); });
 }
 
 void session::resume() {
