@@ -43,8 +43,9 @@ struct server_options {
   std::size_t header_bytes_max = 16 * 1024;    // beyond it: 431
   std::size_t body_bytes_max = 4 * 1024 * 1024;  // beyond it: 413
   // An answer that would be larger is refused with a 400 before it is built (embeddings: inputs times
-  // dimensions); a client that lets this much (and 1 MiB more) pile up unread is dropped.
-  std::size_t answer_bytes_max = 32 * 1024 * 1024;
+  // dimensions, counted at 16 bytes a float); a client that lets this much (and 1 MiB more) pile up
+  // unread is dropped. 64 MiB lets OpenAI's largest common request through: 2,048 inputs of 1,536 floats.
+  std::size_t answer_bytes_max = 64 * 1024 * 1024;
   std::size_t embedding_inputs_max = 2048;     // OpenAI's limit; beyond it a 400 with OpenAI's words
   double idle_timeout_s = 60;                  // a connection must send a whole request within this
   // When accepting fails for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), the

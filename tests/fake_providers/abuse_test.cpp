@@ -316,8 +316,8 @@ TEST(FakeServerAbuse, ServeAnswersHealthzThroughGarbageDeepJsonHugeAnswersExhaus
   }
   expect_healthy(port, "after deep JSON");
 
-  // Oversized work: too many inputs, an answer over the limit, the largest body, and a large answer
-  // that is allowed (about 17 MB of JSON).
+  // Oversized work: too many inputs, an answer over the limit, the largest bodies, and the largest
+  // common answer.
   {
     client c(port, 60'000);
     EXPECT_EQ(c.post("/v1/embeddings", json{{"model", "text-embedding-3-small"}, {"input", json::array_t(5000, "w")}})
@@ -338,10 +338,11 @@ TEST(FakeServerAbuse, ServeAnswersHealthzThroughGarbageDeepJsonHugeAnswersExhaus
     while (words.size() < 4 * 1024 * 1024 - 16) words += "w ";
     EXPECT_EQ(c.post("/v1/embeddings", words + "\"}").status, 200);
     expect_healthy(port, "after the largest bodies");
+    // OpenAI's largest common request: 2,048 inputs of 1,536 floats, about 36 MB of JSON.
     const reply big = c.post("/v1/embeddings", json{{"model", "text-embedding-3-small"},
-                                                    {"input", json::array_t(1000, "w")}, {"dimensions", 1536}});
+                                                    {"input", json::array_t(2048, "w")}, {"dimensions", 1536}});
     EXPECT_EQ(big.status, 200) << big.error.message();
-    EXPECT_GT(big.body.size(), std::size_t{16} << 20);
+    EXPECT_GT(big.body.size(), std::size_t{32} << 20);
   }
   expect_healthy(port, "after oversized work");
 
@@ -388,7 +389,14 @@ TEST(FakeServerAbuse, ServeAnswersHealthzThroughGarbageDeepJsonHugeAnswersExhaus
   const double peak_mb = serve.status_kb("VmHWM") / 1024;
   std::printf("squall serve under abuse: peak memory (VmHWM) %.1f MB\n", peak_mb);
   EXPECT_GT(peak_mb, 0);
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer shadows each byte the program touches with several of its own, so the RSS of its
+  // build is mostly the sanitizer's: the 200 MB bound is checked in the other builds (plain, and ASan,
+  // whose shadow is an eighth and whose quarantine is kept small above).
+  std::printf("ThreadSanitizer build: the peak is not compared with 200 MB\n");
+#else
   EXPECT_LT(peak_mb, 200) << "peak memory of squall serve";
+#endif
   EXPECT_EQ(serve.stop(), 0) << serve.log();
   EXPECT_EQ(serve.log().find("handler failed"), std::string::npos) << serve.log();
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);

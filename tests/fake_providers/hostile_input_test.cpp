@@ -101,7 +101,7 @@ TEST(FakeServerHostileInput, AnEmbeddingsAnswerOverTheLimitIsA400BeforeItIsBuilt
   EXPECT_EQ(huge.json()["error"]["param"], "input");
   const std::string message = huge.json()["error"]["message"];
   EXPECT_NE(message.find("2048 inputs of 3072 dimensions"), std::string::npos) << message;
-  EXPECT_NE(message.find("at most 33554432 bytes"), std::string::npos) << message;
+  EXPECT_NE(message.find("at most 67108864 bytes"), std::string::npos) << message;
   EXPECT_NE(message.find("base64"), std::string::npos) << message;
   expect_healthy(r.port());
 }
