@@ -18,6 +18,7 @@
 // run sees the faults a simulated run sees. Without them, requests are numbered in arrival order.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,9 +42,20 @@ struct server_options {
   std::size_t connections_max = 16384;         // per provider; beyond it a new connection is closed at once
   std::size_t header_bytes_max = 16 * 1024;    // beyond it: 431
   std::size_t body_bytes_max = 4 * 1024 * 1024;  // beyond it: 413
+  // An answer that would be larger is refused with a 400 before it is built (embeddings: inputs times
+  // dimensions, counted at 16 bytes a float); a client that lets this much (and 1 MiB more) pile up
+  // unread is dropped. 64 MiB lets OpenAI's largest common request through: 2,048 inputs of 1,536 floats.
+  std::size_t answer_bytes_max = 64 * 1024 * 1024;
+  std::size_t embedding_inputs_max = 2048;     // OpenAI's limit; beyond it a 400 with OpenAI's words
   double idle_timeout_s = 60;                  // a connection must send a whole request within this
+  // When accepting fails for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), the
+  // listener waits this long before it tries again instead of spinning; the connection waits in the backlog.
+  double accept_backoff_s = 0.05;
   std::size_t armed_faults_max = 64;           // control API
   std::uint32_t embedding_dims_default = 1536;
+  // Tests only: called on the I/O thread where a handler may fail ("request": a request is routed;
+  // "answer": a whole answer is built), so that a test can throw there and see the server survive it.
+  std::function<void(std::string_view where)> fault_hook_for_tests;
 };
 
 struct endpoint_info {

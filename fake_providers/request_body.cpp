@@ -1,9 +1,13 @@
 #include "fake_providers/request_body.hpp"
 
+#include <algorithm>
+#include <array>
 #include <limits>
 #include <simdjson.h>
 #include <utility>
 #include <vector>
+
+#include "policies/core/json_parse.hpp"
 
 namespace squall::fake {
 
@@ -17,12 +21,6 @@ namespace {
 std::optional<error_spec> read_tree(api_style api, request_kind kind, const json& body, const request_limits& options,
                                    parsed_request& out) {
   const bool openai = api == api_style::openai;
-  if (body.is_discarded()) {
-    return invalid_request(openai ? "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
-                            "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
-                            "sent was not valid JSON.)"
-                          : "There was an error parsing the body of the request: it is not valid JSON");
-  }
   if (!body.is_object()) {
     return invalid_request(openai ? "Invalid type for request body: expected an object." : "body: Input should be an object");
   }
@@ -96,7 +94,13 @@ std::optional<error_spec> read_tree(api_style api, request_kind kind, const json
           }
         }
       }
-      if (out.embed_inputs > 2048) return invalid_request("'input' must have at most 2048 items.", "input");
+      if (out.embed_inputs > options.embedding_inputs_max) {
+        // OpenAI's own words for an array over its limit.
+        return invalid_request("Invalid 'input': array too long. Expected an array with maximum length " +
+                                   std::to_string(options.embedding_inputs_max) + ", but got an array with length " +
+                                   std::to_string(out.embed_inputs) + " instead.",
+                               "input", "array_above_max_length");
+      }
     } else {
       return bad_input();
     }
@@ -174,6 +178,7 @@ class plain_reader {
       : openai_(openai), limits_(limits), out_(out) {}
 
   bool read(simdjson::dom::element body) {
+    depth_ = 1;
     simdjson::dom::object top;
     if (body.get_object().get(top) != simdjson::SUCCESS) return false;
     bool model = false, messages = false, stream = false, max_tokens = false, max_completion_tokens = false,
@@ -261,8 +266,12 @@ class plain_reader {
     return true;
   }
 
-  // count_prompt_tokens's rules; false where a repeated key would make the tree count otherwise.
+  // count_prompt_tokens's rules; false where a repeated key would make the tree count otherwise. The
+  // parser refuses documents deeper than the tree reader takes (json_depth_max), so this recursion is
+  // bounded by that; the guard keeps it bounded should the parser ever be set up otherwise.
   bool count(simdjson::dom::element value) {
+    if (depth_ > json_depth_max) return false;
+    const depth_step step(depth_);
     std::string_view text;
     if (value.get_string().get(text) == simdjson::SUCCESS) {
       tokens_ += count_words(text);
@@ -297,12 +306,74 @@ class plain_reader {
     return !message || role;
   }
 
+  // Counts one level of nesting for as long as it lives.
+  struct depth_step {
+    explicit depth_step(std::size_t& depth) : depth_(depth) { ++depth_; }
+    ~depth_step() { --depth_; }
+    depth_step(const depth_step&) = delete;
+    depth_step& operator=(const depth_step&) = delete;
+    std::size_t& depth_;
+  };
+
   bool openai_;
   const request_limits& limits_;
   parsed_request& out_;
+  std::size_t depth_ = 0;
   std::uint32_t tokens_ = 0;
   bool stream_options_set_ = false;
 };
+
+}  // namespace
+
+namespace {
+
+// Whether an object anywhere in `value` repeats a key, which the tree reader refuses; the plain reader
+// then declines. The recursion is bounded by the parser's depth (json_depth_max).
+bool repeats_a_key(simdjson::dom::element value) {
+  simdjson::dom::array list;
+  if (value.get_array().get(list) == simdjson::SUCCESS) {
+    for (const simdjson::dom::element item : list) {
+      if (repeats_a_key(item)) return true;
+    }
+    return false;
+  }
+  simdjson::dom::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) return false;
+  // Small objects, nearly all of them, are compared pairwise without allocating.
+  std::array<std::string_view, 16> small;
+  std::size_t n = 0;
+  std::vector<std::string_view> many;
+  for (const simdjson::dom::key_value_pair field : object) {
+    if (repeats_a_key(field.value)) return true;
+    if (n < small.size()) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (small[i] == field.key) return true;
+      }
+      small[n++] = field.key;
+    } else {
+      if (many.empty()) many.assign(small.begin(), small.end());
+      many.push_back(field.key);
+    }
+  }
+  if (many.empty()) return false;
+  std::sort(many.begin(), many.end());
+  return std::adjacent_find(many.begin(), many.end()) != many.end();
+}
+
+// simdjson's default depth is 1024; the tree reader takes at most json_depth_max. With the same limit
+// the plain reader never answers a body the tree would refuse, and the walk above stays shallow. The
+// depth survives the parser's growing: it reallocates with the depth it has. (Should this first
+// allocation fail, the parser's depth is not ours and read_plain_request_body declines every body.)
+// simdjson counts the root as well: a document of json_depth_max nested containers needs one more.
+constexpr std::size_t simdjson_depth = json_depth_max + 1;
+
+simdjson::dom::parser depth_limited_parser() {
+  simdjson::dom::parser parser;
+  if (parser.allocate(simdjson::dom::MINIMAL_DOCUMENT_CAPACITY, simdjson_depth) != simdjson::SUCCESS) {
+    return parser;  // checked by the caller through max_depth()
+  }
+  return parser;
+}
 
 }  // namespace
 
@@ -310,22 +381,80 @@ bool read_plain_request_body(api_style api, request_kind kind, std::string_view 
                              parsed_request& out) {
   if (kind == request_kind::embeddings) return false;
   out = parsed_request{};
-  thread_local simdjson::dom::parser parser;
+  thread_local simdjson::dom::parser parser = depth_limited_parser();
+  if (parser.max_depth() != simdjson_depth) return false;
   simdjson::dom::element doc;
   if (parser.parse(body.data(), body.size(), true).get(doc) != simdjson::SUCCESS) return false;
+  if (repeats_a_key(doc)) return false;
   plain_reader reader(api == api_style::openai, limits, out);
   return reader.read(doc);
 }
 
+namespace {
+
+// At least the number of JSON values in `body`: one more than its commas and openings of objects and
+// arrays outside strings. A pass over the bytes, without parsing.
+std::size_t json_values_bound(std::string_view body) noexcept {
+  std::size_t n = 1;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : body) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == ',' || c == '[' || c == '{') {
+      ++n;
+    }
+  }
+  return n;
+}
+
+// A 400 when `body` holds more values than the limit. Each value takes a byte at least: a body no longer
+// than the limit cannot pass it, and is not scanned.
+std::optional<error_spec> too_many_values(std::string_view body, const request_limits& limits) {
+  if (body.size() <= limits.json_values_max) return std::nullopt;
+  const std::size_t values = json_values_bound(body);
+  if (values <= limits.json_values_max) return std::nullopt;
+  return invalid_request("The request body holds about " + std::to_string(values) +
+                         " JSON values; squall's fake provider reads at most " + std::to_string(limits.json_values_max) +
+                         " in one request (OpenAI takes at most 300000 tokens per embeddings request).");
+}
+
+}  // namespace
+
 std::optional<error_spec> read_request_body_tree(api_style api, request_kind kind, std::string_view body,
                                                  const request_limits& limits, parsed_request& out) {
   out = parsed_request{};
-  return read_tree(api, kind, json::parse(body, nullptr, false), limits, out);
+  if (auto e = too_many_values(body, limits)) return e;
+  json_parse_limits parse_limits;
+  parse_limits.depth_max = json_depth_max;
+  auto parsed = parse_json_as<json>(body, parse_limits);
+  if (!parsed) {
+    // The provider's words, then the reader's: where in the body and what was expected.
+    const bool openai = api == api_style::openai;
+    const std::string detail = parsed.error().describe();
+    return invalid_request(openai ? "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+                                    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+                                    "sent was not valid JSON.) " + detail
+                                  : "There was an error parsing the body of the request: " + detail);
+  }
+  return read_tree(api, kind, *parsed, limits, out);
 }
 
 std::optional<error_spec> read_request_body(api_style api, request_kind kind, std::string_view body,
                                             const request_limits& limits, parsed_request& out) {
-  if (read_plain_request_body(api, kind, body, limits, out)) return std::nullopt;
+  // The plain reader's parser keeps the largest buffers it ever needed (about ten bytes per byte of body)
+  // for as long as the thread lives; large bodies are rare, and the tree frees its memory when done.
+  constexpr std::size_t plain_body_bytes_max = 1024 * 1024;
+  if (auto e = too_many_values(body, limits)) return e;
+  if (body.size() <= plain_body_bytes_max && read_plain_request_body(api, kind, body, limits, out)) return std::nullopt;
   return read_request_body_tree(api, kind, body, limits, out);
 }
 

@@ -20,9 +20,18 @@ namespace squall::fake {
 
 enum class request_kind : std::uint8_t { chat, embeddings, messages };
 
+// Objects and arrays nested deeper than this in a body are a 400 (json_parse_limits::depth_max): both
+// readers refuse them while parsing, so no deep body is walked recursively or overflows the stack.
+inline constexpr std::size_t json_depth_max = 64;
+
 struct request_limits {
   std::uint32_t output_tokens_max = 128'000;  // a larger max_tokens is a 400
   std::uint32_t embedding_dims_default = 1536;
+  std::size_t embedding_inputs_max = 2048;    // OpenAI's limit on the items of an embeddings "input"
+  // A body with more JSON values (numbers, strings, arrays, ...) is a 400 before any tree is built: a
+  // 4 MiB body of two million tokens made a tree of 100 MB. OpenAI takes 300,000 tokens per embeddings
+  // request at most, so no real request comes near.
+  std::size_t json_values_max = 500'000;
 };
 
 struct parsed_request {

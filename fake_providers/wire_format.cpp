@@ -1,9 +1,13 @@
 #include "fake_providers/wire_format.hpp"
 
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
+
+#include "policies/core/json_parse.hpp"
 
 namespace squall::fake {
 
@@ -134,7 +138,7 @@ std::string error_body(api_style api, const error_spec& e, std::string_view requ
   if (api == api_style::anthropic) {
     json body = {{"type", "error"}, {"error", {{"type", type}, {"message", message}}}};
     if (!request_id.empty()) body["request_id"] = request_id;
-    return body.dump();
+    return dump_json(body);
   }
   json err = {{"message", message}, {"type", type}, {"param", nullptr}, {"code", nullptr}};
   if (e.param) err["param"] = *e.param;
@@ -144,7 +148,7 @@ std::string error_body(api_style api, const error_spec& e, std::string_view requ
     err["code"] = "rate_limit_exceeded";
   }
   if (e.status == 429 && e.type.empty()) err["type"] = "requests";
-  return json{{"error", err}}.dump();
+  return dump_json(json{{"error", err}});
 }
 
 std::uint32_t count_words(std::string_view text) noexcept {
@@ -258,6 +262,35 @@ std::string sse(std::string_view event, std::string_view data) {
   out += data;
   out += "\n\n";
   return out;
+}
+
+// The longest shortest form of a float is 15 characters ("-1.17549435e-38"); with its comma, 16.
+constexpr std::size_t float_text_bytes_max = 16;
+
+void append_float_array(std::string& out, const std::vector<float>& v) {
+  out += '[';
+  char text[32];
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) out += ',';
+    // Not finite cannot happen (the vectors are unit length), but JSON has no text for it.
+    const float x = std::isfinite(v[i]) ? v[i] : 0.0F;
+    const auto [end, ec] = std::to_chars(text, text + sizeof text, x);
+    out.append(text, ec == std::errc{} ? end : text);
+  }
+  out += ']';
+}
+
+std::size_t embeddings_answer_bytes_bound(std::size_t inputs, std::uint32_t dims, bool base64) noexcept {
+  // {"object":"embedding","index":N,"embedding":[...]}, with room to spare for the index and separators.
+  constexpr std::size_t item_bytes = 80;
+  // {"object":"list","data":[...],"model":...,"usage":{...}} without the model name.
+  constexpr std::size_t frame_bytes = 256;
+  const std::size_t vector_bytes = base64 ? (std::size_t{dims} * 4 + 2) / 3 * 4 + 2 : std::size_t{dims} * float_text_bytes_max + 2;
+  const std::size_t per_item = item_bytes + vector_bytes;
+  if (inputs > (std::numeric_limits<std::size_t>::max() - frame_bytes) / per_item) {
+    return std::numeric_limits<std::size_t>::max();
+  }
+  return frame_bytes + inputs * per_item;
 }
 
 }  // namespace squall::fake

@@ -67,6 +67,12 @@ std::string generate_words(rng& r, std::uint32_t tokens);
 std::vector<float> embedding_vector(rng& r, std::uint32_t dims);
 // Little-endian float32 array in base64, as OpenAI's encoding_format "base64".
 std::string base64_floats(const std::vector<float>& v);
+// `v` as a JSON array of numbers, each in the shortest text that reads back as the same float ("0.0123",
+// "-1.5e-05"), as the real API writes them; a float written through a double took 17 digits.
+void append_float_array(std::string& out, const std::vector<float>& v);
+// At most how many bytes an embeddings answer of `inputs` vectors of `dims` takes, model name aside:
+// checked against the answer limit before anything is built.
+std::size_t embeddings_answer_bytes_bound(std::size_t inputs, std::uint32_t dims, bool base64) noexcept;
 
 // "6m0s", "1.5s", "20ms": the duration format of OpenAI's x-ratelimit-reset-* headers.
 std::string go_duration(double seconds);

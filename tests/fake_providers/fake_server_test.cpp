@@ -9,6 +9,7 @@
 
 #include "fake_providers/wire_format.hpp"
 #include "tests/fake_providers/http_test_client.hpp"
+#include "tests/fake_providers/test_providers.hpp"
 
 namespace squall::fake {
 namespace {
@@ -17,36 +18,9 @@ using nlohmann::json;
 using testing::client;
 using testing::parse_sse;
 using testing::reply;
-
-sim::provider_config openai_config() {
-  sim::provider_config c;
-  c.name = "openai";
-  c.api = "openai";
-  c.models = {{"gpt-4o-mini", sim::model_price{0.15, 0.60}}, {"text-embedding-3-small", sim::model_price{0.02, 0}}};
-  c.ttft_ms = sim::distribution::constant(20);
-  c.ms_per_output_token = sim::distribution::constant(1);
-  c.error_latency_ms = sim::distribution::constant(5);
-  c.slots = 64;
-  c.queue = 256;
-  return c;
-}
-
-sim::provider_config anthropic_config() {
-  sim::provider_config c = openai_config();
-  c.name = "anthropic";
-  c.api = "anthropic";
-  c.models = {{"claude-sonnet-4", sim::model_price{3, 15}}};
-  return c;
-}
-
-struct running {
-  explicit running(std::vector<sim::provider_config> configs, server_options o = {}) : server(std::move(configs), o) {
-    const auto e = server.start();
-    EXPECT_FALSE(e) << *e;
-  }
-  std::uint16_t port(std::size_t i = 0) const { return server.endpoints().at(i).port; }
-  fake_server server;
-};
+using testing::anthropic_config;
+using testing::openai_config;
+using testing::running;
 
 json chat(std::uint32_t max_tokens, bool stream = false, bool usage = false) {
   json b = {{"model", "gpt-4o-mini"},

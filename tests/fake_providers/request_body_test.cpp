@@ -111,6 +111,124 @@ TEST(RequestBody, ThePlainReaderDeclinesErrorsDuplicatesAndOddTypes) {
                                       R"({"model":"text-embedding-3-small","input":"a b"})"));
 }
 
+// Issue 13: a chat message content nested 100,000 deep overflowed the stack (the tree was built and
+// walked recursively). Both readers refuse it while parsing, and the answer is a 400 that says why.
+std::string nested(std::size_t depth, const std::string& inside = "\"x\"") {
+  return std::string(depth, '[') + inside + std::string(depth, ']');
+}
+
+TEST(RequestBody, JsonNestedTooDeepIsA400NotAStackOverflow) {
+  const request_limits limits;
+  for (const std::size_t depth : {std::size_t{65}, std::size_t{100'000}}) {
+    SCOPED_TRACE(depth);
+    const std::string chat_body = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":)" + nested(depth) + "}]}";
+    parsed_request out;
+    EXPECT_FALSE(read_plain_request_body(api_style::openai, request_kind::chat, chat_body, limits, out));
+    const auto e = read_request_body(api_style::openai, request_kind::chat, chat_body, limits, out);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->status, 400);
+    EXPECT_EQ(default_error_type(api_style::openai, e->status), "invalid_request_error");
+    EXPECT_NE(e->message.find("We could not parse the JSON body"), std::string::npos) << e->message;
+    EXPECT_NE(e->message.find("nested more than 64 deep"), std::string::npos) << e->message;
+    EXPECT_NE(e->message.find("$.messages[0].content"), std::string::npos) << e->message;
+
+    const std::string message_body =
+        R"({"model":"claude-sonnet-4","max_tokens":5,"system":)" + nested(depth) + R"(,"messages":[{"role":"user","content":"a"}]})";
+    const auto a = read_request_body(api_style::anthropic, request_kind::messages, message_body, limits, out);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->status, 400);
+    EXPECT_NE(a->message.find("nested more than 64 deep"), std::string::npos) << a->message;
+
+    const std::string embed_body = R"({"model":"text-embedding-3-small","input":)" + nested(depth) + "}";
+    const auto m = read_request_body(api_style::openai, request_kind::embeddings, embed_body, limits, out);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->status, 400);
+  }
+}
+
+TEST(RequestBody, BothReadersTakeDepthUpToTheLimitAndNoMore) {
+  // The plain reader's parser has the tree's depth, so it never answers a body the tree refuses, even
+  // where the deep part is a field it skips.
+  for (const std::size_t depth : {json_depth_max - 1, json_depth_max, json_depth_max + 1}) {
+    SCOPED_TRACE(depth);
+    // The top object is one level; "metadata" holds the other depth - 1.
+    const std::string body = R"({"model":"gpt-4o-mini","metadata":)" + nested(depth - 1, "1") +
+                             R"(,"messages":[{"role":"user","content":"a b"}],"max_tokens":3})";
+    parsed_request out;
+    const bool plain = read_plain_request_body(api_style::openai, request_kind::chat, body, request_limits{}, out);
+    const auto tree = read_request_body_tree(api_style::openai, request_kind::chat, body, request_limits{}, out);
+    if (depth <= json_depth_max) {
+      EXPECT_TRUE(plain);
+      EXPECT_FALSE(tree) << tree->message;
+    } else {
+      EXPECT_FALSE(plain);
+      ASSERT_TRUE(tree);
+      EXPECT_NE(tree->message.find("$.metadata"), std::string::npos) << tree->message;
+    }
+  }
+}
+
+TEST(RequestBody, RepeatedKeysAndInvalidUtf8AreA400NamingThePlace) {
+  parsed_request out;
+  const auto twice = read_request_body(
+      api_style::anthropic, request_kind::messages,
+      R"({"model":"claude-sonnet-4","max_tokens":5,"messages":[{"role":"user","content":"a","content":"b c"}]})",
+      request_limits{}, out);
+  ASSERT_TRUE(twice);
+  EXPECT_EQ(twice->status, 400);
+  EXPECT_NE(twice->message.find("$.messages[0].content"), std::string::npos) << twice->message;
+  EXPECT_NE(twice->message.find("twice"), std::string::npos) << twice->message;
+
+  const auto bad_utf8 = read_request_body(api_style::openai, request_kind::chat,
+                                          "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"\xC3\"}]}",
+                                          request_limits{}, out);
+  ASSERT_TRUE(bad_utf8);
+  EXPECT_EQ(bad_utf8->status, 400);
+  EXPECT_NE(bad_utf8->message.find("line 1, column"), std::string::npos) << bad_utf8->message;
+  // The message is safe to put in a JSON answer: it dumps without throwing.
+  EXPECT_NO_THROW((void)error_body(api_style::openai, *bad_utf8, ""));
+}
+
+TEST(RequestBody, MoreEmbeddingInputsThanOpenAIsLimitGetItsWords) {
+  std::string inputs;
+  for (int i = 0; i < 2049; ++i) inputs += (i ? ",\"w\"" : "\"w\"");
+  parsed_request out;
+  const auto e = read_request_body(api_style::openai, request_kind::embeddings,
+                                   R"({"model":"text-embedding-3-small","input":[)" + inputs + "]}", request_limits{}, out);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->status, 400);
+  EXPECT_EQ(e->message,
+            "Invalid 'input': array too long. Expected an array with maximum length 2048, but got an array with length "
+            "2049 instead.");
+  EXPECT_EQ(e->param, "input");
+  EXPECT_EQ(e->code, "array_above_max_length");
+  // 2,048 is fine.
+  inputs.resize(inputs.size() - 4);
+  EXPECT_FALSE(read_request_body(api_style::openai, request_kind::embeddings,
+                                 R"({"model":"text-embedding-3-small","input":[)" + inputs + "]}", request_limits{}, out));
+  EXPECT_EQ(out.embed_inputs, 2048U);
+}
+
+TEST(RequestBody, ABodyOfMoreJsonValuesThanTheLimitIsA400BeforeAnyTreeIsBuilt) {
+  // Two million tokens in 4 MiB made a tree of about 100 MB; the limit is counted on the bytes.
+  request_limits limits;
+  limits.json_values_max = 1000;
+  std::string body = R"({"model":"text-embedding-3-small","input":[1)";
+  for (int i = 1; i < 990; ++i) body += ",1";
+  parsed_request out;
+  EXPECT_FALSE(read_request_body(api_style::openai, request_kind::embeddings, body + "]}", limits, out));
+  EXPECT_EQ(out.input_tokens, 990U);
+  for (int i = 0; i < 10; ++i) body += ",1";
+  const auto e = read_request_body(api_style::openai, request_kind::embeddings, body + "]}", limits, out);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->status, 400);
+  EXPECT_NE(e->message.find("reads at most 1000"), std::string::npos) << e->message;
+  // Commas and brackets inside strings are text, not values.
+  const std::string text = R"({"model":"gpt-4o-mini","max_tokens":1,"messages":[{"role":"user","content":")" +
+                           std::string(3000, ',') + R"("}]})";
+  EXPECT_FALSE(read_request_body(api_style::openai, request_kind::chat, text, limits, out));
+}
+
 // Random bodies: mostly request-shaped, with the keys the readers look at, values of every type, nesting
 // and duplicate keys (written as text, since a JSON object in memory cannot hold a key twice).
 class body_maker {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "fake_providers/fault_control.hpp"
 
 namespace squall::fake {
@@ -41,6 +43,38 @@ TEST(WireFormat, ErrorBodiesHaveEachProvidersShape) {
   EXPECT_EQ(o, json::parse(R"({"error":{"message":"bad","type":"invalid_request_error","param":"messages","code":null}})"));
   const json a = json::parse(error_body(api_style::anthropic, error_spec{529, "", "", std::nullopt, std::nullopt}, "req_1"));
   EXPECT_EQ(a, json::parse(R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_1"})"));
+}
+
+TEST(WireFormat, ErrorBodiesWithACutCharacterStillDumpInsteadOfThrowing) {
+  // Issue 13: a message cut inside a multi-byte character made dump() throw type_error.316, which
+  // aborted the server. The body carries U+FFFD in its place.
+  const std::string cut = std::string(29, 'x') + "\xC3";
+  for (const api_style api : {api_style::openai, api_style::anthropic}) {
+    std::string body;
+    ASSERT_NO_THROW(body = error_body(api, error_spec{400, cut, "", std::nullopt, std::nullopt}, "req_1"));
+    const json parsed = json::parse(body);
+    EXPECT_EQ(parsed["error"]["message"].get<std::string>(), std::string(29, 'x') + "\xEF\xBF\xBD");
+  }
+}
+
+TEST(WireFormat, FloatArraysTakeTheShortestTextThatReadsBackAndStayWithinTheBound) {
+  rng r(11);
+  for (const std::uint32_t dims : {1U, 8U, 1536U, 3072U}) {
+    std::string text;
+    const std::vector<float> v = embedding_vector(r, dims);
+    append_float_array(text, v);
+    const json back = json::parse(text);
+    ASSERT_EQ(back.size(), dims);
+    for (std::uint32_t i = 0; i < dims; ++i) ASSERT_EQ(back[i].get<float>(), v[i]) << i;
+    // The bound's share for one vector (the rest is the answer's frame and the item's keys).
+    EXPECT_LE(text.size(), embeddings_answer_bytes_bound(1, dims, false) - 256 - 80);
+  }
+  std::string extremes;
+  append_float_array(extremes, {-1.17549435e-38F, 3.40282347e+38F, -0.0F, 1e-45F});
+  EXPECT_EQ(json::parse(extremes).size(), 4U);
+  // 2,048 x 3,072 floats would be about 100 MB of text: the bound says so before anything is built.
+  EXPECT_GT(embeddings_answer_bytes_bound(2048, 3072, false), std::size_t{64} << 20);
+  EXPECT_EQ(embeddings_answer_bytes_bound(SIZE_MAX / 2, 3072, false), SIZE_MAX);
 }
 
 TEST(WireFormat, ResponseHeadsAndChunks) {

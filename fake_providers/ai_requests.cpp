@@ -1,0 +1,508 @@
+// Chat, messages and embeddings requests: reading the body, admission by the provider model, the
+// slot and the queue, the injected errors and wire faults, and the answers (whole bodies and streams).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "fake_providers/endpoint.hpp"
+#include "policies/core/json_parse.hpp"
+#include "policies/core/json_text.hpp"
+
+namespace squall::fake::detail {
+namespace {
+
+// Stream chunks go out at most this often: a 2,000-token answer at 1 ms per token becomes 200 writes.
+constexpr duration stream_tick_min = std::chrono::milliseconds{10};
+
+std::string hex64(std::uint64_t v) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+bool parse_u64(std::string_view text, std::uint64_t& out) {
+  if (text.empty() || text.size() > 20) return false;
+  std::uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (v > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) return false;
+    v = v * 10 + digit;
+  }
+  out = v;
+  return true;
+}
+
+
+}  // namespace
+
+
+void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req,
+                                    job::kind k) {
+  const bool keep_alive = req.keep_alive();
+  ++api_requests_;
+  parsed_request pr;
+  const request_limits limits{options.output_tokens_max, options.embedding_dims_default, options.embedding_inputs_max};
+  if (auto e = read_request_body(api_, k, req.body(), limits, pr)) return send_error(s, keep_alive, *e);
+  if (k == job::kind::embeddings) {
+    // Refused before anything is built: an answer too large for memory or for the client to wait on.
+    const std::size_t bound = embeddings_answer_bytes_bound(pr.embed_inputs, pr.embed_dims, pr.embed_base64);
+    if (bound > options.answer_bytes_max) {
+      return send_error(s, keep_alive,
+                        invalid_request("This embeddings answer would take up to " + std::to_string(bound) + " bytes (" +
+                                            std::to_string(pr.embed_inputs) + " inputs of " +
+                                            std::to_string(pr.embed_dims) + " dimensions as " +
+                                            (pr.embed_base64 ? "base64" : "float") +
+                                            "); squall's fake provider answers at most " +
+                                            std::to_string(options.answer_bytes_max) +
+                                            " bytes. Send fewer inputs, ask for fewer 'dimensions', or use "
+                                            "'encoding_format': 'base64'.",
+                                        "input"));
+    }
+  }
+
+  // Common random numbers with the simulation, when the load generator names the request and attempt.
+  std::uint64_t id = 0;
+  std::uint64_t attempt = 1;
+  const auto id_header = req.find("x-squall-request-id");
+  const auto attempt_header = req.find("x-squall-attempt");
+  if (id_header != req.end() && !parse_u64(std::string_view(id_header->value().data(), id_header->value().size()), id)) {
+    return send_error(s, keep_alive, invalid_request("x-squall-request-id must be an unsigned integer"));
+  }
+  if (attempt_header != req.end() &&
+      (!parse_u64(std::string_view(attempt_header->value().data(), attempt_header->value().size()), attempt) ||
+       attempt < 1 || attempt > std::numeric_limits<std::uint32_t>::max())) {
+    return send_error(s, keep_alive, invalid_request("x-squall-attempt must be an integer from 1"));
+  }
+  if (id_header == req.end()) id = ++next_sequence_;
+
+  auto j = std::make_shared<job>(shared_from_this(), s, io);
+  j->k = k;
+  j->stream = pr.stream;
+  j->include_usage = pr.include_usage;
+  j->keep_alive = keep_alive;
+  j->embed_inputs = pr.embed_inputs;
+  j->embed_dims = pr.embed_dims;
+  j->embed_base64 = pr.embed_base64;
+  j->req.id = id;
+  j->req.provider = model_.config().name;
+  j->req.model = pr.model;
+  j->req.input_tokens = pr.input_tokens;
+
+  rng r(mix_seed(mix_seed(seed_, id), attempt));
+  j->draws = model_.draw(r);
+  if (pr.max_tokens) {
+    j->req.output_tokens = *pr.max_tokens;
+  } else {
+    const double drawn = std::clamp(std::round(options.output_tokens.sample(r)), 0.0,
+                                    static_cast<double>(options.output_tokens_max));
+    j->req.output_tokens = static_cast<std::uint32_t>(drawn);
+  }
+  j->text_rng = r;
+  j->request_id = next_request_id();
+  j->object_id = (k == job::kind::messages ? "msg_" : "chatcmpl-") + hex64(mix_seed(seed_ ^ 0x5eedULL, request_counter_));
+  j->created_unix_s = real_clock::unix_s();
+  s->set_current(j);
+  admit(j, s->arrived_at());
+}
+
+void provider_endpoint::admit(const std::shared_ptr<job>& j, std::optional<time_point> arrived_at) {
+  const time_point now = arrived_at ? std::min(*arrived_at, clock_.now()) : clock_.now();
+  j->arrival = now;
+  j->adm = model_.admit(now, j->req, j->draws);
+  switch (j->adm.kind) {
+    case sim::admission_kind::refuse: {
+      // A request on a connection opened before the outage: the dead server resets it.
+      count_fault("refuse");
+      j->ph = job::phase::done;
+      std::shared_ptr<session> s = std::move(j->s);
+      if (s) s->close_now(true);
+      return;
+    }
+    case sim::admission_kind::reset:
+      count_fault("reset");
+      return answer_after(j, model_.error_latency(j->draws));
+    case sim::admission_kind::hang:
+      count_fault("hang");
+      j->ph = job::phase::hung;
+      ++hung_;
+      return;
+    case sim::admission_kind::unknown_model:
+      return answer_after(j, model_.error_latency(j->draws));
+    case sim::admission_kind::injected:
+      count_fault(std::to_string(j->adm.http_status));
+      return answer_after(j, model_.error_latency(j->draws));
+    case sim::admission_kind::rate_limited:
+      count_fault("rate_limited");
+      return answer_after(j, model_.error_latency(j->draws));
+    case sim::admission_kind::serve:
+      switch (model_.place(busy_, queue_.size())) {
+        case sim::capacity_decision::start:
+          return start_service(j, now);
+        case sim::capacity_decision::enqueue:
+          j->ph = job::phase::queued;
+          queue_.push_back(j);
+          return;
+        case sim::capacity_decision::shed:
+          count_fault("shed");
+          j->adm.http_status = model_.shed_status();
+          j->adm.cls = outcome_class::overloaded;
+          j->adm.kind = sim::admission_kind::injected;
+          return answer_after(j, model_.error_latency(j->draws));
+      }
+  }
+}
+
+void provider_endpoint::answer_after(const std::shared_ptr<job>& j, duration delay) {
+  j->ph = job::phase::answering;
+  ++answering_;
+  j->timer.expires_at(clock_.steady_at(j->arrival + delay));
+  j->timer.async_wait([j](error_code ec) {
+    if (ec || j->ph != job::phase::answering || j->p->stopping) return;
+    j->p->run_job_step(j, "answer", [&] { j->p->deliver_error(j); });
+  });
+}
+
+void provider_endpoint::deliver_error(const std::shared_ptr<job>& j) {
+  j->ph = job::phase::done;
+  --answering_;
+  std::shared_ptr<session> s = std::move(j->s);
+  if (!s) return;
+  const bool openai = api_ == api_style::openai;
+  const sim::admission& a = j->adm;
+  if (a.kind == sim::admission_kind::reset) {
+    s->close_now(true);
+    return;
+  }
+  error_spec e{a.http_status, "", "", std::nullopt, std::nullopt};
+  if (a.kind == sim::admission_kind::unknown_model) {
+    e.message = openai ? "The model `" + j->req.model + "` does not exist or you do not have access to it."
+                       : "model: " + j->req.model;
+    if (openai) e.code = "model_not_found";
+  } else if (a.kind == sim::admission_kind::rate_limited) {
+    const std::string wait = a.retry_after ? go_duration(to_s(*a.retry_after)) : std::string("a minute");
+    e.message = openai ? "Rate limit reached for " + j->req.model + " on requests per min (RPM). Please try again in " +
+                             wait + "."
+                       : "This request would exceed your organization's rate limit. Please try again in " + wait + ".";
+  }
+  send_error(s, j->keep_alive, e, a.retry_after);
+}
+
+void provider_endpoint::client_gone(job& j) {
+  switch (j.ph) {
+    case job::phase::answering:
+      j.ph = job::phase::done;
+      --answering_;
+      j.timer.cancel();
+      break;
+    case job::phase::hung:
+      j.ph = job::phase::done;
+      --hung_;
+      break;
+    case job::phase::queued:
+    case job::phase::in_service:
+    case job::phase::done:
+      break;  // the server never learns the client left: the work goes on
+  }
+  j.s.reset();
+}
+
+void provider_endpoint::start_service(const std::shared_ptr<job>& j, time_point start) {
+  ++busy_;
+  j->ph = job::phase::in_service;
+  j->started = start;
+  const sim::service_factors f = model_.factors_at(start);
+  j->plan = model_.plan_service(j->draws, j->req.output_tokens, f.latency_x, busy_, f.ttft_x);
+  if (j->stream && j->s) send_stream_open(*j);
+  schedule_tick(j, clock_.now());
+}
+
+std::uint32_t provider_endpoint::tokens_due(const job& j, duration elapsed) const noexcept {
+  const std::uint32_t n = j.req.output_tokens;
+  if (n == 0 || elapsed < j.plan.ttft) return 0;
+  if (elapsed >= j.plan.total) return n;
+  const duration gap = (j.plan.total - j.plan.ttft) / n;
+  if (gap.count() <= 0) return n;
+  const auto k = 1 + static_cast<std::uint64_t>((elapsed - j.plan.ttft) / gap);
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(k, n));
+}
+
+void provider_endpoint::schedule_tick(const std::shared_ptr<job>& j, time_point now) {
+  const duration elapsed = now - j->started;
+  duration next = j->plan.total;
+  const bool strikes = j->adm.wire == sim::wire_fault::stream_cut || j->adm.wire == sim::wire_fault::error_event;
+  if (strikes && !j->wire_struck && j->s) next = std::min(next, j->plan.wire_fault_at());
+  if (j->stream && j->s && j->tokens_sent < j->req.output_tokens) {
+    const duration gap = (j->plan.total - j->plan.ttft) / j->req.output_tokens;
+    duration due = j->plan.ttft + gap * j->tokens_sent;
+    if (j->tokens_sent > 0) due = std::max(due, elapsed + stream_tick_min);
+    next = std::min(next, due);
+  }
+  if (j->started + next <= now) {
+    // Due already (no latency): a posted handler, not a timer. Arming a timer that is the earliest one
+    // re-arms the reactor's timerfd, a system call per answer that showed up in the profile.
+    asio::post(io, [j] {
+      if (!j->p->stopping) j->p->run_job_step(j, "answer", [&] { j->p->tick(j); });
+    });
+    return;
+  }
+  j->timer.expires_at(clock_.steady_at(j->started + next));
+  j->timer.async_wait([j](error_code ec) {
+    if (ec || j->p->stopping) return;
+    j->p->run_job_step(j, "answer", [&] { j->p->tick(j); });
+  });
+}
+
+void provider_endpoint::tick(const std::shared_ptr<job>& j) {
+  if (j->ph != job::phase::in_service) return;  // ended by job_error while this tick was posted
+  const time_point now = clock_.now();
+  const duration elapsed = now - j->started;
+  const bool strikes = j->adm.wire == sim::wire_fault::stream_cut || j->adm.wire == sim::wire_fault::error_event;
+  const bool strike_now = strikes && !j->wire_struck && j->s && elapsed >= j->plan.wire_fault_at();
+  if (j->stream && j->s && elapsed < j->plan.total) {
+    send_stream_tokens(*j, tokens_due(*j, strike_now ? j->plan.wire_fault_at() : elapsed));
+  }
+  if (strike_now) {
+    j->wire_struck = true;
+    std::shared_ptr<session> s = j->s;
+    if (j->adm.wire == sim::wire_fault::stream_cut) {
+      count_fault("stream_cut");
+      if (!j->stream) {
+        // The head promises the whole body; half of it arrives, then the connection closes.
+        ++responses_[200];
+        const std::string body = full_body(*j);
+        header_list h = api_headers(j->request_id, true);
+        h.emplace(h.begin(), "Content-Type", "application/json");
+        s->send(response_head(200, h, body.size(), true) + body.substr(0, body.size() / 2));
+      }
+      end_exchange(*j, false);
+    } else {
+      count_fault("error_event");
+      if (j->stream) {
+        std::string events;
+        if (api_ == api_style::anthropic) {
+          events = sse("error", dump_json(json{{"type", "error"},
+                                               {"error", {{"type", "overloaded_error"}, {"message", "Overloaded"}}}}));
+        } else {
+          events = sse("", dump_json(json{{"error", {{"message", default_error_message(api_, 503)},
+                                                     {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}}));
+        }
+        s->send(chunk(events) + chunk(""));
+        end_exchange(*j, j->keep_alive);
+      } else {
+        j->s.reset();
+        send_error(s, j->keep_alive, error_spec{model_.shed_status(), "", "", std::nullopt, std::nullopt});
+      }
+    }
+  }
+  if (elapsed >= j->plan.total) {
+    finish_service(j);
+  } else {
+    schedule_tick(j, now);
+  }
+}
+
+void provider_endpoint::end_exchange(job& j, bool keep_alive) {
+  std::shared_ptr<session> s = std::move(j.s);
+  if (s) s->complete_exchange(keep_alive);
+}
+
+void provider_endpoint::finish_service(const std::shared_ptr<job>& j) {
+  --busy_;
+  j->ph = job::phase::done;
+  const double cost = model_.cost_usd(j->adm.model_index, j->req.input_tokens, j->req.output_tokens);
+  input_tokens_ += j->req.input_tokens;
+  output_tokens_ += j->req.output_tokens;
+  cost_usd_ += cost;
+  // The freed slot goes to the head of the queue first, as in the simulation.
+  if (!stopping && !queue_.empty()) {
+    std::shared_ptr<job> next = std::move(queue_.front());
+    queue_.pop_front();
+    start_service(next, clock_.now());
+  }
+  if (!j->s || j->wire_struck) return;
+  test_hook("answer");
+  const bool malformed = j->adm.wire == sim::wire_fault::malformed;
+  if (malformed) count_fault("malformed");
+  if (j->stream) {
+    if (malformed) {
+      // The last content event does not parse.
+      std::string data = j->k == job::kind::messages
+                             ? R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" tru)"
+                             : R"({"id":")" + j->object_id + R"(","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" tru)";
+      j->s->send(chunk(sse(j->k == job::kind::messages ? "content_block_delta" : "", data)));
+    }
+    send_stream_tokens(*j, j->req.output_tokens);
+    send_stream_close(*j);
+    end_exchange(*j, j->keep_alive);
+    return;
+  }
+  std::string body = full_body(*j);
+  if (malformed) body.resize(body.size() / 2);
+  header_list h = api_headers(j->request_id, true);
+  if (api_ == api_style::openai) {
+    h.emplace_back("openai-processing-ms",
+                   std::to_string(static_cast<long long>(to_ms(clock_.now() - j->started))));
+  }
+  std::shared_ptr<session> s = std::move(j->s);
+  send_json(s, 200, std::move(body), j->keep_alive, std::move(h));
+}
+
+std::string provider_endpoint::full_body(job& j) {
+  const std::string& model = j.req.model;
+  const std::uint32_t in = j.req.input_tokens;
+  const std::uint32_t out = j.req.output_tokens;
+  if (j.k == job::kind::embeddings) {
+    // Written as text, in the real API's key order: a tree of 2,048 x 1,536 floats took 108 MB on top of
+    // its 64 MB dump (each float written through a double, in 17 digits); this takes the answer alone,
+    // which api_request has already checked against options.answer_bytes_max.
+    std::string b;
+    b.reserve(embeddings_answer_bytes_bound(j.embed_inputs, j.embed_dims, j.embed_base64) + model.size());
+    b += R"({"object":"list","data":[)";
+    for (std::size_t i = 0; i < j.embed_inputs; ++i) {
+      const std::vector<float> v = embedding_vector(j.text_rng, j.embed_dims);
+      b += i == 0 ? R"({"object":"embedding","index":)" : R"(,{"object":"embedding","index":)";
+      b += std::to_string(i);
+      b += R"(,"embedding":)";
+      if (j.embed_base64) {
+        b += '"';
+        b += base64_floats(v);
+        b += '"';
+      } else {
+        append_float_array(b, v);
+      }
+      b += '}';
+    }
+    b += R"(],"model":)";
+    append_json_string(b, model);
+    b += R"(,"usage":{"prompt_tokens":)";
+    b += std::to_string(in);
+    b += R"(,"total_tokens":)";
+    b += std::to_string(in);
+    b += "}}";
+    return b;
+  }
+  const std::string text = generate_words(j.text_rng, out);
+  std::string b;
+  b.reserve(text.size() + model.size() + 400);
+  if (j.k == job::kind::messages) {
+    b += R"({"id":")";
+    b += j.object_id;
+    b += R"(","type":"message","role":"assistant","model":)";
+    append_json_string(b, model);
+    b += R"(,"content":[{"type":"text","text":)";
+    append_json_string(b, text);
+    b += R"(}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":)";
+    b += std::to_string(in);
+    b += R"(,"output_tokens":)";
+    b += std::to_string(out);
+    b += R"(,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}})";
+    return b;
+  }
+  b += R"({"id":")";
+  b += j.object_id;
+  b += R"(","object":"chat.completion","created":)";
+  b += std::to_string(j.created_unix_s);
+  b += R"(,"model":)";
+  append_json_string(b, model);
+  b += R"(,"choices":[{"index":0,"message":{"role":"assistant","content":)";
+  append_json_string(b, text);
+  b += R"(,"refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":)";
+  b += std::to_string(in);
+  b += R"(,"completion_tokens":)";
+  b += std::to_string(out);
+  b += R"(,"total_tokens":)";
+  b += std::to_string(in + out);
+  b += R"(},"system_fingerprint":"fp_squall"})";
+  return b;
+}
+
+// The head of an OpenAI stream chunk, up to and including `"choices":`.
+std::string provider_endpoint::chunk_head(const job& j) const {
+  std::string c = R"({"id":")";
+  c += j.object_id;
+  c += R"(","object":"chat.completion.chunk","created":)";
+  c += std::to_string(j.created_unix_s);
+  c += R"(,"model":)";
+  append_json_string(c, j.req.model);
+  c += R"(,"system_fingerprint":"fp_squall","choices":)";
+  return c;
+}
+
+void provider_endpoint::send_stream_open(job& j) {
+  ++responses_[200];
+  j.head_sent = true;
+  header_list h = api_headers(j.request_id, true);
+  h.emplace(h.begin(), "Cache-Control", "no-cache");
+  h.emplace(h.begin(), "Content-Type", "text/event-stream; charset=utf-8");
+  std::string bytes = response_head(200, h, std::nullopt, j.keep_alive);
+  if (j.k == job::kind::messages) {
+    const json start = {{"type", "message_start"},
+                        {"message",
+                         {{"id", j.object_id},
+                          {"type", "message"},
+                          {"role", "assistant"},
+                          {"content", json::array()},
+                          {"model", j.req.model},
+                          {"stop_reason", nullptr},
+                          {"stop_sequence", nullptr},
+                          {"usage", {{"input_tokens", j.req.input_tokens}, {"output_tokens", 1}}}}}};
+    const json block = {{"type", "content_block_start"}, {"index", 0}, {"content_block", {{"type", "text"}, {"text", ""}}}};
+    bytes += chunk(sse("message_start", dump_json(start)) + sse("content_block_start", dump_json(block)) +
+                   sse("ping", R"({"type": "ping"})"));
+  }
+  j.s->send(std::move(bytes));
+}
+
+void provider_endpoint::send_stream_tokens(job& j, std::uint32_t upto) {
+  if (upto <= j.tokens_sent || !j.s) return;
+  const std::string text = generate_words(j.text_rng, upto - j.tokens_sent);
+  std::string event;
+  if (j.k == job::kind::messages) {
+    event = R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":)";
+    append_json_string(event, text);
+    event += "}}";
+    event = sse("content_block_delta", event);
+  } else {
+    event = chunk_head(j);
+    event += j.tokens_sent == 0 ? R"([{"index":0,"delta":{"role":"assistant","content":)"
+                                : R"([{"index":0,"delta":{"content":)";
+    append_json_string(event, text);
+    event += R"(},"logprobs":null,"finish_reason":null}])";
+    event += j.include_usage ? R"(,"usage":null})" : "}";
+    event = sse("", event);
+  }
+  j.tokens_sent = upto;
+  j.s->send(chunk(event));
+}
+
+void provider_endpoint::send_stream_close(job& j) {
+  std::string events;
+  const std::uint32_t in = j.req.input_tokens;
+  const std::uint32_t out = j.req.output_tokens;
+  if (j.k == job::kind::messages) {
+    events += sse("content_block_stop", R"({"type":"content_block_stop","index":0})");
+    events += sse("message_delta",
+                  R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":)" +
+                      std::to_string(out) + "}}");
+    events += sse("message_stop", R"({"type":"message_stop"})");
+  } else {
+    std::string last = chunk_head(j);
+    last += j.tokens_sent == 0 ? R"([{"index":0,"delta":{"role":"assistant","content":""},)"
+                               : R"([{"index":0,"delta":{},)";
+    last += R"("logprobs":null,"finish_reason":"stop"}])";
+    last += j.include_usage ? R"(,"usage":null})" : "}";
+    events += sse("", last);
+    if (j.include_usage) {
+      std::string usage = chunk_head(j);
+      usage += R"([],"usage":{"prompt_tokens":)" + std::to_string(in) + R"(,"completion_tokens":)" +
+               std::to_string(out) + R"(,"total_tokens":)" + std::to_string(in + out) + "}}";
+      events += sse("", usage);
+    }
+    events += sse("", "[DONE]");
+  }
+  j.s->send(chunk(events) + chunk(""));
+}
+
+}  // namespace squall::fake::detail

@@ -1,0 +1,271 @@
+#pragma once
+// The fake provider's pieces, shared by its source files and by nothing else: one provider_endpoint per
+// provider (listener, fault timeline, routes, metrics), a session per connection, a job per AI request.
+// Everything here runs on the server's one I/O thread.
+//
+//   session.cpp       a connection: reading, parsing HTTP, writing, idle timeout
+//   fake_server.cpp   listening, the accept loop, the fault timeline, routing, answers, fake_server
+//   ai_requests.cpp   chat, messages and embeddings requests: admission, service, bodies and streams
+//   control_api.cpp   /v1/models, /squall/faults and /metrics
+
+#include <utility>  // before Asio, whose awaitable.hpp uses std::exchange without it
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "fake_providers/fake_server.hpp"
+#include "fake_providers/fault_control.hpp"
+#include "fake_providers/real_clock.hpp"
+#include "fake_providers/request_body.hpp"
+#include "fake_providers/wire_format.hpp"
+#include "policies/core/intrusive_fifo.hpp"
+#include "sim/provider/provider_model.hpp"
+
+namespace squall::fake::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+class provider_endpoint;
+class session;
+
+// One request to an AI endpoint, from admission to the end of its service. The server-side work (the
+// slot) and the client's exchange end separately: a client that leaves, a stream cut or an error event
+// ends the exchange, while the work goes on until its service time is over, as on a real server.
+struct job : std::enable_shared_from_this<job> {
+  using kind = request_kind;
+  enum class phase : std::uint8_t { answering, queued, in_service, hung, done };
+
+  job(std::shared_ptr<provider_endpoint> owner, std::shared_ptr<session> client, asio::io_context& io);
+  ~job();
+
+  std::shared_ptr<provider_endpoint> p;
+  std::shared_ptr<session> s;  // null once the exchange is over
+  asio::steady_timer timer;
+  kind k = kind::chat;
+  phase ph = phase::answering;
+  bool stream = false;
+  bool include_usage = false;
+  bool keep_alive = true;
+  bool embed_base64 = false;
+  std::uint32_t embed_dims = 0;
+  std::size_t embed_inputs = 1;
+  request req;
+  sim::attempt_draws draws;
+  sim::admission adm;
+  rng text_rng;
+  std::string request_id;
+  std::string object_id;
+  std::int64_t created_unix_s = 0;
+  time_point arrival{};
+  time_point started{};
+  sim::service_plan plan;
+  std::uint32_t tokens_sent = 0;
+  bool wire_struck = false;
+  bool head_sent = false;
+  job* prev = nullptr;  // provider_endpoint::jobs
+  job* next = nullptr;
+};
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(std::shared_ptr<provider_endpoint> owner, tcp::socket socket);
+  void start();
+  void send(std::string bytes);
+  // The current exchange is over; read the next request unless the connection should close.
+  void complete_exchange(bool keep_alive);
+  // Closes the connection; `reset` sends a TCP RST instead of a FIN.
+  void close_now(bool reset);
+  bool closed() const noexcept { return closed_; }
+  void set_current(std::shared_ptr<job> j) { current_ = std::move(j); }
+  // The job of the current exchange, which no longer answers on this connection.
+  std::shared_ptr<job> take_current() noexcept { return std::move(current_); }
+  // Whether any byte of the current exchange's answer has been handed to the connection.
+  bool answer_started() const noexcept { return answer_started_; }
+  // When the bytes of the request being handled reached this host (the kernel's receive time of the read
+  // that completed it), or nothing for a request that waited in the buffer behind another.
+  std::optional<time_point> arrived_at() const noexcept { return arrived_at_; }
+
+ private:
+  void read();
+  void on_readable(error_code ec);
+  void parse();
+  void resume();
+  void arm_idle();
+  void wait_idle();
+  void do_write();
+  void bad_request(error_code ec);
+  // Runs one step of this connection's work; anything it throws ends this exchange, not the thread
+  // (provider_endpoint::internal_error).
+  template <class Step>
+  void guarded(const char* where, Step&& step) noexcept;
+
+  std::shared_ptr<provider_endpoint> p_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  // One wait per connection, re-armed lazily: an exchange only moves `idle_since_`, so keep-alive
+  // traffic costs no timer cancel, heap update or aborted handler per request (it did, in the profile).
+  asio::steady_timer idle_timer_;
+  time_point idle_since_{};
+  bool idle_waiting_ = false;
+  std::deque<std::string> outbox_;
+  std::size_t outbox_bytes_ = 0;
+  std::shared_ptr<job> current_;
+  bool writing_ = false;
+  bool reading_ = false;
+  bool busy_ = false;
+  bool close_after_drain_ = false;
+  bool closed_ = false;
+  bool answer_started_ = false;
+  std::optional<time_point> arrived_at_;
+};
+
+class provider_endpoint : public std::enable_shared_from_this<provider_endpoint> {
+ public:
+  provider_endpoint(asio::io_context& io, const real_clock& clock, const server_options& options,
+                    const sim::provider_config& config);
+
+  std::optional<std::string> listen(const tcp::endpoint& at);
+  std::uint16_t port() const noexcept { return bound_.port(); }
+  const real_clock& clock() const noexcept { return clock_; }
+  void begin();     // accept loop and timeline follower; on the I/O thread
+  void shutdown();  // on the I/O thread
+
+  void handle(const std::shared_ptr<session>& s, http::request<http::string_body>&& req);
+  void client_gone(job& j);
+  void bad_http(const std::shared_ptr<session>& s, int status, std::string message);
+  // A handler threw (`what` it said) at `where` while serving `s` (may be null): counted, and the exchange
+  // ends with a 500 in the provider's error shape (Connection: close), or, when part of the answer is out
+  // already, with the connection reset. Never throws: it is the boundary exceptions stop at.
+  void internal_error(const std::shared_ptr<session>& s, const char* where, std::string_view what) noexcept;
+  // Runs a step of a job's timer work (`s`: the job's client when it began); what it throws goes to
+  // job_error.
+  template <class Step>
+  void run_job_step(const std::shared_ptr<job>& j, const char* where, Step&& step) noexcept;
+  // internal_error for a job's client `s`; a job still in service ends there, so that its slot is not lost.
+  void job_error(const std::shared_ptr<job>& j, const std::shared_ptr<session>& s, const char* where,
+                 std::string_view what) noexcept;
+  // Calls options.fault_hook_for_tests, if any.
+  void test_hook(std::string_view where) const {
+    if (options.fault_hook_for_tests) options.fault_hook_for_tests(where);
+  }
+
+  // For the session and job bookkeeping.
+  std::unordered_set<session*> sessions;
+  intrusive_fifo<job> jobs;  // threaded through the jobs: no allocation per request
+  bool stopping = false;
+  const server_options& options;
+  asio::io_context& io;
+
+ private:
+  friend struct job;
+  void accept();
+  void on_accept(error_code ec, tcp::socket socket);
+  // After EMFILE and its kin: accept again once the back-off timer fires.
+  void accept_later();
+  void follow_timeline();
+  void follow_timeline_guarded() noexcept;
+  void reopen();
+
+  // Routes.
+  void api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req, job::kind k);
+  void models(const std::shared_ptr<session>& s, bool keep_alive, std::string_view id);
+  void metrics(const std::shared_ptr<session>& s, bool keep_alive);
+  void faults(const std::shared_ptr<session>& s, http::request<http::string_body>& req, std::string_view query);
+
+  // Answers.
+  void send_json(const std::shared_ptr<session>& s, int status, std::string body, bool keep_alive,
+                 const header_list& headers = {}, bool counted = true);
+  void send_error(const std::shared_ptr<session>& s, bool keep_alive, const error_spec& e,
+                  std::optional<duration> retry_after = std::nullopt);
+  header_list api_headers(std::string_view request_id, bool rate_headers);
+  std::string next_request_id();
+
+  // The life of a job.
+  // `arrived_at`: when the request reached the host, if known (session::arrived_at); else now.
+  void admit(const std::shared_ptr<job>& j, std::optional<time_point> arrived_at);
+  void answer_after(const std::shared_ptr<job>& j, duration delay);
+  void deliver_error(const std::shared_ptr<job>& j);
+  // Service starts at `start`: the arrival for a request that found a free slot, now for one from the queue.
+  void start_service(const std::shared_ptr<job>& j, time_point start);
+  void tick(const std::shared_ptr<job>& j);
+  void schedule_tick(const std::shared_ptr<job>& j, time_point now);
+  void finish_service(const std::shared_ptr<job>& j);
+  void end_exchange(job& j, bool keep_alive);
+  void send_stream_open(job& j);
+  void send_stream_tokens(job& j, std::uint32_t upto);
+  void send_stream_close(job& j);
+  std::string full_body(job& j);
+  std::string chunk_head(const job& j) const;
+  std::uint32_t tokens_due(const job& j, duration elapsed) const noexcept;
+  void count_fault(const std::string& kind) { ++faults_injected_[kind]; }
+
+  const real_clock& clock_;
+  sim::provider_model model_;
+  api_style api_;
+  std::uint64_t seed_;
+  tcp::acceptor acceptor_;
+  tcp::endpoint bound_;
+  bool accepting_ = false;
+  asio::steady_timer accept_timer_;  // the back-off after EMFILE and its kin
+  bool accept_backing_off_ = false;
+  asio::steady_timer timeline_timer_;
+  fault_control control_;
+
+  std::uint32_t busy_ = 0;
+  std::deque<std::shared_ptr<job>> queue_;
+  std::size_t hung_ = 0;
+  std::size_t answering_ = 0;
+  std::uint64_t next_sequence_ = 0;     // requests without x-squall-request-id
+  std::uint64_t request_counter_ = 0;   // request-id strings
+
+  // Metrics.
+  std::map<int, std::uint64_t> responses_;
+  std::map<std::string, std::uint64_t> faults_injected_;
+  std::uint64_t api_requests_ = 0;
+  std::uint64_t input_tokens_ = 0;
+  std::uint64_t output_tokens_ = 0;
+  double cost_usd_ = 0;
+  std::uint64_t connections_accepted_ = 0;
+  std::uint64_t connections_rejected_ = 0;
+  std::uint64_t bad_requests_ = 0;
+  std::uint64_t accept_backoffs_ = 0;                 // accepts that failed for want of descriptors or memory
+  std::map<std::string, std::uint64_t> internal_errors_;  // handlers that threw, by where
+};
+
+// Logs nothing and never throws: the text of the exception in flight, for internal_error.
+std::string_view exception_text() noexcept;
+
+template <class Step>
+void provider_endpoint::run_job_step(const std::shared_ptr<job>& j, const char* where, Step&& step) noexcept {
+  const std::shared_ptr<session> s = j->s;  // a step may have moved it out of the job before it threw
+  try {
+    step();
+  } catch (...) {
+    job_error(j, s, where, exception_text());
+  }
+}
+
+template <class Step>
+void session::guarded(const char* where, Step&& step) noexcept {
+  try {
+    step();
+  } catch (...) {
+    p_->internal_error(shared_from_this(), where, exception_text());
+  }
+}
+
+}  // namespace squall::fake::detail

@@ -1,0 +1,241 @@
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+#include "fake_providers/endpoint.hpp"
+
+namespace squall::fake::detail {
+namespace {
+
+constexpr std::size_t read_chunk_bytes = 16 * 1024;
+// A client that lets more than the largest answer (and this much besides) pile up unread is dropped.
+constexpr std::size_t outbox_slack_bytes = 1024 * 1024;
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------
+// job
+
+job::job(std::shared_ptr<provider_endpoint> owner, std::shared_ptr<session> client, asio::io_context& io)
+    : p(std::move(owner)), s(std::move(client)), timer(io) {
+  p->jobs.push_back(*this);
+}
+
+job::~job() { p->jobs.unlink(*this); }
+
+// ---------------------------------------------------------------------------------------------------
+// session
+
+session::session(std::shared_ptr<provider_endpoint> owner, tcp::socket socket)
+    : p_(std::move(owner)), socket_(std::move(socket)), idle_timer_(p_->io) {}
+
+void session::start() {
+  p_->sessions.insert(this);
+  error_code ec;
+  socket_.set_option(tcp::no_delay(true), ec);
+  // The kernel stamps each read with the time its bytes arrived, so that injected latency counts from
+  // the request's arrival, not from when this one I/O thread got to it: under a burst of thousands of
+  // requests the difference is the server's own backlog, which a provider with cores to spare would
+  // not add (bench/README.md). Without the option every request counts from when it is parsed.
+  const int on = 1;
+  ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  arm_idle();
+  read();
+}
+
+void session::arm_idle() {
+  idle_since_ = p_->clock().now();
+  if (!idle_waiting_) wait_idle();
+}
+
+void session::wait_idle() {
+  idle_waiting_ = true;
+  const duration timeout = std::chrono::duration_cast<duration>(std::chrono::duration<double>(p_->options.idle_timeout_s));
+  idle_timer_.expires_at(p_->clock().steady_at(idle_since_ + timeout));
+  idle_timer_.async_wait([self = shared_from_this(), timeout](error_code ec) {
+    self->idle_waiting_ = false;
+    // Busy: the exchange's end calls arm_idle, which waits again from then.
+    if (ec || self->closed_ || self->busy_) return;
+    self->guarded("idle", [&] {
+      if (self->p_->clock().now() - self->idle_since_ >= timeout) {
+        self->close_now(false);
+      } else {
+        self->wait_idle();  // traffic since the wait began: wait out the rest
+      }
+    });
+  });
+}
+
+void session::read() {
+  if (closed_ || reading_) return;
+  // While a request is being answered, keep reading only to notice the client leaving; a client that
+  // pipelines more than a header's worth waits until the answer is out.
+  if (busy_ && buffer_.size() >= p_->options.header_bytes_max) return;
+  reading_ = true;
+  // Wait for bytes, then read them with recvmsg, which also hands over their receive time.
+  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    self->guarded("read", [&] { self->on_readable(ec); });
+  });
+}
+
+void session::on_readable(error_code ec) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) {
+    close_now(false);
+    return;
+  }
+  const auto space = buffer_.prepare(read_chunk_bytes);
+  iovec iov{space.data(), space.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec)) * 2];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t n = ::recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+      read();  // woken for nothing: wait again
+    } else {
+      close_now(false);
+    }
+    return;
+  }
+  if (n == 0) {  // the client closed its side
+    close_now(false);
+    return;
+  }
+  arrived_at_.reset();
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec at{};
+      std::memcpy(&at, CMSG_DATA(c), sizeof at);
+      arrived_at_ = p_->clock().from_wall(at);
+    }
+  }
+  buffer_.commit(static_cast<std::size_t>(n));
+  parse();
+  arrived_at_.reset();  // a request still in the buffer is handled later, from when it is parsed
+  read();
+}
+
+void session::parse() {
+  while (!busy_ && !closed_ && buffer_.size() > 0) {
+    if (!parser_) {
+      parser_.emplace();
+      parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(p_->options.header_bytes_max,
+                                                                             std::numeric_limits<std::uint32_t>::max())));
+      parser_->body_limit(p_->options.body_bytes_max);
+      parser_->eager(true);
+    }
+    error_code ec;
+    const std::size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == http::error::need_more) {
+      if (used == 0) break;
+      continue;
+    }
+    if (ec) {
+      bad_request(ec);
+      return;
+    }
+    if (parser_->is_done()) {
+      http::request<http::string_body> req = parser_->release();
+      parser_.reset();
+      busy_ = true;  // the idle timer no longer applies
+      answer_started_ = false;
+      p_->handle(shared_from_this(), std::move(req));
+    }
+  }
+  // A whole header that is still incomplete at the limit is too large; the parser reports it, but a
+  // buffer that only grows (a header with no end) must stop somewhere too.
+  if (!busy_ && !closed_ && buffer_.size() > p_->options.header_bytes_max + p_->options.body_bytes_max) {
+    p_->bad_http(shared_from_this(), 431, "Request header fields too large");
+  }
+}
+
+void session::bad_request(error_code ec) {
+  parser_.reset();
+  buffer_.consume(buffer_.size());
+  busy_ = true;
+  if (ec == http::error::header_limit) {
+    p_->bad_http(shared_from_this(), 431, "Request header fields too large");
+  } else if (ec == http::error::body_limit) {
+    p_->bad_http(shared_from_this(), 413, "Request body too large: at most " +
+                                              std::to_string(p_->options.body_bytes_max) + " bytes");
+  } else {
+    p_->bad_http(shared_from_this(), 400, "Malformed HTTP request: " + ec.message());
+  }
+}
+
+void session::send(std::string bytes) {
+  if (closed_ || bytes.empty()) return;
+  answer_started_ = true;
+  outbox_bytes_ += bytes.size();
+  outbox_.push_back(std::move(bytes));
+  if (outbox_bytes_ > p_->options.answer_bytes_max + outbox_slack_bytes) {
+    close_now(true);
+    return;
+  }
+  if (!writing_) do_write();
+}
+
+void session::do_write() {
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(outbox_.front()), [self = shared_from_this()](error_code ec, std::size_t) {
+    self->writing_ = false;
+    if (self->closed_) return;
+    if (ec) {
+      self->close_now(false);
+      return;
+    }
+    self->guarded("write", [&] {
+      self->outbox_bytes_ -= self->outbox_.front().size();
+      self->outbox_.pop_front();
+      if (!self->outbox_.empty()) {
+        self->do_write();
+      } else if (self->close_after_drain_) {
+        error_code ignored;
+        self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+        self->close_now(false);
+      }
+    });
+  });
+}
+
+void session::complete_exchange(bool keep_alive) {
+  current_.reset();
+  busy_ = false;
+  if (closed_) return;
+  if (!keep_alive) {
+    close_after_drain_ = true;
+    if (!writing_ && outbox_.empty()) close_now(false);
+    return;
+  }
+  // Not from inside the job's own call chain: the next request may be waiting in the buffer already.
+  asio::post(p_->io, [self = shared_from_this()] { self->guarded("read", [&] { self->resume(); }); });
+}
+
+void session::resume() {
+  if (closed_ || busy_) return;
+  arm_idle();
+  parse();
+  read();
+}
+
+void session::close_now(bool reset) {
+  if (closed_) return;
+  closed_ = true;
+  error_code ec;
+  if (reset) socket_.set_option(asio::socket_base::linger(true, 0), ec);
+  socket_.close(ec);
+  idle_timer_.cancel();
+  p_->sessions.erase(this);
+  if (std::shared_ptr<job> j = std::move(current_)) p_->client_gone(*j);
+}
+
+}  // namespace squall::fake::detail

@@ -1,0 +1,43 @@
+#pragma once
+// Providers and a running server for the fake-provider tests: quick latencies, an OpenAI-style provider
+// with a chat and an embeddings model, an Anthropic-style one, servers on loopback port 0.
+#include <gtest/gtest.h>
+
+#include <utility>
+#include <vector>
+
+#include "fake_providers/fake_server.hpp"
+
+namespace squall::fake::testing {
+
+inline sim::provider_config openai_config() {
+  sim::provider_config c;
+  c.name = "openai";
+  c.api = "openai";
+  c.models = {{"gpt-4o-mini", sim::model_price{0.15, 0.60}}, {"text-embedding-3-small", sim::model_price{0.02, 0}}};
+  c.ttft_ms = sim::distribution::constant(20);
+  c.ms_per_output_token = sim::distribution::constant(1);
+  c.error_latency_ms = sim::distribution::constant(5);
+  c.slots = 64;
+  c.queue = 256;
+  return c;
+}
+
+inline sim::provider_config anthropic_config() {
+  sim::provider_config c = openai_config();
+  c.name = "anthropic";
+  c.api = "anthropic";
+  c.models = {{"claude-sonnet-4", sim::model_price{3, 15}}};
+  return c;
+}
+
+struct running {
+  explicit running(std::vector<sim::provider_config> configs, server_options o = {}) : server(std::move(configs), o) {
+    const auto e = server.start();
+    EXPECT_FALSE(e) << *e;
+  }
+  std::uint16_t port(std::size_t i = 0) const { return server.endpoints().at(i).port; }
+  fake_server server;
+};
+
+}  // namespace squall::fake::testing
