@@ -9,6 +9,7 @@
 #
 # The corpus each target grows is kept in build/fuzz/corpus/<target>, so later runs start where earlier
 # ones stopped; delete it for a run from the seeds alone. docs/fuzzing.md has the figures of a long run.
+# FUZZ_BUILD_DIR picks another build directory, FUZZ_KEEP_GOING=1 goes on after a crash (see below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-20}"
@@ -18,10 +19,11 @@ targets=("$@")
 bash scripts/install-deps.sh
 started=$SECONDS
 
-echo "=== fuzz: build ($((SECONDS - started)) s)"
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j "$(nproc)"
-build=build/fuzz
+# FUZZ_BUILD_DIR: another build directory than the preset's (a second run beside a long one).
+build="${FUZZ_BUILD_DIR:-build/fuzz}"
+echo "=== fuzz: build in $build ($((SECONDS - started)) s)"
+cmake --preset fuzz -B "$build" >/dev/null
+cmake --build "$build" --target squall_fuzz -j "$(nproc)"
 bin="$build/tests/fuzz"
 
 echo "=== fuzz: seeds ($((SECONDS - started)) s)"
