@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (the fuzz preset: clang, ASan + UBSan, tests/fuzz) and runs each for
 # SECONDS_PER_TARGET seconds (default 20), seeded from the tree's test data (tests/fuzz/make_seeds.py).
 # Fails when any target crashes, leaks, times out or runs out of memory; the input is then saved under
-# build/fuzz/crashes/<target>/ and the command that replays it is printed. Prints per target: executions,
+# <build dir>/crashes/<target>/ and the command that replays it is printed. Prints per target: executions,
 # executions per second, coverage (cov: edges, ft: features) and the corpus units it added.
 #
 #   bash scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]

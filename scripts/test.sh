@@ -26,7 +26,7 @@ cmake --build --preset tsan -j "$jobs" --target "${threaded_targets[@]}"
 echo "=== tsan: test ($((SECONDS - started)) s)"
 ctest --preset tsan -j "$jobs" -R '^(asio|http|live)\.|^(FakeServer|FakeServerConcurrency|WireFormat|FaultControl|RecordProxy|RecordExchange)\.'
 # Every reader of outside input under libFuzzer (clang, ASan + UBSan) for a short while: 10 s per target
-# keeps this stage near five minutes on two cores, most of it the clang build; docs/fuzzing.md has the
+# keeps this stage at about 5.5 minutes on two cores, 4 of them the clang build; docs/fuzzing.md has the
 # long runs. A crash fails the run and prints the command that replays it.
 echo "=== fuzz ($((SECONDS - started)) s)"
 bash scripts/fuzz.sh 10
