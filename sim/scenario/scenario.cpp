@@ -171,7 +171,7 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
     for (const auto& [model, weight] : w.models) {
       if (r.failed()) break;
       const bool found = std::any_of(target->models.begin(), target->models.end(),
-                                     [&](const auto& m) { return m.first == model; });
+                                     [&wanted = model](const auto& m) { return m.first == wanted; });
       if (!found) {
         r.fail(document["workload"].contains("models") ? json_path_key("$.workload.models", model) : "$.workload.model",
                "provider \"" + target->name + "\" has no model \"" + model + "\"; expected one of " + model_list(*target));

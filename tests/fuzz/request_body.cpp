@@ -1,0 +1,65 @@
+// The fake providers' request readers. The first byte picks the API style and endpoint (chat, messages or
+// embeddings, for OpenAI and Anthropic alike: a wrong pairing must be an error, not a crash); the rest is
+// the body. request_body.hpp promises that wherever the plain reader answers, its answer is the tree
+// reader's, so every input is read three ways and the answers compared. Error answers are rendered the way
+// the server sends them (error_body), since their messages quote the body.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "fake_providers/request_body.hpp"
+#include "fake_providers/wire_format.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
+
+namespace {
+
+using squall::fake::api_style;
+using squall::fake::parsed_request;
+using squall::fake::request_kind;
+
+std::string describe(const parsed_request& r) {
+  return "model=" + r.model + " input_tokens=" + std::to_string(r.input_tokens) +
+         " max_tokens=" + (r.max_tokens ? std::to_string(*r.max_tokens) : "none") + " stream=" +
+         std::to_string(r.stream) + " include_usage=" + std::to_string(r.include_usage) +
+         " embed_inputs=" + std::to_string(r.embed_inputs) + " embed_dims=" + std::to_string(r.embed_dims) +
+         " embed_base64=" + std::to_string(r.embed_base64);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  const api_style api = (data[0] & 1) != 0 ? api_style::anthropic : api_style::openai;
+  const request_kind kind = static_cast<request_kind>((data[0] >> 1) % 3);
+  const auto body = squall::fuzz::as_text(data + 1, size - 1);
+  const squall::fake::request_limits limits;
+
+  parsed_request plain;
+  const bool answered = squall::fake::read_plain_request_body(api, kind, body, limits, plain);
+  parsed_request tree;
+  const auto tree_error = squall::fake::read_request_body_tree(api, kind, body, limits, tree);
+  parsed_request both;
+  const auto error = squall::fake::read_request_body(api, kind, body, limits, both);
+
+  if (tree_error) (void)squall::fake::error_body(api, *tree_error, "req_fuzz");
+  if (error) (void)squall::fake::error_body(api, *error, "req_fuzz");
+
+  if (answered) {
+    if (tree_error) {
+      squall::fuzz::broken_promise("the plain reader took a body the tree reader refuses",
+                                   tree_error->message + "\nplain: " + describe(plain));
+    }
+    if (!(plain == tree)) {
+      squall::fuzz::broken_promise("the plain reader and the tree reader disagree",
+                                   "plain: " + describe(plain) + "\ntree:  " + describe(tree));
+    }
+  }
+  // read_request_body is the plain reader, then the tree reader: its answer is the tree reader's.
+  if (error.has_value() != tree_error.has_value() || (!error && !(both == tree))) {
+    squall::fuzz::broken_promise("read_request_body differs from the tree reader",
+                                 "combined: " + (error ? error->message : describe(both)) +
+                                     "\ntree:     " + (tree_error ? tree_error->message : describe(tree)));
+  }
+  return 0;
+}
