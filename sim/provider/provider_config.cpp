@@ -8,8 +8,6 @@ namespace {
 
 // The statuses a scenario may inject: the ones real AI providers answer with. Anything else is more
 // likely a typo than an intent.
-constexpr std::array<int, 14> injectable_statuses = {400, 401, 403, 404, 408, 409, 413,
-                                                     422, 429, 500, 502, 503, 504, 529};
 
 // Probabilities are written by hand ("0.1 + 0.2 + 0.7"); allow for binary rounding when they sum to 1.
 constexpr double probability_sum_slack = 1e-9;
@@ -207,8 +205,8 @@ config_result<provider_config> parse_provider(const json& value, const std::stri
 
   if (const json* limits = r.child("rate_limits"); limits && !r.failed()) {
     json_reader lr(*limits, json_path_key(path, "rate_limits"));
-    lr.number("rpm", config.rpm, 1, 1e9);
-    lr.number("tpm", config.tpm, 1, 1e12);
+    lr.number("rpm", config.rpm, 1, rpm_max);
+    lr.number("tpm", config.tpm, 1, tpm_max);
     if (auto e = lr.finish()) r.fail(e->path, e->message);
   }
 

@@ -3,6 +3,7 @@
 // provider (virtual clock) and the HTTP fake providers (real clock) are both driven by this one model,
 // so a scenario means the same thing in both modes.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -58,6 +59,14 @@ struct fault_window {
   outage_kind outage = outage_kind::none;
   std::optional<double> retry_after_s;   // hint sent with injected 429/503/529 answers
 };
+
+// The HTTP statuses a scenario may inject (in an error mix or a fault window).
+inline constexpr std::array<int, 14> injectable_statuses = {400, 401, 403, 404, 408, 409, 413,
+                                                            422, 429, 500, 502, 503, 504, 529};
+
+// The largest server rate limits a scenario may state; higher ones are as good as no limit.
+inline constexpr double rpm_max = 1e9;
+inline constexpr double tpm_max = 1e12;
 
 struct provider_config {
   std::string name;

@@ -32,8 +32,7 @@ class driver final : public timer_target {
  public:
   driver(const scenario& s, std::uint64_t seed, event_loop& loop, handler& pipeline, run_metrics& metrics,
          std::vector<sim_provider*> providers, std::vector<provider_summary>& summaries)
-      : scenario_(s),
-        workload_(s.workload),
+      : workload_(s.workload),
         loop_(loop),
         pipeline_(pipeline),
         metrics_(metrics),
@@ -175,7 +174,6 @@ class driver final : public timer_target {
     last_interval_end_ = end;
   }
 
-  const scenario& scenario_;
   const workload_config& workload_;
   event_loop& loop_;
   handler& pipeline_;

@@ -412,3 +412,37 @@ TEST(HostileCorpus, HasAtLeast150CasesAcrossEveryInputKind) {
 
 }  // namespace
 }  // namespace squall
+
+namespace squall {
+namespace {
+
+// What the fuzzers found (tests/fuzz/crashes/), through the binary: each input once crashed or broke a
+// promise; now it runs to its documented end.
+class FuzzerFindings : public squall::testing::squall_binary_test {};
+
+TEST_F(FuzzerFindings, AResultsFileMissingASummaryMetricComparesAndRendersInsteadOfAborting) {
+  // check_results accepted a summary without "latency_p90_ms"; the terminal table's .at() then aborted.
+  const std::string file = "tests/fuzz/crashes/results/summary-table-missing-key";
+  const int code = run("compare " + file + " " + file + " --out " + (dir_ / "out").string());
+  // The file carries two assertions that fail (the fuzzer changed their bounds): exit 1, no regression.
+  EXPECT_EQ(code, 1) << output();
+  EXPECT_NE(output().find("no regression"), std::string::npos) << output();
+  EXPECT_EQ(output().find("terminate called"), std::string::npos) << output();
+  for (const char* name : {"report.html", "results.json", "summary.md", "junit.xml", "timeseries.csv"}) {
+    EXPECT_TRUE(fs::exists(dir_ / "out" / name)) << name;
+  }
+}
+
+TEST_F(FuzzerFindings, RateLimitHeadersBeyondAScenariosRangeGiveAScenarioThatLoads) {
+  // A limit header of 1.8e53 became "rpm": 1.8e53, which the scenario reader refuses, so trace2scenario
+  // wrote a scenario that `squall run` could not load.
+  for (const char* kind : {"rpm", "tpm"}) {
+    const std::string trace = std::string("tests/fuzz/crashes/trace/rate-limit-header-beyond-scenario-range-") + kind;
+    const fs::path scenario = dir_ / (std::string(kind) + ".json");
+    ASSERT_EQ(run("trace2scenario " + trace + " --out " + scenario.string()), 0) << output();
+    EXPECT_EQ(run("validate " + scenario.string()), 0) << kind << "\n" << output();
+  }
+}
+
+}  // namespace
+}  // namespace squall

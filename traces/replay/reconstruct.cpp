@@ -7,14 +7,15 @@
 #include <limits>
 #include <map>
 #include <string_view>
+#include <tuple>
+
+#include "sim/provider/provider_config.hpp"
 
 namespace squall::traces {
 namespace {
 
-// The statuses a scenario may inject (sim/provider/provider_config.cpp); others in a trace are not
-// reproduced.
-constexpr std::array<int, 14> injectable_statuses = {400, 401, 403, 404, 408, 409, 413,
-                                                     422, 429, 500, 502, 503, 504, 529};
+// The statuses a scenario may inject; others in a trace are not reproduced.
+using sim::injectable_statuses;
 
 // A connection error that fails faster than this was refused (a loopback refusal takes well under a
 // millisecond; the simulated one takes 1 ms); a slower one was accepted and then reset.
@@ -273,11 +274,15 @@ std::optional<config_error> reconstruction::group_providers() {
     const std::string model = a.model.empty() ? "model" : a.model;
     if (std::find(p.models.begin(), p.models.end(), model) == p.models.end()) p.models.push_back(model);
     if (a.status == 529) p.any_529 = true;
-    for (auto [header, target] : {std::pair{"x-ratelimit-limit-requests", &p.rpm},
-                                  std::pair{"anthropic-ratelimit-requests-limit", &p.rpm},
-                                  std::pair{"x-ratelimit-limit-tokens", &p.tpm},
-                                  std::pair{"anthropic-ratelimit-tokens-limit", &p.tpm}}) {
-      if (auto v = header_number(a, header); v && *v >= 1) *target = std::max(target->value_or(0), *v);
+    // A limit beyond what a scenario may state (a header of 1.8e53, found by the trace fuzzer) is no
+    // limit worth simulating: it is left out rather than written into a scenario that cannot load.
+    for (auto [header, target, limit_max] : {std::tuple{"x-ratelimit-limit-requests", &p.rpm, sim::rpm_max},
+                                             std::tuple{"anthropic-ratelimit-requests-limit", &p.rpm, sim::rpm_max},
+                                             std::tuple{"x-ratelimit-limit-tokens", &p.tpm, sim::tpm_max},
+                                             std::tuple{"anthropic-ratelimit-tokens-limit", &p.tpm, sim::tpm_max}}) {
+      if (auto v = header_number(a, header); v && *v >= 1 && *v <= limit_max) {
+        *target = std::max(target->value_or(0), *v);
+      }
     }
   }
   return std::nullopt;
