@@ -236,7 +236,7 @@ config_result<comparison> compare_results(const json& base, const json& candidat
       const double slack = spec.slack ? tolerances.*spec.slack : 0.0;
       double bound = 0;
       if (spec.rate) bound = spec.higher_is_better ? b - tol / 100 : b + tol / 100;
-      else bound = b + std::max(std::fabs(b) * tol / 100, slack);
+      else bound = b + std::max(std::fabs(b) * (tol / 100), slack);  // tol / 100 first: |b| * tol overflows near 1.8e308
       bound = tidy(bound);
       if (std::isinf(bound)) bound = std::copysign(std::numeric_limits<double>::max(), bound);  // JSON has no inf
       // A value equal to its base never regresses, whatever rounding or overflow did to the bound (two

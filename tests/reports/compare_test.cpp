@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "reports/junit_xml.hpp"
@@ -71,6 +72,32 @@ TEST(Compare, IdenticalCandidatePassesAndMergesSideBySide) {
   for (const auto& c : base["configurations"]) rows += c["series"]["end_s"].size();
   const std::string csv = timeseries_csv(m);
   EXPECT_EQ(static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')), 2 * rows + 1);
+}
+
+// Issue 13: two identical documents with values near 1.7e308 were reported as regressions (the bound
+// b + 10% overflowed to inf, which tidy() turned into 0).
+TEST(Compare, IdenticalDocumentsWithValuesNearTheLargestDoubleDoNotRegress) {
+  json doc = testing::run_scenario(7, 0.5, false);
+  for (auto& c : doc["configurations"]) {
+    for (const char* metric : {"latency_p50_ms", "latency_p99_ms", "cost_usd", "attempts_per_request"}) {
+      c["summary"][metric] = 1.7e308;
+    }
+  }
+  auto same = compare_results(doc, doc);
+  ASSERT_TRUE(same.ok()) << same.error().describe();
+  EXPECT_TRUE(same->regressions.empty()) << same->verdict_text();
+  EXPECT_TRUE(same->passed());
+  // Every bound the merged document states is a finite number a results reader accepts.
+  EXPECT_FALSE(check_results(same->merged, "merged").has_value());
+  for (const auto& a : same->merged["assertions"]) EXPECT_TRUE(std::isfinite(a["bound"].get<double>())) << a.dump();
+  // A real growth at that size is still one.
+  json worse = doc;
+  worse["configurations"][0]["summary"]["latency_p99_ms"] = 1.79e308;
+  json smaller = doc;
+  smaller["configurations"][0]["summary"]["latency_p99_ms"] = 1.0e308;
+  auto grew = compare_results(smaller, worse);
+  ASSERT_TRUE(grew.ok());
+  EXPECT_FALSE(grew->regressions.empty()) << grew->verdict_text();
 }
 
 TEST(Compare, CandidateMadeWorseFailsNamingMeasuredValuesAndTolerance) {
