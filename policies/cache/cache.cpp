@@ -107,8 +107,8 @@ cache_handler::slot cache_handler::lookup(const request& req, time_point now, du
     if (now - e.stored_at >= ttl_ + stale_max_) evict(exact);
   }
   if (options_.match != cache_match::semantic) return lru_map<entry>::none;
-  if (!req.prompt.empty()) {
-    embed_text(req.prompt, probe_);
+  if (!req.prompt().empty()) {
+    embed_text(req.prompt(), probe_);
     // A prompt without a letter or digit says nothing about its meaning: the request is treated as one
     // without text.
     if (!probe_.empty()) return nearest_prompt(now, age_max, how);
@@ -163,10 +163,11 @@ void cache_handler::store(const request& req, const outcome& answer, time_point 
   e.output_tokens = answer.output_tokens;
   e.provider = answer.provider;
   e.model = answer.model;
+  e.answer = answer.answer;
   e.cluster = options_.match == cache_match::semantic ? req.semantic_cluster : 0;
   link_cluster(s);
-  if (options_.match == cache_match::semantic && !req.prompt.empty()) {
-    index_text(s, req.prompt);
+  if (options_.match == cache_match::semantic && !req.prompt().empty()) {
+    index_text(s, req.prompt());
   } else {
     unlink_text(s);
   }
@@ -255,6 +256,7 @@ outcome cache_handler::answer_from(const entry& e) const {
   o.cost_usd = 0.0;
   o.provider = e.provider;
   o.model = e.model;
+  o.answer = e.answer;
   o.decided_by = name_;
   o.from_cache = true;
   return o;

@@ -55,6 +55,7 @@ class cache_handler final : public handler {
     std::uint32_t output_tokens = 0;
     std::string_view provider;  // names live as long as the provider configuration
     std::string_view model;
+    answer_ptr answer;  // what the provider said, when the call carried a payload: served byte-identical
     // The semantic index: entries of one cluster, most recently stored first.
     lru_map<entry>::slot cluster_prev = lru_map<entry>::none;
     lru_map<entry>::slot cluster_next = lru_map<entry>::none;

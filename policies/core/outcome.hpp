@@ -6,6 +6,7 @@
 #include <optional>
 #include <string_view>
 
+#include "policies/core/payload.hpp"
 #include "policies/core/time.hpp"
 
 namespace squall {
@@ -71,6 +72,10 @@ struct outcome {
   std::uint32_t ratelimit_tokens_limit = 0;  // tokens per minute, likewise (x-ratelimit-limit-tokens)
   bool degraded = false;                    // served by a fallback answer: never counted as success
   bool from_cache = false;                  // answered by a cache, not by a provider
+  // What the provider answered (text, finish reason, id, the raw body) or why it failed (error type and
+  // message), when the call carried a payload; shared, so every copy of this outcome (a cache entry, a
+  // coalesced follower, an idempotent replay) gives back the same bytes. Empty in the simulation.
+  answer_ptr answer;
 
   bool ok() const noexcept { return kind == outcome_class::ok && !degraded; }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "policies/core/payload.hpp"
 #include "policies/core/time.hpp"
 
 namespace squall {
@@ -22,11 +23,16 @@ struct request {
   std::uint8_t complexity = 0;         // request class for routing: 0 simple, 1 moderate, 2 complex, 3 critical
   time_point deadline = time_never;    // the caller's own deadline, if any
   std::uint32_t batch_size = 1;        // > 1 when a batching policy sent several requests as one call
-  // The prompt text, when the caller has it (live mode, production); empty in the simulation. A view, so
-  // that copying a request stays cheap: the caller keeps the text alive and unchanged until the call's
-  // outcome is delivered or the call is cancelled. Policies that remember anything about it beyond the
-  // call (the semantic cache keeps an embedding) copy what they need, never the view.
-  std::string_view prompt;
+  // The caller's call (messages or a raw body), when it has one: production always, the simulation and
+  // the load generator never (the transport then synthesizes a prompt of input_tokens words). Owned and
+  // immutable, so a policy that keeps it past the call (a coalesced follower, the semantic cache) keeps
+  // the bytes, never a view of the caller's memory.
+  payload_ptr payload;
+
+  // The payload's text, for policies that compare prompts; empty without a payload.
+  std::string_view prompt() const noexcept {
+    return payload ? std::string_view(payload->prompt) : std::string_view();
+  }
 };
 
 }  // namespace squall

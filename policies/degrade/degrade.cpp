@@ -79,18 +79,27 @@ class degrade_call final : public operation, public outcome_receiver, public tim
 
 namespace {
 
+answer_ptr static_answer(const std::string& text) {
+  auto a = std::make_shared<answer_payload>();
+  a->text = text;
+  a->finish_reason = "degraded";
+  return a;
+}
+
 std::vector<degrade_handler::decision> make_decisions(const degrade_options& options) {
   std::vector<degrade_handler::decision> out;
   out.reserve(options.rules.size() + 1);
   for (const degrade_rule& r : options.rules) {
-    out.push_back({r.answer, r.output_tokens.value_or(options.output_tokens), r.name, r.name + "/static",
+    out.push_back({r.answer, r.output_tokens.value_or(options.output_tokens),
+                   static_answer(r.text.value_or(options.text)), r.name, r.name + "/static",
                    r.name + "/last_good"});
   }
   // Without rules the events keep their plain names; with rules the default names itself like a rule.
+  const answer_ptr text = static_answer(options.text);
   if (options.rules.empty()) {
-    out.push_back({options.answer, options.output_tokens, "default", "static", "last_good"});
+    out.push_back({options.answer, options.output_tokens, text, "default", "static", "last_good"});
   } else {
-    out.push_back({options.answer, options.output_tokens, "default", "default/static", "default/last_good"});
+    out.push_back({options.answer, options.output_tokens, text, "default", "default/static", "default/last_good"});
   }
   return out;
 }
@@ -140,6 +149,7 @@ outcome degrade_handler::degraded_answer(const decision& d, std::uint64_t cache_
   o.latency = latency_;
   o.cost_usd = 0.0;
   o.output_tokens = d.output_tokens;
+  o.answer = d.static_answer;
   from_last_good = false;
   if (d.answer == degrade_answer::last_good && cache_key != 0) {
     if (const last_good_answer* good = last_good_.find(cache_key)) {
@@ -147,6 +157,7 @@ outcome degrade_handler::degraded_answer(const decision& d, std::uint64_t cache_
       o.output_tokens = good->output_tokens;
       o.provider = good->provider;
       o.model = good->model;
+      o.answer = good->answer;
       o.from_cache = true;
       from_last_good = true;
     }

@@ -46,6 +46,7 @@ class degrade_handler final : public handler {
   struct decision {
     degrade_answer answer;
     std::uint32_t output_tokens;
+    answer_ptr static_answer;      // the configured text, finish reason "degraded"
     std::string passed_detail;     // degrade_passed: the rule's name
     std::string static_detail;     // degraded_served, static answer: "static" or "<rule>/static"
     std::string last_good_detail;  // degraded_served, remembered answer: "last_good" or "<rule>/last_good"

@@ -100,7 +100,7 @@ void read_when(json_reader& rule, const degrade_options& options, degrade_match&
 }
 
 void read_rule(json_reader& rule, std::size_t index, const degrade_options& options, degrade_rule& out) {
-  rule.allow_only({"name", "when", "answer", "output_tokens"});
+  rule.allow_only({"name", "when", "answer", "output_tokens", "text"});
   out.name = "rules[" + std::to_string(index) + "]";
   if (rule.child("name") != nullptr) {
     rule.string("name", out.name);
@@ -129,6 +129,18 @@ void read_rule(json_reader& rule, std::size_t index, const degrade_options& opti
     } else {
       rule.count("output_tokens", tokens, 0, 1000000);
       if (!rule.failed()) out.output_tokens = tokens;
+    }
+  }
+  if (rule.child("text") != nullptr && !rule.failed()) {
+    if (out.answer == degrade_answer::pass) {
+      rule.fail_key("text", "does not apply to \"answer\": \"pass\", which serves no answer");
+    } else {
+      std::string text;
+      rule.string("text", text);
+      if (!rule.failed() && text.size() > degrade_text_bytes_max) {
+        rule.fail_key("text", "expected at most 65536 bytes of text");
+      }
+      if (!rule.failed()) out.text = std::move(text);
     }
   }
 }
@@ -190,6 +202,10 @@ void read_degrade_options(json_reader& reader, degrade_options& options) {
   if (answer == "static") options.answer = degrade_answer::static_answer;
   if (answer == "last_good") options.answer = degrade_answer::last_good;
   if (answer == "pass") options.answer = degrade_answer::pass;
+  reader.string("text", options.text);
+  if (!reader.failed() && options.text.size() > degrade_text_bytes_max) {
+    reader.fail_key("text", "expected at most 65536 bytes of text");
+  }
   reader.count("output_tokens", options.output_tokens, 0, 1000000)
       .number("latency_ms", options.latency_ms, 0.0, 60000.0)
       .count("entries_max", options.entries_max, 1, 10000000);

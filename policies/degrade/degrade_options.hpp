@@ -65,6 +65,8 @@ struct degrade_match {
   bool matches_everything(outcome_class_set degrade_on) const noexcept;
 };
 
+inline constexpr std::size_t degrade_text_bytes_max = 65536;
+
 struct degrade_rule {
   // "name": what the policy's events carry when this rule decides. Non-empty, unique, not "default"
   // (the name of the decision when no rule matches). The default is "rules[<index>]".
@@ -77,6 +79,9 @@ struct degrade_rule {
   // with no remembered answer). From 0 to 1000000; not with "pass". The default is the policy's
   // output_tokens.
   std::optional<std::uint32_t> output_tokens;
+  // "text": in production, the text of this rule's static answer; not with "pass". The default is the
+  // policy's text.
+  std::optional<std::string> text;
 };
 
 struct degrade_options {
@@ -95,6 +100,10 @@ struct degrade_options {
 
   // The output tokens of the static answer. From 0 to 1000000. The default is 50 tokens.
   std::uint32_t output_tokens = 50;
+
+  // In production (calls that carry a payload), the text of the static answer, given back as the
+  // answer's text with finish reason "degraded". At most 65536 bytes. The default is empty text.
+  std::string text;
 
   // How long producing a degraded answer takes, in milliseconds, after the failure it replaces. From 0 to
   // 60000. The default is 1 ms.

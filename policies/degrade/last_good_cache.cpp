@@ -28,7 +28,8 @@ void last_good_cache::push_front(std::uint32_t i) noexcept {
 }
 
 void last_good_cache::remember(std::uint64_t key, const outcome& answer) {
-  const last_good_answer value{answer.input_tokens, answer.output_tokens, answer.provider, answer.model};
+  const last_good_answer value{answer.input_tokens, answer.output_tokens, answer.provider, answer.model,
+                                     answer.answer};
   if (auto it = index_.find(key); it != index_.end()) {
     nodes_[it->second].value = value;
     unlink(it->second);

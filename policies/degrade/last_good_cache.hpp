@@ -21,6 +21,7 @@ struct last_good_answer {
   std::uint32_t output_tokens = 0;
   std::string_view provider;
   std::string_view model;
+  answer_ptr answer;  // the provider's answer, when the call carried a payload: served byte-identical
 };
 
 class last_good_cache {

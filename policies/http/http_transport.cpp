@@ -16,6 +16,7 @@
 
 #include "policies/core/classify.hpp"
 #include "policies/http/url.hpp"
+#include "policies/http/wire_payload.hpp"
 #include "policies/retry/server_hints.hpp"
 
 namespace squall {
@@ -128,6 +129,7 @@ struct attempt final : operation, timer_target, std::enable_shared_from_this<att
   void stop_timers() noexcept;
   void read_hints(outcome& o) const;
   void classify_failure_status(outcome& o);
+  std::string encode_payload(const call_payload& p) const;
   void finish_fields(outcome& o);
 
   http_transport::impl& owner;
@@ -227,13 +229,22 @@ void attempt::begin(const call_scope& scope) {
   const request& r = call->req;
   // Written as text rather than through Beast's serializer: a field list per attempt was a measurable
   // part of the generator's cost (bench/README.md). Values were checked for line breaks in create().
+  // A production call carries its payload; the simulation's requests get a synthesized prompt.
   const std::string payload =
-      encode_request(ep->config.api, r.model, r.input_tokens, r.output_tokens, ep->config.stream, r.id);
+      r.payload ? encode_payload(*r.payload)
+                : encode_request(ep->config.api, r.model, r.input_tokens, r.output_tokens, ep->config.stream, r.id);
   wire.reserve(ep->head.size() + payload.size() + 128);
-  wire = ep->head;
-  wire += "x-squall-request-id: " + std::to_string(r.id) + "\r\n";
-  wire += "x-squall-attempt: " + std::to_string(call->attempts) + "\r\n";
-  wire += "x-squall-input-tokens: " + std::to_string(r.input_tokens) + "\r\n";
+  if (r.payload && !r.payload->raw_body.empty() && !r.payload->path.empty()) {
+    // Another endpoint of the same API (embeddings): only the request line differs.
+    wire = "POST " + ep->url.path + r.payload->path + ep->head.substr(ep->head.find(" HTTP/1.1\r\n"));
+  } else {
+    wire = ep->head;
+  }
+  if (owner.options.squall_headers) {
+    wire += "x-squall-request-id: " + std::to_string(r.id) + "\r\n";
+    wire += "x-squall-attempt: " + std::to_string(call->attempts) + "\r\n";
+    wire += "x-squall-input-tokens: " + std::to_string(r.input_tokens) + "\r\n";
+  }
   wire += "Content-Length: " + std::to_string(payload.size()) + "\r\n\r\n";
   wire += payload;
 
@@ -246,6 +257,11 @@ void attempt::begin(const call_scope& scope) {
     deadline_timer = owner.runtime.start_timer(scope.deadline - now, *this, cookie_deadline);
   }
   acquire();
+}
+
+std::string attempt::encode_payload(const call_payload& p) const {
+  if (!p.raw_body.empty()) return p.raw_body;
+  return encode_payload_request(ep->config.api, call->req.model, p, ep->config.max_tokens_default, ep->config.stream);
 }
 
 void attempt::acquire() {
@@ -341,7 +357,7 @@ void attempt::on_header(const boost::system::error_code& ec) {
   const std::string_view type = header_value(res.base(), "content-type");
   streaming = ok_status && type.starts_with("text/event-stream");
   if (streaming) {
-    decoder.emplace(ep->config.api);
+    decoder.emplace(ep->config.api, call->req.payload != nullptr);
     sse.emplace();
   }
   if (parser->is_done()) {
@@ -384,6 +400,12 @@ void attempt::on_body(boost::system::error_code ec) {
         if (decoder->errored()) {
           const std::string& type = decoder->error_type();
           outcome o;
+          if (call->req.payload) {
+            auto a = std::make_shared<answer_payload>();
+            a->error_type = type;
+            a->error_message = decoder->error_message();
+            o.answer = std::move(a);
+          }
           o.kind = classify_http(status_for_error_type(type), type);
           o.http_status = static_cast<int>(parser->get().result_int());
           read_hints(o);
@@ -435,6 +457,13 @@ void attempt::complete() {
     }
     in = decoder->input_tokens();
     out = decoder->output_tokens();
+    if (r.payload) {
+      auto a = std::make_shared<answer_payload>();
+      a->text = decoder->text();
+      a->finish_reason = decoder->finish_reason();
+      a->response_id = decoder->response_id();
+      o.answer = std::move(a);
+    }
   } else {
     const decoded_answer answer = decode_answer(ep->config.api, body);
     if (!answer.valid) {
@@ -444,6 +473,11 @@ void attempt::complete() {
     }
     in = answer.input_tokens;
     out = answer.output_tokens;
+    if (r.payload) {
+      auto a = std::make_shared<answer_payload>();
+      if (!r.payload->raw_body.empty() || read_answer_text(ep->config.api, body, *a)) a->body = std::move(body);
+      o.answer = std::move(a);
+    }
   }
   o.kind = outcome_class::ok;
   o.input_tokens = in.value_or(r.input_tokens);
@@ -459,6 +493,12 @@ void attempt::complete() {
 
 void attempt::classify_failure_status(outcome& o) {
   const std::string type = decode_error_type(body);
+  if (call->req.payload) {
+    auto a = std::make_shared<answer_payload>();
+    read_error_text(body, *a);
+    a->body = body;
+    o.answer = std::move(a);
+  }
   o.kind = classify_http(o.http_status, type);
   read_hints(o);
 }

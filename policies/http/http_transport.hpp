@@ -47,6 +47,9 @@ struct http_endpoint {
   std::string base_url;  // "http://127.0.0.1:8080/v1"
   std::string api_key;   // sent as a bearer token (OpenAI) or x-api-key (Anthropic); empty sends none
   bool stream = false;   // ask for a server-sent-event stream. The default value is false.
+  // The max_tokens sent to an API that requires one (Anthropic) for a call whose payload names none.
+  // The default value is 4096.
+  std::uint32_t max_tokens_default = 4096;
 };
 
 // Prices of one model at one provider, in US dollars per million tokens.
@@ -70,6 +73,10 @@ struct http_transport_options {
   bool honor_deadline = true;            // end attempts at call_scope.deadline. The default value is true.
   bool loopback_only = false;            // refuse endpoints whose addresses are not loopback
   std::string anthropic_version = "2023-06-01";
+  // Send x-squall-request-id, x-squall-attempt and x-squall-input-tokens with every attempt, so that
+  // squall's fake providers key their draws like the simulation (the load generator turns this on). A
+  // production client leaves it off: real providers have no use for them. The default value is false.
+  bool squall_headers = false;
 };
 
 struct http_transport_stats {

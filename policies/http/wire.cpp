@@ -358,15 +358,24 @@ bool stream_decoder::on_event(const sse_reader::event& e) {
                                                                     string_at(doc, "type") == "error")) {
     errored_ = true;
     error_type_ = error_type_of(*error);
+    if (collect_ && error->is_object()) error_message_ = string_at(*error, "message");
     return true;
   }
   if (api_ == api_kind::openai) {
     if (model_.empty()) model_ = string_at(doc, "model");
+    if (collect_ && response_id_.empty()) response_id_ = string_at(doc, "id");
     if (const auto choices = doc.find("choices"); choices != doc.end() && choices->is_array()) {
       for (const auto& choice : *choices) {
         if (!choice.is_object()) continue;
         const auto delta = choice.find("delta");
-        if (delta != choice.end() && delta->is_object() && !string_at(*delta, "content").empty()) content_ = true;
+        if (delta == choice.end() || !delta->is_object()) continue;
+        const std::string content = string_at(*delta, "content");
+        if (!content.empty()) content_ = true;
+        if (!collect_) continue;
+        const auto index = choice.find("index");  // the first choice is the answer
+        if (index != choice.end() && index->is_number_unsigned() && index->get<std::uint64_t>() != 0) continue;
+        text_ += content;
+        if (std::string reason = string_at(choice, "finish_reason"); !reason.empty()) finish_reason_ = std::move(reason);
       }
     }
     if (const auto usage = doc.find("usage"); usage != doc.end() && usage->is_object()) {
@@ -380,14 +389,22 @@ bool stream_decoder::on_event(const sse_reader::event& e) {
     const auto message = doc.find("message");
     if (message == doc.end() || !message->is_object()) return false;
     model_ = string_at(*message, "model");
+    if (collect_) response_id_ = string_at(*message, "id");
     if (const auto usage = message->find("usage"); usage != message->end() && usage->is_object()) {
       input_tokens_ = token_count(*usage, "input_tokens");
       if (auto out = token_count(*usage, "output_tokens")) output_tokens_ = out;
     }
   } else if (type == "content_block_delta") {
     const auto delta = doc.find("delta");
-    if (delta != doc.end() && delta->is_object() && !string_at(*delta, "text").empty()) content_ = true;
+    if (delta != doc.end() && delta->is_object()) {
+      const std::string text = string_at(*delta, "text");
+      if (!text.empty()) content_ = true;
+      if (collect_) text_ += text;
+    }
   } else if (type == "message_delta") {
+    if (const auto delta = doc.find("delta"); collect_ && delta != doc.end() && delta->is_object()) {
+      if (std::string reason = string_at(*delta, "stop_reason"); !reason.empty()) finish_reason_ = std::move(reason);
+    }
     if (const auto usage = doc.find("usage"); usage != doc.end() && usage->is_object()) {
       if (auto out = token_count(*usage, "output_tokens")) output_tokens_ = out;
       if (auto in = token_count(*usage, "input_tokens")) input_tokens_ = in;

@@ -85,7 +85,9 @@ class sse_reader {
 // Interprets the events of one streamed answer.
 class stream_decoder {
  public:
-  explicit stream_decoder(api_kind api) : api_(api) {}
+  // With `collect_text`, it also keeps the answer's text, finish reason, id and error message (a
+  // production call that carries a payload); without, it keeps only what the numbers need.
+  explicit stream_decoder(api_kind api, bool collect_text = false) : api_(api), collect_(collect_text) {}
 
   // Returns false when an event's data is not the expected JSON (a malformed stream).
   bool on_event(const sse_reader::event& e);
@@ -97,9 +99,16 @@ class stream_decoder {
   std::optional<std::uint32_t> input_tokens() const noexcept { return input_tokens_; }
   std::optional<std::uint32_t> output_tokens() const noexcept { return output_tokens_; }
   const std::string& model() const noexcept { return model_; }
+  // Only with collect_text:
+  const std::string& text() const noexcept { return text_; }
+  const std::string& finish_reason() const noexcept { return finish_reason_; }
+  const std::string& response_id() const noexcept { return response_id_; }
+  const std::string& error_message() const noexcept { return error_message_; }
 
  private:
   api_kind api_;
+  bool collect_ = false;
+  std::string text_, finish_reason_, response_id_, error_message_;
   bool content_ = false;
   bool done_ = false;
   bool errored_ = false;

@@ -63,6 +63,7 @@ operation& idempotency_handler::start(const call_scope& scope, outcome_receiver&
       replay.cost_usd = 0.0;
       replay.provider = r.provider;
       replay.model = r.model;
+      replay.answer = r.answer;
       replay.decided_by = name_;
       replay.from_cache = true;
       return deferred_answer::start(clock_, std::move(replay), duration{}, receiver);
@@ -89,6 +90,7 @@ void idempotency_handler::remember(std::uint64_t key, const outcome& answer) {
   r.http_status = answer.http_status;
   r.provider = answer.provider;
   r.model = answer.model;
+  r.answer = answer.answer;
 }
 
 std::unique_ptr<handler> idempotency_spec::build(const policy_environment& env, handler& next) const {

@@ -48,6 +48,7 @@ class idempotency_handler final : public handler {
     int http_status = 0;
     std::string_view provider;  // names live as long as the provider configuration
     std::string_view model;
+    answer_ptr answer;  // the provider's answer, when the call carried a payload: replayed byte-identical
   };
 
   void remember(std::uint64_t key, const outcome& answer);

@@ -66,7 +66,7 @@ struct cache_rig {
     ctx.req.id = ++ids;
     ctx.req.cache_key = key;
     ctx.req.semantic_cluster = cluster;
-    ctx.req.prompt = prompt;
+    ctx.req.payload = make_chat_payload({{"user", std::string(prompt)}});
     recording_receiver r;
     policy->start(call_scope{&ctx, time_never}, r);
     EXPECT_EQ(r.calls, 0) << "never delivered from inside start()";

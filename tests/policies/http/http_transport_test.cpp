@@ -47,6 +47,7 @@ struct harness {
   explicit harness(const std::string& base_url, api_kind api = api_kind::openai, bool stream = false,
                    std::function<void(http_transport_options&)> tweak = {}) {
     http_transport_options o;
+    o.squall_headers = true;
     o.endpoints.push_back({"openai", api, base_url, "sk-test", stream});
     o.prices.push_back({"openai", "gpt-4o-mini", 0.15, 0.60, 0.5});
     o.prices.push_back({"openai", "claude-3-5-haiku", 0.80, 4.00, 0.0});

@@ -1,0 +1,35 @@
+#pragma once
+// The wire formats of production calls: a caller's payload written as the endpoint's request body, and
+// the provider's answer (text, finish reason, id) or error (type and message) read back into an
+// answer_payload. Pure functions, tested without a network (tests/policies/http/wire_payload_test.cpp).
+//
+//   OpenAI     {"model", "messages": [{"role", "content"}...], "max_tokens"?, "temperature"?, "stream",
+//              "stream_options"?}; the answer's text is choices[0].message.content, its finish reason
+//              choices[0].finish_reason, its id "id".
+//   Anthropic  {"model", "max_tokens", "system"?, "messages": [...], "temperature"?, "stream"}: system
+//              messages become the top-level "system" (joined by blank lines); the answer's text is its
+//              "text" content blocks joined, its finish reason "stop_reason", its id "id".
+//   Errors     OpenAI {"error": {"type", "code", "message"}}; Anthropic {"type":"error","error":{"type","message"}}
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "policies/core/payload.hpp"
+#include "policies/http/wire.hpp"
+
+namespace squall {
+
+// The body of a chat call. `max_tokens_default` is used when the payload names no limit and the API
+// requires one (Anthropic); OpenAI then gets no "max_tokens" (the model's own limit applies).
+std::string encode_payload_request(api_kind api, std::string_view model, const call_payload& payload,
+                                   std::uint32_t max_tokens_default, bool stream);
+
+// Fills text, finish_reason and response_id from a complete answer. Returns false when the body is not
+// the expected JSON.
+bool read_answer_text(api_kind api, std::string_view body, answer_payload& out);
+
+// Fills error_type and error_message from an error body; leaves them empty when it has none.
+void read_error_text(std::string_view body, answer_payload& out);
+
+}  // namespace squall

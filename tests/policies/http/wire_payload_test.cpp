@@ -1,0 +1,119 @@
+// Production payloads on the wire, without a network: the caller's messages written in each API's
+// request format, and the provider's answer text, finish reason, id and error message read back.
+
+#include "policies/http/wire_payload.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace squall {
+namespace {
+
+using njson = nlohmann::json;
+
+TEST(wire_payload, openai_body_carries_every_message_with_its_role) {
+  const payload_ptr p = make_chat_payload(
+      {{"system", "Be brief."}, {"user", "Why is the sky \"blue\"?\n"}, {"assistant", "Rayleigh."}, {"user", "é?"}},
+      128, 0.25);
+  const njson body = njson::parse(encode_payload_request(api_kind::openai, "gpt-4o", *p, 4096, true));
+  EXPECT_EQ(body["model"], "gpt-4o");
+  ASSERT_EQ(body["messages"].size(), 4U);
+  EXPECT_EQ(body["messages"][0], (njson{{"role", "system"}, {"content", "Be brief."}}));
+  EXPECT_EQ(body["messages"][1]["content"], "Why is the sky \"blue\"?\n");
+  EXPECT_EQ(body["messages"][3]["content"], "é?");
+  EXPECT_EQ(body["max_tokens"], 128);
+  EXPECT_DOUBLE_EQ(body["temperature"].get<double>(), 0.25);
+  EXPECT_EQ(body["stream"], true);
+  EXPECT_EQ(body["stream_options"]["include_usage"], true);
+  EXPECT_EQ(p->prompt, "Be brief.\nWhy is the sky \"blue\"?\n\nRayleigh.\né?");
+}
+
+TEST(wire_payload, openai_body_without_a_limit_sends_none_instead_of_one_token) {
+  const payload_ptr p = make_chat_payload({{"user", "hi"}});
+  const njson body = njson::parse(encode_payload_request(api_kind::openai, "m", *p, 4096, false));
+  EXPECT_FALSE(body.contains("max_tokens"));
+  EXPECT_FALSE(body.contains("temperature"));
+  EXPECT_EQ(body["stream"], false);
+}
+
+TEST(wire_payload, anthropic_body_lifts_system_messages_and_always_has_a_limit) {
+  const payload_ptr p = make_chat_payload({{"system", "One."}, {"user", "hi"}, {"system", "Two."}});
+  const njson body = njson::parse(encode_payload_request(api_kind::anthropic, "claude", *p, 1000, false));
+  EXPECT_EQ(body["system"], "One.\n\nTwo.");
+  ASSERT_EQ(body["messages"].size(), 1U);
+  EXPECT_EQ(body["messages"][0]["role"], "user");
+  EXPECT_EQ(body["max_tokens"], 1000);
+  const payload_ptr limited = make_chat_payload({{"user", "hi"}}, 5);
+  EXPECT_EQ(njson::parse(encode_payload_request(api_kind::anthropic, "c", *limited, 1000, false))["max_tokens"], 5);
+}
+
+TEST(wire_payload, answers_give_text_finish_reason_and_id) {
+  answer_payload a;
+  ASSERT_TRUE(read_answer_text(api_kind::openai,
+                               R"({"id":"chatcmpl-9","choices":[{"index":0,"message":{"role":"assistant",)"
+                               R"("content":"Paris."},"finish_reason":"stop"}]})",
+                               a));
+  EXPECT_EQ(a.text, "Paris.");
+  EXPECT_EQ(a.finish_reason, "stop");
+  EXPECT_EQ(a.response_id, "chatcmpl-9");
+
+  answer_payload b;
+  ASSERT_TRUE(read_answer_text(api_kind::anthropic,
+                               R"({"id":"msg_1","content":[{"type":"text","text":"Par"},{"type":"tool_use"},)"
+                               R"({"type":"text","text":"is."}],"stop_reason":"max_tokens"})",
+                               b));
+  EXPECT_EQ(b.text, "Paris.");
+  EXPECT_EQ(b.finish_reason, "max_tokens");
+  EXPECT_EQ(b.response_id, "msg_1");
+
+  answer_payload c;
+  EXPECT_FALSE(read_answer_text(api_kind::openai, R"({"id":"x"})", c));
+  EXPECT_FALSE(read_answer_text(api_kind::anthropic, "not json", c));
+}
+
+TEST(wire_payload, errors_give_type_and_message) {
+  answer_payload a;
+  read_error_text(R"({"error":{"message":"Rate limit reached for gpt-4o","type":"requests","code":"rate_limit_exceeded"}})", a);
+  EXPECT_EQ(a.error_type, "requests");
+  EXPECT_EQ(a.error_message, "Rate limit reached for gpt-4o");
+  answer_payload b;
+  read_error_text(R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})", b);
+  EXPECT_EQ(b.error_type, "overloaded_error");
+  EXPECT_EQ(b.error_message, "Overloaded");
+  answer_payload c;
+  read_error_text("<html>bad gateway</html>", c);
+  EXPECT_EQ(c.error_type, "");
+  EXPECT_EQ(c.error_message, "");
+}
+
+TEST(wire_payload, streams_collect_text_finish_reason_and_id_only_when_asked) {
+  stream_decoder openai(api_kind::openai, true);
+  for (const char* data : {R"({"id":"c1","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]})",
+                           R"({"id":"c1","choices":[{"index":0,"delta":{"content":"Hel"}}]})",
+                           R"({"id":"c1","choices":[{"index":1,"delta":{"content":"other choice"}}]})",
+                           R"({"id":"c1","choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"length"}]})",
+                           "[DONE]"}) {
+    ASSERT_TRUE(openai.on_event({"", data}));
+  }
+  EXPECT_EQ(openai.text(), "Hello");
+  EXPECT_EQ(openai.finish_reason(), "length");
+  EXPECT_EQ(openai.response_id(), "c1");
+
+  stream_decoder anthropic(api_kind::anthropic, true);
+  ASSERT_TRUE(anthropic.on_event({"message_start", R"({"type":"message_start","message":{"id":"msg_7","model":"c"}})"}));
+  ASSERT_TRUE(anthropic.on_event({"content_block_delta", R"({"type":"content_block_delta","delta":{"type":"text_delta","text":"Hi "}})"}));
+  ASSERT_TRUE(anthropic.on_event({"content_block_delta", R"({"type":"content_block_delta","delta":{"type":"text_delta","text":"there"}})"}));
+  ASSERT_TRUE(anthropic.on_event({"message_delta", R"({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}})"}));
+  EXPECT_EQ(anthropic.text(), "Hi there");
+  EXPECT_EQ(anthropic.finish_reason(), "end_turn");
+  EXPECT_EQ(anthropic.response_id(), "msg_7");
+
+  stream_decoder numbers_only(api_kind::anthropic);
+  ASSERT_TRUE(numbers_only.on_event({"content_block_delta", R"({"type":"content_block_delta","delta":{"text":"x"}})"}));
+  EXPECT_TRUE(numbers_only.saw_content());
+  EXPECT_EQ(numbers_only.text(), "") << "the load generator pays for no text it does not need";
+}
+
+}  // namespace
+}  // namespace squall
