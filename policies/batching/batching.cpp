@@ -165,6 +165,10 @@ batching_handler::batching_handler(const batching_options& options, std::string 
 
 operation& batching_handler::start(const call_scope& scope, outcome_receiver& receiver) {
   const request& req = scope.call->req;
+  // A call that carries a payload goes alone: no provider's synchronous chat API answers several
+  // conversations in one call, and sending one member's request for all would answer the others with
+  // its result. Only the simulation's requests (which carry no text) are batched.
+  if (req.payload) return next_.start(scope, receiver);
   batching_batch* batch = nullptr;
   if (const auto it = open_.find(req.model); it != open_.end()) {
     batch = it->second;

@@ -1,7 +1,9 @@
 #include "policies/prompt_trim/prompt_trim.hpp"
 
 #include "policies/core/deferred_answer.hpp"
+#include "policies/prompt_trim/trim_messages.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace squall {
@@ -14,8 +16,15 @@ operation& prompt_trim_handler::start(const call_scope& scope, outcome_receiver&
   if (scope.call != nullptr && scope.call->req.input_tokens > options_.input_tokens_max) {
     request& req = scope.call->req;
     if (options_.on_exceeded == prompt_trim_mode::reject) return deferred_answer::start(clock_, outcome::failure(outcome_class::invalid_request, name_), duration{}, receiver);
-    const std::uint32_t removed = req.input_tokens - options_.input_tokens_max;
-    req.input_tokens = options_.input_tokens_max;
+    const std::uint32_t before = req.input_tokens;
+    if (req.payload && req.payload->raw_body.empty()) {
+      // Production: the messages themselves are trimmed; the rest of the call sees the shorter payload.
+      req.payload = with_messages(*req.payload, trim_messages(req.payload->messages, options_.input_tokens_max));
+      req.input_tokens = std::min(estimate_message_tokens(req.payload->messages), options_.input_tokens_max);
+    } else {
+      req.input_tokens = options_.input_tokens_max;
+    }
+    const std::uint32_t removed = before - req.input_tokens;
     events_.on_policy_event(policy_event{policy_event_kind::prompt_trimmed, name_, clock_.now(), req.id, duration{},
                                          outcome_class::ok, removed, {}});
   }

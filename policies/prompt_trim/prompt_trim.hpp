@@ -4,6 +4,11 @@
 // included, sees and bills the shorter input) or rejected as invalid_request without calling the
 // provider. A request within the limit passes through untouched.
 //
+// In production (a call whose payload has messages) the messages themselves are trimmed, oldest
+// non-system turns first, then the start of the last turn, then the end of system messages
+// (trim_messages.hpp), and input_tokens becomes the trimmed messages' estimate. A raw body is not
+// understood, so it is never cut: only the counter is lowered, as in the simulation.
+//
 // Trimming needs no per-call state, so the trimmer adds no operation of its own: the caller gets the
 // inner operation. Only a rejection allocates (its answer is delivered from a zero-delay timer).
 
