@@ -35,6 +35,10 @@ class bulkhead_handler final : public handler, private timer_target {
 
   std::uint32_t running() const noexcept { return running_; }
   std::uint32_t queued() const noexcept { return queue_.size(); }
+  void report_gauges(gauge_sink& sink) const override {
+    sink.on_gauge(name_, "running", running_);
+    sink.on_gauge(name_, "queued", static_cast<double>(queue_.size()));
+  }
 
  private:
   friend class bulkhead_call;

@@ -43,6 +43,10 @@ class cache_handler final : public handler {
 
   const cache_options& options() const noexcept { return options_; }
   std::uint32_t entries() const noexcept { return entries_.size(); }
+  void report_gauges(gauge_sink& sink) const override {
+    sink.on_gauge(name_, "entries", entries_.size());
+    sink.on_gauge(name_, "embeddings", static_cast<double>(text_nodes_.size()));
+  }
   std::size_t embeddings() const noexcept { return text_nodes_.size(); }
 
  private:

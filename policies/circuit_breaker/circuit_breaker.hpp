@@ -39,6 +39,10 @@ class circuit_breaker_handler final : public handler, private timer_target {
   operation& start(const call_scope& scope, outcome_receiver& receiver) override;
 
   breaker_state state() const noexcept { return state_; }
+  // "state": 0 closed, 1 open, 2 half-open.
+  void report_gauges(gauge_sink& sink) const override {
+    sink.on_gauge(name_, "state", static_cast<double>(state_));
+  }
 
  private:
   friend class breaker_call;

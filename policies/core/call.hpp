@@ -10,6 +10,7 @@
 //  4. cancel() propagates: an operation cancels whatever inner work and timers it still holds.
 
 #include <cstdint>
+#include <string_view>
 
 #include "policies/core/outcome.hpp"
 #include "policies/core/request.hpp"
@@ -48,10 +49,23 @@ class operation {
   ~operation() = default;
 };
 
+// Receives a policy's read-only state: a breaker's state, a limiter's tokens, a cache's size. Names are
+// snake_case with units last ("tokens", "entries", "state"); the policy is its name in the policy file.
+class gauge_sink {
+ public:
+  virtual void on_gauge(std::string_view policy, std::string_view name, double value) = 0;
+
+ protected:
+  ~gauge_sink() = default;
+};
+
 class handler {
  public:
   virtual ~handler() = default;
   virtual operation& start(const call_scope& scope, outcome_receiver& receiver) = 0;
+  // Reports this handler's gauges, and those of the handlers it owns. On the handler's own thread, like
+  // start(). The default has none.
+  virtual void report_gauges(gauge_sink& /*sink*/) const {}
 };
 
 }  // namespace squall

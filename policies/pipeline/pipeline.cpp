@@ -172,6 +172,10 @@ pipeline::pipeline(const pipeline_spec& spec, runtime& clock, event_sink& events
   }
 }
 
+void pipeline::report_gauges(gauge_sink& sink) const {
+  for (auto it = stages_.rbegin(); it != stages_.rend(); ++it) (*it)->report_gauges(sink);
+}
+
 operation& pipeline::start(const call_scope& scope, outcome_receiver& receiver) {
   return head_->start(scope, receiver);
 }

@@ -43,6 +43,8 @@ class pipeline final : public handler {
            handler& transport);
 
   operation& start(const call_scope& scope, outcome_receiver& receiver) override;
+  // Every policy's gauges, outermost first.
+  void report_gauges(gauge_sink& sink) const override;
 
  private:
   std::vector<std::unique_ptr<handler>> stages_;  // innermost first, so each is built on a live next

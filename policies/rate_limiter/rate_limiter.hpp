@@ -54,6 +54,12 @@ class rate_limiter_handler final : public handler, private timer_target {
   // Bucket levels as of the last refill (tests).
   double request_level() const noexcept { return requests_.level; }
   double token_level() const noexcept { return tokens_.level; }
+  // "requests_available" and "tokens_available" (bucket levels as of the last refill), "queued" calls.
+  void report_gauges(gauge_sink& sink) const override {
+    sink.on_gauge(name_, "requests_available", requests_.level);
+    sink.on_gauge(name_, "tokens_available", tokens_.level);
+    sink.on_gauge(name_, "queued", static_cast<double>(queue_.size()));
+  }
 
  private:
   friend class limiter_call;
