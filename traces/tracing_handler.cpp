@@ -85,7 +85,7 @@ operation& tracing_handler::start(const call_scope& scope, outcome_receiver& rec
     line.model = req.model;
     line.input_tokens = req.input_tokens;
     // The prompt is a view valid only during the call: keep a copy; the writer hashes or drops it.
-    line.prompt.assign(req.prompt.data(), req.prompt.size());
+    line.prompt.assign(req.prompt());
   }
   r.inner = &next_.start(scope, r);
   // The transport counts the attempt as it starts it, and never answers from inside start().
