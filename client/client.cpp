@@ -296,6 +296,7 @@ call_handle client::call(chat_call c, callback done) {
   r.provider = std::move(c.provider);
   r.model = std::move(c.model);
   r.priority = c.priority;
+  r.complexity = c.complexity;
   r.idempotency_key = c.idempotency_key;
   r.input_tokens = estimate_message_tokens(c.messages);
   r.output_tokens = c.max_tokens.value_or(0);

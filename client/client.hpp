@@ -61,6 +61,7 @@ struct chat_call {
   std::uint64_t idempotency_key = 0;     // 0: none
   bool cacheable = true;                 // false: no cache or coalescing key is derived
   std::uint8_t priority = 0;
+  std::uint8_t complexity = 0;           // request class for routers: 0 simple, 1 moderate, 2 complex, 3 critical
   std::optional<std::chrono::milliseconds> deadline;  // from the call's start; none: the policies decide
 };
 
