@@ -10,10 +10,19 @@
 #    at the same relative path under <prefix>/include/squall/ (policies/core/call.hpp ->
 #    include/squall/policies/core/call.hpp). The exported target's include directories are
 #    include/squall (so the in-tree spelling #include "policies/core/call.hpp" keeps working) and include
-#    (for <squall/...>). In the build tree the include directory stays the repository root.
+#    (so <squall/policies/core/call.hpp> works as well). In the build tree the header set gives the target
+#    the repository root as its include directory; a plain ${PROJECT_SOURCE_DIR} include directory must
+#    not be added (install(EXPORT) refuses source paths; wrap it in $<BUILD_INTERFACE:...> if needed).
 #  - a sub-folder that holds an installed library of its own (policies/asio) keeps its headers for that
 #    library: call squall_install_library for the parent folder's target after add_subdirectory of such
 #    sub-folders (an error says so otherwise).
+#
+# A new library folder, client/ for instance, needs one call:
+#   add_library(squall_client client.cpp)
+#   add_library(squall::client ALIAS squall_client)
+#   target_link_libraries(squall_client PUBLIC squall::http)
+#   squall_target_warnings(squall_client)
+#   squall_install_library(squall_client)   # exported as squall::client, headers in include/squall/client/
 #
 # Install rules are written only when SQUALL_INSTALL is on (the top-level option); a superproject that
 # adds the policies folder alone gets the header set (and its include directory) but no install rules.
