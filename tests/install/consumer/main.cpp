@@ -1,7 +1,8 @@
 // A production-style use of the installed squall package, outside squall's tree: load a policy file,
-// build its pipeline in front of the HTTP transport on the real clock, and make one call to a loopback
-// server that answers the first attempt with a 503 (and a retry-after-ms hint) and the second with an
-// OpenAI-style completion. It passes when the call succeeds on the second attempt.
+// build its pipeline in front of the HTTP transport on the real clock, and make one chat call to a
+// loopback server that answers the first attempt with a 503 (and a retry-after-ms hint) and the second
+// with an OpenAI-style completion. It passes when the call succeeds on the second attempt, the server
+// saw the caller's message, and the caller gets the provider's answer back.
 //
 //   squall_consumer POLICY_FILE     (exit 0: passed; 1: failed; 2: bad policy file)
 
@@ -42,6 +43,7 @@ class loopback_server {
   }
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
   int requests() const { return requests_; }
+  const std::string& last_body() const { return last_body_; }
   void close() { acceptor_.close(); }
 
  private:
@@ -49,6 +51,7 @@ class loopback_server {
     explicit connection(tcp::socket s) : socket(std::move(s)) {}
     tcp::socket socket;
     std::string buffer;
+    std::size_t head_size = 0;
     std::string reply;
   };
 
@@ -70,12 +73,14 @@ class loopback_server {
       if (const auto at = head.find("\r\ncontent-length:"); at != std::string::npos) {
         length = std::stoul(head.substr(at + 17));
       }
+      c->head_size = head_size;
       const std::size_t have = c->buffer.size() - head_size;
       asio::async_read(c->socket, asio::dynamic_buffer(c->buffer),
                        asio::transfer_exactly(length > have ? length - have : 0),
                        [this, c](boost::system::error_code read_ec, std::size_t) {
         if (read_ec) return;
         ++requests_;
+        last_body_ = c->buffer.substr(c->head_size);
         c->reply = requests_ == 1
             ? http_reply(503, "Service Unavailable", "retry-after-ms: 10\r\n",
                          R"({"error":{"message":"overloaded","type":"server_error"}})")
@@ -94,6 +99,7 @@ class loopback_server {
 
   tcp::acceptor acceptor_;
   int requests_ = 0;
+  std::string last_body_;
 };
 
 class retry_counter final : public squall::event_sink {
@@ -156,6 +162,7 @@ int main(int argc, char** argv) {
   call.req.model = "gpt-4o-mini";
   call.req.input_tokens = 20;
   call.req.output_tokens = 7;
+  call.req.payload = squall::make_chat_payload({{"user", "Say hello to the installed package."}}, 16);
   call.started_at = runtime.now();
   stop_on_outcome receiver(io, server);
   pipeline.start(squall::call_scope{&call, squall::time_never}, receiver);
@@ -166,12 +173,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   const squall::outcome& o = *receiver.last;
+  const std::string text = o.answer ? o.answer->text : std::string("(no answer)");
   std::cout << "pipeline " << spec->name << ": " << squall::to_string(o.kind) << ", HTTP " << o.http_status
             << ", attempts " << call.attempts << ", retries " << events.retries << ", server requests "
-            << server.requests() << ", output tokens " << o.output_tokens << "\n";
+            << server.requests() << ", output tokens " << o.output_tokens << ", answer \"" << text << "\"\n";
   if (!o.ok() || o.http_status != 200 || call.attempts != 2 || events.retries != 1 || server.requests() != 2 ||
-      o.output_tokens != 7) {
-    std::cerr << "FAIL: expected success on the second attempt after one retry\n";
+      o.output_tokens != 7 || text != "Hello") {
+    std::cerr << "FAIL: expected the answer \"Hello\" on the second attempt after one retry\n";
+    return 1;
+  }
+  if (server.last_body().find("Say hello to the installed package.") == std::string::npos) {
+    std::cerr << "FAIL: the server did not get the caller's message: " << server.last_body() << "\n";
     return 1;
   }
   return 0;
