@@ -22,6 +22,19 @@ CLI::App* add_serve_command(CLI::App& app, serve_args& args) {
   serve->add_option("--for-s", args.for_s, "Stop after this many seconds (default: until a signal)")
       ->check(CLI::PositiveNumber);
   serve->add_flag("--allow-remote", args.allow_remote, "Allow a --host other than loopback");
+  auto* tls = serve->add_flag("--tls", args.tls,
+                              "Serve HTTPS: with --cert and --key, else with a throwaway CA made at start and a "
+                              "certificate for 127.0.0.1, ::1 and localhost; prints \"CA certificate: PATH\"");
+  auto* cert = serve->add_option("--cert", args.cert_file, "PEM certificate chain to serve with --tls (leaf first)")
+                   ->needs(tls);
+  auto* key = serve->add_option("--key", args.key_file, "The unencrypted PEM private key of --cert")->needs(tls);
+  cert->needs(key);
+  key->needs(cert);
+  serve->add_option("--ca-out", args.ca_out,
+                    "Write the throwaway CA's certificate here (default: ca.pem in a new temporary directory, "
+                    "removed when serve stops)")
+      ->needs(tls)
+      ->excludes(cert);
   return serve;
 }
 
@@ -42,6 +55,10 @@ int serve_command(const serve_args& args) {
   o.port = args.port;
   o.seed = args.seed;
   o.for_s = args.for_s;
+  o.tls = args.tls;
+  o.cert_file = args.cert_file;
+  o.key_file = args.key_file;
+  o.ca_out = args.ca_out;
   return fake::serve(*loaded, o, std::cout, std::cerr);
 }
 

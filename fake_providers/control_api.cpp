@@ -138,6 +138,11 @@ void provider_endpoint::metrics(const std::shared_ptr<session>& s, bool keep_ali
          "Accepts that failed for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), each "
          "followed by a pause before the next.");
   sample("squall_fake_accept_backoffs_total", label, static_cast<double>(accept_backoffs_));
+  if (tls_) {
+    family("squall_fake_tls_handshake_failures_total", "counter",
+           "TLS handshakes that failed: a client that does not trust the certificate, or that speaks plain HTTP.");
+    sample("squall_fake_tls_handshake_failures_total", label, static_cast<double>(tls_handshake_failures_));
+  }
   family("squall_fake_internal_errors_total", "counter",
          "Handlers that threw, by where (request, answer, read, write, idle, accept, timeline); each "
          "ended its exchange with a 500 or a reset, and the server went on.");

@@ -3,7 +3,7 @@
 // provider (listener, fault timeline, routes, metrics), a session per connection, a job per AI request.
 // Everything here runs on the server's one I/O thread.
 //
-//   session.cpp       a connection: reading, parsing HTTP, writing, idle timeout
+//   session.cpp       a connection: the TLS handshake (with --tls), reading, parsing HTTP, writing, idle timeout
 //   fake_server.cpp   listening, the accept loop, the fault timeline, routing, answers, fake_server
 //   ai_requests.cpp   chat, messages and embeddings requests: admission, service, bodies and streams
 //   control_api.cpp   /v1/models, /squall/faults and /metrics
@@ -11,6 +11,7 @@
 #include <utility>  // before Asio, whose awaitable.hpp uses std::exchange without it
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <variant>
 
 #include "fake_providers/fake_server.hpp"
 #include "fake_providers/fault_control.hpp"
@@ -37,6 +39,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+using tls_stream = asio::ssl::stream<tcp::socket>;
 
 class provider_endpoint;
 class session;
@@ -79,9 +82,14 @@ struct job : std::enable_shared_from_this<job> {
   job* next = nullptr;
 };
 
+// A connection, plain or TLS. The stream is a variant, not an interface: each read and write picks its
+// alternative with one branch, so a plain connection runs the code it ran before TLS existed (reads with
+// recvmsg and the kernel's receive time; TLS reads go through OpenSSL, and their requests count from
+// when they are parsed).
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(std::shared_ptr<provider_endpoint> owner, tcp::socket socket);
+  // `tls`: the server's TLS context when it serves HTTPS, else null.
+  session(std::shared_ptr<provider_endpoint> owner, tcp::socket socket, asio::ssl::context* tls);
   void start();
   void send(std::string bytes);
   // The current exchange is over; read the next request unless the connection should close.
@@ -99,8 +107,11 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<time_point> arrived_at() const noexcept { return arrived_at_; }
 
  private:
+  tcp::socket& socket() noexcept;  // the TCP socket, under TLS or not
+  void handshake();
   void read();
   void on_readable(error_code ec);
+  void on_tls_read(error_code ec, std::size_t n);
   void parse();
   void resume();
   void arm_idle();
@@ -113,7 +124,7 @@ class session : public std::enable_shared_from_this<session> {
   void guarded(const char* where, Step&& step) noexcept;
 
   std::shared_ptr<provider_endpoint> p_;
-  tcp::socket socket_;
+  std::variant<tcp::socket, tls_stream> stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   // One wait per connection, re-armed lazily: an exchange only moves `idle_since_`, so keep-alive
@@ -139,6 +150,8 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
                     const sim::provider_config& config);
 
   std::optional<std::string> listen(const tcp::endpoint& at);
+  // Serve HTTPS with `context` (the server's, outliving this endpoint); before begin().
+  void use_tls(asio::ssl::context* context) noexcept { tls_ = context; }
   std::uint16_t port() const noexcept { return bound_.port(); }
   const real_clock& clock() const noexcept { return clock_; }
   void begin();     // accept loop and timeline follower; on the I/O thread
@@ -162,6 +175,9 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   void test_hook(std::string_view where) const {
     if (options.fault_hook_for_tests) options.fault_hook_for_tests(where);
   }
+
+  // A TLS handshake failed (a client that does not trust the certificate, or speaks plain HTTP).
+  void tls_handshake_failed() noexcept { ++tls_handshake_failures_; }
 
   // For the session and job bookkeeping.
   std::unordered_set<session*> sessions;
@@ -219,6 +235,7 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   std::uint64_t seed_;
   tcp::acceptor acceptor_;
   tcp::endpoint bound_;
+  asio::ssl::context* tls_ = nullptr;
   bool accepting_ = false;
   asio::steady_timer accept_timer_;  // the back-off after EMFILE and its kin
   bool accept_backing_off_ = false;
@@ -243,6 +260,7 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   std::uint64_t connections_rejected_ = 0;
   std::uint64_t bad_requests_ = 0;
   std::uint64_t accept_backoffs_ = 0;                 // accepts that failed for want of descriptors or memory
+  std::uint64_t tls_handshake_failures_ = 0;
   std::map<std::string, std::uint64_t> internal_errors_;  // handlers that threw, by where
 };
 

@@ -86,7 +86,7 @@ void provider_endpoint::on_accept(error_code ec, tcp::socket socket) {
       socket.close(ignored);
     } else {
       ++connections_accepted_;
-      std::make_shared<session>(shared_from_this(), std::move(socket))->start();
+      std::make_shared<session>(shared_from_this(), std::move(socket), tls_)->start();
     }
   }
   accept();
@@ -346,6 +346,7 @@ struct fake_server::impl {
   real_clock clock;
   server_options options;
   std::vector<sim::provider_config> configs;
+  std::optional<asio::ssl::context> tls;  // with options.tls: shared by every provider's sessions
   std::vector<std::shared_ptr<provider_endpoint>> providers;
   std::vector<endpoint_info> info;
   std::thread thread;
@@ -368,10 +369,27 @@ std::optional<std::string> fake_server::start() {
   error_code ec;
   const asio::ip::address address = asio::ip::make_address(m.options.host, ec);
   if (ec) return "cannot listen on \"" + m.options.host + "\": not an IP address";
+  if (m.options.tls) {
+    if (auto e = check_tls_identity(*m.options.tls)) return "cannot serve TLS: " + *e;
+    m.tls.emplace(asio::ssl::context::tls_server);
+    asio::ssl::context& c = *m.tls;
+    c.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1,
+                  ec);
+    // An encrypted key fails here instead of prompting on the terminal (check_tls_identity refused it already).
+    if (!ec) c.set_password_callback([](std::size_t, asio::ssl::context::password_purpose) { return std::string(); }, ec);
+    if (!ec) c.use_certificate_chain(asio::buffer(m.options.tls->certificate_chain_pem), ec);
+    if (!ec) c.use_private_key(asio::buffer(m.options.tls->private_key_pem), asio::ssl::context::pem, ec);
+    if (ec) {
+      m.tls.reset();
+      return "cannot serve TLS: " + ec.message();
+    }
+  }
   m.clock = real_clock{};
   for (std::size_t i = 0; i < m.configs.size(); ++i) {
     const sim::provider_config& c = m.configs[i];
     auto p = std::make_shared<provider_endpoint>(m.io, m.clock, m.options, c);
+    if (m.tls) p->use_tls(&*m.tls);
     const auto port = m.options.port == 0 ? std::uint16_t{0} : static_cast<std::uint16_t>(m.options.port + i);
     if (auto e = p->listen(tcp::endpoint(address, port))) {
       m.providers.clear();
@@ -382,7 +400,7 @@ std::optional<std::string> fake_server::start() {
     e.provider = c.name;
     e.api = c.api;
     e.port = p->port();
-    e.origin = "http://" + host + ":" + std::to_string(e.port);
+    e.origin = std::string(m.tls ? "https://" : "http://") + host + ":" + std::to_string(e.port);
     e.base_url = c.api == "anthropic" ? e.origin : e.origin + "/v1";
     m.info.push_back(std::move(e));
     m.providers.push_back(std::move(p));

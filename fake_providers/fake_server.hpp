@@ -9,6 +9,8 @@
 //   Both:             GET /healthz, GET /metrics (Prometheus text), /squall/faults (control API:
 //                     GET lists, POST arms a fault window relative to now, DELETE clears)
 //
+// With server_options::tls every listener speaks HTTPS instead (the same routes, over TLS).
+//
 // Everything runs on one thread with asynchronous I/O and timers: a request held open for a second of
 // injected latency costs a timer, not a thread, so thousands wait side by side. The provider model is
 // only touched from that thread, which is the serialisation it asks for.
@@ -25,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fake_providers/tls_certificate.hpp"
 #include "sim/distributions/distribution.hpp"
 #include "sim/provider/provider_config.hpp"
 
@@ -53,6 +56,10 @@ struct server_options {
   double accept_backoff_s = 0.05;
   std::size_t armed_faults_max = 64;           // control API
   std::uint32_t embedding_dims_default = 1536;
+  // Serve HTTPS with this certificate and key instead of plain HTTP (every route: the provider API, the
+  // control API and /metrics share the listener). TLS 1.2 or newer; no client certificates. A connection
+  // must finish its handshake within idle_timeout_s. fake_providers/tls_certificate.hpp makes throwaway ones.
+  std::optional<tls_identity> tls;
   // Tests only: called on the I/O thread where a handler may fail ("request": a request is routed;
   // "answer": a whole answer is built), so that a test can throw there and see the server survive it.
   std::function<void(std::string_view where)> fault_hook_for_tests;
@@ -62,7 +69,7 @@ struct endpoint_info {
   std::string provider;
   std::string api;        // "openai" or "anthropic"
   std::uint16_t port = 0;
-  std::string origin;     // "http://127.0.0.1:PORT"
+  std::string origin;     // "http://127.0.0.1:PORT" ("https://..." with server_options::tls)
   std::string base_url;   // what the SDK takes: origin + "/v1" (OpenAI), the origin (Anthropic)
 };
 
@@ -74,7 +81,7 @@ class fake_server {
   fake_server& operator=(const fake_server&) = delete;
 
   // Binds every listener and starts the I/O thread. Scenario time 0 is now. An error message when a
-  // listener cannot bind (nothing is left running then). Call once.
+  // listener cannot bind or the TLS certificate or key is unusable (nothing is left running then). Call once.
   std::optional<std::string> start();
   // Closes every listener and connection and joins the I/O thread. Idempotent; safe from any thread
   // except the I/O thread itself.

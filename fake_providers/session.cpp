@@ -29,21 +29,54 @@ job::~job() { p->jobs.unlink(*this); }
 // ---------------------------------------------------------------------------------------------------
 // session
 
-session::session(std::shared_ptr<provider_endpoint> owner, tcp::socket socket)
-    : p_(std::move(owner)), socket_(std::move(socket)), idle_timer_(p_->io) {}
+namespace {
+
+std::variant<tcp::socket, tls_stream> make_stream(tcp::socket socket, asio::ssl::context* tls) {
+  if (tls) return std::variant<tcp::socket, tls_stream>(std::in_place_index<1>, std::move(socket), *tls);
+  return std::variant<tcp::socket, tls_stream>(std::in_place_index<0>, std::move(socket));
+}
+
+}  // namespace
+
+session::session(std::shared_ptr<provider_endpoint> owner, tcp::socket socket, asio::ssl::context* tls)
+    : p_(std::move(owner)), stream_(make_stream(std::move(socket), tls)), idle_timer_(p_->io) {}
+
+tcp::socket& session::socket() noexcept {
+  if (auto* plain = std::get_if<0>(&stream_)) return *plain;
+  return std::get<1>(stream_).next_layer();
+}
 
 void session::start() {
   p_->sessions.insert(this);
   error_code ec;
-  socket_.set_option(tcp::no_delay(true), ec);
+  socket().set_option(tcp::no_delay(true), ec);
+  arm_idle();
+  if (stream_.index() == 1) {
+    handshake();
+    return;
+  }
   // The kernel stamps each read with the time its bytes arrived, so that injected latency counts from
   // the request's arrival, not from when this one I/O thread got to it: under a burst of thousands of
   // requests the difference is the server's own backlog, which a provider with cores to spare would
   // not add (bench/README.md). Without the option every request counts from when it is parsed.
   const int on = 1;
-  ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
-  arm_idle();
+  ::setsockopt(socket().native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   read();
+}
+
+void session::handshake() {
+  // Bounded by the idle timer, which closes a connection that has not sent a whole request in time.
+  std::get<1>(stream_).async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](error_code ec) {
+    if (self->closed_) return;
+    self->guarded("read", [&] {
+      if (ec) {
+        self->p_->tls_handshake_failed();
+        self->close_now(false);
+        return;
+      }
+      self->read();
+    });
+  });
 }
 
 void session::arm_idle() {
@@ -75,10 +108,29 @@ void session::read() {
   // pipelines more than a header's worth waits until the answer is out.
   if (busy_ && buffer_.size() >= p_->options.header_bytes_max) return;
   reading_ = true;
+  if (auto* tls = std::get_if<1>(&stream_)) {
+    tls->async_read_some(buffer_.prepare(read_chunk_bytes), [self = shared_from_this()](error_code ec, std::size_t n) {
+      self->guarded("read", [&] { self->on_tls_read(ec, n); });
+    });
+    return;
+  }
   // Wait for bytes, then read them with recvmsg, which also hands over their receive time.
-  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+  socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
     self->guarded("read", [&] { self->on_readable(ec); });
   });
+}
+
+void session::on_tls_read(error_code ec, std::size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) {  // the client closed (with or without close_notify) or broke the TLS stream
+    close_now(false);
+    return;
+  }
+  buffer_.commit(n);
+  arrived_at_.reset();  // no kernel receive time through OpenSSL: the request counts from when it is parsed
+  parse();
+  read();
 }
 
 void session::on_readable(error_code ec) {
@@ -96,7 +148,7 @@ void session::on_readable(error_code ec) {
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
-  const ssize_t n = ::recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
+  const ssize_t n = ::recvmsg(socket().native_handle(), &msg, MSG_DONTWAIT);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
       read();  // woken for nothing: wait again
@@ -186,7 +238,7 @@ void session::send(std::string bytes) {
 
 void session::do_write() {
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(outbox_.front()), [self = shared_from_this()](error_code ec, std::size_t) {
+  auto done = [self = shared_from_this()](error_code ec, std::size_t) {
     self->writing_ = false;
     if (self->closed_) return;
     if (ec) {
@@ -199,12 +251,19 @@ void session::do_write() {
       if (!self->outbox_.empty()) {
         self->do_write();
       } else if (self->close_after_drain_) {
+        // No TLS close_notify: the answer carried its length (or its last chunk), so the client has all
+        // of it; an SSL_shutdown would have to wait for the client's own alert to be clean.
         error_code ignored;
-        self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+        self->socket().shutdown(tcp::socket::shutdown_send, ignored);
         self->close_now(false);
       }
     });
-  });
+  };
+  if (auto* tls = std::get_if<1>(&stream_)) {
+    asio::async_write(*tls, asio::buffer(outbox_.front()), std::move(done));
+  } else {
+    asio::async_write(std::get<0>(stream_), asio::buffer(outbox_.front()), std::move(done));
+  }
 }
 
 void session::complete_exchange(bool keep_alive) {
@@ -231,8 +290,8 @@ void session::close_now(bool reset) {
   if (closed_) return;
   closed_ = true;
   error_code ec;
-  if (reset) socket_.set_option(asio::socket_base::linger(true, 0), ec);
-  socket_.close(ec);
+  if (reset) socket().set_option(asio::socket_base::linger(true, 0), ec);
+  socket().close(ec);
   idle_timer_.cancel();
   p_->sessions.erase(this);
   if (std::shared_ptr<job> j = std::move(current_)) p_->client_gone(*j);

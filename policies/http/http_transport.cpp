@@ -1,21 +1,16 @@
 #include "policies/http/http_transport.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <array>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <deque>
+#include <charconv>
 #include <limits>
 #include <optional>
-#include <set>
 #include <string_view>
 
 #include "policies/core/classify.hpp"
-#include "policies/http/url.hpp"
+#include "policies/http/transport_detail.hpp"
 #include "policies/http/wire_payload.hpp"
 #include "policies/retry/server_hints.hpp"
 
@@ -24,27 +19,10 @@ namespace {
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
-using tcp = boost::asio::ip::tcp;
 
-constexpr std::size_t read_chunk_bytes = 16 * 1024;
-constexpr std::size_t read_buffer_bytes = 4 * 1024;
 constexpr std::size_t header_bytes_max = 64 * 1024;
-constexpr std::size_t interned_models_max = 1024;
 
-enum cookie : std::uint32_t { cookie_deadline = 1, cookie_connect = 2, cookie_answer = 3 };
-
-struct connection {
-  // Beast reads as much as the buffer's free capacity, and at least 512 bytes: from an empty buffer an
-  // answer of 600 bytes (a small JSON answer with its head) took two recv calls, every time.
-  explicit connection(boost::asio::io_context& io) : socket(io) { buffer.reserve(read_buffer_bytes); }
-  tcp::socket socket;
-  beast::flat_buffer buffer;
-  // Where answer bodies are read to, with the connection because it outlives many attempts: inside each
-  // attempt it made every attempt a 16 KiB allocation, and freeing those (chunk consolidation) showed in
-  // the live generator's profile. Deliberately left uninitialised: it is only ever read after the parser
-  // wrote into it, and zeroing 16 KiB per attempt was 4% of the generator's time.
-  std::array<char, read_chunk_bytes> chunk;
-};
+enum cookie : std::uint32_t { cookie_deadline = 1, cookie_connect = 2, cookie_answer = 3, cookie_read = 4 };
 
 std::string_view header_value(const bhttp::fields& fields, std::string_view name) {
   const auto it = fields.find(beast::string_view(name.data(), name.size()));
@@ -53,67 +31,32 @@ std::string_view header_value(const bhttp::fields& fields, std::string_view name
   return {v.data(), v.size()};
 }
 
+std::string ms_text(double ms) { return std::to_string(static_cast<long long>(ms)) + " ms"; }
+
 }  // namespace
 
-namespace http_detail {
-
-struct attempt;
-
-struct endpoint_state {
-  http_endpoint config;
-  http_url url;
-  std::string target;  // the request path
-  std::string host_header;
-  std::string head;    // the request head's lines that are the same for every attempt
-  tcp::resolver::results_type addresses;
-  std::vector<std::unique_ptr<connection>> idle;  // newest last: reused first
-  std::size_t open = 0;                           // in use, idle or connecting
-  std::deque<attempt*> waiting;
-};
-
-}  // namespace http_detail
-
-using http_detail::attempt;
 using http_detail::endpoint_state;
-
-struct http_transport::impl {
-  asio_runtime& runtime;
-  http_transport_options options;
-  std::vector<std::unique_ptr<endpoint_state>> endpoints;
-  endpoint_state* default_endpoint = nullptr;
-  http_transport_stats stats;
-  attempt* live_head = nullptr;  // attempts in flight, for teardown
-  std::size_t live = 0;
-  std::set<std::string, std::less<>> models;  // names of unpriced models, so outcomes can point at them
-
-  explicit impl(asio_runtime& rt, http_transport_options o) : runtime(rt), options(std::move(o)) {}
-  ~impl();
-
-  endpoint_state* find(std::string_view provider) const noexcept;
-  const http_price* price(std::string_view provider, std::string_view model) const noexcept;
-  std::string_view intern(std::string_view model);
-  void link(attempt& a) noexcept;
-  void unlink(attempt& a) noexcept;
-};
-
+using http_detail::connection;
 
 namespace http_detail {
 
-struct attempt final : operation, timer_target, std::enable_shared_from_this<attempt> {
+struct attempt final : operation, timer_target, open_waiter, std::enable_shared_from_this<attempt> {
   attempt(http_transport::impl& o, const call_scope& scope, outcome_receiver& r)
       : owner(o), call(scope.call), receiver(&r), started(o.runtime.now()) {}
 
   // -- operation / timer_target ----------------------------------------------------------------------
   void cancel() noexcept override;
   void on_timer(std::uint32_t which) override;
+  // -- open_waiter (connection_pool.cpp opens new connections) -------------------------------------------
+  bool abandoned() const noexcept override { return finished; }
+  void on_open(open_result result) override;
 
   // -- the steps of one attempt ----------------------------------------------------------------------
   void begin(const call_scope& scope);
   void acquire();
-  void connect();
-  void on_connect(const boost::system::error_code& ec);
+  void open_new();  // the endpoint's `open` already counts it
   void send();
-  void on_write(const boost::system::error_code& ec);
+  void on_write(const boost::system::error_code& ec, std::size_t written);
   void on_header(const boost::system::error_code& ec);
   void read_body();
   void on_body(boost::system::error_code ec);
@@ -122,11 +65,13 @@ struct attempt final : operation, timer_target, std::enable_shared_from_this<att
 
   void answer_later(outcome&& o);
   void deliver(outcome&& o, bool keep_connection);
-  void fail(outcome_class kind) { deliver(outcome::failure(kind), false); }
+  void fail_because(outcome_class kind, std::string message) { fail_because(outcome::failure(kind), std::move(message)); }
+  void fail_because(outcome&& o, std::string message);
   // Gives up the connection: to the idle pool when `keep` and there is room, else closed; then hands a
   // free slot or connection to the next waiting attempt.
   void release_connection(bool keep);
   void stop_timers() noexcept;
+  void note_progress() noexcept { last_progress = owner.runtime.now(); }
   void read_hints(outcome& o) const;
   void classify_failure_status(outcome& o);
   std::string encode_payload(const call_payload& p) const;
@@ -138,6 +83,7 @@ struct attempt final : operation, timer_target, std::enable_shared_from_this<att
   outcome_receiver* receiver;
   std::shared_ptr<attempt> self;  // keeps the attempt alive until it is answered or cancelled
   time_point started;
+  time_point last_progress{};     // the request's write began, or the latest answer bytes arrived
   bool finished = false;          // answered or cancelled: every late completion handler does nothing
   bool waiting = false;
   bool reused = false;
@@ -151,12 +97,14 @@ struct attempt final : operation, timer_target, std::enable_shared_from_this<att
   std::optional<stream_decoder> decoder;
   std::optional<duration> ttft;
   outcome pending;  // an answer decided in start(), delivered by a zero timer
-  timer_id deadline_timer, connect_timer, answer_timer;
+  timer_id deadline_timer, connect_timer, answer_timer, read_timer;
   attempt* prev = nullptr;
   attempt* next = nullptr;
 };
 
 }  // namespace http_detail
+
+using http_detail::attempt;
 
 // ----- impl ------------------------------------------------------------------------------------------
 
@@ -167,36 +115,10 @@ http_transport::impl::~impl() {
     unlink(*a);
     a->finished = true;
     a->stop_timers();
-    if (a->conn) {
-      boost::system::error_code ignored;
-      a->conn->socket.close(ignored);
-    }
+    if (a->conn) a->conn->close();
     a->ep = nullptr;
     auto keep = std::move(a->self);
   }
-}
-
-endpoint_state* http_transport::impl::find(std::string_view provider) const noexcept {
-  if (provider.empty()) return default_endpoint;
-  for (const auto& e : endpoints) {
-    if (e->config.provider == provider) return e.get();
-  }
-  return nullptr;
-}
-
-const http_price* http_transport::impl::price(std::string_view provider, std::string_view model) const noexcept {
-  for (const http_price& p : options.prices) {
-    if (p.provider == provider && p.model == model) return &p;
-  }
-  return nullptr;
-}
-
-std::string_view http_transport::impl::intern(std::string_view model) {
-  if (model.empty()) return {};
-  auto it = models.find(model);
-  if (it != models.end()) return *it;
-  if (models.size() >= interned_models_max) return {};  // bounded: past it, outcomes name no model
-  return *models.emplace(model).first;
 }
 
 void http_transport::impl::link(attempt& a) noexcept {
@@ -265,17 +187,13 @@ std::string attempt::encode_payload(const call_payload& p) const {
 }
 
 void attempt::acquire() {
-  if (!ep->idle.empty()) {
-    conn = std::move(ep->idle.back());
-    ep->idle.pop_back();
+  if ((conn = take_idle(owner, *ep))) {
     reused = true;
     ++owner.stats.connections_reused;
     send();
   } else if (ep->open < owner.options.connections_max) {
     ++ep->open;
-    conn = std::make_unique<connection>(owner.runtime.io());
-    reused = false;
-    connect();
+    open_new();
   } else if (ep->waiting.size() < owner.options.waiting_max) {
     waiting = true;
     ++owner.stats.waited;
@@ -286,68 +204,80 @@ void attempt::acquire() {
   }
 }
 
-void attempt::connect() {
-  ++owner.stats.connections_opened;
+void attempt::open_new() {
+  conn = ep->tls ? std::make_unique<connection>(owner.runtime.io(), *ep->tls)
+                 : std::make_unique<connection>(owner.runtime.io());
+  reused = false;
+  // Resolving, connecting and the TLS handshake all count against the connect timeout.
   connect_timer = owner.runtime.start_timer(from_ms(owner.options.connect_timeout_ms), *this, cookie_connect);
-  boost::asio::async_connect(conn->socket, ep->addresses,
-                             [self = shared_from_this()](const boost::system::error_code& ec, const tcp::endpoint&) {
-                               self->on_connect(ec);
-                             });
+  open_connection(owner, *ep, *conn, shared_from_this());
 }
 
-void attempt::on_connect(const boost::system::error_code& ec) {
-  if (finished) return;
+void attempt::on_open(open_result result) {
   owner.runtime.cancel_timer(connect_timer);
   connect_timer = {};
-  if (ec) {
-    fail(outcome_class::connection_error);
+  if (!result.ok) {
+    fail_because(outcome_class::connection_error, std::move(result.message));
     return;
   }
-  boost::system::error_code ignored;
-  conn->socket.set_option(tcp::no_delay(true), ignored);
   send();
 }
 
 void attempt::send() {
-  boost::asio::async_write(conn->socket, boost::asio::buffer(wire),
-                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-    self->on_write(ec);
+  if (owner.options.read_timeout_ms > 0) {
+    note_progress();
+    owner.runtime.cancel_timer(read_timer);
+    read_timer = owner.runtime.start_timer(from_ms(owner.options.read_timeout_ms), *this, cookie_read);
+  }
+  conn->visit([&](auto& stream) {
+    boost::asio::async_write(stream, boost::asio::buffer(wire),
+                             [self = shared_from_this()](const boost::system::error_code& ec, std::size_t written) {
+                               self->on_write(ec, written);
+                             });
   });
 }
 
-void attempt::on_write(const boost::system::error_code& ec) {
+void attempt::on_write(const boost::system::error_code& ec, std::size_t written) {
   if (finished) return;
   if (ec) {
+    // Not one byte left: the server cannot have seen this request, so a fresh connection is not a retry.
+    // (A reused connection found closed before the write never gets here: take_idle checks first.)
+    if (written == 0 && reused && !replaced_stale) {
+      replaced_stale = true;
+      ++owner.stats.stale_reconnects;
+      conn->close();
+      owner.runtime.cancel_timer(read_timer);
+      read_timer = {};
+      open_new();  // keeps the endpoint's slot
+      return;
+    }
     transport_failure(ec);
     return;
   }
+  if (owner.options.read_timeout_ms > 0) note_progress();
   parser.emplace();
   parser->header_limit(header_bytes_max);
   parser->body_limit(owner.options.response_bytes_max);
-  bhttp::async_read_header(conn->socket, conn->buffer, *parser,
-                           [self = shared_from_this()](const boost::system::error_code& e, std::size_t) {
-                             self->on_header(e);
-                           });
+  conn->visit([&](auto& stream) {
+    bhttp::async_read_header(stream, conn->buffer, *parser,
+                             [self = shared_from_this()](const boost::system::error_code& e, std::size_t) {
+                               self->on_header(e);
+                             });
+  });
 }
 
 void attempt::transport_failure(const boost::system::error_code& ec) {
-  // A keep-alive connection the server closed while it sat idle fails before any answer byte; the
-  // server never saw this request, so one fresh connection is not a retry.
-  if (reused && !replaced_stale && ec != boost::asio::error::operation_aborted) {
-    replaced_stale = true;
-    ++owner.stats.stale_reconnects;
-    boost::system::error_code ignored;
-    conn->socket.close(ignored);
-    conn = std::make_unique<connection>(owner.runtime.io());  // keeps the endpoint's slot
-    reused = false;
-    connect();
-    return;
-  }
-  fail(outcome_class::connection_error);
+  // Some or all of the request was written: the server may have received it, and a POST is not sent
+  // twice behind the caller's back. The retry policy, which knows the request, decides.
+  if (reused) ++owner.stats.not_resent;
+  fail_because(outcome_class::connection_error,
+               std::string(reused ? "the reused keep-alive connection to " : "the connection to ") + ep->where +
+                   " broke before the answer (" + ec.message() + "); the request was written, so it is not sent again");
 }
 
 void attempt::on_header(const boost::system::error_code& ec) {
   if (finished) return;
+  if (owner.options.read_timeout_ms > 0) note_progress();
   if (ec) {
     transport_failure(ec);
     return;
@@ -371,14 +301,17 @@ void attempt::read_body() {
   auto& b = parser->get().body();
   b.data = conn->chunk.data();
   b.size = conn->chunk.size();
-  bhttp::async_read_some(conn->socket, conn->buffer, *parser,
-                         [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                           self->on_body(ec);
-                         });
+  conn->visit([&](auto& stream) {
+    bhttp::async_read_some(stream, conn->buffer, *parser,
+                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                             self->on_body(ec);
+                           });
+  });
 }
 
 void attempt::on_body(boost::system::error_code ec) {
   if (finished) return;
+  if (owner.options.read_timeout_ms > 0) note_progress();
   if (ec == bhttp::error::need_buffer) ec = {};
   const std::size_t got = conn->chunk.size() - parser->get().body().size;
   if (got > 0) {
@@ -426,7 +359,7 @@ void attempt::on_body(boost::system::error_code ec) {
       o.kind = classify_http(status);
       read_hints(o);
     }
-    deliver(std::move(o), false);
+    fail_because(std::move(o), "the answer from " + ep->where + " broke off: " + ec.message());
     return;
   }
   if (parser->is_done()) {
@@ -556,12 +489,28 @@ void attempt::on_timer(std::uint32_t which) {
   switch (which) {
     case cookie_deadline:
       deadline_timer = {};
-      fail(outcome_class::timeout);
+      fail_because(outcome_class::timeout, "the call's deadline passed before the answer from " + ep->where);
       break;
     case cookie_connect:
       connect_timer = {};
-      fail(outcome_class::connection_error);
+      fail_because(outcome_class::connection_error,
+                   "no connection to " + ep->where + " (resolve, connect" + (ep->tls ? ", TLS handshake" : "") +
+                       ") within connect_timeout_ms (" + ms_text(owner.options.connect_timeout_ms) + ")");
       break;
+    case cookie_read: {
+      // Re-armed lazily: answer bytes only move `last_progress`, so a stream costs no timer work per chunk.
+      read_timer = {};
+      const duration limit = from_ms(owner.options.read_timeout_ms);
+      const duration quiet = owner.runtime.now() - last_progress;
+      if (quiet < limit) {
+        read_timer = owner.runtime.start_timer(limit - quiet, *this, cookie_read);
+        break;
+      }
+      ++owner.stats.read_timeouts;
+      fail_because(outcome_class::timeout, "nothing from " + ep->where + " for read_timeout_ms (" +
+                                               ms_text(owner.options.read_timeout_ms) + ") while waiting for the answer");
+      break;
+    }
     case cookie_answer:
       answer_timer = {};
       deliver(std::move(pending), false);
@@ -575,7 +524,8 @@ void attempt::stop_timers() noexcept {
   owner.runtime.cancel_timer(deadline_timer);
   owner.runtime.cancel_timer(connect_timer);
   owner.runtime.cancel_timer(answer_timer);
-  deadline_timer = connect_timer = answer_timer = {};
+  owner.runtime.cancel_timer(read_timer);
+  deadline_timer = connect_timer = answer_timer = read_timer = {};
 }
 
 void attempt::release_connection(bool keep) {
@@ -585,11 +535,10 @@ void attempt::release_connection(bool keep) {
   }
   if (!conn) return;
   endpoint_state& e = *ep;
-  if (keep && e.idle.size() < owner.options.idle_max) {
-    e.idle.push_back(std::move(conn));
+  if (keep) {
+    put_idle(owner, e, conn);  // or closes it, when the pool is full
   } else {
-    boost::system::error_code ignored;
-    conn->socket.close(ignored);
+    conn->close();
     --e.open;
   }
   // Keep `conn` (closed) alive until our own pending handlers have run; it goes with the attempt.
@@ -611,6 +560,17 @@ void attempt::finish_fields(outcome& o) {
       o.model = owner.intern(call->req.model);
     }
   }
+}
+
+void attempt::fail_because(outcome&& o, std::string message) {
+  // A production call learns why (the certificate, the refused connect, the read timeout) from its answer.
+  if (call != nullptr && call->req.payload && !o.answer) {
+    auto a = std::make_shared<answer_payload>();
+    a->error_message = message;
+    o.answer = std::move(a);
+  }
+  owner.last_error = std::move(message);
+  deliver(std::move(o), false);
 }
 
 void attempt::deliver(outcome&& o, bool keep_connection) {
@@ -649,70 +609,6 @@ void attempt::cancel() noexcept {
 http_transport::http_transport(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
 http_transport::~http_transport() = default;
 
-config_result<std::unique_ptr<http_transport>> http_transport::create(asio_runtime& runtime,
-                                                                      http_transport_options options) {
-  const auto fail = [](std::string where, std::string message) {
-    return config_error{"", std::move(where), std::move(message)};
-  };
-  if (options.endpoints.empty()) return fail("endpoints", "at least one endpoint is needed");
-  if (options.connections_max < 1) return fail("connections_max", "must be at least 1");
-  if (!(options.connect_timeout_ms > 0)) return fail("connect_timeout_ms", "must be greater than 0");
-  if (options.response_bytes_max < 1024) return fail("response_bytes_max", "must be at least 1024");
-
-  auto state = std::make_unique<impl>(runtime, std::move(options));
-  tcp::resolver resolver(runtime.io());
-  for (std::size_t i = 0; i < state->options.endpoints.size(); ++i) {
-    const http_endpoint& e = state->options.endpoints[i];
-    const std::string where = "endpoints[" + std::to_string(i) + "] (" + e.provider + ")";
-    if (e.provider.empty()) return fail(where, "the provider name is empty");
-    for (std::size_t j = 0; j < i; ++j) {
-      if (state->options.endpoints[j].provider == e.provider) return fail(where, "a second endpoint for this provider");
-    }
-    auto url = parse_http_url(e.base_url);
-    if (!url) return fail(where, url.error().message);
-    auto ep = std::make_unique<endpoint_state>();
-    ep->config = e;
-    ep->url = std::move(url.value());
-    ep->target = ep->url.path + std::string(request_path(e.api));
-    const bool v6 = ep->url.host.find(':') != std::string::npos;
-    ep->host_header = (v6 ? "[" + ep->url.host + "]" : ep->url.host) + (ep->url.port == "80" ? "" : ":" + ep->url.port);
-    if (e.api_key.find_first_of("\r\n") != std::string::npos) return fail(where, "the api key holds a line break");
-    if (state->options.anthropic_version.find_first_of("\r\n") != std::string::npos) {
-      return fail("anthropic_version", "holds a line break");
-    }
-    ep->head = "POST " + ep->target + " HTTP/1.1\r\nHost: " + ep->host_header +
-               "\r\nUser-Agent: squall\r\nContent-Type: application/json\r\nAccept: " +
-               (e.stream ? "text/event-stream" : "application/json") + "\r\n";
-    if (e.api == api_kind::openai) {
-      if (!e.api_key.empty()) ep->head += "Authorization: Bearer " + e.api_key + "\r\n";
-    } else {
-      if (!e.api_key.empty()) ep->head += "x-api-key: " + e.api_key + "\r\n";
-      ep->head += "anthropic-version: " + state->options.anthropic_version + "\r\n";
-    }
-    boost::system::error_code ec;
-    ep->addresses = resolver.resolve(ep->url.host, ep->url.port, tcp::resolver::numeric_service, ec);
-    if (ec) return fail(where, "cannot resolve \"" + ep->url.host + "\": " + ec.message());
-    if (state->options.loopback_only) {
-      for (const auto& entry : ep->addresses) {
-        if (!entry.endpoint().address().is_loopback()) {
-          return fail(where, "\"" + ep->url.host + "\" resolves to " + entry.endpoint().address().to_string() +
-                                 ", which is not a loopback address");
-        }
-      }
-    }
-    state->endpoints.push_back(std::move(ep));
-  }
-  if (state->options.default_provider.empty()) {
-    state->default_endpoint = state->endpoints.front().get();
-  } else {
-    state->default_endpoint = state->find(state->options.default_provider);
-    if (!state->default_endpoint) {
-      return fail("default_provider", "\"" + state->options.default_provider + "\" names no endpoint");
-    }
-  }
-  return std::unique_ptr<http_transport>(new http_transport(std::move(state)));
-}
-
 operation& http_transport::start(const call_scope& scope, outcome_receiver& receiver) {
   ++scope.call->attempts;
   ++impl_->stats.attempts;
@@ -726,16 +622,6 @@ operation& http_transport::start(const call_scope& scope, outcome_receiver& rece
 const http_transport_stats& http_transport::stats() const noexcept { return impl_->stats; }
 std::size_t http_transport::in_flight() const noexcept { return impl_->live; }
 
-std::size_t http_transport::open_connections() const noexcept {
-  std::size_t n = 0;
-  for (const auto& e : impl_->endpoints) n += e->open;
-  return n;
-}
-
-std::size_t http_transport::idle_connections() const noexcept {
-  std::size_t n = 0;
-  for (const auto& e : impl_->endpoints) n += e->idle.size();
-  return n;
-}
+const std::string& http_transport::last_error() const noexcept { return impl_->last_error; }
 
 }  // namespace squall

@@ -1,7 +1,8 @@
 #pragma once
 // The live transport: the handler at the bottom of a production (or live-mode) pipeline. Each start() is
-// one attempt: one HTTP/1.1 POST to the endpoint serving request.provider, on the asio_runtime's
-// io_context, answered by exactly one outcome classified with the shared classifier.
+// one attempt: one HTTP/1.1 POST (over TLS for https:// endpoints) to the endpoint serving
+// request.provider, on the asio_runtime's io_context, answered by exactly one outcome classified with the
+// shared classifier.
 //
 //  - Endpoints: an API kind (OpenAI-style POST {base}/chat/completions with "Authorization: Bearer", or
 //    Anthropic-style POST {base}/messages with x-api-key and anthropic-version) and a base URL, chosen per
@@ -10,9 +11,23 @@
 //    max_tokens = output_tokens; "stream" per endpoint. Headers x-squall-request-id, x-squall-attempt and
 //    x-squall-input-tokens let squall's fake providers key their draws like the simulation does.
 //  - Connections: per endpoint at most connections_max open (in use, idle or connecting); attempts
-//    beyond it wait in a FIFO of at most waiting_max (beyond that: rejected). Idle keep-alive connections
-//    are reused (newest first), at most idle_max kept. A reused connection that fails before any byte of
-//    the answer (the server closed it while idle) is replaced by a fresh one once, transparently.
+//    beyond it wait in a FIFO of at most waiting_max (beyond that: rejected). A new connection resolves
+//    the host again (a host name; an IP literal is used as is), connects and, for https, runs the TLS
+//    handshake, all within connect_timeout_ms. Idle keep-alive connections are reused (newest first), at
+//    most idle_max kept, none kept longer than idle_timeout_ms (closed when the pool is next used: no
+//    timer is armed for them, so an io_context with nothing in flight still runs out of work).
+//  - No silent re-send: before a request goes out on an idle connection, one non-blocking peek checks
+//    that the server has not closed it; one that has is dropped and another taken (stale_reconnects).
+//    Once any byte of the request was written, a connection that breaks before the answer is reported as
+//    connection_error and the request is never sent again by the transport: the server may have received
+//    it, and whether to retry a POST is the retry policy's call (not_resent counts these on reused
+//    connections). A write that fails without writing a single byte is replaced once, transparently.
+//  - TLS (https://): OpenSSL through Asio. The system's CA store (honouring SSL_CERT_FILE and
+//    SSL_CERT_DIR) plus ca_file; the chain is verified and the certificate must name the URL's host (its
+//    DNS name, or an IP literal among its IP addresses); SNI carries host names. A failed handshake is a
+//    connection_error, counted in tls_failures, with the reason in last_error() ("TLS handshake with
+//    127.0.0.1:8443 failed: certificate verify failed: unable to get local issuer certificate"). Plain
+//    http:// connections never touch OpenSSL.
 //  - Answers: JSON or SSE (by the answer's content type). Time to first token is the first non-empty
 //    content chunk of a stream, or the whole answer otherwise. Usage tokens from the answer (the request's
 //    counts when it has none); cost from the price table by (provider, request model).
@@ -22,7 +37,12 @@
 //    not the expected JSON, or a stream event that is not -> server_error (the server misbehaved; a retry
 //    may help). An error event inside a 200 stream classifies as its error type's usual status would.
 //  - Deadline: with honor_deadline, the attempt ends with timeout at call_scope.deadline (an attempt
-//    started past its deadline is not sent).
+//    started past its deadline is not sent). Without any deadline, read_timeout_ms still ends an attempt
+//    with timeout when nothing arrives for that long once its request is being written: the write, the
+//    wait for the head, every gap between answer bytes (a stream's included).
+//  - Failure messages: every failure the transport decides by itself (connect, resolve, TLS, a broken
+//    connection, connect or read timeout) comes with a sentence naming the endpoint and the cause;
+//    last_error() holds the latest.
 //  - cancel() closes the attempt's connection (never pooled again) and never calls the receiver.
 //
 // Threading: like its runtime, the transport runs on the one thread that runs the io_context.
@@ -68,7 +88,15 @@ struct http_transport_options {
   std::uint32_t connections_max = 256;   // per endpoint. The default value is 256.
   std::uint32_t idle_max = 64;           // idle connections kept per endpoint. The default value is 64.
   std::uint32_t waiting_max = 4096;      // attempts waiting for a connection, per endpoint. Default 4096.
-  double connect_timeout_ms = 10000;     // The default value is 10 s.
+  double connect_timeout_ms = 10000;     // resolve + connect + TLS handshake. The default value is 10 s.
+  // Longest silence once a request is being written: the write, the wait for the answer's head, and each
+  // gap between its bytes. Ends the attempt with timeout even without a deadline. 0: none. Default 600 s.
+  double read_timeout_ms = 600'000;
+  // An idle keep-alive connection older than this is closed instead of reused. 0: no limit. Default 60 s.
+  double idle_timeout_ms = 60'000;
+  // PEM file of CA certificates trusted for https endpoints besides the system's store (a private CA, or
+  // the throwaway one `squall serve --tls` prints). Empty: the system store only. Read by create().
+  std::string ca_file;
   std::uint32_t response_bytes_max = 8U << 20;  // body limit of one answer. The default value is 8 MiB.
   bool honor_deadline = true;            // end attempts at call_scope.deadline. The default value is true.
   bool loopback_only = false;            // refuse endpoints whose addresses are not loopback
@@ -83,7 +111,13 @@ struct http_transport_stats {
   std::uint64_t attempts = 0;
   std::uint64_t connections_opened = 0;  // TCP connects started
   std::uint64_t connections_reused = 0;  // attempts served on an idle keep-alive connection
-  std::uint64_t stale_reconnects = 0;    // reused connections found closed and replaced
+  std::uint64_t stale_reconnects = 0;    // idle connections found closed by the server and replaced
+  std::uint64_t not_resent = 0;          // reused connections that broke after the request was written
+  std::uint64_t resolves = 0;            // host name lookups for new connections
+  std::uint64_t tls_handshakes = 0;      // completed
+  std::uint64_t tls_failures = 0;        // handshakes that failed (certificate, protocol, a plain server)
+  std::uint64_t read_timeouts = 0;       // attempts ended by read_timeout_ms
+  std::uint64_t idle_expired = 0;        // idle connections closed after idle_timeout_ms
   std::uint64_t waited = 0;              // attempts that waited for a free connection
   std::uint64_t rejected = 0;            // attempts refused because the wait queue was full
   std::uint64_t cancelled = 0;
@@ -92,8 +126,9 @@ struct http_transport_stats {
 
 class http_transport final : public handler {
  public:
-  // Validates the options (URLs, names, limits) and resolves every endpoint's host once. Errors name the
-  // offending endpoint ("endpoints[1] (openai): ...").
+  // Validates the options (URLs, names, limits, ca_file) and resolves every endpoint's host once, so that
+  // a name that does not resolve (or, with loopback_only, resolves off the machine) is refused here.
+  // Errors name the offending endpoint ("endpoints[1] (openai): ...").
   static config_result<std::unique_ptr<http_transport>> create(asio_runtime& runtime,
                                                                http_transport_options options);
   ~http_transport() override;
@@ -106,6 +141,9 @@ class http_transport final : public handler {
   std::size_t in_flight() const noexcept;         // attempts started, neither answered nor cancelled
   std::size_t open_connections() const noexcept;  // over all endpoints, idle included
   std::size_t idle_connections() const noexcept;
+  // The sentence of the latest failure the transport decided by itself ("cannot connect to
+  // 127.0.0.1:8080: Connection refused"); empty before the first one.
+  const std::string& last_error() const noexcept;
 
   struct impl;
 

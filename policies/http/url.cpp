@@ -8,10 +8,9 @@ config_result<http_url> parse_http_url(std::string_view text) {
   const auto fail = [&](const std::string& why) {
     return config_error{"", "", "\"" + std::string(text) + "\" is not a usable base URL: " + why};
   };
-  constexpr std::string_view scheme = "http://";
-  if (text.starts_with("https://")) return fail("https is not supported (plain http:// only)");
-  if (!text.starts_with(scheme)) return fail("expected http://host[:port][/path]");
-  std::string_view rest = text.substr(scheme.size());
+  const bool tls = text.starts_with("https://");
+  if (!tls && !text.starts_with("http://")) return fail("expected http://host[:port][/path] or https://...");
+  std::string_view rest = text.substr(tls ? 8 : 7);
   const std::size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
@@ -20,6 +19,7 @@ config_result<http_url> parse_http_url(std::string_view text) {
   if (authority.find('@') != std::string_view::npos) return fail("credentials in the URL are not supported");
 
   http_url url;
+  url.tls = tls;
   std::string_view port;
   if (authority.starts_with('[')) {
     const std::size_t close = authority.find(']');
@@ -47,7 +47,7 @@ config_result<http_url> parse_http_url(std::string_view text) {
     if (value == 0) return fail("the port must be at least 1");
     url.port = std::string(port);
   } else {
-    url.port = "80";
+    url.port = tls ? "443" : "80";
   }
   url.path = std::string(path);
   return url;

@@ -1,6 +1,6 @@
 #pragma once
-// Base URLs of HTTP endpoints: "http://host[:port][/path]". Only plain HTTP is spoken; squall's fake
-// providers and local gateways listen on it. Parsed once, when a transport is built.
+// Base URLs of HTTP endpoints: "http://host[:port][/path]" or "https://host[:port][/path]" (TLS; what
+// real providers speak, and `squall serve --tls`). Parsed once, when a transport is built.
 
 #include <string>
 #include <string_view>
@@ -11,8 +11,9 @@ namespace squall {
 
 struct http_url {
   std::string host;  // without brackets for IPv6 literals ("::1")
-  std::string port;  // "80" when the URL names none
+  std::string port;  // "80" (http) or "443" (https) when the URL names none
   std::string path;  // the base path without a trailing slash ("" or "/v1")
+  bool tls = false;  // https://
 };
 
 // Errors name what was expected; the caller adds where the URL came from.

@@ -129,6 +129,8 @@ class canned_http_server {
   int connections() const { return connections_.load(); }
   // Requests fully read by the server whose connection later closed from the client's side.
   int client_closes() const { return client_closes_.load(); }
+  // Connections the server closed itself (a close or reset step, or keep_open = false).
+  int server_closes() const { return server_closes_.load(); }
 
  private:
   using tcp = boost::asio::ip::tcp;
@@ -179,10 +181,12 @@ class canned_http_server {
             case reply_step::kind::close:
               socket.shutdown(tcp::socket::shutdown_both);
               socket.close();
+              ++server_closes_;
               co_return;
             case reply_step::kind::reset:
               socket.set_option(boost::asio::socket_base::linger(true, 0));
               socket.close();
+              ++server_closes_;
               co_return;
             case reply_step::kind::hang: {
               // Holds the connection open; a client closing it ends the wait with an error.
@@ -195,6 +199,7 @@ class canned_http_server {
         if (!reply.keep_open) {
           socket.shutdown(tcp::socket::shutdown_both);
           socket.close();
+          ++server_closes_;
           co_return;
         }
       }
@@ -236,6 +241,7 @@ class canned_http_server {
   std::vector<received_request> requests_;
   std::atomic<int> connections_{0};
   std::atomic<int> client_closes_{0};
+  std::atomic<int> server_closes_{0};
 };
 
 }  // namespace squall::testing

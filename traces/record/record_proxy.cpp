@@ -732,6 +732,8 @@ config_result<std::unique_ptr<record_proxy>> record_proxy::create(record_options
 
   auto url = parse_http_url(options.upstream);
   if (!url) return fail("--upstream", url.error().message);
+  // parse_http_url accepts https:// for the transport; the recorder relays plain HTTP only.
+  if (url->tls) return fail("--upstream", "https upstreams are not supported: the recorder speaks plain http://");
   auto listen = parse_listen(options.listen);
   if (!listen) return std::move(listen).error();
   if (!options.allow_remote && !is_loopback_host(listen->host)) {

@@ -27,10 +27,26 @@ TEST(http_url, parses_host_port_and_path) {
   auto plain = parse_http_url("http://localhost");
   ASSERT_TRUE(plain);
   EXPECT_EQ(plain->port, "80");
+  EXPECT_FALSE(plain->tls);
+}
+
+TEST(http_url, https_is_tls_on_port_443_unless_named) {
+  auto u = parse_http_url("https://api.openai.com/v1");
+  ASSERT_TRUE(u) << u.error().message;
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->host, "api.openai.com");
+  EXPECT_EQ(u->port, "443");
+  EXPECT_EQ(u->path, "/v1");
+  auto local = parse_http_url("https://[::1]:8443");
+  ASSERT_TRUE(local);
+  EXPECT_TRUE(local->tls);
+  EXPECT_EQ(local->host, "::1");
+  EXPECT_EQ(local->port, "8443");
 }
 
 TEST(http_url, refuses_what_it_cannot_speak_and_says_why) {
-  EXPECT_NE(parse_http_url("https://api.openai.com/v1").error().message.find("https is not supported"), std::string::npos);
+  EXPECT_NE(parse_http_url("ftp://api.openai.com/v1").error().message.find("expected http://"), std::string::npos);
+  EXPECT_NE(parse_http_url("https:/h").error().message.find("expected http://"), std::string::npos);
   EXPECT_NE(parse_http_url("127.0.0.1:80").error().message.find("expected http://"), std::string::npos);
   EXPECT_NE(parse_http_url("http://:80").error().message.find("host is missing"), std::string::npos);
   EXPECT_NE(parse_http_url("http://h:99999").error().message.find("at most 65535"), std::string::npos);

@@ -1,0 +1,276 @@
+// Endpoints and their connections: opening one (a host name resolved again, the TCP connect, the TLS
+// handshake for https), the idle keep-alive pool and its expiry, and building it all in create().
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/post.hpp>
+#include <cmath>
+
+#include "policies/http/transport_detail.hpp"
+
+namespace squall {
+namespace http_detail {
+namespace {
+
+using tcp = boost::asio::ip::tcp;
+
+// The first address of `found` that is not loopback, or nothing.
+std::optional<std::string> first_remote(const tcp::resolver::results_type& found) {
+  for (const auto& entry : found) {
+    if (!entry.endpoint().address().is_loopback()) return entry.endpoint().address().to_string();
+  }
+  return std::nullopt;
+}
+
+void handshake(http_transport::impl& owner, endpoint_state& e, connection& c, std::shared_ptr<open_waiter> waiter) {
+  std::string error;
+  if (!prepare_tls_client(c.tls(), e.url.host, error)) {
+    // Not from inside start(): the waiter hears of it from the io_context, like every other outcome.
+    boost::asio::post(owner.runtime.io(), [waiter = std::move(waiter), error = std::move(error)]() mutable {
+      if (!waiter->abandoned()) waiter->on_open({false, true, std::move(error)});
+    });
+    return;
+  }
+  c.tls().async_handshake(boost::asio::ssl::stream_base::client,
+                          [&owner, &e, &c, waiter = std::move(waiter)](const boost::system::error_code& ec) {
+                            if (waiter->abandoned()) return;
+                            if (ec) {
+                              ++owner.stats.tls_failures;
+                              waiter->on_open({false, true,
+                                               "TLS handshake with " + e.where + " failed: " + describe_tls_failure(c.tls(), ec)});
+                              return;
+                            }
+                            ++owner.stats.tls_handshakes;
+                            waiter->on_open({true, false, {}});
+                          });
+}
+
+void connect(http_transport::impl& owner, endpoint_state& e, connection& c, const tcp::resolver::results_type& addresses,
+             std::shared_ptr<open_waiter> waiter) {
+  boost::asio::async_connect(c.socket(), addresses,
+                             [&owner, &e, &c, waiter = std::move(waiter)](const boost::system::error_code& ec,
+                                                                          const tcp::endpoint&) mutable {
+                               if (waiter->abandoned()) return;
+                               if (ec) {
+                                 waiter->on_open({false, false, "cannot connect to " + e.where + ": " + ec.message()});
+                                 return;
+                               }
+                               boost::system::error_code ignored;
+                               c.socket().set_option(tcp::no_delay(true), ignored);
+                               if (c.is_tls()) {
+                                 handshake(owner, e, c, std::move(waiter));
+                               } else {
+                                 waiter->on_open({true, false, {}});
+                               }
+                             });
+}
+
+}  // namespace
+
+void open_connection(http_transport::impl& owner, endpoint_state& e, connection& c, std::shared_ptr<open_waiter> waiter) {
+  ++owner.stats.connections_opened;
+  if (!e.resolve_each_connect) {
+    connect(owner, e, c, e.addresses, std::move(waiter));
+    return;
+  }
+  ++owner.stats.resolves;
+  owner.resolver.async_resolve(
+      e.url.host, e.url.port, tcp::resolver::numeric_service,
+      [&owner, &e, &c, waiter = std::move(waiter)](const boost::system::error_code& ec,
+                                                   const tcp::resolver::results_type& found) mutable {
+        if (waiter->abandoned()) return;
+        if (ec) {
+          waiter->on_open({false, false, "cannot resolve \"" + e.url.host + "\": " + ec.message()});
+          return;
+        }
+        // The check create() made holds for every later answer too: a name may not move off this machine.
+        if (owner.options.loopback_only) {
+          if (auto remote = first_remote(found)) {
+            waiter->on_open({false, false, "\"" + e.url.host + "\" now resolves to " + *remote +
+                                               ", which is not a loopback address"});
+            return;
+          }
+        }
+        e.addresses = found;
+        connect(owner, e, c, e.addresses, std::move(waiter));
+      });
+}
+
+std::unique_ptr<connection> take_idle(http_transport::impl& owner, endpoint_state& e) {
+  if (e.idle.empty()) return nullptr;
+  const double timeout_ms = owner.options.idle_timeout_ms;
+  const time_point now = owner.runtime.now();
+  while (!e.idle.empty()) {
+    std::unique_ptr<connection> c = std::move(e.idle.back());
+    e.idle.pop_back();
+    if (timeout_ms > 0 && now - c->idle_since >= from_ms(timeout_ms)) {
+      // The newest is too old: so is every other one.
+      ++owner.stats.idle_expired;
+      c->close();
+      --e.open;
+      for (auto& older : e.idle) {
+        ++owner.stats.idle_expired;
+        older->close();
+        --e.open;
+      }
+      e.idle.clear();
+      return nullptr;
+    }
+    if (c->idle_and_open()) return c;
+    ++owner.stats.stale_reconnects;
+    c->close();
+    --e.open;
+  }
+  return nullptr;
+}
+
+bool put_idle(http_transport::impl& owner, endpoint_state& e, std::unique_ptr<connection>& c) {
+  const time_point now = owner.runtime.now();
+  // The oldest go first. Expiry happens here and in take_idle, when the pool is used: the transport arms
+  // no timer for it, so that an io_context with nothing in flight runs out of work and returns.
+  if (owner.options.idle_timeout_ms > 0) {
+    const duration limit = from_ms(owner.options.idle_timeout_ms);
+    std::size_t expired = 0;
+    while (expired < e.idle.size() && now - e.idle[expired]->idle_since >= limit) e.idle[expired++]->close();
+    if (expired > 0) {
+      owner.stats.idle_expired += expired;
+      e.open -= expired;
+      e.idle.erase(e.idle.begin(), e.idle.begin() + static_cast<std::ptrdiff_t>(expired));
+    }
+  }
+  if (e.idle.size() < owner.options.idle_max) {
+    c->idle_since = now;
+    e.idle.push_back(std::move(c));
+    return true;
+  }
+  c->close();
+  --e.open;
+  return false;
+}
+
+}  // namespace http_detail
+
+using http_detail::endpoint_state;
+
+// ----- impl ------------------------------------------------------------------------------------------
+
+endpoint_state* http_transport::impl::find(std::string_view provider) const noexcept {
+  if (provider.empty()) return default_endpoint;
+  for (const auto& e : endpoints) {
+    if (e->config.provider == provider) return e.get();
+  }
+  return nullptr;
+}
+
+const http_price* http_transport::impl::price(std::string_view provider, std::string_view model) const noexcept {
+  for (const http_price& p : options.prices) {
+    if (p.provider == provider && p.model == model) return &p;
+  }
+  return nullptr;
+}
+
+std::string_view http_transport::impl::intern(std::string_view model) {
+  constexpr std::size_t interned_models_max = 1024;
+  if (model.empty()) return {};
+  auto it = models.find(model);
+  if (it != models.end()) return *it;
+  if (models.size() >= interned_models_max) return {};  // bounded: past it, outcomes name no model
+  return *models.emplace(model).first;
+}
+
+// ----- create ----------------------------------------------------------------------------------------
+
+config_result<std::unique_ptr<http_transport>> http_transport::create(asio_runtime& runtime,
+                                                                      http_transport_options options) {
+  using tcp = boost::asio::ip::tcp;
+  const auto fail = [](std::string where, std::string message) {
+    return config_error{"", std::move(where), std::move(message)};
+  };
+  const auto duration_ms_ok = [](double ms) { return std::isfinite(ms) && ms >= 0; };
+  if (options.endpoints.empty()) return fail("endpoints", "at least one endpoint is needed");
+  if (options.connections_max < 1) return fail("connections_max", "must be at least 1");
+  if (!(options.connect_timeout_ms > 0)) return fail("connect_timeout_ms", "must be greater than 0");
+  if (!duration_ms_ok(options.read_timeout_ms)) return fail("read_timeout_ms", "must be 0 (none) or more");
+  if (!duration_ms_ok(options.idle_timeout_ms)) return fail("idle_timeout_ms", "must be 0 (none) or more");
+  if (options.response_bytes_max < 1024) return fail("response_bytes_max", "must be at least 1024");
+
+  auto state = std::make_unique<impl>(runtime, std::move(options));
+  tcp::resolver resolver(runtime.io());
+  std::shared_ptr<boost::asio::ssl::context> tls;  // one for every https endpoint: the same trust
+  for (std::size_t i = 0; i < state->options.endpoints.size(); ++i) {
+    const http_endpoint& e = state->options.endpoints[i];
+    const std::string where = "endpoints[" + std::to_string(i) + "] (" + e.provider + ")";
+    if (e.provider.empty()) return fail(where, "the provider name is empty");
+    for (std::size_t j = 0; j < i; ++j) {
+      if (state->options.endpoints[j].provider == e.provider) return fail(where, "a second endpoint for this provider");
+    }
+    auto url = parse_http_url(e.base_url);
+    if (!url) return fail(where, url.error().message);
+    auto ep = std::make_unique<endpoint_state>();
+    ep->config = e;
+    ep->url = std::move(url.value());
+    ep->target = ep->url.path + std::string(request_path(e.api));
+    const bool v6 = ep->url.host.find(':') != std::string::npos;
+    const std::string host = v6 ? "[" + ep->url.host + "]" : ep->url.host;
+    ep->where = host + ":" + ep->url.port;
+    ep->host_header = host + (ep->url.port == (ep->url.tls ? "443" : "80") ? "" : ":" + ep->url.port);
+    if (e.api_key.find_first_of("\r\n") != std::string::npos) return fail(where, "the api key holds a line break");
+    if (state->options.anthropic_version.find_first_of("\r\n") != std::string::npos) {
+      return fail("anthropic_version", "holds a line break");
+    }
+    ep->head = "POST " + ep->target + " HTTP/1.1\r\nHost: " + ep->host_header +
+               "\r\nUser-Agent: squall\r\nContent-Type: application/json\r\nAccept: " +
+               (e.stream ? "text/event-stream" : "application/json") + "\r\n";
+    if (e.api == api_kind::openai) {
+      if (!e.api_key.empty()) ep->head += "Authorization: Bearer " + e.api_key + "\r\n";
+    } else {
+      if (!e.api_key.empty()) ep->head += "x-api-key: " + e.api_key + "\r\n";
+      ep->head += "anthropic-version: " + state->options.anthropic_version + "\r\n";
+    }
+    boost::system::error_code ec;
+    ep->addresses = resolver.resolve(ep->url.host, ep->url.port, tcp::resolver::numeric_service, ec);
+    if (ec) return fail(where, "cannot resolve \"" + ep->url.host + "\": " + ec.message());
+    if (state->options.loopback_only) {
+      if (auto remote = http_detail::first_remote(ep->addresses)) {
+        return fail(where, "\"" + ep->url.host + "\" resolves to " + *remote + ", which is not a loopback address");
+      }
+    }
+    boost::asio::ip::make_address(ep->url.host, ec);
+    ep->resolve_each_connect = static_cast<bool>(ec);  // a name, not an address literal
+    if (ep->url.tls) {
+      if (!tls) {
+        auto made = http_detail::make_client_tls_context(state->options.ca_file);
+        if (!made) return fail("ca_file", made.error().message);
+        tls = std::move(made.value());
+      }
+      ep->tls = tls;
+    }
+    state->endpoints.push_back(std::move(ep));
+  }
+  if (state->options.default_provider.empty()) {
+    state->default_endpoint = state->endpoints.front().get();
+  } else {
+    state->default_endpoint = state->find(state->options.default_provider);
+    if (!state->default_endpoint) {
+      return fail("default_provider", "\"" + state->options.default_provider + "\" names no endpoint");
+    }
+  }
+  return std::unique_ptr<http_transport>(new http_transport(std::move(state)));
+}
+
+// ----- the pool's counts -----------------------------------------------------------------------------
+
+std::size_t http_transport::open_connections() const noexcept {
+  std::size_t n = 0;
+  for (const auto& e : impl_->endpoints) n += e->open;
+  return n;
+}
+
+std::size_t http_transport::idle_connections() const noexcept {
+  std::size_t n = 0;
+  for (const auto& e : impl_->endpoints) n += e->idle.size();
+  return n;
+}
+
+}  // namespace squall
