@@ -3,7 +3,8 @@
 # an outside project (consumer/) that finds the package with find_package(squall) and uses it.
 #
 # Input (-D): BINARY_DIR, SOURCE_DIR, WORK_DIR, LIBRARY_TARGETS (comma-separated), VERSION, LIBDIR,
-# INCLUDEDIR, GENERATOR, CXX_COMPILER, COMPILER_LAUNCHER, BUILD_TYPE, CXX_FLAGS, CXX_FLAGS_CONFIG, EXE_LINKER_FLAGS.
+# INCLUDEDIR, GENERATOR, CXX_COMPILER, COMPILER_LAUNCHER, BUILD_TYPE, CXX_FLAGS, CXX_FLAGS_CONFIG, EXE_LINKER_FLAGS,
+# SQUALL_BINARY, PYTHON.
 cmake_minimum_required(VERSION 3.25)
 
 function(run)
@@ -125,3 +126,15 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${WORK_DIR}/cons
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer)
 run(${WORK_DIR}/consumer/squall_consumer ${SOURCE_DIR}/scenarios/policies/retry-backoff.json)
 message(STATUS "consumer: ${run_output}")
+
+# --- The example service (examples/ask_service), a production-shaped user of squall::client, built the
+# same way against the same prefix, then run in front of `squall serve --tls` by ask_service_test.py.
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/ask_service -B ${WORK_DIR}/ask_service -G ${GENERATOR}
+  -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_PACKAGE_PREFER_CONFIG=ON
+  -DCMAKE_CXX_COMPILER=${CXX_COMPILER} ${launcher} -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
+  "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}" "-DCMAKE_CXX_FLAGS_${config}=${CXX_FLAGS_CONFIG}"
+  "-DCMAKE_EXE_LINKER_FLAGS=${EXE_LINKER_FLAGS}")
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/ask_service)
+run(${PYTHON} ${SOURCE_DIR}/tests/install/ask_service_test.py ${SQUALL_BINARY}
+  ${WORK_DIR}/ask_service/ask_service ${SOURCE_DIR} ${WORK_DIR}/ask_run)
+message(STATUS "ask_service: ${run_output}")
