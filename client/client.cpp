@@ -75,7 +75,8 @@ struct client::impl {
   std::string name;  // of the policy file in force
   std::string default_provider;  // what a call naming no provider goes to, for results that never got there
 
-  bool on_io_thread() const { return thread.get_id() == std::this_thread::get_id(); }
+  std::thread::id io_thread_id;  // set once before the client is handed out; read from any thread
+  bool on_io_thread() const { return io_thread_id == std::this_thread::get_id(); }
 
   // Runs `work` on the I/O thread and waits for its result.
   template <class F>
@@ -240,6 +241,7 @@ config_result<std::unique_ptr<client>> client::create(client_options options) {
   state->box->io = &state->io;
   impl* raw = state.get();
   state->thread = std::thread([raw] { raw->io.run(); });
+  state->io_thread_id = state->thread.get_id();
   return std::unique_ptr<client>(new client(std::move(state)));
 }
 
