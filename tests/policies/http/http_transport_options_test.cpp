@@ -345,6 +345,24 @@ TEST(http_transport_options, a_proxy_that_is_not_listening_is_a_connection_error
   EXPECT_TRUE(contains(rig.transport->last_error(), "cannot connect to proxy")) << rig.transport->last_error();
 }
 
+TEST(http_transport_options, a_proxy_that_never_answers_counts_under_connect_timeout_ms) {
+  // Accepts connections in the kernel's backlog and never reads: CONNECT goes out, no answer comes.
+  boost::asio::io_context silent_io;
+  boost::asio::ip::tcp::acceptor silent(silent_io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const std::string silent_where = "127.0.0.1:" + std::to_string(silent.local_endpoint().port());
+  canned_http_server server(answer_ok());
+  http_transport_options o;
+  o.endpoints.push_back(endpoint(server.base_url()));
+  o.proxy = "http://" + silent_where;
+  o.connect_timeout_ms = 100;
+  options_rig rig(std::move(o));
+  EXPECT_EQ(rig.call().kind, outcome_class::connection_error);
+  const std::string& why = rig.transport->last_error();
+  EXPECT_TRUE(contains(why, "through proxy " + silent_where)) << why;
+  EXPECT_TRUE(contains(why, "connect_timeout_ms")) << why;
+  EXPECT_TRUE(server.requests().empty());
+}
+
 TEST(http_transport_options, no_proxy_hosts_are_reached_directly) {
   canned_http_server server(answer_ok());
   connect_proxy proxy;
