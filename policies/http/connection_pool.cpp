@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <cmath>
 
+#include "policies/http/request_head.hpp"
 #include "policies/http/transport_detail.hpp"
 
 namespace squall {
@@ -46,6 +47,15 @@ void handshake(http_transport::impl& owner, endpoint_state& e, connection& c, st
                           });
 }
 
+// The TCP connection is up (to the endpoint, or through its proxy's tunnel): TLS next, or done.
+void connected(http_transport::impl& owner, endpoint_state& e, connection& c, std::shared_ptr<open_waiter> waiter) {
+  if (c.is_tls()) {
+    handshake(owner, e, c, std::move(waiter));
+  } else {
+    waiter->on_open({true, false, {}});
+  }
+}
+
 void connect(http_transport::impl& owner, endpoint_state& e, connection& c, const tcp::resolver::results_type& addresses,
              std::shared_ptr<open_waiter> waiter) {
   boost::asio::async_connect(c.socket(), addresses,
@@ -53,16 +63,20 @@ void connect(http_transport::impl& owner, endpoint_state& e, connection& c, cons
                                                                           const tcp::endpoint&) mutable {
                                if (waiter->abandoned()) return;
                                if (ec) {
-                                 waiter->on_open({false, false, "cannot connect to " + e.where + ": " + ec.message()});
+                                 waiter->on_open({false, false,
+                                                  e.proxy ? "cannot connect to proxy " + e.proxy->where + " (for " +
+                                                                e.where + "): " + ec.message()
+                                                          : "cannot connect to " + e.where + ": " + ec.message()});
                                  return;
                                }
                                boost::system::error_code ignored;
                                c.socket().set_option(tcp::no_delay(true), ignored);
-                               if (c.is_tls()) {
-                                 handshake(owner, e, c, std::move(waiter));
-                               } else {
-                                 waiter->on_open({true, false, {}});
+                               if (!e.proxy) {
+                                 connected(owner, e, c, std::move(waiter));
+                                 return;
                                }
+                               auto tunnelled = [&owner, &e, &c, waiter]() mutable { connected(owner, e, c, waiter); };
+                               open_tunnel(e, c, std::move(waiter), std::move(tunnelled));
                              });
 }
 
@@ -70,30 +84,33 @@ void connect(http_transport::impl& owner, endpoint_state& e, connection& c, cons
 
 void open_connection(http_transport::impl& owner, endpoint_state& e, connection& c, std::shared_ptr<open_waiter> waiter) {
   ++owner.stats.connections_opened;
-  if (!e.resolve_each_connect) {
-    connect(owner, e, c, e.addresses, std::move(waiter));
+  // Through a proxy, only the proxy's address matters here: the proxy resolves the endpoint's host.
+  const http_url& dial = e.proxy ? e.proxy->url : e.url;
+  tcp::resolver::results_type& addresses = e.proxy ? e.proxy->addresses : e.addresses;
+  if (!(e.proxy ? e.proxy->resolve_each_connect : e.resolve_each_connect)) {
+    connect(owner, e, c, addresses, std::move(waiter));
     return;
   }
   ++owner.stats.resolves;
   owner.resolver.async_resolve(
-      e.url.host, e.url.port, tcp::resolver::numeric_service,
-      [&owner, &e, &c, waiter = std::move(waiter)](const boost::system::error_code& ec,
-                                                   const tcp::resolver::results_type& found) mutable {
+      dial.host, dial.port, tcp::resolver::numeric_service,
+      [&owner, &e, &c, &dial, &addresses, waiter = std::move(waiter)](const boost::system::error_code& ec,
+                                                                      const tcp::resolver::results_type& found) mutable {
         if (waiter->abandoned()) return;
         if (ec) {
-          waiter->on_open({false, false, "cannot resolve \"" + e.url.host + "\": " + ec.message()});
+          waiter->on_open({false, false, "cannot resolve \"" + dial.host + "\": " + ec.message()});
           return;
         }
         // The check create() made holds for every later answer too: a name may not move off this machine.
         if (owner.options.loopback_only) {
           if (auto remote = first_remote(found)) {
-            waiter->on_open({false, false, "\"" + e.url.host + "\" now resolves to " + *remote +
+            waiter->on_open({false, false, "\"" + dial.host + "\" now resolves to " + *remote +
                                                ", which is not a loopback address"});
             return;
           }
         }
-        e.addresses = found;
-        connect(owner, e, c, e.addresses, std::move(waiter));
+        addresses = found;
+        connect(owner, e, c, addresses, std::move(waiter));
       });
 }
 
@@ -194,8 +211,12 @@ config_result<std::unique_ptr<http_transport>> http_transport::create(asio_runti
   if (!duration_ms_ok(options.read_timeout_ms)) return fail("read_timeout_ms", "must be 0 (none) or more");
   if (!duration_ms_ok(options.idle_timeout_ms)) return fail("idle_timeout_ms", "must be 0 (none) or more");
   if (options.response_bytes_max < 1024) return fail("response_bytes_max", "must be at least 1024");
+  if (options.user_agent.empty() || options.user_agent.find_first_of("\r\n") != std::string::npos) {
+    return fail("user_agent", "must be non-empty and hold no line break");
+  }
 
   auto state = std::make_unique<impl>(runtime, std::move(options));
+  const http_detail::proxy_settings proxies = http_detail::proxy_settings_from(state->options);
   tcp::resolver resolver(runtime.io());
   std::shared_ptr<boost::asio::ssl::context> tls;  // one for every https endpoint: the same trust
   for (std::size_t i = 0; i < state->options.endpoints.size(); ++i) {
@@ -210,30 +231,46 @@ config_result<std::unique_ptr<http_transport>> http_transport::create(asio_runti
     auto ep = std::make_unique<endpoint_state>();
     ep->config = e;
     ep->url = std::move(url.value());
-    ep->target = ep->url.path + std::string(request_path(e.api));
+    ep->target = ep->url.path + std::string(request_path(e.api)) + (ep->url.query.empty() ? "" : "?" + ep->url.query);
     const bool v6 = ep->url.host.find(':') != std::string::npos;
     const std::string host = v6 ? "[" + ep->url.host + "]" : ep->url.host;
     ep->where = host + ":" + ep->url.port;
     ep->host_header = host + (ep->url.port == (ep->url.tls ? "443" : "80") ? "" : ":" + ep->url.port);
-    if (e.api_key.find_first_of("\r\n") != std::string::npos) return fail(where, "the api key holds a line break");
     if (state->options.anthropic_version.find_first_of("\r\n") != std::string::npos) {
       return fail("anthropic_version", "holds a line break");
     }
-    ep->head = "POST " + ep->target + " HTTP/1.1\r\nHost: " + ep->host_header +
-               "\r\nUser-Agent: squall\r\nContent-Type: application/json\r\nAccept: " +
-               (e.stream ? "text/event-stream" : "application/json") + "\r\n";
-    if (e.api == api_kind::openai) {
-      if (!e.api_key.empty()) ep->head += "Authorization: Bearer " + e.api_key + "\r\n";
-    } else {
-      if (!e.api_key.empty()) ep->head += "x-api-key: " + e.api_key + "\r\n";
-      ep->head += "anthropic-version: " + state->options.anthropic_version + "\r\n";
-    }
+    if (auto why = http_detail::build_endpoint_head(*ep, state->options)) return fail(where, *why);
     boost::system::error_code ec;
-    ep->addresses = resolver.resolve(ep->url.host, ep->url.port, tcp::resolver::numeric_service, ec);
-    if (ec) return fail(where, "cannot resolve \"" + ep->url.host + "\": " + ec.message());
-    if (state->options.loopback_only) {
-      if (auto remote = http_detail::first_remote(ep->addresses)) {
-        return fail(where, "\"" + ep->url.host + "\" resolves to " + *remote + ", which is not a loopback address");
+    if (const std::string_view proxy = http_detail::proxy_for(proxies, ep->url); !proxy.empty()) {
+      auto proxy_url = parse_http_url(proxy);
+      if (!proxy_url) return fail(proxies.source, proxy_url.error().message);
+      if (proxy_url->tls || !proxy_url->path.empty() || !proxy_url->query.empty()) {
+        return fail(proxies.source, "\"" + std::string(proxy) + "\": a proxy is http://host:port, without a path");
+      }
+      http_detail::proxy_route route;
+      route.url = std::move(proxy_url.value());
+      const bool proxy_v6 = route.url.host.find(':') != std::string::npos;
+      route.where = (proxy_v6 ? "[" + route.url.host + "]" : route.url.host) + ":" + route.url.port;
+      route.addresses = resolver.resolve(route.url.host, route.url.port, tcp::resolver::numeric_service, ec);
+      if (ec) return fail(where, "cannot resolve proxy \"" + route.url.host + "\": " + ec.message());
+      if (state->options.loopback_only) {
+        if (auto remote = http_detail::first_remote(route.addresses)) {
+          return fail(where, "proxy \"" + route.url.host + "\" resolves to " + *remote + ", which is not a loopback address");
+        }
+      }
+      boost::asio::ip::make_address(route.url.host, ec);
+      route.resolve_each_connect = static_cast<bool>(ec);
+      ep->proxy = std::move(route);
+    }
+    // Through a proxy the endpoint's host is the proxy's to resolve (it may have no address here), unless
+    // loopback_only asks that it be checked too.
+    if (!ep->proxy || state->options.loopback_only) {
+      ep->addresses = resolver.resolve(ep->url.host, ep->url.port, tcp::resolver::numeric_service, ec);
+      if (ec) return fail(where, "cannot resolve \"" + ep->url.host + "\": " + ec.message());
+      if (state->options.loopback_only) {
+        if (auto remote = http_detail::first_remote(ep->addresses)) {
+          return fail(where, "\"" + ep->url.host + "\" resolves to " + *remote + ", which is not a loopback address");
+        }
       }
     }
     boost::asio::ip::make_address(ep->url.host, ec);

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "policies/core/classify.hpp"
+#include "policies/http/request_head.hpp"
 #include "policies/http/transport_detail.hpp"
 #include "policies/http/wire_payload.hpp"
 #include "policies/retry/server_hints.hpp"
@@ -155,20 +156,18 @@ void attempt::begin(const call_scope& scope) {
   const std::string payload =
       r.payload ? encode_payload(*r.payload)
                 : encode_request(ep->config.api, r.model, r.input_tokens, r.output_tokens, ep->config.stream, r.id);
-  wire.reserve(ep->head.size() + payload.size() + 128);
-  if (r.payload && !r.payload->raw_body.empty() && !r.payload->path.empty()) {
-    // Another endpoint of the same API (embeddings): only the request line differs.
-    wire = "POST " + ep->url.path + r.payload->path + ep->head.substr(ep->head.find(" HTTP/1.1\r\n"));
-  } else {
-    wire = ep->head;
+  if (std::string error; !build_request(*ep, owner.options, r, call->attempts, payload, wire, error)) {
+    // A key read for this attempt that is missing: a configuration problem no retry will fix.
+    outcome o = outcome::failure(outcome_class::invalid_request);
+    if (r.payload) {
+      auto a = std::make_shared<answer_payload>();
+      a->error_message = error;
+      o.answer = std::move(a);
+    }
+    owner.last_error = std::move(error);
+    answer_later(std::move(o));
+    return;
   }
-  if (owner.options.squall_headers) {
-    wire += "x-squall-request-id: " + std::to_string(r.id) + "\r\n";
-    wire += "x-squall-attempt: " + std::to_string(call->attempts) + "\r\n";
-    wire += "x-squall-input-tokens: " + std::to_string(r.input_tokens) + "\r\n";
-  }
-  wire += "Content-Length: " + std::to_string(payload.size()) + "\r\n\r\n";
-  wire += payload;
 
   if (owner.options.honor_deadline && scope.deadline != time_never) {
     const time_point now = owner.runtime.now();
@@ -494,7 +493,8 @@ void attempt::on_timer(std::uint32_t which) {
     case cookie_connect:
       connect_timer = {};
       fail_because(outcome_class::connection_error,
-                   "no connection to " + ep->where + " (resolve, connect" + (ep->tls ? ", TLS handshake" : "") +
+                   "no connection to " + ep->where + (ep->proxy ? " through proxy " + ep->proxy->where : "") +
+                       " (resolve, connect" + (ep->proxy ? ", CONNECT" : "") + (ep->tls ? ", TLS handshake" : "") +
                        ") within connect_timeout_ms (" + ms_text(owner.options.connect_timeout_ms) + ")");
       break;
     case cookie_read: {

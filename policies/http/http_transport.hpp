@@ -7,6 +7,12 @@
 //  - Endpoints: an API kind (OpenAI-style POST {base}/chat/completions with "Authorization: Bearer", or
 //    Anthropic-style POST {base}/messages with x-api-key and anthropic-version) and a base URL, chosen per
 //    request.provider (empty: the default endpoint). A request naming no endpoint gets invalid_request.
+//    A base URL's query follows the API path (Azure OpenAI: {base}/chat/completions?api-version=...).
+//    `auth` picks the key's header (bearer, x-api-key, or Azure's api-key); `headers` adds fixed headers
+//    (OpenAI-Organization, anthropic-beta); user_agent names the client (default "squall"). The key is
+//    fixed (api_key, written once into the endpoint's head) or read for every attempt (api_key_env,
+//    api_key_provider), so a rotated key is used from the next attempt on; a missing one fails the
+//    attempt as invalid_request, with the reason in last_error().
 //  - The body carries the request's model, a deterministic prompt of about input_tokens tokens and
 //    max_tokens = output_tokens; "stream" per endpoint. Headers x-squall-request-id, x-squall-attempt and
 //    x-squall-input-tokens let squall's fake providers key their draws like the simulation does.
@@ -16,6 +22,12 @@
 //    handshake, all within connect_timeout_ms. Idle keep-alive connections are reused (newest first), at
 //    most idle_max kept, none kept longer than idle_timeout_ms (closed when the pool is next used: no
 //    timer is armed for them, so an io_context with nothing in flight still runs out of work).
+//  - Proxy: with `proxy` (or, when proxy_from_environment, HTTPS_PROXY / HTTP_PROXY), connections to
+//    endpoints not exempted by no_proxy go to the proxy, which is asked with HTTP CONNECT for a tunnel to
+//    the endpoint's host:port; TLS then runs inside the tunnel, end to end with the endpoint. Plain http
+//    endpoints are tunnelled the same way (one path; the proxy sees no request). Reaching the proxy and
+//    its answer count under connect_timeout_ms; a refusal (407, 403, 502...) is a connection_error whose
+//    message names the proxy and its status line. loopback_only checks the proxy's addresses too.
 //  - No silent re-send: before a request goes out on an idle connection, one non-blocking peek checks
 //    that the server has not closed it; one that has is dropped and another taken (stale_reconnects).
 //    Once any byte of the request was written, a connection that breaks before the answer is reported as
@@ -50,8 +62,10 @@
 // io_context must outlive it.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "policies/asio/asio_runtime.hpp"
@@ -61,15 +75,39 @@
 
 namespace squall {
 
+// How an endpoint's API key travels.
+enum class http_auth {
+  by_api,     // bearer for api_kind::openai, x_api_key for api_kind::anthropic (the default)
+  bearer,     // "Authorization: Bearer KEY" (OpenAI)
+  x_api_key,  // "x-api-key: KEY" (Anthropic)
+  api_key,    // "api-key: KEY" (Azure OpenAI)
+};
+
 struct http_endpoint {
   std::string provider;  // the request.provider this endpoint serves
   api_kind api = api_kind::openai;
-  std::string base_url;  // "http://127.0.0.1:8080/v1"
-  std::string api_key;   // sent as a bearer token (OpenAI) or x-api-key (Anthropic); empty sends none
+  // "http://127.0.0.1:8080/v1"; a query is kept and sent after the API path:
+  // "https://x.openai.azure.com/openai/deployments/gpt4o?api-version=2024-10-21".
+  std::string base_url;
+  std::string api_key;   // sent as `auth` says; empty sends none
   bool stream = false;   // ask for a server-sent-event stream. The default value is false.
   // The max_tokens sent to an API that requires one (Anthropic) for a call whose payload names none.
   // The default value is 4096.
   std::uint32_t max_tokens_default = 4096;
+  // The header carrying the key. The default value is by_api (bearer for OpenAI, x-api-key for Anthropic).
+  http_auth auth = http_auth::by_api;
+  // Sent with every request of this endpoint, after the transport's own ("OpenAI-Organization",
+  // "anthropic-beta"). Names must be HTTP tokens, values hold no line break. The default is none.
+  std::vector<std::pair<std::string, std::string>> headers{};
+  // Where the key comes from when it may change while the transport runs (rotation without a rebuild).
+  // At most one of api_key, api_key_env and api_key_provider is set; with either of the last two the key
+  // is read for every attempt and nothing is cached. An empty or line-breaking key fails the attempt as
+  // invalid_request with a message in last_error().
+  //  - api_key_env: the environment variable read (getenv) for each attempt. getenv races with setenv on
+  //    other threads: change the variable only while no attempt starts, or use api_key_provider.
+  //  - api_key_provider: called on the I/O thread for each attempt; must be cheap and must not block.
+  std::string api_key_env{};
+  std::function<std::string()> api_key_provider{};
 };
 
 // Prices of one model at one provider, in US dollars per million tokens.
@@ -101,6 +139,21 @@ struct http_transport_options {
   bool honor_deadline = true;            // end attempts at call_scope.deadline. The default value is true.
   bool loopback_only = false;            // refuse endpoints whose addresses are not loopback
   std::string anthropic_version = "2023-06-01";
+  // The User-Agent header of every request. No line breaks. The default value is "squall".
+  std::string user_agent = "squall";
+  // An HTTP proxy ("http://host:port") every endpoint is reached through, by HTTP CONNECT: a tunnel to
+  // the endpoint's host:port, then TLS inside it for https endpoints. Plain http endpoints are tunnelled
+  // too (one path for both; the proxy sees no request). Empty: none. The default value is "".
+  std::string proxy;
+  // Hosts reached directly despite a proxy: a comma-separated list of host suffixes ("example.com" and
+  // ".example.com" both match api.example.com and example.com) and exact IP literals (no CIDR ranges);
+  // "*" means every host, so no proxy is used. The default value is "".
+  std::string no_proxy;
+  // When true, create() reads the environment for whichever of proxy and no_proxy are empty: https
+  // endpoints use HTTPS_PROXY (or https_proxy), http endpoints HTTP_PROXY (or http_proxy), and NO_PROXY
+  // (or no_proxy) exempts hosts. Read once; later changes need a new transport. The default value is
+  // false: a library does not follow the environment unasked.
+  bool proxy_from_environment = false;
   // Send x-squall-request-id, x-squall-attempt and x-squall-input-tokens with every attempt, so that
   // squall's fake providers key their draws like the simulation (the load generator turns this on). A
   // production client leaves it off: real providers have no use for them. The default value is false.

@@ -6,11 +6,14 @@
 //   connection_pool.cpp   endpoints and their connections: opening one (resolve, connect, TLS
 //                         handshake), the idle pool and its expiry, create()
 //   connection.cpp        one connection: plain or TLS stream, the liveness check before reuse
+//   request_head.cpp      request heads: built and checked once per endpoint, completed per attempt
+//   proxy_tunnel.cpp      HTTP CONNECT through a proxy, and which hosts go through it
 //   tls_client.cpp        the TLS client context, SNI and certificate name checks, failures in words
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -20,6 +23,7 @@
 
 #include "policies/http/connection.hpp"
 #include "policies/http/http_transport.hpp"
+#include "policies/http/proxy_tunnel.hpp"
 #include "policies/http/url.hpp"
 
 namespace squall {
@@ -30,14 +34,17 @@ struct attempt;
 struct endpoint_state {
   http_endpoint config;
   http_url url;
-  std::string target;  // the request path
+  std::string target;  // the request path, with the base URL's query
   std::string host_header;
   std::string head;    // the request head's lines that are the same for every attempt
-  std::string where;   // "host:port", for messages
+  std::string key_header;  // "Authorization: Bearer ", "x-api-key: " or "api-key: "
+  bool key_per_attempt = false;  // api_key_env or api_key_provider: the key is not in `head`
+  std::string where;   // "host:port", for messages and the proxy's CONNECT
   // From create(). An IP literal keeps them; a host name is looked up again for every new connection,
   // so that a provider moving to other addresses is followed.
   boost::asio::ip::tcp::resolver::results_type addresses;
   bool resolve_each_connect = false;
+  std::optional<proxy_route> proxy;  // connections go through this proxy (HTTP CONNECT)
   std::shared_ptr<boost::asio::ssl::context> tls;  // https endpoints only
   std::vector<std::unique_ptr<connection>> idle;   // newest last: reused first; oldest first: expired first
   std::size_t open = 0;                            // in use, idle or connecting
@@ -94,6 +101,10 @@ class open_waiter {
 // waiter bounds it in time (its connect timer closes `c`) and keeps `c` alive until it has given up or
 // been called.
 void open_connection(http_transport::impl& owner, endpoint_state& e, connection& c, std::shared_ptr<open_waiter> waiter);
+
+// On `c`, connected to e.proxy: asks for a tunnel to e.where with HTTP CONNECT, then calls on_tunnel()
+// once the proxy agreed, or waiter->on_open with why not (proxy_tunnel.cpp). Nothing once the waiter gave up.
+void open_tunnel(endpoint_state& e, connection& c, std::shared_ptr<open_waiter> waiter, std::function<void()> on_tunnel);
 
 // An idle connection of `e` that can carry a request now, or null. Idle connections past
 // idle_timeout_ms, or found closed by the server (connection::idle_and_open), are closed on the way and

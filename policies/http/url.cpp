@@ -9,12 +9,24 @@ config_result<http_url> parse_http_url(std::string_view text) {
     return config_error{"", "", "\"" + std::string(text) + "\" is not a usable base URL: " + why};
   };
   const bool tls = text.starts_with("https://");
-  if (!tls && !text.starts_with("http://")) return fail("expected http://host[:port][/path] or https://...");
+  if (!tls && !text.starts_with("http://")) return fail("expected http://host[:port][/path][?query] or https://...");
   std::string_view rest = text.substr(tls ? 8 : 7);
+  std::string_view query;
+  if (const std::size_t mark = rest.find('?'); mark != std::string_view::npos) {
+    query = rest.substr(mark + 1);
+    rest = rest.substr(0, mark);
+    // It goes into the request line as written: nothing that would end or split it.
+    for (char c : query) {
+      if (c == ' ' || c == '\r' || c == '\n' || c == '\t' || c == '#' || static_cast<unsigned char>(c) < 0x20) {
+        return fail("the query holds a space, a control character or a '#'");
+      }
+    }
+  }
   const std::size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
-  if (path.find_first_of("?#") != std::string_view::npos) return fail("a base URL has no query or fragment");
+  if (path.find('#') != std::string_view::npos) return fail("a base URL has no fragment");
+  if (path.find_first_of(" \r\n\t") != std::string_view::npos) return fail("the path holds a space or a line break");
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   if (authority.find('@') != std::string_view::npos) return fail("credentials in the URL are not supported");
 
@@ -50,6 +62,7 @@ config_result<http_url> parse_http_url(std::string_view text) {
     url.port = tls ? "443" : "80";
   }
   url.path = std::string(path);
+  url.query = std::string(query);
   return url;
 }
 

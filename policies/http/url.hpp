@@ -1,6 +1,7 @@
 #pragma once
-// Base URLs of HTTP endpoints: "http://host[:port][/path]" or "https://host[:port][/path]" (TLS; what
-// real providers speak, and `squall serve --tls`). Parsed once, when a transport is built.
+// Base URLs of HTTP endpoints: "http://host[:port][/path][?query]" or "https://..." (TLS; what real
+// providers speak, and `squall serve --tls`). Parsed once, when a transport is built. A query (Azure
+// OpenAI's "?api-version=2024-10-21") is kept and sent after the API path.
 
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@ struct http_url {
   std::string host;  // without brackets for IPv6 literals ("::1")
   std::string port;  // "80" (http) or "443" (https) when the URL names none
   std::string path;  // the base path without a trailing slash ("" or "/v1")
+  std::string query;  // after the '?', without it ("api-version=2024-10-21"); "" for none
   bool tls = false;  // https://
 };
 
