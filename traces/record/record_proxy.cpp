@@ -734,6 +734,9 @@ config_result<std::unique_ptr<record_proxy>> record_proxy::create(record_options
   if (!url) return fail("--upstream", url.error().message);
   // parse_http_url accepts https:// for the transport; the recorder relays plain HTTP only.
   if (url->tls) return fail("--upstream", "https upstreams are not supported: the recorder speaks plain http://");
+  if (!url->query.empty()) {
+    return fail("--upstream", "expected no query string (\"?" + url->query + "\"): the recorder relays each request's own target");
+  }
   auto listen = parse_listen(options.listen);
   if (!listen) return std::move(listen).error();
   if (!options.allow_remote && !is_loopback_host(listen->host)) {

@@ -497,6 +497,9 @@ TEST(RecordProxy, OptionsAreValidated) {
   auto https = record_proxy::create(options([](record_options& o) { o.upstream = "https://api.openai.com"; }));
   ASSERT_FALSE(https);
   EXPECT_NE(https.error().describe().find("--upstream"), std::string::npos);
+  auto query = record_proxy::create(options([](record_options& o) { o.upstream = "http://127.0.0.1:9/v1?api-version=1"; }));
+  ASSERT_FALSE(query);
+  EXPECT_NE(query.error().describe().find("expected no query string"), std::string::npos) << query.error().describe();
   auto listen = record_proxy::create(options([](record_options& o) {
     o.upstream = "http://127.0.0.1:9";
     o.listen = "0.0.0.0:0";
