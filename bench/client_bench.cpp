@@ -3,7 +3,9 @@
 //
 // Both keep `concurrency` calls outstanding in a closed loop over keep-alive connections, each call a
 // small OpenAI chat completion (max_tokens 4) that the provider answers at once (no injected latency).
-// The provider runs in this process on its own I/O thread, as `squall serve` does in its own.
+// The provider runs in this process on its own I/O thread, as `squall serve` does in its own. The TLS
+// variant runs the same client against the same provider over HTTPS (keep-alive: one handshake per
+// connection, then TLS records).
 
 #include <benchmark/benchmark.h>
 
@@ -12,6 +14,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <fstream>
 #include <memory>
 #include <mutex>
 
@@ -43,6 +46,23 @@ squall::sim::provider_config instant_provider() {
 squall::fake::fake_server& server() {
   static squall::fake::fake_server* s = [] {
     auto* made = new squall::fake::fake_server({instant_provider()});
+    if (auto error = made->start()) throw std::runtime_error(*error);
+    return made;
+  }();
+  return *s;
+}
+
+// The same provider over HTTPS, with a throwaway CA whose certificate the client trusts.
+const squall::fake::certificate_authority& bench_ca() {
+  static const squall::fake::certificate_authority ca = squall::fake::make_certificate_authority("squall bench CA");
+  return ca;
+}
+
+squall::fake::fake_server& tls_server() {
+  static squall::fake::fake_server* s = [] {
+    squall::fake::server_options o;
+    o.tls = squall::fake::make_server_certificate(bench_ca(), squall::fake::loopback_names());
+    auto* made = new squall::fake::fake_server({instant_provider()}, o);
     if (auto error = made->start()) throw std::runtime_error(*error);
     return made;
   }();
@@ -97,11 +117,16 @@ void BM_BareBeastKeepAlive(benchmark::State& state) {
   state.SetItemsProcessed(done);
 }
 
-void BM_ClientRetryTimeoutBreaker(benchmark::State& state) {
+void run_client(benchmark::State& state, bool tls) {
   squall::client_options o;
   o.policy = squall::json::parse(R"({"policies":[{"type":"timeout","timeout_ms":20000},
     {"type":"retry","attempts_max":3},{"type":"circuit_breaker"},{"type":"timeout","timeout_ms":5000}]})");
-  o.transport.endpoints.push_back({"openai", squall::api_kind::openai, server().endpoints()[0].base_url, "sk", false});
+  o.transport.endpoints.push_back(
+      {"openai", squall::api_kind::openai, (tls ? tls_server() : server()).endpoints()[0].base_url, "sk", false});
+  if (tls) {
+    o.transport.ca_file = "/tmp/squall-client-bench-ca.pem";
+    std::ofstream(o.transport.ca_file) << bench_ca().certificate_pem;
+  }
   o.transport.connections_max = concurrency;
   auto made = squall::client::create(o);
   if (!made) {
@@ -140,8 +165,12 @@ void BM_ClientRetryTimeoutBreaker(benchmark::State& state) {
   state.SetItemsProcessed(done);
 }
 
+void BM_ClientRetryTimeoutBreaker(benchmark::State& state) { run_client(state, false); }
+void BM_ClientRetryTimeoutBreakerTls(benchmark::State& state) { run_client(state, true); }
+
 BENCHMARK(BM_BareBeastKeepAlive)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ClientRetryTimeoutBreaker)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ClientRetryTimeoutBreakerTls)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
