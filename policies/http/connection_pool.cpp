@@ -26,9 +26,10 @@ std::optional<std::string> first_remote(const tcp::resolver::results_type& found
 void handshake(http_transport::impl& owner, endpoint_state& e, connection& c, std::shared_ptr<open_waiter> waiter) {
   std::string error;
   if (!prepare_tls_client(c.tls(), e.url.host, error)) {
+    ++owner.stats.tls_failures;
     // Not from inside start(): the waiter hears of it from the io_context, like every other outcome.
     boost::asio::post(owner.runtime.io(), [waiter = std::move(waiter), error = std::move(error)]() mutable {
-      if (!waiter->abandoned()) waiter->on_open({false, true, std::move(error)});
+      if (!waiter->abandoned()) waiter->on_open({false, std::move(error)});
     });
     return;
   }
@@ -37,12 +38,12 @@ void handshake(http_transport::impl& owner, endpoint_state& e, connection& c, st
                             if (waiter->abandoned()) return;
                             if (ec) {
                               ++owner.stats.tls_failures;
-                              waiter->on_open({false, true,
-                                               "TLS handshake with " + e.where + " failed: " + describe_tls_failure(c.tls(), ec)});
+                              waiter->on_open(
+                                  {false, "TLS handshake with " + e.where + " failed: " + describe_tls_failure(c.tls(), ec)});
                               return;
                             }
                             ++owner.stats.tls_handshakes;
-                            waiter->on_open({true, false, {}});
+                            waiter->on_open({true, {}});
                           });
 }
 
@@ -53,7 +54,7 @@ void connect(http_transport::impl& owner, endpoint_state& e, connection& c, cons
                                                                           const tcp::endpoint&) mutable {
                                if (waiter->abandoned()) return;
                                if (ec) {
-                                 waiter->on_open({false, false, "cannot connect to " + e.where + ": " + ec.message()});
+                                 waiter->on_open({false, "cannot connect to " + e.where + ": " + ec.message()});
                                  return;
                                }
                                boost::system::error_code ignored;
@@ -61,7 +62,7 @@ void connect(http_transport::impl& owner, endpoint_state& e, connection& c, cons
                                if (c.is_tls()) {
                                  handshake(owner, e, c, std::move(waiter));
                                } else {
-                                 waiter->on_open({true, false, {}});
+                                 waiter->on_open({true, {}});
                                }
                              });
 }
@@ -81,13 +82,13 @@ void open_connection(http_transport::impl& owner, endpoint_state& e, connection&
                                                    const tcp::resolver::results_type& found) mutable {
         if (waiter->abandoned()) return;
         if (ec) {
-          waiter->on_open({false, false, "cannot resolve \"" + e.url.host + "\": " + ec.message()});
+          waiter->on_open({false, "cannot resolve \"" + e.url.host + "\": " + ec.message()});
           return;
         }
         // The check create() made holds for every later answer too: a name may not move off this machine.
         if (owner.options.loopback_only) {
           if (auto remote = first_remote(found)) {
-            waiter->on_open({false, false, "\"" + e.url.host + "\" now resolves to " + *remote +
+            waiter->on_open({false, "\"" + e.url.host + "\" now resolves to " + *remote +
                                                ", which is not a loopback address"});
             return;
           }
