@@ -16,8 +16,9 @@
 //    handshake, all within connect_timeout_ms. Idle keep-alive connections are reused (newest first), at
 //    most idle_max kept, none kept longer than idle_timeout_ms (closed when the pool is next used: no
 //    timer is armed for them, so an io_context with nothing in flight still runs out of work).
-//  - No silent re-send: before a request goes out on an idle connection, one non-blocking peek checks
-//    that the server has not closed it; one that has is dropped and another taken (stale_reconnects).
+//  - No silent re-send: before a request goes out on a connection idle for 1 ms or more, one non-blocking
+//    peek checks that the server has not closed it; one that has is dropped and another taken
+//    (stale_reconnects).
 //    Once any byte of the request was written, a connection that breaks before the answer is reported as
 //    connection_error and the request is never sent again by the transport: the server may have received
 //    it, and whether to retry a POST is the retry policy's call (not_resent counts these on reused
