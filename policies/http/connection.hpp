@@ -45,8 +45,9 @@ struct connection {
 
   // Whether an idle keep-alive connection can carry a request: the server has neither closed it nor
   // sent anything on it (an idle connection with bytes waiting, a TLS alert included, is not reusable).
-  // One non-blocking peek at the socket, no wait: a request is never written to a connection this
-  // already shows to be closed, so that a failure after the write can honestly be reported, never re-sent.
+  // One non-blocking peek at the socket (a system call), no wait: a request is not written to a connection
+  // this already shows to be closed, so a close while idle is replaced transparently, and a failure after
+  // the write can be reported honestly, never re-sent. take_idle skips it for connections idle under 1 ms.
   bool idle_and_open() noexcept;
 
   std::variant<boost::asio::ip::tcp::socket, tls_stream> stream;

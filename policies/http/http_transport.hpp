@@ -28,8 +28,9 @@
 //    endpoints are tunnelled the same way (one path; the proxy sees no request). Reaching the proxy and
 //    its answer count under connect_timeout_ms; a refusal (407, 403, 502...) is a connection_error whose
 //    message names the proxy and its status line. loopback_only checks the proxy's addresses too.
-//  - No silent re-send: before a request goes out on an idle connection, one non-blocking peek checks
-//    that the server has not closed it; one that has is dropped and another taken (stale_reconnects).
+//  - No silent re-send: before a request goes out on a connection idle for 1 ms or more, one non-blocking
+//    peek checks that the server has not closed it; one that has is dropped and another taken
+//    (stale_reconnects).
 //    Once any byte of the request was written, a connection that breaks before the answer is reported as
 //    connection_error and the request is never sent again by the transport: the server may have received
 //    it, and whether to retry a POST is the retry policy's call (not_resent counts these on reused

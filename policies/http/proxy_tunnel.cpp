@@ -106,7 +106,7 @@ void open_tunnel(endpoint_state& e, connection& c, std::shared_ptr<open_waiter> 
           const boost::system::error_code& ec, std::size_t) mutable {
         if (waiter->abandoned()) return;
         if (ec) {
-          waiter->on_open({false, false, "cannot ask " + proxy + " for a tunnel to " + e.where + ": " + ec.message()});
+          waiter->on_open({false, "cannot ask " + proxy + " for a tunnel to " + e.where + ": " + ec.message()});
           return;
         }
         boost::asio::async_read_until(
@@ -115,24 +115,24 @@ void open_tunnel(endpoint_state& e, connection& c, std::shared_ptr<open_waiter> 
                 const boost::system::error_code& read_ec, std::size_t head_bytes) {
               if (waiter->abandoned()) return;
               if (read_ec) {
-                waiter->on_open({false, false, proxy + " gave no answer to CONNECT " + e.where + ": " + read_ec.message()});
+                waiter->on_open({false, proxy + " gave no answer to CONNECT " + e.where + ": " + read_ec.message()});
                 return;
               }
               // "HTTP/1.1 200 Connection established": any 2xx opens the tunnel (RFC 9110, 9.3.6).
               const std::string_view answer(x->answer.data(), head_bytes);
               const std::string_view line = answer.substr(0, answer.find("\r\n"));
               if (!line.starts_with("HTTP/1.") || line.size() < 12 || line[8] != ' ') {
-                waiter->on_open({false, false, proxy + " answered CONNECT " + e.where + " with something not HTTP"});
+                waiter->on_open({false, proxy + " answered CONNECT " + e.where + " with something not HTTP"});
                 return;
               }
               if (line[9] != '2') {
-                waiter->on_open({false, false, proxy + " refused the tunnel to " + e.where + ": " +
+                waiter->on_open({false, proxy + " refused the tunnel to " + e.where + ": " +
                                                    std::string(line.substr(9))});
                 return;
               }
               if (x->answer.size() > head_bytes) {
                 // Neither TLS nor HTTP lets the server speak first: bytes here are not the endpoint's.
-                waiter->on_open({false, false, proxy + " sent bytes after its answer to CONNECT " + e.where});
+                waiter->on_open({false, proxy + " sent bytes after its answer to CONNECT " + e.where});
                 return;
               }
               on_tunnel();

@@ -80,8 +80,7 @@ namespace http_detail {
 // What opening a connection came to: ok, or why not.
 struct open_result {
   bool ok = false;
-  bool tls_failure = false;  // the TLS handshake failed (a certificate, a protocol, a plain server)
-  std::string message;       // why not, in a sentence naming the endpoint
+  std::string message;  // why not, in a sentence naming the endpoint
 };
 
 // Who waits for a connection to open: an attempt.

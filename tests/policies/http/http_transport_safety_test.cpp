@@ -68,6 +68,7 @@ TEST(http_transport_safety, an_idle_connection_closed_by_the_server_is_replaced_
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(h.call().kind, outcome_class::ok);
     while (server.server_closes() < i + 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // idle for 1 ms or more: peeked before reuse
   }
   EXPECT_EQ(h.transport->stats().stale_reconnects, 2U);
   EXPECT_EQ(h.transport->stats().not_resent, 0U);

@@ -148,12 +148,15 @@ TEST(http_transport_tls, a_server_that_never_answers_the_handshake_is_bounded_by
 }
 
 TEST(http_transport_tls, an_idle_tls_connection_the_server_closed_is_replaced_before_the_write) {
-  https_provider p(fake::loopback_names(), 0.05);  // the server drops connections idle for 50 ms
+  // The server drops a connection that has not sent a whole request within 0.5 s of its last exchange
+  // (or of its start: the handshake and the first request must fit, even under ThreadSanitizer on a
+  // loaded machine; 50 ms did not).
+  https_provider p(fake::loopback_names(), 0.5);
   transport_harness h(p.url(), trusting(p.ca_file.path));
   EXPECT_EQ(h.call().kind, outcome_class::ok) << h.transport->last_error();
   // Long enough for the server's idle timer to have closed it; no assertion rests on the timing: were
   // it still open, it would simply be reused.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_EQ(h.call().kind, outcome_class::ok) << h.transport->last_error();
   EXPECT_EQ(h.transport->stats().not_resent, 0U);
   EXPECT_EQ(h.transport->stats().stale_reconnects + h.transport->stats().connections_reused, 1U);
