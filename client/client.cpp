@@ -51,12 +51,61 @@ struct call_handle::state final : outcome_receiver {
   void on_outcome(outcome&& o) override;
 };
 
+// The service's own embedder (client_options::embed) as the policies see it: `done` may come from any
+// thread, so it is posted to the I/O thread, where the cache waits; after cancel() or a drain it is dropped.
+class function_embedder final : public embedder {
+ public:
+  function_embedder(decltype(client_options::embed) embed, std::shared_ptr<io_box> box)
+      : embed_(std::move(embed)), box_(std::move(box)) {}
+
+  operation& embed(std::string_view text, embedding_receiver& receiver) override {
+    auto pending = std::make_shared<embedding_call>(receiver);
+    pending->self = pending;
+    client_options::embedding_done done = [pending, box = std::weak_ptr<io_box>(box_)](std::vector<float> vector,
+                                                                                     std::string error) {
+      auto held = box.lock();
+      if (!held) return;
+      std::lock_guard lock(held->mutex);
+      if (held->io == nullptr) return;
+      boost::asio::post(*held->io, [pending, v = std::move(vector), e = std::move(error)]() mutable {
+        pending->deliver(std::move(v), e);
+      });
+    };
+    try {
+      embed_(std::string(text), done);
+    } catch (const std::exception& e) {
+      // A throwing embedder is a failed embedding, answered later like any other.
+      done({}, std::string("the embedder threw: ") + e.what());
+    } catch (...) {
+      done({}, "the embedder threw");
+    }
+    return *pending;
+  }
+
+ private:
+  struct embedding_call final : operation {
+    explicit embedding_call(embedding_receiver& r) : receiver(r) {}
+    void cancel() noexcept override { self.reset(); }  // `done` may still hold it; it then does nothing
+    void deliver(std::vector<float>&& vector, const std::string& error) {
+      if (!self) return;
+      auto keep = std::move(self);
+      receiver.on_embedding(std::move(vector), error);
+    }
+    embedding_receiver& receiver;
+    std::shared_ptr<embedding_call> self;  // while the cache waits
+  };
+
+  decltype(client_options::embed) embed_;
+  std::shared_ptr<io_box> box_;
+};
+
 struct client::impl {
   client_options options;
   boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   asio_runtime rt{io};
   std::unique_ptr<http_transport> transport;
+  std::unique_ptr<function_embedder> custom_embedder;  // when options.embed is set
   client_metrics metrics;
   std::uint64_t seed = 0;
   std::shared_ptr<pipeline_holder> current;  // I/O thread only
@@ -161,7 +210,8 @@ struct client::impl {
   std::shared_ptr<pipeline_holder> build(pipeline_spec spec) {
     auto h = std::make_shared<pipeline_holder>();
     h->spec = std::move(spec);
-    h->running = std::make_unique<pipeline>(h->spec, rt, metrics, seed, *transport);
+    h->running = std::make_unique<pipeline>(h->spec, rt, metrics, seed, *transport,
+                                            embedding_source{custom_embedder.get(), transport.get()});
     return h;
   }
 };
@@ -237,6 +287,7 @@ config_result<std::unique_ptr<client>> client::create(client_options options) {
   state->default_provider = !options.transport.default_provider.empty() ? options.transport.default_provider
                             : !options.transport.endpoints.empty()      ? options.transport.endpoints[0].provider
                                                                         : std::string();
+  if (options.embed) state->custom_embedder = std::make_unique<function_embedder>(options.embed, state->box);
   state->current = state->build(std::move(spec.value()));
   state->box->io = &state->io;
   impl* raw = state.get();

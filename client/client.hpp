@@ -49,6 +49,14 @@ struct client_options {
   double drain_ms_max = 10000;
   // The policies' random draws (jitter); 0 draws a seed from std::random_device. The default value is 0.
   std::uint64_t seed = 0;
+  // What a semantic cache ("match": "semantic") embeds prompts with. Empty (the default): the provider's
+  // embeddings endpoint, through the transport, with the cache's embedding_model and embedding_provider.
+  // Your own (a local model, another vendor): a function that starts embedding `text` and calls `done`
+  // exactly once, from any thread, with the vector, or with an empty vector and a message when it failed.
+  // It must not block: it is called on the I/O thread. A `done` that comes after the cache stopped waiting
+  // (embedding_timeout_ms) or after the client drained is ignored.
+  using embedding_done = std::function<void(std::vector<float> vector, std::string error)>;
+  std::function<void(std::string text, embedding_done done)> embed;
 };
 
 // One chat call, as a service writes it. Everything but model and messages is optional.

@@ -85,6 +85,7 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   j->embed_inputs = pr.embed_inputs;
   j->embed_dims = pr.embed_dims;
   j->embed_base64 = pr.embed_base64;
+  j->embed_texts = std::move(pr.embed_texts);
   j->req.id = id;
   j->req.provider = model_.config().name;
   j->req.model = pr.model;
@@ -361,7 +362,8 @@ std::string provider_endpoint::full_body(job& j) {
     b.reserve(embeddings_answer_bytes_bound(j.embed_inputs, j.embed_dims, j.embed_base64) + model.size());
     b += R"({"object":"list","data":[)";
     for (std::size_t i = 0; i < j.embed_inputs; ++i) {
-      const std::vector<float> v = embedding_vector(j.text_rng, j.embed_dims);
+      const std::vector<float> v = i < j.embed_texts.size() ? text_embedding_vector(j.embed_texts[i], j.embed_dims)
+                                                             : embedding_vector(j.text_rng, j.embed_dims);
       b += i == 0 ? R"({"object":"embedding","index":)" : R"(,{"object":"embedding","index":)";
       b += std::to_string(i);
       b += R"(,"embedding":)";

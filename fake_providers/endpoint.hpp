@@ -65,6 +65,7 @@ struct job : std::enable_shared_from_this<job> {
   bool embed_base64 = false;
   std::uint32_t embed_dims = 0;
   std::size_t embed_inputs = 1;
+  std::vector<std::string> embed_texts;  // as request_body's: one per input, or none
   request req;
   sim::attempt_draws draws;
   sim::admission adm;

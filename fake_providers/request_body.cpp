@@ -76,6 +76,7 @@ std::optional<error_spec> read_tree(api_style api, request_kind kind, const json
     if (input->is_string()) {
       if (input->get_ref<const std::string&>().empty()) return invalid_request("'input' cannot be an empty string.", "input");
       out.input_tokens = count_words(input->get_ref<const std::string&>());
+      out.embed_texts.push_back(input->get_ref<const std::string&>());
     } else if (input->is_array() && !input->empty()) {
       out.embed_inputs = input->size();
       bool tokens = true;
@@ -84,9 +85,12 @@ std::optional<error_spec> read_tree(api_style api, request_kind kind, const json
         out.embed_inputs = 1;
         out.input_tokens = static_cast<std::uint32_t>(input->size());
       } else {
+        bool all_text = true;
+        for (const json& x : *input) all_text = all_text && x.is_string();
         for (const json& x : *input) {
           if (x.is_string()) {
             out.input_tokens += count_words(x.get_ref<const std::string&>());
+            if (all_text) out.embed_texts.push_back(x.get_ref<const std::string&>());
           } else if (x.is_array()) {
             out.input_tokens += static_cast<std::uint32_t>(x.size());
           } else {

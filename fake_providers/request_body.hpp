@@ -43,6 +43,9 @@ struct parsed_request {
   std::size_t embed_inputs = 1;
   std::uint32_t embed_dims = 0;
   bool embed_base64 = false;
+  // The texts of a string or array-of-strings "input", in order; empty for token arrays (their vectors
+  // are then drawn at random). Each answer vector is a function of its text (wire_format.hpp).
+  std::vector<std::string> embed_texts;
 
   bool operator==(const parsed_request&) const = default;
 };

@@ -1,5 +1,6 @@
 #include "fake_providers/wire_format.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -8,6 +9,7 @@
 #include <limits>
 
 #include "policies/core/json_parse.hpp"
+#include "policies/core/text_embedding.hpp"
 
 namespace squall::fake {
 
@@ -208,6 +210,33 @@ std::vector<float> embedding_vector(rng& r, std::uint32_t dims) {
     norm += static_cast<double>(x) * static_cast<double>(x);
   }
   const double scale = norm > 0 ? 1.0 / std::sqrt(norm) : 0.0;
+  for (float& x : v) x = static_cast<float>(static_cast<double>(x) * scale);
+  return v;
+}
+
+std::vector<float> text_embedding_vector(std::string_view text, std::uint32_t dims) {
+  std::vector<float> v(dims);
+  if (dims == 0) return v;
+  const text_embedding e = embed_text(text);
+  if (e.empty()) {
+    v[0] = 1.0f;
+    return v;
+  }
+  // Bucket b % 512 lands on component i % dims for i up to the larger of the two, each copy after the first
+  // with its own sign: wider vectors repeat the buckets, narrower ones fold them.
+  const std::size_t spread = std::max<std::size_t>(text_embedding_dimension, dims);
+  for (std::size_t i = 0; i < spread; ++i) {
+    const double count = e.counts[i % text_embedding_dimension];
+    const bool flip = i >= text_embedding_dimension && ((i * 0x9E3779B97F4A7C15ULL) >> 63) != 0;
+    v[i % dims] += static_cast<float>(flip ? -count : count);
+  }
+  double norm = 0;
+  for (float x : v) norm += static_cast<double>(x) * static_cast<double>(x);
+  if (norm == 0) {
+    v[0] = 1.0f;
+    return v;
+  }
+  const double scale = 1.0 / std::sqrt(norm);
   for (float& x : v) x = static_cast<float>(static_cast<double>(x) * scale);
   return v;
 }

@@ -3,11 +3,12 @@
 //
 // Keys: request.cache_key (0 = not cacheable: the call passes straight through, unseen). In "semantic"
 // mode a request also hits a fresh answer stored for a similar request:
-//  - a request with prompt text (request.prompt): the stored prompt whose deterministic text embedding
-//    (policies/core/text_embedding.hpp) is most similar, if its cosine similarity is at least
-//    similarity_min. Embeddings are held for at most embeddings_max stored prompts and compared one by one
-//    (a linear scan: embeddings_max x 512 integer multiply-adds per lookup, about 0.05 ms at the default
-//    1024, small beside a provider call);
+//  - a request with prompt text (request.prompt): the stored prompt whose embedding is most similar, if
+//    its cosine similarity is at least similarity_min. With embedder "provider" the embedding comes from
+//    the environment's embedder (policies/core/embedder.hpp; the production client passes the provider's
+//    embeddings endpoint), asked once per missed lookup and kept for the store; with "lexical" it is the
+//    local hashing of policies/core/text_embedding.hpp. Embeddings are held for at most embeddings_max
+//    stored prompts and compared one by one (a linear scan);
 //  - a request without text (the simulation): one with the same non-zero request.semantic_cluster,
 //    accepted with probability similarity_hit_ratio (the stand-in for an embedding's false negatives).
 //
@@ -26,6 +27,7 @@
 #include "policies/cache/cache_options.hpp"
 #include "policies/cache/lru_map.hpp"
 #include "policies/core/call.hpp"
+#include "policies/core/embedder.hpp"
 #include "policies/core/events.hpp"
 #include "policies/core/rng.hpp"
 #include "policies/core/runtime.hpp"
@@ -48,6 +50,10 @@ class cache_handler final : public handler {
     sink.on_gauge(name_, "embeddings", static_cast<double>(text_nodes_.size()));
   }
   std::size_t embeddings() const noexcept { return text_nodes_.size(); }
+  // Whether requests with prompt text ask the embedder (semantic mode, embedder "provider", and an
+  // embedder in the environment). Without one (the simulation, the load generator) they are looked up as
+  // requests without text.
+  bool embeds() const noexcept { return embedder_ != nullptr; }
 
  private:
   friend class cache_call;
@@ -68,9 +74,11 @@ class cache_handler final : public handler {
   using slot = lru_map<entry>::slot;
   static constexpr std::uint32_t no_text = UINT32_MAX;
 
-  // A stored prompt's embedding and the entry it belongs to; `seq` orders them by store time.
+  // A stored prompt's embedding and the entry it belongs to; `seq` orders them by store time. One of
+  // `embedding` (lexical) and `vector` (provider, L2-normalised) is used, by the policy's embedder.
   struct text_node {
     text_embedding embedding;
+    std::vector<float> vector;
     slot owner = lru_map<entry>::none;
     std::uint64_t seq = 0;
   };
@@ -85,13 +93,20 @@ class cache_handler final : public handler {
   // The entry that may answer `req` if stored within `age_max` of now, or none. Exact key first; then, in
   // semantic mode, the most similar stored prompt (a request with text) or the newest entry of the
   // request's cluster, accepted by a draw (a request without).
-  slot lookup(const request& req, time_point now, duration age_max, match_kind& how);
+  // `vector`: the request's prompt embedding from the embedder (normalised), when it has one.
+  slot lookup(const request& req, time_point now, duration age_max, match_kind& how,
+              const std::vector<float>& vector = {});
+  // The entry under req.cache_key if it is fresh; an entry past even the stale window is dropped.
+  slot fresh_exact(const request& req, time_point now);
   slot nearest_prompt(time_point now, duration age_max, match_kind& how) const;
-  void store(const request& req, const outcome& answer, time_point now);
+  slot nearest_vector(const std::vector<float>& probe, time_point now, duration age_max, match_kind& how) const;
+  void store(const request& req, const outcome& answer, time_point now, std::vector<float>&& vector = {});
   void evict(slot s);
   void link_cluster(slot s);
   void unlink_cluster(slot s);
   void index_text(slot s, std::string_view prompt);
+  void index_vector(slot s, std::vector<float>&& vector);
+  text_node& text_node_for(slot s);
   void unlink_text(slot s);
   outcome answer_from(const entry& e) const;
   void emit(policy_event_kind kind, std::uint64_t request_id, duration delay, outcome_class cause,
@@ -105,6 +120,11 @@ class cache_handler final : public handler {
   runtime& clock_;
   event_sink& events_;
   handler& next_;
+  // Semantic mode with embedder "provider": the environment's own embedder, or one of the provider's
+  // embeddings endpoint owned here; else null.
+  std::unique_ptr<embedder> own_embedder_;
+  embedder* embedder_ = nullptr;
+  const duration embedding_timeout_;
   rng random_;
   lru_map<entry> entries_;
   std::unordered_map<std::uint32_t, slot> cluster_heads_;  // at most one per entry: bounded by entries_max

@@ -29,11 +29,23 @@ void read_cache_options(json_reader& reader, cache_options& options) {
   reader.number("similarity_hit_ratio", hit_ratio, 0.0, 1.0).number("similarity_min", similarity_min, 0.0, 1.0);
   if (hit_ratio) options.similarity_hit_ratio = *hit_ratio;
   if (similarity_min) options.similarity_min = *similarity_min;
-  const bool embeddings_given = reader.child("embeddings_max") != nullptr;
+  std::string_view semantic_key;  // the first semantic-only key written, if any
+  for (std::string_view key : {"similarity_hit_ratio", "similarity_min", "embeddings_max", "embedder", "embedding_model",
+                               "embedding_provider", "embedding_timeout_ms"}) {
+    if (semantic_key.empty() && reader.child(key) != nullptr) semantic_key = key;
+  }
   reader.count("embeddings_max", options.embeddings_max, 1, 65536);
-  if (!reader.failed() && options.match == cache_match::exact && (hit_ratio || similarity_min || embeddings_given)) {
-    reader.fail_key(hit_ratio ? "similarity_hit_ratio" : similarity_min ? "similarity_min" : "embeddings_max",
-                    "applies only when \"match\" is \"semantic\"; set \"match\": \"semantic\" or remove it");
+  std::string embedder;
+  reader.choice("embedder", embedder, {"provider", "lexical"});
+  if (embedder == "lexical") options.embedder = cache_embedder::lexical;
+  reader.string("embedding_model", options.embedding_model)
+      .string("embedding_provider", options.embedding_provider)
+      .number("embedding_timeout_ms", options.embedding_timeout_ms, 1.0, 60000.0);
+  if (!reader.failed() && options.embedding_model.empty()) {
+    reader.fail_key("embedding_model", "is empty; name the provider's embedding model (\"text-embedding-3-small\")");
+  }
+  if (!reader.failed() && options.match == cache_match::exact && !semantic_key.empty()) {
+    reader.fail_key(semantic_key, "applies only when \"match\" is \"semantic\"; set \"match\": \"semantic\" or remove it");
   }
 
   reader.number("hit_latency_ms", options.hit_latency_ms, 0.0, 60000.0);

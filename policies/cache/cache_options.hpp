@@ -6,6 +6,7 @@
 //     "similarity_hit_ratio": 0.85, "serve_stale_on": ["overloaded", "server_error"] }
 
 #include <cstdint>
+#include <string>
 
 #include "policies/core/json_reader.hpp"
 #include "policies/core/outcome_class_set.hpp"
@@ -14,6 +15,13 @@ namespace squall {
 
 // How a request finds a stored answer.
 enum class cache_match : std::uint8_t { exact, semantic };
+
+// Semantic mode, requests with prompt text: what the prompts' embeddings come from.
+//  provider: the provider's embeddings endpoint (or the embedder the service plugged in): meaning, as far
+//            as the embedding model captures it;
+//  lexical:  squall's local word-and-trigram hashing (policies/core/text_embedding.hpp): rewordings and
+//            small edits, never meaning ("with alcohol" and "without alcohol" are alike).
+enum class cache_embedder : std::uint8_t { provider, lexical };
 
 struct cache_options {
   // The most answers held; beyond it the least recently used one is evicted. From 1 to 10000000.
@@ -35,16 +43,27 @@ struct cache_options {
   // The default is 0.9.
   double similarity_hit_ratio = 0.9;
 
-  // Semantic mode, requests with prompt text: the cosine similarity of the prompts' text embeddings
-  // (policies/core/text_embedding.hpp) from which a stored answer counts as similar. From 0 to 1.
-  // The default is 0.92.
+  // Semantic mode, requests with prompt text: the cosine similarity of the prompts' embeddings from which
+  // a stored answer counts as similar. From 0 to 1. Calibrate it for the embedding model: real models put
+  // unrelated English sentences well above 0. The default is 0.92.
   double similarity_min = 0.92;
 
-  // Semantic mode, requests with prompt text: the most prompt embeddings held (1 KiB each), and so the
-  // most compared, one by one, per lookup. Beyond it the oldest-stored prompt loses its embedding (its
-  // answer stays for exact hits). Never more than entries_max are held. From 1 to 65536.
-  // The default is 1024 embeddings.
+  // Semantic mode, requests with prompt text: the most prompt embeddings held (provider: 4 bytes per
+  // dimension, 6 KiB for 1,536; lexical: 1 KiB), and so the most compared, one by one, per lookup. Beyond
+  // it the oldest-stored prompt loses its embedding (its answer stays for exact hits). Never more than
+  // entries_max are held. From 1 to 65536. The default is 1024 embeddings.
   std::uint32_t embeddings_max = 1024;
+
+  // Semantic mode, requests with prompt text: where embeddings come from (see cache_embedder). The
+  // default is "provider".
+  cache_embedder embedder = cache_embedder::provider;
+
+  // embedder "provider": the embedding model, the endpoint (empty: the transport's default) and how long a
+  // lookup waits for its embedding before it goes on as a miss, in ms (from 1 to 60000). The defaults are
+  // "text-embedding-3-small", "" and 2000 ms.
+  std::string embedding_model = "text-embedding-3-small";
+  std::string embedding_provider;
+  double embedding_timeout_ms = 2000.0;
 
   // How long a hit takes to answer, in milliseconds (a local lookup, or a round trip to a shared cache).
   // From 0 to 60000. The default is 5 ms.

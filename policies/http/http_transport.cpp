@@ -398,7 +398,9 @@ void attempt::complete() {
     }
   } else {
     const decoded_answer answer = decode_answer(ep->config.api, body);
-    if (!answer.valid) {
+    // A raw call to another endpoint (embeddings) answers any JSON object; a chat call must answer a chat.
+    const bool raw = r.payload && !r.payload->raw_body.empty();
+    if (raw ? !answer.object : !answer.valid) {
       o.kind = outcome_class::server_error;
       deliver(std::move(o), keep);
       return;

@@ -122,6 +122,7 @@ class answer_reader final : public nlohmann::json_sax<njson> {
         out_key_(api == api_kind::openai ? "completion_tokens" : "output_tokens") {}
 
   bool valid() const noexcept { return top_object_ && list_ok_; }
+  bool object() const noexcept { return top_object_; }
 
   bool null() override { return scalar(); }
   bool boolean(bool) override { return scalar(); }
@@ -221,8 +222,9 @@ decoded_answer decode_answer_by_tree_rules(api_kind api, std::string_view body) 
   decoded_answer read;
   answer_reader reader(api, read);
   const bool parsed = njson::sax_parse(body, &reader, nlohmann::detail::input_format_t::json, true, false);
-  if (!parsed || !reader.valid()) return decoded_answer{};
-  read.valid = true;
+  if (!parsed || !reader.object()) return decoded_answer{};
+  read.object = true;
+  read.valid = reader.valid();
   return read;
 }
 
@@ -265,8 +267,8 @@ decoded_answer decode_answer(api_kind api, std::string_view body) {
       }
     }
   }
-  if (!list_ok) return decoded_answer{};
-  read.valid = true;
+  read.object = true;
+  read.valid = list_ok;
   return read;
 }
 

@@ -35,9 +35,12 @@ std::string prompt_text(std::uint32_t tokens, std::uint64_t seed);
 std::string encode_request(api_kind api, std::string_view model, std::uint32_t input_tokens,
                            std::uint32_t output_tokens, bool stream, std::uint64_t seed);
 
-// What a complete (non-streaming) answer said. `valid` is false when the body is not the expected JSON.
+// What a complete (non-streaming) answer said. `valid` is false when the body is not the expected JSON
+// (a chat answer: an object with "choices" or "content"); `object` says whether it is a JSON object at all,
+// which is all a raw call to another endpoint (embeddings) needs. Usage is read either way.
 struct decoded_answer {
   bool valid = false;
+  bool object = false;
   std::optional<std::uint32_t> input_tokens;
   std::optional<std::uint32_t> output_tokens;
   std::string model;

@@ -162,12 +162,12 @@ config_result<pipeline_spec> load_pipeline_file(const std::filesystem::path& fil
 }
 
 pipeline::pipeline(const pipeline_spec& spec, runtime& clock, event_sink& events, std::uint64_t seed_root,
-                   handler& transport)
+                   handler& transport, embedding_source embeddings)
     : head_(&transport) {
   for (std::size_t i = spec.policies.size(); i-- > 0;) {
     const auto& policy = *spec.policies[i];
     const std::uint64_t seed = stream_seed(seed_root, "policy/" + std::to_string(i) + "/" + std::string(policy.type()));
-    stages_.push_back(policy.build(policy_environment{clock, events, seed}, *head_));
+    stages_.push_back(policy.build(policy_environment{clock, events, seed, embeddings}, *head_));
     head_ = stages_.back().get();
   }
 }

@@ -38,9 +38,10 @@ config_result<pipeline_spec> load_pipeline_file(const std::filesystem::path& fil
 // breaker's window) live here, so one pipeline serves all calls of one configuration.
 class pipeline final : public handler {
  public:
-  // `seed_root` is the configuration's seed; policy i draws from stream "policy/<i>/<type>".
+  // `seed_root` is the configuration's seed; policy i draws from stream "policy/<i>/<type>". `embeddings`
+  // is what a semantic cache embeds prompts with (production only); what it names outlives the pipeline.
   pipeline(const pipeline_spec& spec, runtime& clock, event_sink& events, std::uint64_t seed_root,
-           handler& transport);
+           handler& transport, embedding_source embeddings = {});
 
   operation& start(const call_scope& scope, outcome_receiver& receiver) override;
   // Every policy's gauges, outermost first.

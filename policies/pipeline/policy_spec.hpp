@@ -8,17 +8,27 @@
 #include <string_view>
 
 #include "policies/core/call.hpp"
+#include "policies/core/embedder.hpp"
 #include "policies/core/events.hpp"
 #include "policies/core/json_reader.hpp"
 #include "policies/core/runtime.hpp"
 
 namespace squall {
 
-// What a running policy gets from outside: time, where to report, and its own random stream.
+// What production gives a semantic cache to embed prompts with; the simulation and the load generator
+// give nothing (their requests carry no text).
+struct embedding_source {
+  embedder* custom = nullptr;    // the service's own embedder: when set, every semantic cache uses it
+  handler* transport = nullptr;  // else the provider's embeddings endpoint, called through this handler
+};
+
+// What a running policy gets from outside: time, where to report, its own random stream, and services
+// only production has.
 struct policy_environment {
   runtime& clock;
   event_sink& events;
   std::uint64_t seed;   // this policy instance's stream; the pipeline derives one per position
+  embedding_source embeddings{};
 };
 
 class policy_spec {

@@ -77,6 +77,30 @@ TEST(WireFormat, FloatArraysTakeTheShortestTextThatReadsBackAndStayWithinTheBoun
   EXPECT_EQ(embeddings_answer_bytes_bound(SIZE_MAX / 2, 3072, false), SIZE_MAX);
 }
 
+// The fake provider's embeddings are a function of the text: what a semantic cache needs to be tested
+// through a real endpoint. Same text, same vector; a rewording close; another question far.
+TEST(WireFormat, TextEmbeddingsAreUnitVectorsThatFollowTheText) {
+  auto cosine = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double dot = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) dot += static_cast<double>(a[i]) * static_cast<double>(b[i]);
+    return dot;
+  };
+  for (const std::uint32_t dims : {8U, 256U, 512U, 1536U, 3072U}) {
+    const auto france = text_embedding_vector("What is the capital of France?", dims);
+    ASSERT_EQ(france.size(), dims);
+    EXPECT_NEAR(cosine(france, france), 1.0, 1e-5) << dims;
+    EXPECT_EQ(text_embedding_vector("what is the CAPITAL of france", dims), france) << "the same words";
+    if (dims >= 512) {
+      const double reworded = cosine(france, text_embedding_vector("What is the capital city of France?", dims));
+      const double other = cosine(france, text_embedding_vector("Write a haiku about autumn leaves.", dims));
+      EXPECT_GT(reworded, 0.8) << dims;
+      EXPECT_LT(other, 0.4) << dims;
+    }
+  }
+  const auto none = text_embedding_vector("?!", 4);
+  EXPECT_EQ(none, (std::vector<float>{1, 0, 0, 0})) << "no letters: the first unit vector";
+}
+
 TEST(WireFormat, ResponseHeadsAndChunks) {
   EXPECT_EQ(response_head(200, {{"A", "b"}}, 5, true),
             "HTTP/1.1 200 OK\r\nA: b\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\n");

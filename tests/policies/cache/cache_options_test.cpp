@@ -31,6 +31,38 @@ TEST(cache_options, defaults_are_the_documented_ones) {
   EXPECT_EQ(o.hit_latency_ms, 5.0);
   EXPECT_TRUE(o.serve_stale_on.empty());
   EXPECT_EQ(o.stale_ms_max, 86400000.0);
+  EXPECT_EQ(o.embedder, cache_embedder::provider);
+  EXPECT_EQ(o.embedding_model, "text-embedding-3-small");
+  EXPECT_EQ(o.embedding_provider, "");
+  EXPECT_EQ(o.embedding_timeout_ms, 2000.0);
+}
+
+TEST(cache_options, reads_the_embedder_keys_and_checks_them) {
+  cache_options o;
+  ASSERT_FALSE(read(R"({"match": "semantic", "embedder": "lexical", "embedding_model": "voyage-3",
+                        "embedding_provider": "voyage", "embedding_timeout_ms": 250})",
+                    o));
+  EXPECT_EQ(o.embedder, cache_embedder::lexical);
+  EXPECT_EQ(o.embedding_model, "voyage-3");
+  EXPECT_EQ(o.embedding_provider, "voyage");
+  EXPECT_EQ(o.embedding_timeout_ms, 250.0);
+  auto e = read(R"({"match": "semantic", "embedder": "bert"})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].embedder");
+  EXPECT_NE(e->message.find("\"lexical\""), std::string::npos) << e->message;
+  e = read(R"({"match": "semantic", "embedding_timeout_ms": 0})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].embedding_timeout_ms");
+  e = read(R"({"match": "semantic", "embedding_model": ""})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].embedding_model");
+  for (const char* key : {"embedder", "embedding_model", "embedding_provider"}) {
+    const std::string text = std::string(R"({")") + key + R"(": "lexical"})";
+    e = read(text.c_str());
+    ASSERT_TRUE(e) << key;
+    EXPECT_EQ(e->path, std::string("$.policies[0].") + key);
+    EXPECT_NE(e->message.find("applies only when"), std::string::npos) << e->message;
+  }
 }
 
 TEST(cache_options, reads_every_key) {

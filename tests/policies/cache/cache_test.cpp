@@ -326,7 +326,8 @@ TEST(cache, cancelling_a_miss_cancels_the_inner_call_and_stores_nothing) {
   EXPECT_EQ(rig.policy->entries(), 0U);
 }
 
-// ---- Semantic mode with prompt text ---------------------------------------------------------------------
+// ---- Semantic mode with prompt text, lexical embedder -------------------------------------------------
+// (The provider's and the service's embedders: cache_embedder_test.cpp.)
 
 constexpr std::string_view ticket =
     "Summarise the following customer support ticket in three short bullet points and suggest a polite reply "
@@ -342,6 +343,7 @@ constexpr std::string_view haiku = "Write a haiku about autumn leaves falling on
 cache_options text_options(double similarity_min = 0.9) {
   cache_options o;
   o.match = cache_match::semantic;
+  o.embedder = cache_embedder::lexical;
   o.similarity_min = similarity_min;
   o.similarity_hit_ratio = 1.0;
   return o;

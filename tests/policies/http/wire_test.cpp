@@ -133,12 +133,20 @@ TEST(wire, answers_are_read_by_the_rules_of_a_json_tree) {
   EXPECT_EQ(decode_answer(api_kind::anthropic, R"({"content":[],"usage":{"output_tokens":4294967295}})").output_tokens,
             4294967295U);
   // Not JSON, not an object, trailing bytes: invalid, and nothing half-read is returned.
-  for (const char* bad : {R"({"choices":[]} x)", R"("choices")", "", R"({"model":"m","usage":{"prompt_tokens":1})"}) {
+  for (const char* bad : {R"({"choices":[]} x)", R"("choices")", ""}) {
     const auto d = decode_answer(api_kind::openai, bad);
     EXPECT_FALSE(d.valid) << bad;
+    EXPECT_FALSE(d.object) << bad;
     EXPECT_EQ(d.model, "") << bad;
     EXPECT_EQ(d.input_tokens, std::nullopt) << bad;
   }
+  // An object without the chat list (an embeddings answer): not a chat answer, but an object whose usage
+  // a raw call to that endpoint bills by.
+  const auto embeddings = decode_answer(api_kind::openai, R"({"data":[],"model":"m","usage":{"prompt_tokens":1}})");
+  EXPECT_FALSE(embeddings.valid);
+  EXPECT_TRUE(embeddings.object);
+  EXPECT_EQ(embeddings.model, "m");
+  EXPECT_EQ(embeddings.input_tokens, 1U);
 }
 
 // The rules spelled out on an nlohmann tree, which keeps a repeated key's last value.
@@ -146,9 +154,9 @@ decoded_answer decode_with_a_tree(api_kind api, std::string_view body) {
   const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return {};
   const auto list = doc.find(api == api_kind::openai ? "choices" : "content");
-  if (list == doc.end() || !list->is_array()) return {};
   decoded_answer d;
-  d.valid = true;
+  d.object = true;
+  d.valid = list != doc.end() && list->is_array();
   if (const auto m = doc.find("model"); m != doc.end() && m->is_string()) d.model = m->get<std::string>();
   auto count = [](const nlohmann::json& usage, const char* key) -> std::optional<std::uint32_t> {
     const auto v = usage.find(key);
@@ -168,7 +176,7 @@ decoded_answer decode_with_a_tree(api_kind api, std::string_view body) {
 
 std::string describe(const decoded_answer& d) {
   auto n = [](const std::optional<std::uint32_t>& v) { return v ? std::to_string(*v) : std::string("none"); };
-  return "valid=" + std::to_string(d.valid) + " model=" + d.model + " in=" + n(d.input_tokens) +
+  return "valid=" + std::to_string(d.valid) + " object=" + std::to_string(d.object) + " model=" + d.model + " in=" + n(d.input_tokens) +
          " out=" + n(d.output_tokens);
 }
 
