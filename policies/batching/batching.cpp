@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <utility>
+#include <vector>
+
+#include "policies/batching/embeddings_batch.hpp"
 
 namespace squall {
 
@@ -17,6 +21,8 @@ struct batching_member final : public operation {
   time_point deadline = time_never;
   std::uint32_t input_tokens = 0;
   std::uint32_t output_tokens = 0;
+  std::string text;        // an embeddings batch: this member's input
+  std::uint32_t index = 0;  // an embeddings batch: its place in the batch's "input", set when it leaves
   batching_member* prev = nullptr;
   batching_member* next = nullptr;
 };
@@ -26,16 +32,19 @@ struct batching_member final : public operation {
 // member is gone.
 class batching_batch final : public outcome_receiver, public timer_target {
  public:
-  batching_batch(batching_handler& owner, const request& first) : owner_(owner) {
+  // `key` names the batch in the handler's open batches; `group` is an embeddings batch's
+  // read_embeddings_member().group, empty for the simulation's batches.
+  batching_batch(batching_handler& owner, const request& first, std::string key, std::string group)
+      : owner_(owner), key_(std::move(key)), group_(std::move(group)) {
     call_.req = first;
     timer_ = owner_.clock_.start_timer(owner_.window_, *this, 0);
   }
 
-  std::string_view model() const noexcept { return call_.req.model; }
+  std::string_view key() const noexcept { return key_; }
   const std::string& provider() const noexcept { return call_.req.provider; }
   std::uint32_t size() const noexcept { return size_; }
 
-  operation& add(const call_scope& scope, outcome_receiver& receiver) {
+  operation& add(const call_scope& scope, outcome_receiver& receiver, std::string text = {}) {
     auto* m = new batching_member;
     m->batch = this;
     m->receiver = &receiver;
@@ -44,6 +53,8 @@ class batching_batch final : public outcome_receiver, public timer_target {
     m->deadline = scope.deadline;
     m->input_tokens = scope.call->req.input_tokens;
     m->output_tokens = scope.call->req.output_tokens;
+    if (!group_.empty()) m->input_tokens = estimate_tokens(text);
+    m->text = std::move(text);
     m->prev = tail_;
     if (tail_ != nullptr) tail_->next = m; else head_ = m;
     tail_ = m;
@@ -59,7 +70,7 @@ class batching_batch final : public outcome_receiver, public timer_target {
   void send() {
     owner_.clock_.cancel_timer(timer_);
     timer_ = {};
-    owner_.open_.erase(model());
+    owner_.open_.erase(key());
     sent_ = true;
     const time_point now = owner_.clock_.now();
     std::uint64_t input = 0;
@@ -74,6 +85,17 @@ class batching_batch final : public outcome_receiver, public timer_target {
     call_.req.input_tokens = static_cast<std::uint32_t>(std::min(input, tokens_max));
     call_.req.output_tokens = static_cast<std::uint32_t>(std::min(output, tokens_max));
     call_.req.batch_size = size_;
+    sent_size_ = size_;
+    if (!group_.empty()) {
+      // The members' texts become one "input" array, in the order they joined.
+      std::vector<std::string_view> texts;
+      texts.reserve(size_);
+      for (batching_member* m = head_; m != nullptr; m = m->next) {
+        m->index = static_cast<std::uint32_t>(texts.size());
+        texts.push_back(m->text);
+      }
+      call_.req.payload = make_raw_payload(batch_embeddings_body(group_, texts), group_.substr(0, group_.find('\n')));
+    }
     call_.started_at = now;
     sent_at_ = now;
     // Members join in order, so the first one has waited longest.
@@ -92,7 +114,7 @@ class batching_batch final : public outcome_receiver, public timer_target {
       inner_->cancel();
     } else {
       owner_.clock_.cancel_timer(timer_);
-      owner_.open_.erase(model());
+      owner_.open_.erase(key());
     }
     delete this;
   }
@@ -111,12 +133,33 @@ class batching_batch final : public outcome_receiver, public timer_target {
     if (head_ != nullptr) head_->call->attempts += call_.attempts;
     for (batching_member* m = head_; m != nullptr; m = m->next) m->call->cost_usd += call_.cost_usd * share(*m, tokens_total);
 
+    // An embeddings batch's answer is split: each member gets its own vector, never another's.
+    std::vector<std::string> bodies;
+    std::vector<std::uint32_t> tokens;
+    if (!group_.empty() && result.ok() && result.answer) {
+      tokens.assign(sent_size_, 0);
+      for (batching_member* m = head_; m != nullptr; m = m->next) {
+        tokens[m->index] = static_cast<std::uint32_t>(std::llround(static_cast<double>(result.input_tokens) * share(*m, tokens_total)));
+      }
+      bodies = split_embeddings_answer(result.answer->body, tokens);
+    }
+
     while (batching_member* m = head_) {
       unlink(*m);
       outcome copy = result;
       if (result.kind == outcome_class::ok) {
         copy.input_tokens = m->input_tokens;
         copy.output_tokens = m->output_tokens;
+      }
+      if (!bodies.empty()) {
+        copy.input_tokens = tokens[m->index];
+        auto own = std::make_shared<answer_payload>();
+        own->body = std::move(bodies[m->index]);
+        if (own->body.empty()) {
+          copy.kind = outcome_class::server_error;
+          own->error_message = "the batched embeddings answer has no embedding for input " + std::to_string(m->index);
+        }
+        copy.answer = std::move(own);
       }
       copy.cost_usd = result.cost_usd * share(*m, tokens_total);
       copy.latency = now - m->joined_at;
@@ -141,6 +184,9 @@ class batching_batch final : public outcome_receiver, public timer_target {
   }
 
   batching_handler& owner_;
+  const std::string key_;
+  const std::string group_;
+  std::uint32_t sent_size_ = 0;  // members when the batch left (the "input" array's length)
   call_context call_;  // the batch call's own context: the transport counts attempts and cost here
   operation* inner_ = nullptr;
   timer_id timer_;
@@ -165,10 +211,26 @@ batching_handler::batching_handler(const batching_options& options, std::string 
 
 operation& batching_handler::start(const call_scope& scope, outcome_receiver& receiver) {
   const request& req = scope.call->req;
-  // A call that carries a payload goes alone: no provider's synchronous chat API answers several
-  // conversations in one call, and sending one member's request for all would answer the others with
-  // its result. Only the simulation's requests (which carry no text) are batched.
-  if (req.payload) return next_.start(scope, receiver);
+  if (req.payload) {
+    // Of the calls that carry a payload, only embeddings with one text input are batched (as one "input"
+    // array, which the embeddings API answers item by item). A chat call goes alone: no provider's
+    // synchronous chat API answers several conversations in one call, and sending one member's request
+    // for all would answer the others with its result.
+    auto member = read_embeddings_member(*req.payload);
+    if (!member) return next_.start(scope, receiver);
+    std::string key = "embeddings\x01" + req.provider + '\x01' + member->group;
+    batching_batch* batch = nullptr;
+    if (const auto it = open_.find(key); it != open_.end()) {
+      batch = it->second;
+    } else {
+      if (open_.size() >= options_.groups_max) return next_.start(scope, receiver);
+      batch = new batching_batch(*this, req, std::move(key), std::move(member->group));
+      open_.emplace(batch->key(), batch);
+    }
+    operation& joined = batch->add(scope, receiver, std::move(member->text));
+    if (batch->size() >= std::min(options_.batch_size_max, embeddings_inputs_max)) batch->send();
+    return joined;
+  }
   batching_batch* batch = nullptr;
   if (const auto it = open_.find(req.model); it != open_.end()) {
     batch = it->second;
@@ -176,8 +238,8 @@ operation& batching_handler::start(const call_scope& scope, outcome_receiver& re
     if (batch->provider() != req.provider) return next_.start(scope, receiver);
   } else {
     if (open_.size() >= options_.groups_max) return next_.start(scope, receiver);
-    batch = new batching_batch(*this, req);
-    open_.emplace(batch->model(), batch);
+    batch = new batching_batch(*this, req, req.model, {});
+    open_.emplace(batch->key(), batch);
   }
   operation& member = batch->add(scope, receiver);
   if (batch->size() >= options_.batch_size_max) batch->send();

@@ -21,6 +21,11 @@
 // discarded with its timer); once the batch has left, a cancelled member just stops waiting, and the
 // inner call is cancelled when the last member is gone. Bounded: groups_max open batches, and
 // batch_size_max members per batch.
+//
+// Calls that carry a payload (production) are batched only when they are embeddings calls with one text
+// input (policies/batching/embeddings_batch.hpp): those with the same body but for "input" leave as one
+// call with an "input" array (at most 2,048), and the answer's items go back to their own members, each
+// with its share of the usage; a member the answer has no item for fails alone. Chat calls go alone.
 
 #include <cstdint>
 #include <memory>

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "client/client.hpp"
+#include "fake_providers/wire_format.hpp"
 #include "tests/fake_providers/test_providers.hpp"
 
 namespace squall {
@@ -151,6 +152,34 @@ TEST(client_semantic_cache, call_raw_reaches_the_embeddings_endpoint_and_is_bill
   EXPECT_EQ(body["data"][0]["embedding"].size(), 8U);
   EXPECT_EQ(r.input_tokens, 3U) << "usage.prompt_tokens";
   EXPECT_GT(r.cost_usd, 0.0);
+}
+
+TEST(client_embeddings, batched_embeddings_calls_each_get_their_own_texts_vector_from_the_provider) {
+  fake::testing::running provider({fake::testing::openai_config()});
+  client_options o = options_for(provider.server.endpoints().at(0).base_url);
+  o.policy = json::parse(R"({"policies":[{"type":"batching","batch_size_max":8,"window_ms":200}]})");
+  auto made = client::create(o);
+  ASSERT_TRUE(made) << made.error().describe();
+  const std::vector<std::string> texts = {"apple pie", "a cold winter night", "the capital of France",
+                                          "how to bake bread", "quantum computing basics"};
+  std::vector<std::promise<client_result>> results(texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    made.value()->call_raw("text-embedding-3-small", "/embeddings",
+                           R"({"model":"text-embedding-3-small","input":")" + texts[i] + R"(","dimensions":16})",
+                           [&results, i](client_result r) { results[i].set_value(std::move(r)); });
+  }
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const client_result r = results[i].get_future().get();
+    ASSERT_TRUE(r.ok()) << r.error();
+    const json body = json::parse(r.answer->body);
+    ASSERT_EQ(body["data"].size(), 1U);
+    const std::vector<float> got = body["data"][0]["embedding"].get<std::vector<float>>();
+    // The fake provider's vector of this very text: no member got another's.
+    EXPECT_EQ(got, fake::text_embedding_vector(texts[i], 16)) << texts[i];
+  }
+  // The five calls went as one: the transport started one attempt.
+  const std::string metrics = made.value()->metrics_text();
+  EXPECT_NE(metrics.find("\nsquall_http_attempts_total 1\n"), std::string::npos) << metrics;
 }
 
 }  // namespace
