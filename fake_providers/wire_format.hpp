@@ -65,12 +65,13 @@ std::string generate_words(rng& r, std::uint32_t tokens);
 
 // Embedding vector of `dims` floats, deterministic in `r`, unit length.
 std::vector<float> embedding_vector(rng& r, std::uint32_t dims);
-// The embedding of `text`, `dims` floats of unit length: the same text always gives the same vector, and
-// texts that share words and character trigrams are close (squall's lexical embedding,
-// policies/core/text_embedding.hpp, spread over `dims` with pseudo-random signs, so that cosine
-// similarities are about those of the lexical embedding). Real models capture meaning; this fake one is
-// what lets a test see a semantic cache hit a reworded prompt and miss an unrelated one through a real
-// embeddings endpoint. A text without a letter or digit gives the first unit vector.
+// The embedding of `text`, `dims` floats of unit length: texts with the same words (case and punctuation
+// aside) give the same vector, and texts that share words and character trigrams are close. 95% of its
+// energy is squall's lexical embedding (policies/core/text_embedding.hpp) spread over `dims` with
+// pseudo-random signs, 5% a dense random part seeded by the normalised text (so every component has
+// digits and an answer is as large as a real one): cosine similarities are about 0.95 times the lexical
+// ones. Real models capture meaning; this fake one is what lets a test see a semantic cache hit a reworded
+// prompt and miss an unrelated one through a real embeddings endpoint.
 std::vector<float> text_embedding_vector(std::string_view text, std::uint32_t dims);
 // Little-endian float32 array in base64, as OpenAI's encoding_format "base64".
 std::string base64_floats(const std::vector<float>& v);
