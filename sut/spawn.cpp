@@ -84,7 +84,9 @@ std::vector<std::string> child_environment(const std::map<std::string, std::stri
 
 service_result<std::string> find_program(const std::string& program, const std::vector<std::string>& env,
                                          const std::string& working_directory) {
-  const fs::path base = working_directory.empty() ? fs::current_path() : fs::path(working_directory);
+  // Absolute, from squall's own working directory: the child changes directory before it executes the
+  // program, so a relative result would be looked for a second time below working_directory.
+  const fs::path base = working_directory.empty() ? fs::current_path() : fs::absolute(working_directory);
   if (program.find('/') != std::string::npos) {
     const fs::path path = fs::path(program).is_absolute() ? fs::path(program) : base / program;
     std::error_code ec;

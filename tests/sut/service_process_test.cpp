@@ -135,6 +135,18 @@ TEST_F(service_process_test, a_relative_program_runs_in_its_working_directory) {
   EXPECT_NE(read_text(path("service.log")).find(fs::canonical(dir_ / "app").string()), std::string::npos);
 }
 
+TEST_F(service_process_test, a_relative_working_directory_and_program_are_taken_from_squalls_own) {
+  fs::create_directories(dir_ / "app");
+  write_text(dir_ / "app/serve.sh", "#!/bin/sh\necho ready\nexec sleep 600\n");
+  fs::permissions(dir_ / "app/serve.sh", fs::perms::owner_all);
+  auto options = sh_options("");
+  options.argv = {"./serve.sh"};
+  options.working_directory = fs::relative(dir_ / "app", fs::current_path()).string();
+  ASSERT_TRUE(fs::path(options.working_directory).is_relative());
+  auto service = service_process::start(options);
+  ASSERT_TRUE(service) << service.error().describe();
+}
+
 TEST_F(service_process_test, a_missing_working_directory_is_reported) {
   auto options = sh_options("echo ready");
   options.working_directory = path("nowhere");
