@@ -305,14 +305,19 @@ service_end service_process::stop() {
     }
     if (!end_) {
       ::kill(-pid_, SIGKILL);
+      // SIGKILL ends a process at once unless it is stuck in the kernel (uninterruptible I/O on a dead
+      // mount); squall does not hang on such a one: it reports it killed and moves on.
+      const detail::deadline reap = detail::deadline::after_ms(group_reap_bound_ms);
       int status = 0;
       pid_t got = 0;
-      do {
-        got = ::waitpid(pid_, &status, 0);
-      } while (got < 0 && errno == EINTR);
+      for (;;) {
+        got = ::waitpid(pid_, &status, WNOHANG);
+        if (got == pid_ || (got < 0 && errno != EINTR) || reap.passed()) break;
+        detail::sleep_ms(1);
+      }
       service_end killed;
-      killed.kind = got == pid_ ? service_end_kind::killed : service_end_kind::lost;
-      killed.signal = got == pid_ && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+      killed.kind = got < 0 ? service_end_kind::lost : service_end_kind::killed;
+      killed.signal = got == pid_ && WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
       killed.exit_status = got == pid_ && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       killed.stop_signal = options_.stop_signal;
       killed.grace_ms = options_.stop_grace_ms;
@@ -320,7 +325,8 @@ service_end service_process::stop() {
     }
   }
   // The rest of the group: a child that ignored the stop signal, or that the service left when it
-  // exited by itself. Then every process squall can reap, and the pgid leaves the registry.
+  // exited by itself. Then every process squall can reap, and the pgid leaves the registry (even if the
+  // bound passed: everything in the group has had its SIGKILL, a kill-all could do no more).
   if (!group_gone_) {
     ::kill(-pid_, SIGKILL);
     group_gone_ = reap_group(group_reap_bound_ms);
