@@ -6,8 +6,8 @@
 // may take the same port. The kernel hands out ephemeral ports in rotation, so this takes a busy
 // machine and bad luck; when it happens the service fails to bind and exits (or never answers), and
 // service_process::start reports that with the service's last lines ("address already in use"). The
-// caller may then pick another port and start again. A service that can report the port it bound
-// itself (port 0, then a line of output) avoids the race entirely: use output readiness for that.
+// caller may then pick another port and start again. (A service that bound port 0 itself and printed
+// the port would avoid the race; squall does not read such a line yet.)
 
 #include <cstdint>
 

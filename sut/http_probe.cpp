@@ -97,10 +97,12 @@ probe_result probe_http(std::uint16_t port, const std::string& path, std::uint64
   // "HTTP/1.1 200 OK": the status is the three digits after the first space.
   const std::size_t space = answer.find(' ');
   if (answer.compare(0, 5, "HTTP/") != 0 || space == std::string::npos || answer.size() < space + 4) {
-    return not_ready(answer.empty() ? "the connection closed without an answer" : "an answer that is not HTTP");
+    return not_ready(answer.empty() ? "the connection closed without an answer"
+                                    : "an answer that is not HTTP");
   }
   const std::string status = answer.substr(space + 1, 3);
-  if (status.find_first_not_of("0123456789") != std::string::npos) return not_ready("an answer that is not HTTP");
+  if (status.find_first_not_of("0123456789") != std::string::npos)
+    return not_ready("an answer that is not HTTP");
   return {status[0] == '2', "HTTP " + status};
 }
 

@@ -35,8 +35,8 @@ void close_fd(int& fd) {
 }  // namespace
 
 service_result<std::unique_ptr<output_capture>> output_capture::open(const std::string& log_path,
-                                                                      std::uint64_t log_bytes_max,
-                                                                      std::string ready_text) {
+                                                                     std::uint64_t log_bytes_max,
+                                                                     std::string ready_text) {
   const std::filesystem::path parent = std::filesystem::path(log_path).parent_path();
   if (!parent.empty()) {
     std::error_code ec;

@@ -25,8 +25,8 @@ class output_capture {
   // Creates the log's parent folders, opens the log for appending and makes the pipe. `ready_text`:
   // the text whose appearance in the output means ready; empty: none is watched for.
   static service_result<std::unique_ptr<output_capture>> open(const std::string& log_path,
-                                                               std::uint64_t log_bytes_max,
-                                                               std::string ready_text);
+                                                              std::uint64_t log_bytes_max,
+                                                              std::string ready_text);
   ~output_capture();  // finish(0)
   output_capture(const output_capture&) = delete;
   output_capture& operator=(const output_capture&) = delete;
@@ -68,9 +68,9 @@ class output_capture {
   const std::string ready_text_;
 
   // Reader thread only (and the owner before start / after finish).
-  std::string scan_carry_;  // the end of the previous chunk, for a ready text split across two reads
+  std::string scan_carry_;   // the end of the previous chunk, for a ready text split across two reads
   bool log_broken_ = false;  // a write to the log failed (disk full): stop writing, keep draining
-  char last_char_ = '\n';     // the last byte written to the log, so that a note starts on a line of its own
+  char last_char_ = '\n';    // the last byte written to the log, so that a note starts on a line of its own
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;

@@ -17,7 +17,8 @@ class deadline {
   bool passed() const { return std::chrono::steady_clock::now() >= at_; }
   // What is left, at least 0 and at most `cap_ms`.
   std::uint64_t remaining_ms(std::uint64_t cap_ms) const {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(at_ - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(at_ - std::chrono::steady_clock::now());
     if (left.count() <= 0) return 0;
     const auto left_ms = static_cast<std::uint64_t>(left.count());
     return left_ms < cap_ms ? left_ms : cap_ms;

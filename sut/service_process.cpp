@@ -37,7 +37,8 @@ service_error invalid(std::string message) {
 bool valid_env_name(const std::string& name) { return !name.empty() && name.find('=') == std::string::npos; }
 
 std::optional<service_error> validate(const service_options& options) {
-  if (options.argv.empty() || options.argv[0].empty()) return invalid("argv is empty: name the program to start");
+  if (options.argv.empty() || options.argv[0].empty())
+    return invalid("argv is empty: name the program to start");
   if (options.log_path.empty()) return invalid("log_path is empty: say where the service's output goes");
   for (const auto& [name, value] : options.env_set) {
     if (!valid_env_name(name)) return invalid("env_set has an invalid variable name `" + name + "`");
@@ -96,26 +97,16 @@ std::string ended_phrase(const service_end& end) {
 }  // namespace
 
 std::string signal_name(int signal) {
-  switch (signal) {
-    case SIGHUP: return "SIGHUP";
-    case SIGINT: return "SIGINT";
-    case SIGQUIT: return "SIGQUIT";
-    case SIGILL: return "SIGILL";
-    case SIGTRAP: return "SIGTRAP";
-    case SIGABRT: return "SIGABRT";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    case SIGKILL: return "SIGKILL";
-    case SIGUSR1: return "SIGUSR1";
-    case SIGSEGV: return "SIGSEGV";
-    case SIGUSR2: return "SIGUSR2";
-    case SIGPIPE: return "SIGPIPE";
-    case SIGALRM: return "SIGALRM";
-    case SIGTERM: return "SIGTERM";
-    case SIGXCPU: return "SIGXCPU";
-    case SIGXFSZ: return "SIGXFSZ";
-    default: return "signal " + std::to_string(signal);
+  static constexpr std::pair<int, const char*> names[] = {
+      {SIGHUP, "SIGHUP"},   {SIGINT, "SIGINT"},   {SIGQUIT, "SIGQUIT"}, {SIGILL, "SIGILL"},
+      {SIGTRAP, "SIGTRAP"}, {SIGABRT, "SIGABRT"}, {SIGBUS, "SIGBUS"},   {SIGFPE, "SIGFPE"},
+      {SIGKILL, "SIGKILL"}, {SIGUSR1, "SIGUSR1"}, {SIGSEGV, "SIGSEGV"}, {SIGUSR2, "SIGUSR2"},
+      {SIGPIPE, "SIGPIPE"}, {SIGALRM, "SIGALRM"}, {SIGTERM, "SIGTERM"}, {SIGXCPU, "SIGXCPU"},
+      {SIGXFSZ, "SIGXFSZ"}};
+  for (const auto& [number, name] : names) {
+    if (number == signal) return name;
   }
+  return "signal " + std::to_string(signal);
 }
 
 std::string service_end::describe() const {
@@ -145,7 +136,8 @@ service_result<std::unique_ptr<service_process>> service_process::start(service_
   if (!options.working_directory.empty()) {
     std::error_code ec;
     if (!std::filesystem::is_directory(options.working_directory, ec)) {
-      return service_error{service_error_kind::not_found, "cannot start " + command + ": its working directory " +
+      return service_error{service_error_kind::not_found, "cannot start " + command +
+                                                              ": its working directory " +
                                                               options.working_directory + " is not a folder"};
     }
   }
@@ -182,7 +174,8 @@ service_result<std::unique_ptr<service_process>> service_process::start(service_
   std::unique_ptr<service_process> process(
       new service_process(std::move(options), command, *pid, std::move(capture).value()));
   auto ready = process->wait_ready();
-  if (!ready) return std::move(ready).error();  // the service is stopped already; the destructor has no more to do
+  if (!ready)
+    return std::move(ready).error();  // the service is stopped already; the destructor has no more to do
   return process;
 }
 
@@ -217,7 +210,8 @@ service_result<bool> service_process::wait_ready() {
       if (probe.ready) return true;
       // A probe cut short by the overall timeout ("no answer within 2 ms") would hide what the full
       // probes before it saw.
-      if (bound == options_.ready_probe_timeout_ms || last_probe == "none yet") last_probe = std::move(probe.seen);
+      if (bound == options_.ready_probe_timeout_ms || last_probe == "none yet")
+        last_probe = std::move(probe.seen);
       if (until.passed()) break;
       detail::sleep_ms(until.remaining_ms(options_.ready_poll_ms));
     } else {
@@ -235,15 +229,15 @@ service_result<bool> service_process::wait_ready() {
   const service_end end = stop();
   std::string waiting_for;
   if (http != nullptr) {
-    waiting_for = "waiting for a 2xx answer to GET http://127.0.0.1:" + std::to_string(http->port) + http->path +
-                  "; the last probe saw: " + last_probe;
+    waiting_for = "waiting for a 2xx answer to GET http://127.0.0.1:" + std::to_string(http->port) +
+                  http->path + "; the last probe saw: " + last_probe;
   } else {
     waiting_for = "waiting for its output to contain \"" + std::get<output_ready>(options_.ready).text + "\"";
   }
-  return service_error{service_error_kind::not_ready,
-                       "the service " + command_ + " was not ready within " +
-                           std::to_string(options_.ready_timeout_ms) + " ms (" + waiting_for + "); it was " +
-                           end.describe() + " " + log_and_last_lines()};
+  return service_error{service_error_kind::not_ready, "the service " + command_ + " was not ready within " +
+                                                          std::to_string(options_.ready_timeout_ms) +
+                                                          " ms (" + waiting_for + "); it was " +
+                                                          end.describe() + " " + log_and_last_lines()};
 }
 
 std::optional<service_end> service_process::poll() {

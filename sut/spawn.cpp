@@ -105,7 +105,8 @@ service_result<std::string> find_program(const std::string& program, const std::
     const std::string entry = path_value.substr(start, end - start);
     start = end + 1;
     // An empty entry means the current directory, which for the child is its working directory.
-    const fs::path dir = entry.empty() ? base : (fs::path(entry).is_absolute() ? fs::path(entry) : base / entry);
+    const fs::path dir =
+        entry.empty() ? base : (fs::path(entry).is_absolute() ? fs::path(entry) : base / entry);
     const fs::path candidate = dir / program;
     if (executable_file(candidate)) return candidate.string();
     std::error_code ec;
@@ -119,9 +120,10 @@ service_result<std::string> find_program(const std::string& program, const std::
                        "`" + program + "` was not found on PATH (" + path_value + ")"};
 }
 
-service_result<pid_t> spawn_in_new_group(const std::string& program_path, const std::vector<std::string>& argv,
-                                         const std::vector<std::string>& env, const std::string& working_directory,
-                                         int output_fd) {
+service_result<pid_t> spawn_in_new_group(const std::string& program_path,
+                                         const std::vector<std::string>& argv,
+                                         const std::vector<std::string>& env,
+                                         const std::string& working_directory, int output_fd) {
   spawn_setup setup;
   // File actions run in order in the child: stdin, then stdout and stderr on the pipe, then the working
   // directory, then every other descriptor closed (squall's sockets and files are close-on-exec, but a
@@ -129,7 +131,8 @@ service_result<pid_t> spawn_in_new_group(const std::string& program_path, const 
   posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&setup.actions, output_fd, 1);
   posix_spawn_file_actions_adddup2(&setup.actions, output_fd, 2);
-  if (!working_directory.empty()) posix_spawn_file_actions_addchdir_np(&setup.actions, working_directory.c_str());
+  if (!working_directory.empty())
+    posix_spawn_file_actions_addchdir_np(&setup.actions, working_directory.c_str());
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
   posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
 #endif

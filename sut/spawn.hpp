@@ -30,9 +30,10 @@ service_result<std::string> find_program(const std::string& program, const std::
 // process group whose id is the child's pid, with stdin from /dev/null and stdout and stderr on
 // `output_fd`, the signal mask emptied and every signal's action back to its default (squall blocks
 // SIGINT and SIGTERM in its run threads and may ignore SIGPIPE; a service must not inherit either).
-service_result<pid_t> spawn_in_new_group(const std::string& program_path, const std::vector<std::string>& argv,
-                                         const std::vector<std::string>& env, const std::string& working_directory,
-                                         int output_fd);
+service_result<pid_t> spawn_in_new_group(const std::string& program_path,
+                                         const std::vector<std::string>& argv,
+                                         const std::vector<std::string>& env,
+                                         const std::string& working_directory, int output_fd);
 
 // The command as a user would type it, shortened for messages: `python3 -m http.server 8080`.
 std::string command_display(const std::vector<std::string>& argv);

@@ -33,7 +33,8 @@ TEST_F(service_output_test, environment_overrides_reach_the_child) {
   ::setenv("SQUALL_SUT_REPLACED", "old", 1);
   auto options = sh_options(
       "echo \"kept=$SQUALL_SUT_KEPT\"; echo \"unset=${SQUALL_SUT_UNSET-absent}\"; "
-      "echo \"replaced=$SQUALL_SUT_REPLACED\"; echo \"base_url=$OPENAI_BASE_URL\"; echo ready; exec sleep 600");
+      "echo \"replaced=$SQUALL_SUT_REPLACED\"; echo \"base_url=$OPENAI_BASE_URL\"; echo ready; exec sleep "
+      "600");
   options.env_set = {{"SQUALL_SUT_REPLACED", "new"}, {"OPENAI_BASE_URL", "http://127.0.0.1:9/v1"}};
   options.env_unset = {"SQUALL_SUT_UNSET"};
   auto service = service_process::start(options);
@@ -96,14 +97,15 @@ TEST_F(service_output_test, the_log_is_cut_at_its_byte_limit_and_the_output_stil
   EXPECT_EQ(std::count(output.begin(), output.end(), 'x'), 9'900);
   EXPECT_NE(log.find("[squall] output cut here: the log limit of 10000 bytes was reached"), std::string::npos)
       << log.substr(log.size() - std::min<std::size_t>(log.size(), 500));
-  EXPECT_EQ(log.find("\nready"), std::string::npos);  // past the cut: not in the log...
+  EXPECT_EQ(log.find("\nready"), std::string::npos);     // past the cut: not in the log...
   EXPECT_EQ((*service)->last_output_lines(1), "ready");  // ...but in the last lines kept in memory
   EXPECT_LT(log.size(), 11'000u);
 }
 
 TEST_F(service_output_test, the_log_is_appended_to_across_starts) {
   for (const char* word : {"first", "second"}) {
-    auto service = service_process::start(sh_options(std::string("echo ") + word + "; echo ready; exec sleep 600"));
+    auto service =
+        service_process::start(sh_options(std::string("echo ") + word + "; echo ready; exec sleep 600"));
     ASSERT_TRUE(service) << service.error().describe();
   }
   const std::string log = read_text(path("service.log"));

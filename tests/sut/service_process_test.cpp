@@ -104,7 +104,8 @@ TEST_F(service_process_test, a_command_not_on_path_is_reported_by_name_and_write
   auto service = service_process::start(options);
   ASSERT_FALSE(service);
   EXPECT_EQ(service.error().kind, service_error_kind::not_found);
-  EXPECT_NE(service.error().describe().find("`squall-no-such-program-7f3a` was not found on PATH"), std::string::npos)
+  EXPECT_NE(service.error().describe().find("`squall-no-such-program-7f3a` was not found on PATH"),
+            std::string::npos)
       << service.error().describe();
   EXPECT_FALSE(fs::exists(path("service.log")));
 }
@@ -179,7 +180,8 @@ TEST_F(service_process_test, a_service_that_exits_before_ready_reports_its_statu
   EXPECT_EQ(service.error().kind, service_error_kind::exited_before_ready);
   EXPECT_NE(message.find("exited with status 3 before it was ready"), std::string::npos) << message;
   EXPECT_NE(message.find("(log: " + path("out/service.log") + ")"), std::string::npos) << message;
-  EXPECT_NE(message.find("last lines:\n    starting up\n    Error: OPENAI_API_KEY is not set"), std::string::npos)
+  EXPECT_NE(message.find("last lines:\n    starting up\n    Error: OPENAI_API_KEY is not set"),
+            std::string::npos)
       << message;
   EXPECT_EQ(registered_process_groups(), 0u);
 }
@@ -191,12 +193,14 @@ TEST_F(service_process_test, a_crash_on_boot_names_the_signal) {
   EXPECT_EQ(service.error().kind, service_error_kind::exited_before_ready);
   EXPECT_NE(service.error().describe().find("was ended by SIGSEGV before it was ready"), std::string::npos)
       << service.error().describe();
-  EXPECT_NE(service.error().describe().find("loading model"), std::string::npos) << service.error().describe();
+  EXPECT_NE(service.error().describe().find("loading model"), std::string::npos)
+      << service.error().describe();
 }
 
 TEST_F(service_process_test, a_service_never_ready_times_out_and_is_stopped_with_its_children) {
   // The pid files are written at once; the timeout leaves python and sh far more time than they need.
-  auto options = sh_options("echo $$ > \"$1/pid\"; sleep 600 & echo $! > \"$1/child\"; echo 'still booting'; wait");
+  auto options =
+      sh_options("echo $$ > \"$1/pid\"; sleep 600 & echo $! > \"$1/child\"; echo 'still booting'; wait");
   options.ready = output_ready{"listening"};
   options.ready_timeout_ms = 5'000;
   auto service = service_process::start(options);

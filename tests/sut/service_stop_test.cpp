@@ -49,7 +49,8 @@ time.sleep(600)
   EXPECT_EQ(end.signal, SIGKILL);
   EXPECT_EQ(end.describe(), "killed with SIGKILL after the grace period of 300 ms (SIGTERM did not stop it)");
   EXPECT_TRUE(gone(pid));
-  EXPECT_NE(read_text(path("service.log")).find("killed with SIGKILL after the grace period"), std::string::npos);
+  EXPECT_NE(read_text(path("service.log")).find("killed with SIGKILL after the grace period"),
+            std::string::npos);
 }
 
 TEST_F(service_stop_test, a_graceful_shutdown_reports_its_exit_status) {
@@ -155,8 +156,9 @@ TEST_F(service_stop_test, poll_notices_a_service_killed_mid_run) {
 
 TEST_F(service_stop_test, poll_notices_a_service_that_exits_mid_run_and_its_leftovers_go) {
   // Ready, then waits for the test to create "go", then exits 7 leaving a child behind.
-  auto service = service_process::start(sh_options(
-      "sleep 600 & echo $! > \"$1/child\"; echo ready; while [ ! -e \"$1/go\" ]; do sleep 0.05; done; exit 7"));
+  auto service =
+      service_process::start(sh_options("sleep 600 & echo $! > \"$1/child\"; echo ready; while [ ! -e "
+                                        "\"$1/go\" ]; do sleep 0.05; done; exit 7"));
   ASSERT_TRUE(service) << service.error().describe();
   const pid_t pid = (*service)->pid();
   const pid_t child = read_pid(path("child"));
