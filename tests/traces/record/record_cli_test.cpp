@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "fake_providers/fake_server.hpp"
-#include "tests/fake_providers/http_test_client.hpp"
+#include "tests/support/http_test_client.hpp"
 
 namespace {
 
