@@ -4,16 +4,13 @@
 // ran (with its failing assertion) the verdict "not run", and exits 4.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <vector>
 
+#include "tests/support/child_process.hpp"
 #include "tests/support/incomplete_outputs.hpp"
 #include "tests/support/squall_binary_test.hpp"
 
@@ -22,52 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 const fs::path source_dir = SQUALL_SOURCE_DIR;
-
-// squall with its stdout and stderr on one pipe, started in the source tree.
-struct child_process {
-  pid_t pid = -1;
-  FILE* out = nullptr;
-
-  explicit child_process(const std::vector<std::string>& args) {
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    pid = ::fork();
-    if (pid == 0) {
-      ::dup2(fds[1], 1);
-      ::dup2(fds[1], 2);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      if (::chdir(source_dir.c_str()) != 0) ::_exit(120);
-      std::vector<char*> argv;
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(SQUALL_BINARY, argv.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out = ::fdopen(fds[0], "r");
-  }
-  // Reads lines until one contains `text`; what was read is kept in `seen`.
-  bool wait_for(const std::string& text) {
-    char buf[1024];
-    while (out && std::fgets(buf, sizeof buf, out)) {
-      seen += buf;
-      if (std::string(buf).find(text) != std::string::npos) return true;
-    }
-    return false;
-  }
-  // The exit status, reading what remains of the output first.
-  int wait() {
-    char buf[1024];
-    while (out && std::fgets(buf, sizeof buf, out)) seen += buf;
-    if (out) std::fclose(out);
-    out = nullptr;
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1000 - (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-  }
-  std::string seen;
-};
 
 class CliInterrupted : public squall::testing::squall_binary_test {
  protected:
@@ -91,14 +42,18 @@ class CliInterrupted : public squall::testing::squall_binary_test {
 
 TEST_F(CliInterrupted, ASigtermStopsASimulationWhichWritesWhatItFinishedMarkedIncomplete) {
   const fs::path out = dir_ / "out";
-  child_process p({"squall", "run", long_scenario().string(), "--allow-large-run", "--out", out.string()});
+  // squall with its stdout and stderr on one pipe, started in the source tree.
+  squall::testing::child_process p(
+      SQUALL_BINARY, {"squall", "run", long_scenario().string(), "--allow-large-run", "--out", out.string()},
+      source_dir);
   // The header is printed once SIGINT and SIGTERM are the run's to handle: signalling after it is no race.
-  ASSERT_TRUE(p.wait_for("| scenario long")) << p.seen;
-  ::kill(p.pid, SIGTERM);
-  EXPECT_EQ(p.wait(), 4) << p.seen;
-  EXPECT_NE(p.seen.find("squall: the run is incomplete (a: interrupted by SIGTERM"), std::string::npos) << p.seen;
-  EXPECT_NE(p.seen.find("not run: b"), std::string::npos) << p.seen;
-  EXPECT_NE(p.seen.find("not run  b: attempts_per_request <= 0.5"), std::string::npos) << p.seen;
+  ASSERT_TRUE(p.wait_for("| scenario long")) << p.output();
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait(), 4) << p.output();
+  EXPECT_NE(p.output().find("squall: the run is incomplete (a: interrupted by SIGTERM"), std::string::npos)
+      << p.output();
+  EXPECT_NE(p.output().find("not run: b"), std::string::npos) << p.output();
+  EXPECT_NE(p.output().find("not run  b: attempts_per_request <= 0.5"), std::string::npos) << p.output();
 
   squall::testing::expect_every_output_incomplete(out, "b");
   const json doc = json::parse(squall::testing::read_whole(out / "results.json"));

@@ -4,12 +4,8 @@
 // naming the file.
 
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -17,6 +13,7 @@
 
 #include "fake_providers/tls_certificate.hpp"
 #include "policies/http/http_transport.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/fake_transport.hpp"
 #include "tests/support/squall_binary_test.hpp"
 
@@ -25,67 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path source_dir = SQUALL_SOURCE_DIR;
 const std::string scenario = "tests/fake_providers/sdk/sdk_scenario.json";  // an OpenAI and an Anthropic provider
-
-// `squall serve ...` with its stdout and stderr on one pipe, started in the source tree.
-struct serve_process {
-  pid_t pid = -1;
-  FILE* out = nullptr;
-  std::string seen;
-
-  explicit serve_process(const std::vector<std::string>& args) {
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    pid = ::fork();
-    if (pid == 0) {
-      ::dup2(fds[1], 1);
-      ::dup2(fds[1], 2);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      if (::chdir(source_dir.c_str()) != 0) ::_exit(120);
-      std::vector<char*> argv;
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(SQUALL_BINARY, argv.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out = ::fdopen(fds[0], "r");
-  }
-  ~serve_process() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-    if (out) std::fclose(out);
-  }
-  serve_process(const serve_process&) = delete;
-  serve_process& operator=(const serve_process&) = delete;
-
-  // The rest of the line that starts with `prefix`, reading until it comes (or the output ends).
-  std::string line_after(const std::string& prefix) {
-    char buf[1024];
-    while (out && std::fgets(buf, sizeof buf, out)) {
-      std::string line(buf);
-      seen += line;
-      if (line.rfind(prefix, 0) == 0) {
-        line = line.substr(prefix.size());
-        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-        return line;
-      }
-    }
-    return {};
-  }
-  // SIGTERM, then the exit status.
-  int stop() {
-    ::kill(pid, SIGTERM);
-    char buf[1024];
-    while (out && std::fgets(buf, sizeof buf, out)) seen += buf;
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-};
+using squall::testing::child_process;  // `squall serve ...`, started in the source tree
 
 // One chat completion through squall's transport, trusting `ca_file`: the outcome and the transport's last error.
 std::pair<squall::outcome, std::string> chat_over_https(const std::string& base_url, const std::string& ca_file) {
@@ -110,14 +47,15 @@ std::pair<squall::outcome, std::string> chat_over_https(const std::string& base_
 class CliServeTls : public squall::testing::squall_binary_test {};
 
 TEST_F(CliServeTls, MakesAThrowawayCaPrintsItsPathAndAnswersHttps) {
-  serve_process serve({SQUALL_BINARY, "serve", scenario, "--tls", "--for-s", "120"});
+  child_process serve(SQUALL_BINARY, {SQUALL_BINARY, "serve", scenario, "--tls", "--for-s", "120"},
+                      source_dir);
   const std::string ca = serve.line_after("CA certificate: ");
-  ASSERT_FALSE(ca.empty()) << serve.seen;
+  ASSERT_FALSE(ca.empty()) << serve.output();
   const std::string openai = serve.line_after("openai ");
-  ASSERT_EQ(openai.rfind("https://127.0.0.1:", 0), 0U) << serve.seen;
+  ASSERT_EQ(openai.rfind("https://127.0.0.1:", 0), 0U) << serve.output();
   EXPECT_EQ(openai.substr(openai.size() - 3), "/v1");
   const std::string anthropic = serve.line_after("anthropic ");
-  EXPECT_EQ(anthropic.rfind("https://127.0.0.1:", 0), 0U) << serve.seen;
+  EXPECT_EQ(anthropic.rfind("https://127.0.0.1:", 0), 0U) << serve.output();
   ASSERT_TRUE(fs::exists(ca));
   EXPECT_NE(slurp(ca).find("-----BEGIN CERTIFICATE-----"), std::string::npos);
 
@@ -128,17 +66,19 @@ TEST_F(CliServeTls, MakesAThrowawayCaPrintsItsPathAndAnswersHttps) {
   EXPECT_EQ(untrusted.kind, squall::outcome_class::connection_error) << "the system store does not know the throwaway CA";
   EXPECT_NE(why.find("certificate verify failed"), std::string::npos) << why;
 
-  EXPECT_EQ(serve.stop(), 0) << serve.seen;
+  EXPECT_EQ(serve.stop(), 0) << serve.output();
   EXPECT_FALSE(fs::exists(fs::path(ca).parent_path())) << "the throwaway CA's directory goes when serve stops";
 }
 
 TEST_F(CliServeTls, CaOutPutsTheCaCertificateWhereItIsAskedAndKeepsIt) {
   const fs::path ca = dir_ / "ca.pem";
-  serve_process serve({SQUALL_BINARY, "serve", scenario, "--tls", "--ca-out", ca.string(), "--for-s", "120"});
-  EXPECT_EQ(serve.line_after("CA certificate: "), ca.string()) << serve.seen;
+  child_process serve(SQUALL_BINARY,
+                      {SQUALL_BINARY, "serve", scenario, "--tls", "--ca-out", ca.string(), "--for-s", "120"},
+                      source_dir);
+  EXPECT_EQ(serve.line_after("CA certificate: "), ca.string()) << serve.output();
   const std::string openai = serve.line_after("openai ");
   EXPECT_EQ(chat_over_https(openai, ca.string()).first.kind, squall::outcome_class::ok);
-  EXPECT_EQ(serve.stop(), 0) << serve.seen;
+  EXPECT_EQ(serve.stop(), 0) << serve.output();
   EXPECT_TRUE(fs::exists(ca));
 }
 
@@ -149,14 +89,17 @@ TEST_F(CliServeTls, ServesTheGivenCertificateAndKey) {
   std::ofstream(cert) << id.certificate_chain_pem;
   std::ofstream(key) << id.private_key_pem;
   std::ofstream(ca_file) << ca.certificate_pem;
-  serve_process serve({SQUALL_BINARY, "serve", scenario, "--tls", "--cert", cert.string(), "--key", key.string(),
-                       "--for-s", "120"});
+  child_process serve(SQUALL_BINARY,
+                      {SQUALL_BINARY, "serve", scenario, "--tls", "--cert", cert.string(), "--key",
+                       key.string(), "--for-s", "120"},
+                      source_dir);
   const std::string openai = serve.line_after("openai ");
-  ASSERT_EQ(openai.rfind("https://127.0.0.1:", 0), 0U) << serve.seen;
-  EXPECT_EQ(serve.seen.find("CA certificate:"), std::string::npos) << "no CA made: the certificate is the user's";
+  ASSERT_EQ(openai.rfind("https://127.0.0.1:", 0), 0U) << serve.output();
+  EXPECT_EQ(serve.output().find("CA certificate:"), std::string::npos)
+      << "no CA made: the certificate is the user's";
   const auto [answer, error] = chat_over_https(openai, ca_file.string());
   EXPECT_EQ(answer.kind, squall::outcome_class::ok) << error;
-  EXPECT_EQ(serve.stop(), 0) << serve.seen;
+  EXPECT_EQ(serve.stop(), 0) << serve.output();
 }
 
 TEST_F(CliServeTls, UnreadableOrUnusableCertificateFilesAreBadInputNamingTheFile) {

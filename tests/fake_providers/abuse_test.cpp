@@ -26,8 +26,8 @@
 
 #include "fake_providers/fake_server.hpp"
 #include "policies/core/rng.hpp"
-#include "tests/fake_providers/http_test_client.hpp"
 #include "tests/fake_providers/test_providers.hpp"
+#include "tests/support/http_test_client.hpp"
 
 namespace squall::fake {
 namespace {

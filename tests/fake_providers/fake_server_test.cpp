@@ -4,12 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/asio/error.hpp>
 #include <chrono>
 #include <thread>
 
 #include "fake_providers/wire_format.hpp"
-#include "tests/fake_providers/http_test_client.hpp"
 #include "tests/fake_providers/test_providers.hpp"
+#include "tests/support/http_test_client.hpp"
 
 namespace squall::fake {
 namespace {
@@ -418,11 +419,7 @@ TEST(FakeServer, HangOutageHoldsTheRequestUntilTheClientLeaves) {
 TEST(FakeServer, RefuseOutageClosesTheListenerUntilCleared) {
   running r({openai_config()});
   ASSERT_EQ(arm(r.port(), json{{"for_s", 60}, {"outage", "refuse"}}).status, 201);
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket s(io);
-  boost::system::error_code ec;
-  s.connect({boost::asio::ip::make_address("127.0.0.1"), r.port()}, ec);
-  EXPECT_EQ(ec, boost::asio::error::connection_refused);
+  EXPECT_EQ(testing::connect_error(r.port()), boost::asio::error::connection_refused);
 }
 
 TEST(FakeServer, RefuseWindowInTheScenarioEndsAndTheListenerComesBack) {
@@ -433,13 +430,7 @@ TEST(FakeServer, RefuseWindowInTheScenarioEndsAndTheListenerComesBack) {
   w.outage = sim::outage_kind::refuse;
   cfg.faults = {w};
   running r({cfg});
-  boost::asio::io_context io;
-  boost::system::error_code ec;
-  {
-    boost::asio::ip::tcp::socket s(io);
-    s.connect({boost::asio::ip::make_address("127.0.0.1"), r.port()}, ec);
-    EXPECT_EQ(ec, boost::asio::error::connection_refused);
-  }
+  EXPECT_EQ(testing::connect_error(r.port()), boost::asio::error::connection_refused);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   client c(r.port());
   EXPECT_EQ(c.get("/healthz").status, 200);
@@ -550,11 +541,11 @@ TEST(FakeServer, ControlApiArmsListsAndClears) {
   EXPECT_EQ(c.post("/squall/faults", std::string("nope")).status, 400);
   EXPECT_EQ(c.post("/squall/faults", json{{"for_s", 30}}).status, 400) << "a window must do something";
 
-  reply cleared = c.request(boost::beast::http::verb::delete_, "/squall/faults", "");
+  reply cleared = c.request("DELETE", "/squall/faults", "");
   EXPECT_EQ(cleared.json()["cleared"], 1);
   EXPECT_EQ(c.post("/v1/chat/completions", chat(1)).status, 200);
   EXPECT_EQ(c.get("/squall/faults").json()["timeline"].size(), 1U) << "the scenario's window is back whole";
-  c.request(boost::beast::http::verb::delete_, "/squall/faults?all=true", "");
+  c.request("DELETE", "/squall/faults?all=true", "");
   EXPECT_TRUE(c.get("/squall/faults").json()["timeline"].empty());
 }
 

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "fake_providers/fake_server.hpp"
-#include "tests/fake_providers/http_test_client.hpp"
 #include "tests/fake_providers/test_providers.hpp"
+#include "tests/support/http_test_client.hpp"
 
 namespace squall::fake {
 namespace {

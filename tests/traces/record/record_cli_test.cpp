@@ -2,10 +2,8 @@
 // and the exit codes for bad input and an unwritable trace.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,46 +11,14 @@
 #include <vector>
 
 #include "fake_providers/fake_server.hpp"
-#include "tests/fake_providers/http_test_client.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/http_test_client.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct child_process {
-  pid_t pid = -1;
-  FILE* out = nullptr;  // the child's stdout and stderr
-
-  explicit child_process(const std::vector<std::string>& args) {
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    pid = ::fork();
-    if (pid == 0) {
-      ::dup2(fds[1], 1);
-      ::dup2(fds[1], 2);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      std::vector<char*> argv;
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(SQUALL_BINARY, argv.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out = ::fdopen(fds[0], "r");
-  }
-  std::string line() {
-    char buf[512];
-    return out && std::fgets(buf, sizeof buf, out) ? std::string(buf) : std::string{};
-  }
-  int wait() {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    if (out) std::fclose(out);
-    out = nullptr;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-};
+using squall::testing::child_process;
 
 fs::path temp_trace(const std::string& name) {
   return fs::temp_directory_path() / ("squall_record_cli_" + std::to_string(::getpid()) + "_" + name + ".jsonl");
@@ -67,8 +33,8 @@ TEST(RecordCli, RecordsUntilSigtermAndWritesTheTrace) {
   squall::fake::fake_server up({c});
   ASSERT_FALSE(up.start());
   const fs::path trace = temp_trace("sigterm");
-  child_process p({"squall", "record", "--upstream", up.endpoints()[0].origin, "--listen", "127.0.0.1:0", "--out",
-                   trace.string(), "--provider", "primary"});
+  child_process p(SQUALL_BINARY, {"squall", "record", "--upstream", up.endpoints()[0].origin, "--listen",
+                                  "127.0.0.1:0", "--out", trace.string(), "--provider", "primary"});
   const std::string first = p.line();
   const std::string prefix = "squall record: listening on http://127.0.0.1:";
   ASSERT_EQ(first.rfind(prefix, 0), 0U) << first;
@@ -81,7 +47,7 @@ TEST(RecordCli, RecordsUntilSigtermAndWritesTheTrace) {
       {{"authorization", "Bearer sk-CLI-SECRET"}});
   EXPECT_EQ(reply.status, 200);
   client.close();
-  ::kill(p.pid, SIGTERM);
+  p.signal(SIGTERM);
   EXPECT_EQ(p.wait(), 0);
   std::ifstream in(trace);
   std::stringstream s;
@@ -96,20 +62,24 @@ TEST(RecordCli, RecordsUntilSigtermAndWritesTheTrace) {
 
 TEST(RecordCli, ForSecondsStopsOnItsOwn) {
   const fs::path trace = temp_trace("for_s");
-  child_process p({"squall", "record", "--upstream", "http://127.0.0.1:9", "--out", trace.string(), "--for-s", "0.2"});
+  child_process p(SQUALL_BINARY, {"squall", "record", "--upstream", "http://127.0.0.1:9", "--out",
+                                  trace.string(), "--for-s", "0.2"});
   EXPECT_EQ(p.wait(), 0);
   EXPECT_TRUE(fs::exists(trace));
   fs::remove(trace);
 }
 
 TEST(RecordCli, BadInputAndUnwritableTraceHaveTheirExitCodes) {
-  child_process remote({"squall", "record", "--upstream", "http://192.0.2.1:80", "--out", temp_trace("x").string()});
+  child_process remote(SQUALL_BINARY, {"squall", "record", "--upstream", "http://192.0.2.1:80", "--out",
+                                       temp_trace("x").string()});
   const std::string message = remote.line();
   EXPECT_EQ(remote.wait(), 2);
   EXPECT_NE(message.find("--allow-remote"), std::string::npos) << message;
-  child_process bad({"squall", "record", "--upstream", "ftp://x", "--out", temp_trace("y").string()});
+  child_process bad(SQUALL_BINARY,
+                    {"squall", "record", "--upstream", "ftp://x", "--out", temp_trace("y").string()});
   EXPECT_EQ(bad.wait(), 2);
-  child_process unwritable({"squall", "record", "--upstream", "http://127.0.0.1:9", "--out", "/nonexistent/dir/t.jsonl"});
+  child_process unwritable(SQUALL_BINARY, {"squall", "record", "--upstream", "http://127.0.0.1:9", "--out",
+                                           "/nonexistent/dir/t.jsonl"});
   EXPECT_EQ(unwritable.wait(), 3);
   EXPECT_FALSE(fs::exists(temp_trace("x")));
 }
@@ -121,7 +91,8 @@ TEST(RecordCli, BadInputAndUnwritableTraceHaveTheirExitCodes) {
 TEST(RecordCli, ARemoteUpstreamNameIsRefusedWithoutResolvingIt) {
   for (const std::string upstream : {"http://example.invalid/v1", "http://localhost.example.invalid:8080/v1"}) {
     SCOPED_TRACE(upstream);
-    child_process p({"squall", "record", "--upstream", upstream, "--out", temp_trace("remote").string()});
+    child_process p(SQUALL_BINARY,
+                    {"squall", "record", "--upstream", upstream, "--out", temp_trace("remote").string()});
     const std::string message = p.line();
     EXPECT_EQ(p.wait(), 2);
     EXPECT_NE(message.find("--upstream"), std::string::npos) << message;

@@ -4,6 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,8 +19,8 @@
 #include <thread>
 
 #include "fake_providers/fake_server.hpp"
-#include "tests/fake_providers/http_test_client.hpp"
 #include "tests/support/canned_http_server.hpp"
+#include "tests/support/http_test_client.hpp"
 
 namespace squall::traces::record {
 namespace {
