@@ -12,7 +12,7 @@
 namespace squall {
 namespace {
 
-constexpr std::size_t dimension_max = 65536;
+constexpr std::size_t embedding_dimension_max = 65536;
 
 // One embedding call: owns the call context the transport reads, frees itself when it delivers or is
 // cancelled.
@@ -37,7 +37,7 @@ class provider_embedding final : public operation, public outcome_receiver {
     } else if (!result.answer) {
       error = "the embeddings call gave no answer body";
     } else {
-      vector = read_embedding_answer(result.answer->body, dimension_max, error);
+      vector = read_embedding_answer(result.answer->body, embedding_dimension_max, error);
     }
     embedding_receiver& receiver = receiver_;
     delete this;
