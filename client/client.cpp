@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 
 #include "client/client_metrics.hpp"
+#include "policies/cache/cache.hpp"
 #include "policies/asio/asio_runtime.hpp"
 #include "policies/prompt_trim/trim_messages.hpp"
 
@@ -260,6 +261,37 @@ std::uint64_t payload_key(std::string_view model, const call_payload& payload) n
   return h == 0 ? 1 : h;
 }
 
+namespace {
+
+// What a policy file names that only the transport can say exists: a semantic cache's embeddings endpoint.
+// Checked before anything starts, so that a misspelt name is an error naming the key, not a cache that
+// quietly misses on every call.
+std::optional<config_error> check_against_transport(const pipeline_spec& spec, const http_transport_options& transport,
+                                                    bool custom_embedder) {
+  for (std::size_t i = 0; i < spec.policies.size(); ++i) {
+    const auto* cache = dynamic_cast<const cache_spec*>(spec.policies[i].get());
+    if (cache == nullptr || cache->options.match != cache_match::semantic ||
+        cache->options.embedder != cache_embedder::provider || custom_embedder) {
+      continue;
+    }
+    const std::string& wanted = cache->options.embedding_provider;
+    if (wanted.empty()) continue;
+    bool found = false;
+    std::string known;
+    for (const http_endpoint& e : transport.endpoints) {
+      found = found || e.provider == wanted;
+      known += (known.empty() ? "" : ", ") + e.provider;
+    }
+    if (!found) {
+      return config_error{spec.file, "$.policies[" + std::to_string(i) + "].embedding_provider",
+                          "names no endpoint of the transport: \"" + wanted + "\"; expected one of: " + known};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 config_result<std::unique_ptr<client>> client::create(client_options options) {
   if (options.in_flight_max < 1 || options.in_flight_max > 10000000) {
     return config_error{"", "in_flight_max", "expected 1 to 10000000 calls, got " + std::to_string(options.in_flight_max)};
@@ -276,6 +308,7 @@ config_result<std::unique_ptr<client>> client::create(client_options options) {
     return config_error{"", "policy", "expected a policy document or a policy_file"};
   }
   if (!spec) return std::move(spec).error();
+  if (auto error = check_against_transport(*spec, options.transport, static_cast<bool>(options.embed))) return *error;
 
   auto state = std::make_unique<impl>();
   state->options = options;
@@ -386,6 +419,9 @@ void client::awaitable::await_suspend(std::coroutine_handle<> h) {
 std::optional<config_error> client::reload(const json& policy_document) {
   auto spec = parse_pipeline(policy_document, "$");
   if (!spec) return std::move(spec).error();
+  if (auto error = check_against_transport(*spec, impl_->options.transport, static_cast<bool>(impl_->options.embed))) {
+    return error;
+  }
   std::lock_guard stop(impl_->stop_mutex);
   if (impl_->stopped) return config_error{"", "", "the client has been drained; nothing to reload"};
   const std::string name = spec->name;

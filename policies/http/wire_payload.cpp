@@ -1,8 +1,11 @@
 #include "policies/http/wire_payload.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "policies/core/json_parse.hpp"
 #include "policies/core/json_text.hpp"
@@ -27,6 +30,67 @@ void append_message(std::string& body, const chat_message& m) {
 
 void append_number(std::string& body, double value) {
   body += njson(value).dump();  // the shortest text that reads back; never throws for a finite number
+}
+
+// The fast path reads only documents the tree reader would take as they are: no repeated key in any
+// object, and nesting well inside json_parse's limit of 64 (anything deeper goes to the tree, which
+// applies the exact rule). simdjson and nlohmann take the same grammar and both refuse invalid UTF-8;
+// what simdjson refuses that nlohmann takes (integers beyond 64 bits) also goes to the tree.
+constexpr std::size_t fast_depth_max = 32;
+
+bool tree_would_take(simdjson::dom::element e, std::size_t depth) {
+  simdjson::dom::object object;
+  simdjson::dom::array array;
+  if (e.get_object().get(object) == simdjson::SUCCESS) {
+    if (depth >= fast_depth_max) return false;
+    std::vector<std::string_view> keys;
+    for (const simdjson::dom::key_value_pair field : object) {
+      keys.push_back(field.key);
+      if (!tree_would_take(field.value, depth + 1)) return false;
+    }
+    std::sort(keys.begin(), keys.end());
+    return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
+  }
+  if (e.get_array().get(array) == simdjson::SUCCESS) {
+    if (depth >= fast_depth_max) return false;
+    for (const simdjson::dom::element item : array) {
+      if (!tree_would_take(item, depth + 1)) return false;
+    }
+  }
+  return true;
+}
+
+std::string string_at(simdjson::dom::object parent, std::string_view key) {
+  std::string_view s;
+  return parent.at_key(key).get_string().get(s) == simdjson::SUCCESS ? std::string(s) : std::string{};
+}
+
+// read_answer_text on a document tree_would_take: the same reads as the tree's below.
+bool read_answer_from(api_kind api, simdjson::dom::element root, answer_payload& out) {
+  simdjson::dom::object doc;
+  if (root.get_object().get(doc) != simdjson::SUCCESS) return false;
+  out.response_id = string_at(doc, "id");
+  if (api == api_kind::openai) {
+    simdjson::dom::array choices;
+    if (doc.at_key("choices").get_array().get(choices) != simdjson::SUCCESS) return false;
+    simdjson::dom::object choice;
+    if (choices.size() > 0 && choices.at(0).get_object().get(choice) == simdjson::SUCCESS) {
+      out.finish_reason = string_at(choice, "finish_reason");
+      simdjson::dom::object message;
+      if (choice.at_key("message").get_object().get(message) == simdjson::SUCCESS) {
+        out.text = string_at(message, "content");
+      }
+    }
+    return true;
+  }
+  simdjson::dom::array content;
+  if (doc.at_key("content").get_array().get(content) != simdjson::SUCCESS) return false;
+  for (const simdjson::dom::element block : content) {
+    simdjson::dom::object b;
+    if (block.get_object().get(b) == simdjson::SUCCESS && string_at(b, "type") == "text") out.text += string_at(b, "text");
+  }
+  out.finish_reason = string_at(doc, "stop_reason");
+  return true;
 }
 
 }  // namespace
@@ -72,6 +136,18 @@ std::string encode_payload_request(api_kind api, std::string_view model, const c
 }
 
 bool read_answer_text(api_kind api, std::string_view body, answer_payload& out) {
+  // simdjson first, on a parser this thread reuses: the production client reads every answer twice
+  // (usage in wire.cpp, text here), and a second nlohmann tree was most of the client's own cost per call.
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (body.size() <= (std::size_t{256} << 20) && parser.parse(body.data(), body.size(), true).get(root) == simdjson::SUCCESS &&
+      tree_would_take(root, 0)) {
+    return read_answer_from(api, root, out);
+  }
+  return read_answer_text_by_tree_rules(api, body, out);
+}
+
+bool read_answer_text_by_tree_rules(api_kind api, std::string_view body, answer_payload& out) {
   auto parsed = parse_json_as<njson>(body);
   if (!parsed || !parsed->is_object()) return false;
   const njson& doc = *parsed;

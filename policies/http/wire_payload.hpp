@@ -28,6 +28,9 @@ std::string encode_payload_request(api_kind api, std::string_view model, const c
 // Fills text, finish_reason and response_id from a complete answer. Returns false when the body is not
 // the expected JSON.
 bool read_answer_text(api_kind api, std::string_view body, answer_payload& out);
+// The same by an nlohmann tree alone (policies/core/json_parse.hpp's rules: a repeated key or deep
+// nesting refuses the body): what read_answer_text falls back to, and what tests compare it with.
+bool read_answer_text_by_tree_rules(api_kind api, std::string_view body, answer_payload& out);
 
 // Fills error_type and error_message from an error body; leaves them empty when it has none.
 void read_error_text(std::string_view body, answer_payload& out);

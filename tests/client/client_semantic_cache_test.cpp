@@ -90,6 +90,22 @@ TEST(client_semantic_cache, an_unreachable_embeddings_endpoint_never_fails_the_c
   EXPECT_EQ(gauge(*made.value(), "entries"), 1.0) << "stored for exact hits";
 }
 
+TEST(client_semantic_cache, an_embedding_provider_the_transport_does_not_have_is_refused_naming_the_key) {
+  client_options o = options_for("http://127.0.0.1:1/v1");
+  o.policy = json::parse(R"({"policies":[{"type":"retry"},{"type":"cache","match":"semantic","embedding_provider":"opnai"}]})");
+  auto made = client::create(o);
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().path, "$.policies[1].embedding_provider");
+  EXPECT_NE(made.error().message.find("expected one of: openai"), std::string::npos) << made.error().message;
+  o.policy = json::parse(R"({"policies":[{"type":"retry"}]})");
+  auto fine = client::create(o);
+  ASSERT_TRUE(fine);
+  const auto refused = fine.value()->reload(
+      json::parse(R"({"policies":[{"type":"cache","match":"semantic","embedding_provider":"opnai"}]})"));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->path, "$.policies[0].embedding_provider");
+}
+
 TEST(client_semantic_cache, the_services_own_embedder_decides_what_is_alike) {
   fake::testing::running provider({fake::testing::openai_config()});
   client_options o = options_for(provider.server.endpoints().at(0).base_url);

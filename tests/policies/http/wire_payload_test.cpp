@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
+
+#include "policies/core/rng.hpp"
 
 namespace squall {
 namespace {
@@ -113,6 +117,76 @@ TEST(wire_payload, streams_collect_text_finish_reason_and_id_only_when_asked) {
   ASSERT_TRUE(numbers_only.on_event({"content_block_delta", R"({"type":"content_block_delta","delta":{"text":"x"}})"}));
   EXPECT_TRUE(numbers_only.saw_content());
   EXPECT_EQ(numbers_only.text(), "") << "the load generator pays for no text it does not need";
+}
+
+// Random answers shaped like chat answers (ids, choices with messages, content blocks, repeated keys, deep
+// nesting, big integers, cut and trailing text): the simdjson path and the tree agree on every one.
+std::string random_chat_answer(rng& r) {
+  auto pick = [&](std::initializer_list<const char*> options) {
+    return std::string(options.begin()[r.below(options.size())]);
+  };
+  std::function<std::string(int)> value = [&](int depth) -> std::string {
+    switch (r.below(depth > 0 ? 9 : 6)) {
+      case 0: return pick({"null", "true", "1", "123456789012345678901234", "-0"});
+      case 1: return pick({R"("stop")", R"("")", R"("caf\u00e9 \"x\"\n")", R"("end_turn")", R"("text")"});
+      case 2: return pick({R"("chatcmpl-1")", R"("msg_2")", R"("\ud83d\ude00")"});
+      case 3: return pick({"[]", "{}"});
+      case 4: return pick({R"([{"message":{"content":"hi"},"finish_reason":"stop"}])", R"([{"type":"text","text":"hi"}])"});
+      case 5: return pick({R"({"content":"a","content":"b"})", R"([[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]])"});
+      case 6:
+      case 7: {
+        std::string o = "{";
+        for (std::uint64_t i = r.below(4); i > 0; --i) {
+          o += (o.size() > 1 ? "," : "");
+          o += pick({R"("message")", R"("content")", R"("finish_reason")", R"("type")", R"("text")", R"("role")"});
+          o += ":" + value(depth - 1);
+        }
+        return o + "}";
+      }
+      default: {
+        std::string a = "[";
+        for (std::uint64_t i = r.below(3); i > 0; --i) a += (a.size() > 1 ? "," : "") + value(depth - 1);
+        return a + "]";
+      }
+    }
+  };
+  std::string body = "{";
+  for (std::uint64_t i = 1 + r.below(5); i > 0; --i) {
+    body += (body.size() > 1 ? "," : "");
+    const std::string key = pick({R"("id")", R"("choices")", R"("content")", R"("stop_reason")", R"("usage")"});
+    body += key + ":";
+    // Half the lists are well formed, so that many answers carry text.
+    if ((key == R"("choices")" || key == R"("content")") && r.uniform() < 0.5) {
+      body += key == R"("choices")" ? R"([{"message":{"content":"hi \u00e9"},"finish_reason":"length"}])"
+                                    : R"([{"type":"text","text":"a"},{"type":"tool_use"},{"type":"text","text":"b"}])";
+    } else {
+      body += value(3);
+    }
+  }
+  body += "}";
+  if (r.uniform() < 0.05) body.resize(r.below(body.size()));
+  if (r.uniform() < 0.03) body += pick({" x", "\n", "}"});
+  return body;
+}
+
+std::string describe(bool ok, const answer_payload& a) {
+  return std::to_string(ok) + "|" + a.text + "|" + a.finish_reason + "|" + a.response_id;
+}
+
+TEST(wire_payload, the_fast_answer_reader_agrees_with_the_tree_on_random_answers) {
+  rng r(20261207);
+  int read = 0;
+  for (int i = 0; i < 10'000; ++i) {
+    const std::string body = random_chat_answer(r);
+    for (const api_kind api : {api_kind::openai, api_kind::anthropic}) {
+      answer_payload fast, tree;
+      const bool fast_ok = read_answer_text(api, body, fast);
+      const bool tree_ok = read_answer_text_by_tree_rules(api, body, tree);
+      ASSERT_EQ(describe(fast_ok, fast), describe(tree_ok, tree)) << body;
+      read += tree_ok && !tree.text.empty() ? 1 : 0;
+    }
+  }
+  EXPECT_GT(read, 1'000) << "too few answers with text for the comparison to mean much";
 }
 
 }  // namespace
