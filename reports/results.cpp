@@ -171,6 +171,7 @@ json results_document(const run_record& run) {
       c["incomplete_reason"] = r.incomplete_reason;
     }
     c["series"] = series_document(m);
+    if (!r.upstream.is_null()) c["upstream"] = r.upstream;
     configs.push_back(std::move(c));
   }
   doc["configurations"] = std::move(configs);

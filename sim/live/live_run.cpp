@@ -211,6 +211,13 @@ class live_driver final : public timer_target {
       finish();
       return;
     }
+    if (options_.watch) {
+      if (std::string reason = options_.watch(); !reason.empty()) {
+        note_incomplete(std::move(reason));
+        finish();
+        return;
+      }
+    }
     if (now >= end_of_run_ || (arrivals_over() && slots_.in_flight() == 0)) {
       finish();
       return;
@@ -379,17 +386,23 @@ config_result<configuration_result> run_live_configuration(const scenario& s, st
   }
   attempt_meter meter(tracer ? static_cast<handler&>(*tracer) : *transport.value(), metrics);
   pipeline chain(config.pipeline, rt, metrics, stream_seed(seed, "policies"), meter);
+  const live_drive drive = drive_live_workload(s, seed, options, rt, chain, metrics, progress, tracer.get());
+  result.simulated_s = drive.elapsed_s;
+  result.events = drive.events;
+  result.incomplete = drive.incomplete;
+  result.incomplete_reason = drive.incomplete_reason;
+  return result;
+}
+
+live_drive drive_live_workload(const scenario& s, std::uint64_t seed, const live_options& options, asio_runtime& rt,
+                               handler& chain, run_metrics& metrics, const progress_fn& progress,
+                               traces::tracing_handler* tracer) {
   live_driver driver(s, seed, options, rt, chain, metrics);
-  driver.set_tracer(tracer.get());
+  driver.set_tracer(tracer);
   driver.set_progress(&progress);
   driver.start();
-  io.run();
-
-  result.simulated_s = to_s(rt.now());
-  result.events = rt.fired();
-  result.incomplete = driver.incomplete();
-  result.incomplete_reason = driver.incomplete_reason();
-  return result;
+  rt.io().run();
+  return {driver.incomplete(), driver.incomplete_reason(), to_s(rt.now()), rt.fired()};
 }
 
 }  // namespace squall::sim

@@ -14,10 +14,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "policies/asio/asio_runtime.hpp"
 #include "policies/core/config_error.hpp"
 #include "sim/run/simulation.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -42,7 +44,26 @@ struct live_options {
   std::string api_key = "squall-live";  // sent to the fake providers, which ignore it
   const std::atomic<bool>* stop = nullptr;  // when it becomes true the run ends early
   traces::trace_writer* trace = nullptr;    // when set, every attempt sent is written to it
+  // Asked every 20 ms while the run goes; a non-empty answer ends the run there, marked incomplete with
+  // that reason (a service under test that died: runs/service_run.hpp).
+  std::function<std::string()> watch;
 };
+
+// What driving a workload came to.
+struct live_drive {
+  bool incomplete = false;
+  std::string incomplete_reason;
+  double elapsed_s = 0;      // real seconds from the first arrival's time 0 to the end
+  std::uint64_t events = 0;  // timers fired
+};
+
+// Drives the workload of `s` through `chain` on `rt`, running its io_context until the run ends: the
+// open-loop arrivals, users and bursts, the caps and the stop flag of `options`, latency from each
+// request's intended time, all into `metrics`. run_live_configuration calls it with the policy pipeline
+// over the HTTP transport; a run with a service under test with runs/service_handler.hpp in its place.
+live_drive drive_live_workload(const scenario& s, std::uint64_t seed, const live_options& options, asio_runtime& rt,
+                               handler& chain, run_metrics& metrics, const progress_fn& progress,
+                               traces::tracing_handler* tracer = nullptr);
 
 // Parses "provider=URL" as written after --target. Errors say what was expected.
 config_result<live_target> parse_live_target(const std::string& text);

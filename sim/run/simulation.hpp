@@ -37,6 +37,11 @@ struct configuration_result {
   // ran.
   bool incomplete = false;
   std::string incomplete_reason;
+  // A run with a service under test: what the fake providers saw (runs/upstream_view.hpp), written to
+  // results.json as the configuration's "upstream", and its headline figures, appended to the summary
+  // (the upstream_* metrics). Null and empty otherwise.
+  json upstream;
+  std::vector<std::pair<std::string, double>> upstream_summary;
 };
 
 // Called now and then with the fraction of simulated time done, for progress displays.

@@ -69,6 +69,7 @@ summary summarize(const configuration_result& result) {
                                                 m.total(policy_event_kind::budget_rejected))},
       {"retry_budget_refusals", static_cast<double>(m.total(policy_event_kind::retry_budget_exhausted))},
   };
+  s.insert(s.end(), result.upstream_summary.begin(), result.upstream_summary.end());
   return s;
 }
 

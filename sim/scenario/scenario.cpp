@@ -19,7 +19,18 @@ const std::vector<std::string>& summary_metric_names() {
       "breaker_open_s",    "cost_usd",           "cost_per_success_usd", "cost_wasted_usd",
       "cache_hit_rate",    "cache_hits",         "hedges",            "fallbacks",
       "client_rejections", "retry_budget_refusals",
+      // A run with a service (upstream_metric_names).
+      "upstream_attempts", "upstream_attempts_per_request", "upstream_attempts_request_peak",
+      "upstream_retries", "upstream_unattributed", "upstream_cost_usd", "upstream_cost_wasted_usd",
   };
+  return names;
+}
+
+const std::vector<std::string>& upstream_metric_names() {
+  static const std::vector<std::string> names = {
+      "upstream_attempts",  "upstream_attempts_per_request", "upstream_attempts_request_peak",
+      "upstream_retries",   "upstream_unattributed",         "upstream_cost_usd",
+      "upstream_cost_wasted_usd"};
   return names;
 }
 
@@ -105,6 +116,12 @@ void parse_assertions(json_reader& top, const json* value, scenario& s) {
         top.fail(bpath, "unknown metric \"" + metric + "\"; the summary metrics are:" + list);
         return;
       }
+      const auto& upstream = upstream_metric_names();
+      if (!s.service && std::find(upstream.begin(), upstream.end(), metric) != upstream.end()) {
+        top.fail(bpath, "\"" + metric + "\" is what the fake providers saw of a service under test; only a "
+                        "scenario with a \"service\" block has it");
+        return;
+      }
       if (!b->is_number()) {
         top.fail(bpath, "expected a number, got " + describe_json(*b));
         return;
@@ -120,7 +137,7 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
   scenario s;
   json_reader r(document, "$");
   r.allow_only({"name", "description", "seed", "duration_s", "drain_s", "interval_s", "providers", "workload",
-                "policies", "assert"});
+                "policies", "service", "assert"});
   r.string("name", s.name).string("description", s.description).seed("seed", s.seed);
   r.number("duration_s", s.duration_s, 0.001, 30 * 86400.0).number("drain_s", s.drain_s, 0, 86400);
   r.number("interval_s", s.interval_s, 0.01, 86400);
@@ -179,7 +196,33 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
     }
   }
 
-  const json* policies = r.required("policies", "an object of configuration name -> policy file path or inline policy object");
+  // A system under test: its versions are the configurations, and squall's policies stay out of it.
+  if (const json* service = r.child("service"); service && !r.failed()) {
+    if (document.contains("policies")) {
+      r.fail("$.policies", "a scenario with a \"service\" compares versions of that service, listed under "
+                           "\"service.configurations\"; remove \"policies\" (squall's policies do not run in it)");
+    } else {
+      std::vector<std::string> names;
+      for (const auto& p : s.providers) names.push_back(p.name);
+      auto spec = parse_service_spec(*service, "$.service", names, base_dir);
+      if (!spec) {
+        r.fail(spec.error().path, spec.error().message);
+      } else {
+        for (const auto& c : spec->configurations) {
+          configuration config;
+          config.name = c.name;
+          config.source = "service";
+          config.pipeline.name = c.name;
+          s.configurations.push_back(std::move(config));
+        }
+        s.service = std::move(*spec);
+      }
+    }
+  }
+
+  const json* policies = s.service ? nullptr
+                                   : r.required("policies", "an object of configuration name -> policy file path "
+                                                            "or inline policy object (or a \"service\" block)");
   if (policies && !r.failed()) {
     if (!policies->is_object() || policies->empty() || policies->size() > 16) {
       r.fail("$.policies", "expected an object of 1 to 16 configurations, e.g. "

@@ -12,6 +12,7 @@
 #include "policies/core/config_error.hpp"
 #include "policies/pipeline/pipeline.hpp"
 #include "sim/provider/provider_config.hpp"
+#include "sim/scenario/service_spec.hpp"
 #include "sim/workload/workload_config.hpp"
 
 namespace squall::sim {
@@ -41,6 +42,9 @@ struct scenario {
   double interval_s = 0;               // time-series resolution; 0 = chosen from duration
   std::vector<provider_config> providers;
   workload_config workload;
+  // With a service (a system under test), the configurations are its versions (service->configurations),
+  // each with an empty pipeline: squall's own policies do not run, the service's code does.
+  std::optional<service_spec> service;
   std::vector<configuration> configurations;
   std::vector<assertion> assertions;
   std::string digest;                  // SHA-256 of the scenario with its policy files inlined
@@ -50,6 +54,8 @@ struct scenario {
 
 // The summary metric names an assertion may name (the keys of results.json's "summary").
 const std::vector<std::string>& summary_metric_names();
+// The summary metrics of what the fake providers saw, which only a run with a service has.
+const std::vector<std::string>& upstream_metric_names();
 
 config_result<scenario> load_scenario(const std::filesystem::path& file);
 // Parses a scenario document; relative policy paths resolve against `base_dir`. Errors carry no file.
