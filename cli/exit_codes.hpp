@@ -10,6 +10,10 @@ inline constexpr int exit_io_error = 3;           // the outputs could not be wr
 // or a live cap): the outputs were written, every one marked incomplete, configurations that never ran
 // have the verdict "not run". Never 0: an interrupted run has not shown that its assertions hold.
 inline constexpr int exit_incomplete = 4;
+// The service under test failed (a scenario with a "service"): it did not start, was not ready in time, or
+// exited during the run. The message names what happened and its log; the outputs hold what ran, marked
+// incomplete; the service was stopped (nothing of it is left running).
+inline constexpr int exit_service_failed = 5;
 // squall itself failed: an exception no command caught (a bug) or memory exhausted. EX_SOFTWARE of
 // sysexits.h, so that a CI log never mistakes it for bad input or a failed assertion.
 inline constexpr int exit_internal_error = 70;

@@ -22,6 +22,7 @@
 #include "reports/results_input.hpp"
 #include "policies/pipeline/pipeline.hpp"
 #include "reports/results.hpp"
+#include "runs/service_run.hpp"
 #include "sim/live/live_run.hpp"
 #include "sim/run/run_budget.hpp"
 #include "sim/run/simulation.hpp"
@@ -61,6 +62,12 @@ config_result<sim::configuration_result> run_live(const sim::scenario& s, std::s
   return sim::run_live_configuration(s, index, seed, options, progress);
 }
 
+// A run with a service under test: where its logs go, and the failure that ended the run, if one did.
+struct service_setup {
+  runs::service_run_options options;
+  std::string failure;  // the first: the service did not start, was not ready or died during the run
+};
+
 // The wall-clock time of a live trace's t_ms = 0, in UTC (ISO 8601, milliseconds). The command line is
 // where squall may read the real clock; a simulated trace has no wall-clock start.
 std::string utc_now_iso8601() {
@@ -84,8 +91,8 @@ struct trace_failure {
 // stopped the run, the configuration under way ends where it is and no further one starts.
 config_result<json> run_once(const sim::scenario& s, std::uint64_t seed, const std::string& reproduce,
                              const terminal& term, const std::string& label_suffix, live_setup* live,
-                             const std::string& trace_path, std::optional<trace_failure>& trace_error,
-                             const run_guard& guard) {
+                             service_setup* service, const std::string& trace_path,
+                             std::optional<trace_failure>& trace_error, const run_guard& guard) {
   std::vector<sim::configuration_result> results;
   std::vector<sim::summary> summaries;
   for (std::size_t i = 0; i < s.configurations.size(); ++i) {
@@ -105,7 +112,19 @@ config_result<json> run_once(const sim::scenario& s, std::uint64_t seed, const s
     }
     progress_display progress(term, name + label_suffix);
     auto show = [&](double fraction) { progress.update(fraction); };
-    if (live) {
+    if (service) {
+      auto ran = runs::run_service_configuration(s, i, seed, service->options, show);
+      if (ran.failure) {
+        progress.finish();
+        service->failure = name + ": " + ran.failure->message;
+        break;  // the configurations after it are reported as not run
+      }
+      results.push_back(std::move(*ran.result));
+      if (results.back().incomplete && service->failure.empty() && !guard.stopped()) {
+        service->failure = name + ": " + results.back().incomplete_reason;
+      }
+      if (!term.quiet && !ran.log_path.empty()) std::printf("  service log: %s\n", ran.log_path.c_str());
+    } else if (live) {
       live->options.trace = trace.get();
       auto result = run_live(s, i, seed, *live, show);
       live->options.trace = nullptr;
@@ -135,12 +154,20 @@ config_result<json> run_once(const sim::scenario& s, std::uint64_t seed, const s
     }
   }
   const auto verdicts = sim::check_assertions(s, results, summaries);
-  return reports::results_document({s, seed, live ? "live" : "sim", reproduce, results, summaries, verdicts});
+  const char* mode = service ? "service" : live ? "live" : "sim";
+  json doc = reports::results_document({s, seed, mode, reproduce, results, summaries, verdicts});
+  if (service && !service->failure.empty()) {
+    doc["incomplete"] = true;
+    doc["incomplete_reason"] = "the service under test failed: " + service->failure;
+    doc["verdict"] = "incomplete";
+  }
+  return doc;
 }
 
 // Prints where the outputs went and the verdict; returns the exit code: exit_incomplete for an
 // interrupted run whatever its assertions say, since it has not shown that they hold.
-int finish_run(const json& doc, const std::string& out_dir, const std::string& reproduce, const terminal& term) {
+int finish_run(const json& doc, const std::string& out_dir, const std::string& reproduce, const terminal& term,
+               const service_setup* service = nullptr) {
   std::string error;
   if (!write_run_outputs(out_dir, doc, error)) {
     std::cerr << "squall: error: " << error << "\n";
@@ -161,7 +188,7 @@ int finish_run(const json& doc, const std::string& out_dir, const std::string& r
     std::cerr << "squall: the run is incomplete (" << doc.value("incomplete_reason", std::string("stopped early"))
               << ")" << (not_run.empty() ? "" : "; not run: " + not_run)
               << "; every output is marked incomplete; reproduce: " << reproduce << "\n";
-    return exit_incomplete;
+    return service && !service->failure.empty() ? exit_service_failed : exit_incomplete;
   }
   if (!passed) {
     std::cerr << "squall: assertions failed; reproduce: " << reproduce << "\n";
@@ -223,6 +250,32 @@ int run_scenario(const sim::scenario& s, const run_options& options, const std::
     return exit_bad_input;
   }
 
+  // A scenario with a service under test runs on the real clock against that service.
+  std::unique_ptr<service_setup> service;
+  if (s.service) {
+    if (options.mode != "sim" || !options.targets.empty()) {
+      std::cerr << "squall: error: --mode/--target: scenario " << s.file
+                << " has a \"service\": squall runs it on the real clock against that service and its own fake "
+                   "providers; drop --mode and --target\n";
+      return exit_bad_input;
+    }
+    if (!options.trace_path.empty() || options.seeds > 1) {
+      std::cerr << "squall: error: " << (options.seeds > 1 ? "--seeds" : "--trace")
+                << ": not available for a scenario with a \"service\" yet\n";
+      return exit_bad_input;
+    }
+    service = std::make_unique<service_setup>();
+    service->options.live.allow_remote = options.allow_remote;
+    service->options.live.run_s_max = options.live_run_s_max;
+    service->options.live.requests_max = options.live_requests_max;
+    service->options.logs_dir = out_dir;
+    if (auto error = runs::check_service_run(s, service->options)) {
+      std::cerr << "squall: error: " << error->describe() << "\n";
+      return exit_bad_input;
+    }
+    if (options.allow_remote) reproduce += " --allow-remote";
+  }
+
   std::unique_ptr<live_setup> live;
   if (options.mode == "live") {
     live = std::make_unique<live_setup>();
@@ -257,7 +310,7 @@ int run_scenario(const sim::scenario& s, const run_options& options, const std::
   const auto estimate = sim::estimate_run(s, options.seeds);
   const sim::run_limits limits = options.allow_large_run ? sim::run_limits::large() : sim::run_limits{};
   const char* raise_hint = options.allow_large_run ? nullptr : "--allow-large-run";
-  if (auto error = sim::check_run_limits(s, estimate, limits, !live, raise_hint)) {
+  if (auto error = sim::check_run_limits(s, estimate, limits, !live && !service, raise_hint)) {
     if (error->file.empty()) error->file = s.file;
     std::cerr << "squall: error: " << error->describe() << "\n";
     return exit_bad_input;
@@ -266,15 +319,22 @@ int run_scenario(const sim::scenario& s, const run_options& options, const std::
 
   // From here on SIGINT, SIGTERM and (for a simulation) the wall-clock limit stop the run instead of
   // killing it; constructed before any thread of the run starts.
-  const run_guard guard(live ? std::nullopt : std::optional<double>(options.wall_s_max));
+  const run_guard guard(live || service ? std::nullopt : std::optional<double>(options.wall_s_max));
   if (live) live->options.stop = &guard.stop_flag();
+  if (service) service->options.live.stop = &guard.stop_flag();
 
   if (!term.quiet) {
     std::cout << "squall " << squall_version << " | scenario " << s.name << " (sha256:" << s.digest.substr(0, 12)
               << ") | seed " << seed;
     if (options.seeds > 1) std::cout << " to " << seed + options.seeds - 1;
     std::cout << " | " << s.configurations.size() << " configurations | " << s.duration_s << " s "
-              << (live ? "live, on the real clock" : "simulated") << "\n";
+              << (live || service ? "live, on the real clock" : "simulated") << "\n";
+    if (service) {
+      std::cout << "service: " << (s.service->base_url.empty() ? "started by squall for each configuration, its "
+                                                                  "providers squall's fakes on 127.0.0.1"
+                                                                : s.service->base_url)
+                << "\n";
+    }
     if (live && live->own_servers) std::cout << "live: squall's fake providers on 127.0.0.1, fresh for each configuration\n";
     for (const auto& c : s.configurations) {
       for (const auto& w : c.pipeline.warnings) std::cout << "warning: " << c.name << ": " << w << "\n";
@@ -288,7 +348,8 @@ int run_scenario(const sim::scenario& s, const run_options& options, const std::
     const std::uint64_t run_seed = seed + k;
     const std::string suffix = options.seeds > 1 ? " (seed " + std::to_string(run_seed) + ")" : "";
     std::optional<trace_failure> trace_error;
-    auto doc = run_once(s, run_seed, reproduce, term, suffix, live.get(), options.trace_path, trace_error, guard);
+    auto doc = run_once(s, run_seed, reproduce, term, suffix, live.get(), service.get(), options.trace_path,
+                        trace_error, guard);
     if (trace_error) {
       std::cerr << "squall: error: " << trace_error->message << "\n";
       return exit_io_error;
@@ -301,7 +362,11 @@ int run_scenario(const sim::scenario& s, const run_options& options, const std::
     if (guard.stopped()) break;
   }
   if (runs.size() == 1 && (options.seeds <= 1 || !guard.stopped())) {
-    return finish_run(runs.front(), out_dir, reproduce, term);
+    const int code = finish_run(runs.front(), out_dir, reproduce, term, service.get());
+    if (service && !service->failure.empty()) {
+      std::cerr << "squall: the service under test failed: " << service->failure << "\n";
+    }
+    return code;
   }
   if (guard.stopped()) {
     auto doc = aggregate_stopped(std::move(runs), options.seeds, guard.reason());

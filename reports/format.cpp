@@ -28,6 +28,14 @@ constexpr metric_row rows[] = {
     {"cost", "cost_usd", unit::usd, false, true},
     {"cost / success", "cost_per_success_usd", unit::usd, false, true},
     {"cost wasted", "cost_wasted_usd", unit::usd, false},
+    // A service under test: what the fake providers saw of it (runs/upstream_view.hpp).
+    {"provider attempts", "upstream_attempts", unit::count, false},
+    {"provider attempts / request", "upstream_attempts_per_request", unit::ratio, false},
+    {"most attempts for one request", "upstream_attempts_request_peak", unit::count, false},
+    {"provider retries", "upstream_retries", unit::count, false},
+    {"unattributed attempts", "upstream_unattributed", unit::count, false},
+    {"provider cost", "upstream_cost_usd", unit::usd, false},
+    {"provider cost wasted", "upstream_cost_wasted_usd", unit::usd, false},
 };
 
 }  // namespace

@@ -128,6 +128,7 @@ struct page {
   bool any_breaker = false;
   bool any_cache = false;
   bool any_series = false;
+  bool any_upstream = false;  // a run with a service under test: what the fake providers saw
   std::vector<std::string> outcome_classes;  // classes seen at least once, in document order
   json datasets = json::object();
   json charts = json::array();
@@ -211,6 +212,13 @@ void build_datasets(page& p) {
       row["completed_per_s"] = per_s("completed");
       row["attempts_per_s"] = per_s("attempts");
       row["retries_per_s"] = per_s("retries");
+      // A service under test: the providers' attempts in the same interval (runs/upstream_view.hpp).
+      const json& upstream = child(child(*cfg.doc, "upstream"), "series");
+      if (upstream.is_array() && i < upstream.size() && width_s > 0) {
+        p.any_upstream = true;
+        row["upstream_attempts_per_s"] = tidy(number(upstream[i], "attempts") / width_s);
+        row["upstream_errors_per_s"] = tidy(number(upstream[i], "errors") / width_s);
+      }
       row["cumulative_cost_usd"] = tidy(cumulative_cost_usd);
       row["breaker_state"] = !cfg.has_breaker && breaker == 0 ? "no breaker"
                              : breaker == 2                  ? "open"
@@ -604,9 +612,19 @@ void build_time_charts(page& p) {
   add_chart(p, "chart-attempts", "Attempts and retries",
             "Attempts that reached a provider (solid) and retries scheduled (dashed), per second; the thin "
             "grey line is the offered load, so the gap above it is amplification.",
-            time_chart(p, json::array({std::move(offered),
+            time_chart(p, json::array({offered,
                                        series_lines(p, {{"attempts_per_s", "attempts"}, {"retries_per_s", "retries"}},
                                                     per_s, "t_s", "measure")})));
+
+  if (p.any_upstream) {
+    add_chart(p, "chart-upstream", "What the providers saw",
+              "Attempts the service under test sent to the fake providers (solid) and those answered with an "
+              "error or not at all (dashed), per second, beside the offered load (thin grey): the service's own "
+              "retries and fallbacks, as the providers saw them.",
+              time_chart(p, json::array({offered, series_lines(p, {{"upstream_attempts_per_s", "attempts"},
+                                                                    {"upstream_errors_per_s", "errors"}},
+                                                                per_s, "t_s", "measure")})));
+  }
 
   if (p.any_breaker) {
     json names = json::array();
@@ -720,6 +738,14 @@ constexpr row_spec summary_rows[] = {
     {"client rejections", "client_rejections", unit::count, false, false},
     {"shed by client", "shed", unit::count, false, false},
     {"unfinished", "unfinished", unit::count, false, false},
+    // A service under test: what the fake providers saw of it (runs/upstream_view.hpp).
+    {"provider attempts", "upstream_attempts", unit::count, false, false},
+    {"provider attempts / request", "upstream_attempts_per_request", unit::ratio, false, false},
+    {"most attempts for one request", "upstream_attempts_request_peak", unit::count, false, false},
+    {"provider retries", "upstream_retries", unit::count, false, false},
+    {"unattributed attempts", "upstream_unattributed", unit::count, false, false},
+    {"provider cost", "upstream_cost_usd", unit::usd, false, false},
+    {"provider cost wasted", "upstream_cost_wasted_usd", unit::usd, false, false},
 };
 
 std::string metric_label(const std::string& metric) {
