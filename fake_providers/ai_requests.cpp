@@ -34,50 +34,94 @@ bool parse_u64(std::string_view text, std::uint64_t& out) {
   return true;
 }
 
+const char* kind_name(request_kind k) noexcept {
+  switch (k) {
+    case request_kind::chat: return "chat";
+    case request_kind::embeddings: return "embeddings";
+    case request_kind::messages: return "messages";
+  }
+  return "chat";
+}
 
 }  // namespace
-
 
 void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req,
                                     job::kind k) {
   const bool keep_alive = req.keep_alive();
   ++api_requests_;
+  const time_point now = clock_.now();
+  const time_point arrival = s->arrived_at() ? std::min(*s->arrived_at(), now) : now;
+
+  // Which user request and which of its attempts this is (fake_server.hpp): common random numbers with
+  // the simulation, and the attempt log's attribution.
+  std::uint64_t id = 0;
+  std::uint64_t attempt = 1;
+  attribution by = attribution::none;
+  const auto id_header = req.find("x-squall-request-id");
+  const auto attempt_header = req.find("x-squall-attempt");
+  const bool id_ok =
+      id_header == req.end() || parse_u64(std::string_view(id_header->value().data(), id_header->value().size()), id);
+  const bool attempt_ok =
+      attempt_header == req.end() ||
+      (parse_u64(std::string_view(attempt_header->value().data(), attempt_header->value().size()), attempt) &&
+       attempt >= 1 && attempt <= std::numeric_limits<std::uint32_t>::max());
+  if (id_header != req.end() && id_ok) {
+    by = attribution::header;
+  } else if (const std::optional<std::uint64_t> marked = find_prompt_marker(req.body())) {
+    id = *marked;
+    by = attribution::prompt_marker;
+  }
+  if (by != attribution::none && (attempt_header == req.end() || !attempt_ok)) attempt = log_.count_attempt(id);
+
+  std::uint64_t record = attempt_log::no_record;
+  if (log_.recording()) {
+    upstream_attempt a;
+    a.provider = config_.name;
+    a.kind = kind_name(k);
+    a.attributed_by = by;
+    a.request_id = by == attribution::none ? 0 : id;
+    a.attempt = by == attribution::none ? 1 : static_cast<std::uint32_t>(attempt);
+    a.arrived_ms = to_ms(arrival.time_since_epoch());
+    record = log_.open(std::move(a));
+  }
+  // A 400 before any job exists.
+  auto reject = [&](const error_spec& e) {
+    if (upstream_attempt* a = log_.find(record)) {
+      a->ended_ms = to_ms(clock_.now().time_since_epoch());
+      a->status = e.status;
+      a->end = "error";
+    }
+    send_error(s, keep_alive, e);
+  };
+
   parsed_request pr;
   const request_limits limits{options.output_tokens_max, options.embedding_dims_default, options.embedding_inputs_max};
-  if (auto e = read_request_body(api_, k, req.body(), limits, pr)) return send_error(s, keep_alive, *e);
+  if (auto e = read_request_body(api_, k, req.body(), limits, pr)) return reject(*e);
+  if (upstream_attempt* a = log_.find(record)) {
+    a->model = pr.model;
+    a->input_tokens = pr.input_tokens;
+  }
   if (k == job::kind::embeddings) {
     // Refused before anything is built: an answer too large for memory or for the client to wait on.
     const std::size_t bound = embeddings_answer_bytes_bound(pr.embed_inputs, pr.embed_dims, pr.embed_base64);
     if (bound > options.answer_bytes_max) {
-      return send_error(s, keep_alive,
-                        invalid_request("This embeddings answer would take up to " + std::to_string(bound) + " bytes (" +
-                                            std::to_string(pr.embed_inputs) + " inputs of " +
-                                            std::to_string(pr.embed_dims) + " dimensions as " +
-                                            (pr.embed_base64 ? "base64" : "float") +
-                                            "); squall's fake provider answers at most " +
-                                            std::to_string(options.answer_bytes_max) +
-                                            " bytes. Send fewer inputs, ask for fewer 'dimensions', or use "
-                                            "'encoding_format': 'base64'.",
-                                        "input"));
+      return reject(invalid_request("This embeddings answer would take up to " + std::to_string(bound) + " bytes (" +
+                                        std::to_string(pr.embed_inputs) + " inputs of " +
+                                        std::to_string(pr.embed_dims) + " dimensions as " +
+                                        (pr.embed_base64 ? "base64" : "float") +
+                                        "); squall's fake provider answers at most " +
+                                        std::to_string(options.answer_bytes_max) +
+                                        " bytes. Send fewer inputs, ask for fewer 'dimensions', or use "
+                                        "'encoding_format': 'base64'.",
+                                    "input"));
     }
   }
-
-  // Common random numbers with the simulation, when the load generator names the request and attempt.
-  std::uint64_t id = 0;
-  std::uint64_t attempt = 1;
-  const auto id_header = req.find("x-squall-request-id");
-  const auto attempt_header = req.find("x-squall-attempt");
-  if (id_header != req.end() && !parse_u64(std::string_view(id_header->value().data(), id_header->value().size()), id)) {
-    return send_error(s, keep_alive, invalid_request("x-squall-request-id must be an unsigned integer"));
-  }
-  if (attempt_header != req.end() &&
-      (!parse_u64(std::string_view(attempt_header->value().data(), attempt_header->value().size()), attempt) ||
-       attempt < 1 || attempt > std::numeric_limits<std::uint32_t>::max())) {
-    return send_error(s, keep_alive, invalid_request("x-squall-attempt must be an integer from 1"));
-  }
-  if (id_header == req.end()) id = ++next_sequence_;
+  if (!id_ok) return reject(invalid_request("x-squall-request-id must be an unsigned integer"));
+  if (!attempt_ok) return reject(invalid_request("x-squall-attempt must be an integer from 1"));
+  if (by == attribution::none) id = ++next_sequence_;
 
   auto j = std::make_shared<job>(shared_from_this(), s, io);
+  j->record = record;
   j->k = k;
   j->stream = pr.stream;
   j->include_usage = pr.include_usage;
@@ -87,12 +131,12 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   j->embed_base64 = pr.embed_base64;
   j->embed_texts = std::move(pr.embed_texts);
   j->req.id = id;
-  j->req.provider = model_.config().name;
+  j->req.provider = model_->config().name;
   j->req.model = pr.model;
   j->req.input_tokens = pr.input_tokens;
 
   rng r(mix_seed(mix_seed(seed_, id), attempt));
-  j->draws = model_.draw(r);
+  j->draws = model_->draw(r);
   if (pr.max_tokens) {
     j->req.output_tokens = *pr.max_tokens;
   } else {
@@ -105,40 +149,57 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   j->object_id = (k == job::kind::messages ? "msg_" : "chatcmpl-") + hex64(mix_seed(seed_ ^ 0x5eedULL, request_counter_));
   j->created_unix_s = real_clock::unix_s();
   s->set_current(j);
-  admit(j, s->arrived_at());
+  admit(j, arrival);
 }
 
-void provider_endpoint::admit(const std::shared_ptr<job>& j, std::optional<time_point> arrived_at) {
-  const time_point now = arrived_at ? std::min(*arrived_at, clock_.now()) : clock_.now();
+void provider_endpoint::record_end(job& j, int status, const char* end) {
+  if (j.record == attempt_log::no_record || stopping) return;
+  upstream_attempt* a = log_.find(j.record);
+  if (a == nullptr || a->ended_ms >= 0) return;  // the first end is the one the client saw
+  a->ended_ms = to_ms(clock_.now().time_since_epoch());
+  a->status = status;
+  a->end = end;
+}
+
+void provider_endpoint::record_billed(const job& j, double cost_usd) {
+  if (j.record == attempt_log::no_record) return;
+  if (upstream_attempt* a = log_.find(j.record)) {
+    a->output_tokens = j.req.output_tokens;
+    a->cost_usd = cost_usd;
+  }
+}
+
+void provider_endpoint::admit(const std::shared_ptr<job>& j, time_point now) {
   j->arrival = now;
-  j->adm = model_.admit(now, j->req, j->draws);
+  j->adm = model_->admit(now, j->req, j->draws);
   switch (j->adm.kind) {
     case sim::admission_kind::refuse: {
       // A request on a connection opened before the outage: the dead server resets it.
       count_fault("refuse");
       j->ph = job::phase::done;
+      record_end(*j, 0, "reset");
       std::shared_ptr<session> s = std::move(j->s);
       if (s) s->close_now(true);
       return;
     }
     case sim::admission_kind::reset:
       count_fault("reset");
-      return answer_after(j, model_.error_latency(j->draws));
+      return answer_after(j, model_->error_latency(j->draws));
     case sim::admission_kind::hang:
       count_fault("hang");
       j->ph = job::phase::hung;
       ++hung_;
       return;
     case sim::admission_kind::unknown_model:
-      return answer_after(j, model_.error_latency(j->draws));
+      return answer_after(j, model_->error_latency(j->draws));
     case sim::admission_kind::injected:
       count_fault(std::to_string(j->adm.http_status));
-      return answer_after(j, model_.error_latency(j->draws));
+      return answer_after(j, model_->error_latency(j->draws));
     case sim::admission_kind::rate_limited:
       count_fault("rate_limited");
-      return answer_after(j, model_.error_latency(j->draws));
+      return answer_after(j, model_->error_latency(j->draws));
     case sim::admission_kind::serve:
-      switch (model_.place(busy_, queue_.size())) {
+      switch (model_->place(busy_, queue_.size())) {
         case sim::capacity_decision::start:
           return start_service(j, now);
         case sim::capacity_decision::enqueue:
@@ -147,10 +208,10 @@ void provider_endpoint::admit(const std::shared_ptr<job>& j, std::optional<time_
           return;
         case sim::capacity_decision::shed:
           count_fault("shed");
-          j->adm.http_status = model_.shed_status();
+          j->adm.http_status = model_->shed_status();
           j->adm.cls = outcome_class::overloaded;
           j->adm.kind = sim::admission_kind::injected;
-          return answer_after(j, model_.error_latency(j->draws));
+          return answer_after(j, model_->error_latency(j->draws));
       }
   }
 }
@@ -173,9 +234,11 @@ void provider_endpoint::deliver_error(const std::shared_ptr<job>& j) {
   const bool openai = api_ == api_style::openai;
   const sim::admission& a = j->adm;
   if (a.kind == sim::admission_kind::reset) {
+    record_end(*j, 0, "reset");
     s->close_now(true);
     return;
   }
+  record_end(*j, a.http_status, "error");
   error_spec e{a.http_status, "", "", std::nullopt, std::nullopt};
   if (a.kind == sim::admission_kind::unknown_model) {
     e.message = openai ? "The model `" + j->req.model + "` does not exist or you do not have access to it."
@@ -191,6 +254,7 @@ void provider_endpoint::deliver_error(const std::shared_ptr<job>& j) {
 }
 
 void provider_endpoint::client_gone(job& j) {
+  record_end(j, j.head_sent ? 200 : 0, j.ph == job::phase::hung ? "hang" : "client_gone");
   switch (j.ph) {
     case job::phase::answering:
       j.ph = job::phase::done;
@@ -213,8 +277,8 @@ void provider_endpoint::start_service(const std::shared_ptr<job>& j, time_point 
   ++busy_;
   j->ph = job::phase::in_service;
   j->started = start;
-  const sim::service_factors f = model_.factors_at(start);
-  j->plan = model_.plan_service(j->draws, j->req.output_tokens, f.latency_x, busy_, f.ttft_x);
+  const sim::service_factors f = model_->factors_at(start);
+  j->plan = model_->plan_service(j->draws, j->req.output_tokens, f.latency_x, busy_, f.ttft_x);
   if (j->stream && j->s) send_stream_open(*j);
   schedule_tick(j, clock_.now());
 }
@@ -269,6 +333,7 @@ void provider_endpoint::tick(const std::shared_ptr<job>& j) {
     std::shared_ptr<session> s = j->s;
     if (j->adm.wire == sim::wire_fault::stream_cut) {
       count_fault("stream_cut");
+      record_end(*j, 200, "stream_cut");
       if (!j->stream) {
         // The head promises the whole body; half of it arrives, then the connection closes.
         ++responses_[200];
@@ -280,6 +345,7 @@ void provider_endpoint::tick(const std::shared_ptr<job>& j) {
       end_exchange(*j, false);
     } else {
       count_fault("error_event");
+      record_end(*j, j->stream ? 200 : model_->shed_status(), j->stream ? "error_event" : "error");
       if (j->stream) {
         std::string events;
         if (api_ == api_style::anthropic) {
@@ -293,7 +359,7 @@ void provider_endpoint::tick(const std::shared_ptr<job>& j) {
         end_exchange(*j, j->keep_alive);
       } else {
         j->s.reset();
-        send_error(s, j->keep_alive, error_spec{model_.shed_status(), "", "", std::nullopt, std::nullopt});
+        send_error(s, j->keep_alive, error_spec{model_->shed_status(), "", "", std::nullopt, std::nullopt});
       }
     }
   }
@@ -312,10 +378,11 @@ void provider_endpoint::end_exchange(job& j, bool keep_alive) {
 void provider_endpoint::finish_service(const std::shared_ptr<job>& j) {
   --busy_;
   j->ph = job::phase::done;
-  const double cost = model_.cost_usd(j->adm.model_index, j->req.input_tokens, j->req.output_tokens);
+  const double cost = model_->cost_usd(j->adm.model_index, j->req.input_tokens, j->req.output_tokens);
   input_tokens_ += j->req.input_tokens;
   output_tokens_ += j->req.output_tokens;
   cost_usd_ += cost;
+  record_billed(*j, cost);
   // The freed slot goes to the head of the queue first, as in the simulation.
   if (!stopping && !queue_.empty()) {
     std::shared_ptr<job> next = std::move(queue_.front());
@@ -326,6 +393,7 @@ void provider_endpoint::finish_service(const std::shared_ptr<job>& j) {
   test_hook("answer");
   const bool malformed = j->adm.wire == sim::wire_fault::malformed;
   if (malformed) count_fault("malformed");
+  record_end(*j, 200, malformed ? "malformed" : "ok");
   if (j->stream) {
     if (malformed) {
       // The last content event does not parse.

@@ -14,7 +14,7 @@ void provider_endpoint::models(const std::shared_ptr<session>& s, bool keep_aliv
                   : json{{"type", "model"}, {"id", name}, {"display_name", name},
                          {"created_at", "2025-01-01T00:00:00Z"}};
   };
-  const auto& list = model_.config().models;
+  const auto& list = model_->config().models;
   if (!id.empty()) {
     for (const auto& [name, price] : list) {
       if (name == id) return send_json(s, 200, dump_json(entry(name)), keep_alive, api_headers(next_request_id(), false));
@@ -42,7 +42,7 @@ void provider_endpoint::faults(const std::shared_ptr<session>& s, http::request<
   auto answer = [&](int status, const json& body) { send_json(s, status, dump_json(body), keep_alive, {}, false); };
   switch (req.method()) {
     case http::verb::get:
-      return answer(200, control_.list(model_.config().faults, now));
+      return answer(200, control_.list(model_->config().faults, now));
     case http::verb::post: {
       // squall's own API, so one error shape whatever the provider's: the message names the JSON path (or
       // the line and column of a body that is not JSON) and says what was expected.
@@ -55,14 +55,14 @@ void provider_endpoint::faults(const std::shared_ptr<session>& s, http::request<
       if (!body) return refuse(body.error());
       auto armed = control_.arm(*body, now);
       if (!armed.ok()) return refuse(armed.error());
-      model_.set_faults(control_.timeline());
+      model_->set_faults(control_.timeline());
       follow_timeline();
       return answer(201, *armed);
     }
     case http::verb::delete_: {
       const bool all = query.find("all=true") != std::string_view::npos || query.find("all=1") != std::string_view::npos;
       const std::size_t cleared = control_.clear(all);
-      model_.set_faults(control_.timeline());
+      model_->set_faults(control_.timeline());
       follow_timeline();
       return answer(200, json{{"cleared", cleared}});
     }
@@ -75,7 +75,7 @@ void provider_endpoint::faults(const std::shared_ptr<session>& s, http::request<
 }
 
 void provider_endpoint::metrics(const std::shared_ptr<session>& s, bool keep_alive) {
-  const std::string label = "provider=\"" + model_.config().name + "\"";
+  const std::string label = "provider=\"" + model_->config().name + "\"";
   std::string out;
   auto family = [&](std::string_view name, std::string_view type, std::string_view help) {
     out += "# HELP ";
@@ -110,7 +110,7 @@ void provider_endpoint::metrics(const std::shared_ptr<session>& s, bool keep_ali
   family("squall_fake_busy_slots", "gauge", "Requests in service.");
   sample("squall_fake_busy_slots", label, busy_);
   family("squall_fake_slots", "gauge", "Requests the provider serves at once.");
-  sample("squall_fake_slots", label, model_.config().slots);
+  sample("squall_fake_slots", label, model_->config().slots);
   family("squall_fake_queue_depth", "gauge", "Requests waiting for a slot.");
   sample("squall_fake_queue_depth", label, static_cast<double>(queue_.size()));
   family("squall_fake_hung", "gauge", "Requests held without an answer by a hang outage.");

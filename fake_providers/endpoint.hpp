@@ -7,6 +7,7 @@
 //   fake_server.cpp   listening, the accept loop, the fault timeline, routing, answers, fake_server
 //   ai_requests.cpp   chat, messages and embeddings requests: admission, service, bodies and streams
 //   control_api.cpp   /v1/models, /squall/faults and /metrics
+//   attempt_log.cpp   attribution markers, attempt counts per request id, the attempt log (all providers')
 
 #include <utility>  // before Asio, whose awaitable.hpp uses std::exchange without it
 
@@ -24,6 +25,7 @@
 #include <unordered_set>
 #include <variant>
 
+#include "fake_providers/attempt_log.hpp"
 #include "fake_providers/fake_server.hpp"
 #include "fake_providers/fault_control.hpp"
 #include "fake_providers/real_clock.hpp"
@@ -79,6 +81,7 @@ struct job : std::enable_shared_from_this<job> {
   std::uint32_t tokens_sent = 0;
   bool wire_struck = false;
   bool head_sent = false;
+  std::uint64_t record = attempt_log::no_record;  // its upstream_attempt in the server's attempt_log
   job* prev = nullptr;  // provider_endpoint::jobs
   job* next = nullptr;
 };
@@ -106,6 +109,12 @@ class session : public std::enable_shared_from_this<session> {
   // When the bytes of the request being handled reached this host (the kernel's receive time of the read
   // that completed it), or nothing for a request that waited in the buffer behind another.
   std::optional<time_point> arrived_at() const noexcept { return arrived_at_; }
+  // The server's clock restarted `shift` after its previous start: this connection's times move onto the
+  // new timeline (provider_endpoint::restart_timeline).
+  void rebase(duration shift) noexcept {
+    idle_since_ -= shift;
+    if (arrived_at_) *arrived_at_ -= shift;
+  }
 
  private:
   tcp::socket& socket() noexcept;  // the TCP socket, under TLS or not
@@ -147,7 +156,7 @@ class session : public std::enable_shared_from_this<session> {
 
 class provider_endpoint : public std::enable_shared_from_this<provider_endpoint> {
  public:
-  provider_endpoint(asio::io_context& io, const real_clock& clock, const server_options& options,
+  provider_endpoint(asio::io_context& io, const real_clock& clock, attempt_log& log, const server_options& options,
                     const sim::provider_config& config);
 
   std::optional<std::string> listen(const tcp::endpoint& at);
@@ -157,6 +166,12 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   const real_clock& clock() const noexcept { return clock_; }
   void begin();     // accept loop and timeline follower; on the I/O thread
   void shutdown();  // on the I/O thread
+  // The server's clock has just restarted, `shift` after its previous start (an old scenario time minus
+  // `shift` is the same instant in the new one): the provider model and the fault timeline start again
+  // from the scenario's configuration (the armed windows go), the timeline follower is re-armed, and the
+  // requests and connections in flight move their times onto the new timeline, so that they finish when
+  // they would have. On the I/O thread.
+  void restart_timeline(duration shift);
 
   void handle(const std::shared_ptr<session>& s, http::request<http::string_body>&& req);
   void client_gone(job& j);
@@ -212,8 +227,8 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   std::string next_request_id();
 
   // The life of a job.
-  // `arrived_at`: when the request reached the host, if known (session::arrived_at); else now.
-  void admit(const std::shared_ptr<job>& j, std::optional<time_point> arrived_at);
+  // `now`: when the request reached the host (session::arrived_at, when known, else when it was routed).
+  void admit(const std::shared_ptr<job>& j, time_point now);
   void answer_after(const std::shared_ptr<job>& j, duration delay);
   void deliver_error(const std::shared_ptr<job>& j);
   // Service starts at `start`: the arrival for a request that found a free slot, now for one from the queue.
@@ -222,6 +237,10 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   void schedule_tick(const std::shared_ptr<job>& j, time_point now);
   void finish_service(const std::shared_ptr<job>& j);
   void end_exchange(job& j, bool keep_alive);
+  // The attempt log: a job's exchange ended (`status` sent, 0 when none; `end` as upstream_attempt::end),
+  // unless it had ended already or the server is stopping; the work was billed.
+  void record_end(job& j, int status, const char* end);
+  void record_billed(const job& j, double cost_usd);
   void send_stream_open(job& j);
   void send_stream_tokens(job& j, std::uint32_t upto);
   void send_stream_close(job& j);
@@ -231,7 +250,9 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   void count_fault(const std::string& kind) { ++faults_injected_[kind]; }
 
   const real_clock& clock_;
-  sim::provider_model model_;
+  attempt_log& log_;
+  sim::provider_config config_;  // as the scenario wrote it, for restart_timeline
+  std::unique_ptr<sim::provider_model> model_;  // never null; rebuilt by restart_timeline
   api_style api_;
   std::uint64_t seed_;
   tcp::acceptor acceptor_;
@@ -247,7 +268,7 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   std::deque<std::shared_ptr<job>> queue_;
   std::size_t hung_ = 0;
   std::size_t answering_ = 0;
-  std::uint64_t next_sequence_ = 0;     // requests without x-squall-request-id
+  std::uint64_t next_sequence_ = 0;     // requests without x-squall-request-id or a prompt marker
   std::uint64_t request_counter_ = 0;   // request-id strings
 
   // Metrics.

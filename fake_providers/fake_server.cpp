@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <exception>
+#include <future>
 #include <thread>
 
 #include "fake_providers/endpoint.hpp"
@@ -18,12 +20,14 @@ constexpr duration reopen_retry = std::chrono::milliseconds{50};
 // ---------------------------------------------------------------------------------------------------
 // provider_endpoint: listening and the fault timeline
 
-provider_endpoint::provider_endpoint(asio::io_context& io_context, const real_clock& clock,
+provider_endpoint::provider_endpoint(asio::io_context& io_context, const real_clock& clock, attempt_log& log,
                                      const server_options& opts, const sim::provider_config& config)
     : options(opts),
       io(io_context),
       clock_(clock),
-      model_(config, time_point{}),
+      log_(log),
+      config_(config),
+      model_(std::make_unique<sim::provider_model>(config, time_point{})),
       api_(api_of(config.api)),
       seed_(stream_seed(opts.seed, "provider/" + config.name)),
       acceptor_(io_context),
@@ -42,7 +46,7 @@ std::optional<std::string> provider_endpoint::listen(const tcp::endpoint& at) {
     error_code ignored;
     acceptor_.close(ignored);
     return "cannot listen on " + at.address().to_string() + ":" + std::to_string(at.port()) + " for provider \"" +
-           model_.config().name + "\": " + ec.message();
+           model_->config().name + "\": " + ec.message();
   }
   accepting_ = true;
   return std::nullopt;
@@ -109,7 +113,7 @@ void provider_endpoint::accept_later() {
 void provider_endpoint::follow_timeline() {
   if (stopping) return;
   const time_point now = clock_.now();
-  const sim::fault_window* w = model_.window_at(now);
+  const sim::fault_window* w = model_->window_at(now);
   const bool refuse = w && w->outage == sim::outage_kind::refuse;
   if (refuse && accepting_) {
     accepting_ = false;
@@ -118,7 +122,7 @@ void provider_endpoint::follow_timeline() {
   } else if (!refuse && !accepting_) {
     reopen();
   }
-  const std::optional<time_point> next = control_.next_boundary_after(model_.config().faults, now);
+  const std::optional<time_point> next = control_.next_boundary_after(model_->config().faults, now);
   timeline_timer_.cancel();
   if (!next) return;
   timeline_timer_.expires_at(clock_.steady_at(*next));
@@ -150,6 +154,23 @@ void provider_endpoint::shutdown() {
   const std::vector<session*> open(sessions.begin(), sessions.end());
   for (session* s : open) s->close_now(false);
   for (job* j = jobs.front(); j != nullptr; j = j->next) j->timer.cancel();  // handlers run later: no unlink now
+}
+
+void provider_endpoint::restart_timeline(duration shift) {
+  if (stopping) return;
+  // Built before anything changes: if it throws (out of memory), the provider keeps its old timeline.
+  fault_control control(config_.faults, options.armed_faults_max);
+  auto model = std::make_unique<sim::provider_model>(config_, time_point{});
+  model_ = std::move(model);
+  control_ = std::move(control);
+  next_sequence_ = 0;
+  // Their timers are set in steady time already; what moves is the scenario time their ticks compare.
+  for (job* j = jobs.front(); j != nullptr; j = j->next) {
+    j->arrival -= shift;
+    j->started -= shift;
+  }
+  for (session* s : sessions) s->rebase(shift);
+  follow_timeline();  // a refuse window at time 0 closes the listener now, as at start
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -206,14 +227,22 @@ void provider_endpoint::internal_error(const std::shared_ptr<session>& s, const 
     // in /metrics only, so that a failure repeated per request cannot flood the log.
     constexpr std::uint64_t logged_max = 10;
     if (n <= logged_max) {
-      std::fprintf(stderr, "squall serve: provider \"%s\": a handler failed at %s: %.*s%s\n", model_.config().name.c_str(),
+      std::fprintf(stderr, "squall serve: provider \"%s\": a handler failed at %s: %.*s%s\n", model_->config().name.c_str(),
                    where, static_cast<int>(what.size()), what.data(), n == logged_max ? " (further ones only counted)" : "");
     }
   } catch (...) {
   }
   if (!s || s->closed()) return;
   try {
-    if (std::shared_ptr<job> j = s->take_current()) client_gone(*j);  // it answers on this connection no more
+    if (std::shared_ptr<job> j = s->take_current()) {
+      // It answers on this connection no more: the client gets the reset or the 500 below.
+      if (s->answer_started()) {
+        record_end(*j, j->head_sent ? 200 : 0, "reset");
+      } else {
+        record_end(*j, 500, "error");
+      }
+      client_gone(*j);
+    }
     if (s->answer_started()) {
       s->close_now(true);
       return;
@@ -274,7 +303,7 @@ header_list provider_endpoint::api_headers(std::string_view request_id, bool rat
   const bool openai = api_ == api_style::openai;
   h.emplace_back(openai ? "x-request-id" : "request-id", std::string(request_id));
   if (!rate_headers) return h;
-  const sim::provider_config& c = model_.config();
+  const sim::provider_config& c = model_->config();
   const time_point now = clock_.now();
   auto add = [&](const std::optional<double>& limit, double remaining, std::string_view what) {
     if (!limit) return;
@@ -292,8 +321,8 @@ header_list provider_endpoint::api_headers(std::string_view request_id, bool rat
       h.emplace_back("anthropic-ratelimit-" + std::string(what) + "-reset", real_clock::rfc3339_after(reset_s));
     }
   };
-  add(c.rpm, c.rpm ? model_.requests_remaining(now) : 0.0, "requests");
-  add(c.tpm, c.tpm ? model_.tokens_remaining(now) : 0.0, "tokens");
+  add(c.rpm, c.rpm ? model_->requests_remaining(now) : 0.0, "requests");
+  add(c.tpm, c.tpm ? model_->tokens_remaining(now) : 0.0, "tokens");
   return h;
 }
 
@@ -340,12 +369,22 @@ using namespace detail;  // NOLINT: this file is the fake server's own
 // fake_server
 
 struct fake_server::impl {
+  impl(std::vector<sim::provider_config> scenario_providers, server_options opts)
+      : options(std::move(opts)),
+        configs(std::move(scenario_providers)),
+        log(options.record_attempts, options.recorded_attempts_max, options.attempt_counted_ids_max) {}
+
+  // Runs `f` on the I/O thread and waits for it (directly when there is no I/O thread, or on it).
+  template <class F>
+  void on_io_thread(F&& f);
+
   // The io_context outlives every socket and timer: the endpoints go first (declared after it).
   asio::io_context io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   real_clock clock;
   server_options options;
   std::vector<sim::provider_config> configs;
+  attempt_log log;  // the I/O thread's, shared by the providers
   std::optional<asio::ssl::context> tls;  // with options.tls: shared by every provider's sessions
   std::vector<std::shared_ptr<provider_endpoint>> providers;
   std::vector<endpoint_info> info;
@@ -354,11 +393,26 @@ struct fake_server::impl {
   bool stopped = false;
 };
 
-fake_server::fake_server(std::vector<sim::provider_config> providers, server_options options)
-    : impl_(std::make_unique<impl>()) {
-  impl_->options = std::move(options);
-  impl_->configs = std::move(providers);
+template <class F>
+void fake_server::impl::on_io_thread(F&& f) {
+  if (!thread.joinable() || stopped || std::this_thread::get_id() == thread.get_id()) {
+    f();
+    return;
+  }
+  std::promise<void> done;
+  asio::post(io, [&] {
+    try {
+      f();
+      done.set_value();
+    } catch (...) {
+      done.set_exception(std::current_exception());
+    }
+  });
+  done.get_future().get();
 }
+
+fake_server::fake_server(std::vector<sim::provider_config> providers, server_options options)
+    : impl_(std::make_unique<impl>(std::move(providers), std::move(options))) {}
 
 fake_server::~fake_server() { stop(); }
 
@@ -388,7 +442,7 @@ std::optional<std::string> fake_server::start() {
   m.clock = real_clock{};
   for (std::size_t i = 0; i < m.configs.size(); ++i) {
     const sim::provider_config& c = m.configs[i];
-    auto p = std::make_shared<provider_endpoint>(m.io, m.clock, m.options, c);
+    auto p = std::make_shared<provider_endpoint>(m.io, m.clock, m.log, m.options, c);
     if (m.tls) p->use_tls(&*m.tls);
     const auto port = m.options.port == 0 ? std::uint16_t{0} : static_cast<std::uint16_t>(m.options.port + i);
     if (auto e = p->listen(tcp::endpoint(address, port))) {
@@ -438,6 +492,28 @@ void fake_server::stop() noexcept {
     m.thread.join();
   }
   m.providers.clear();
+}
+
+void fake_server::restart_timeline() {
+  impl& m = *impl_;
+  if (!m.thread.joinable() || m.stopped) return;
+  m.on_io_thread([&m] {
+    const duration shift = m.clock.restart();
+    m.log.restart();
+    for (auto& p : m.providers) p->restart_timeline(shift);
+  });
+}
+
+std::vector<upstream_attempt> fake_server::take_attempts() {
+  std::vector<upstream_attempt> out;
+  impl_->on_io_thread([&] { out = impl_->log.take(); });
+  return out;
+}
+
+upstream_log_counts fake_server::attempt_counts() const {
+  upstream_log_counts out;
+  impl_->on_io_thread([&] { out = impl_->log.counts(); });
+  return out;
 }
 
 const std::vector<endpoint_info>& fake_server::endpoints() const noexcept { return impl_->info; }

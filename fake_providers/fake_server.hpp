@@ -15,9 +15,21 @@
 // injected latency costs a timer, not a thread, so thousands wait side by side. The provider model is
 // only touched from that thread, which is the serialisation it asks for.
 //
-// Requests may carry x-squall-request-id and x-squall-attempt (1 for a first attempt); then the
-// attempt's random draws are exactly the simulated provider's for that (request, attempt), so a live
-// run sees the faults a simulated run sees. Without them, requests are numbered in arrival order.
+// Attribution and common random numbers. An AI request (chat, messages, embeddings) names the user
+// request behind it with the header x-squall-request-id, or else with a marker "[squall:<id>]" anywhere
+// in its raw body (the first well-formed one; a prompt is the usual place), for a service that cannot
+// add headers to its SDK's calls. Its attempt number is x-squall-attempt (1 for a first attempt) when
+// sent; else the server counts the attempts of each id (1, 2, ...; the count is the server's, shared by
+// all its providers, and bounded by server_options::attempt_counted_ids_max). The attempt's random
+// draws are then exactly the simulated provider's for that (request, attempt), so a live run sees the
+// faults a simulated run sees, and a service's own retries draw afresh. A request that names no id is
+// numbered in arrival order per provider, attempt 1.
+//
+// The attempt log (server_options::record_attempts): one upstream_attempt per AI request received, in
+// arrival order, with its attribution, how its exchange ended and what it was billed, for a run against
+// a system under test (fake_providers/upstream_attempt.hpp). Requests refused before they are routed
+// (bad HTTP, 413, 431) are not AI attempts and are not recorded; ones with a bad body or a bad
+// x-squall-* header are, as "error" 400s.
 
 #include <cstdint>
 #include <functional>
@@ -28,6 +40,7 @@
 #include <vector>
 
 #include "fake_providers/tls_certificate.hpp"
+#include "fake_providers/upstream_attempt.hpp"
 #include "sim/distributions/distribution.hpp"
 #include "sim/provider/provider_config.hpp"
 
@@ -60,6 +73,14 @@ struct server_options {
   // control API and /metrics share the listener). TLS 1.2 or newer; no client certificates. A connection
   // must finish its handshake within idle_timeout_s. fake_providers/tls_certificate.hpp makes throwaway ones.
   std::optional<tls_identity> tls;
+  // Keep an upstream_attempt per AI request (take_attempts). Off, it costs a branch per request.
+  bool record_attempts = false;
+  // At most this many records are held; beyond it attempts are served but not recorded (counted in
+  // upstream_log_counts::not_recorded) until take_attempts empties the log. 10^6 records take ~200 MB.
+  std::size_t recorded_attempts_max = 1'000'000;
+  // At most this many request ids have their attempts counted (those without x-squall-attempt); a new id
+  // beyond it is attempt 1 every time (upstream_log_counts::ids_over_cap). 10^6 ids take ~40 MB.
+  std::size_t attempt_counted_ids_max = 1'000'000;
   // Tests only: called on the I/O thread where a handler may fail ("request": a request is routed;
   // "answer": a whole answer is built), so that a test can throw there and see the server survive it.
   std::function<void(std::string_view where)> fault_hook_for_tests;
@@ -86,6 +107,22 @@ class fake_server {
   // Closes every listener and connection and joins the I/O thread. Idempotent; safe from any thread
   // except the I/O thread itself.
   void stop() noexcept;
+
+  // Scenario time 0 is now again, for a load that starts after the server (a system under test is
+  // started, pointed at the URLs, and made ready first): the clock restarts; every provider's model
+  // (rate-limit buckets, fault windows) and fault timeline start again from the scenario as written (the
+  // windows armed through /squall/faults go); the timeline is followed afresh (a refuse window at 0 closes
+  // the listener at once, as start() does); the attempt counts per request id and the unattributed
+  // request numbering restart; the attempt log is emptied (those attempts were not the load's: counted in
+  // upstream_log_counts::discarded_by_restart). Requests in flight carry on and finish when they would
+  // have (their times move onto the new timeline); they keep their slots, and their records are gone.
+  // Returns once done. A no-op before start() and after stop(); not concurrently with stop().
+  void restart_timeline();
+  // The attempt log in arrival order; the log is empty afterwards, and records taken while their
+  // exchange was still open stay "open" (take them once the load has settled). From any thread, not
+  // concurrently with stop(); after stop() it reads what was left.
+  std::vector<upstream_attempt> take_attempts();
+  upstream_log_counts attempt_counts() const;
 
   const std::vector<endpoint_info>& endpoints() const noexcept;
   const endpoint_info* find(std::string_view provider) const noexcept;

@@ -1,7 +1,8 @@
 #pragma once
 // The fake providers' only clock. Everything else in fake_providers/ asks this helper, so the one place
 // that reads std::chrono's clocks is easy to find and to keep honest: scenario time 0 is the instant the
-// server started, and the provider model sees the same time_point type as in the simulation.
+// server started (or its timeline last restarted), and the provider model sees the same time_point type
+// as in the simulation.
 
 #include <chrono>
 #include <cstdint>
@@ -18,7 +19,15 @@ class real_clock {
 
   real_clock() noexcept : start_(steady::now()) {}
 
-  // Scenario time: nanoseconds since the server started.
+  // Scenario time starts again at 0 now (fake_server::restart_timeline): how long after the previous
+  // start, so that an old scenario time minus it is the same instant in the new timeline.
+  duration restart() noexcept {
+    const steady::time_point before = start_;
+    start_ = steady::now();
+    return std::chrono::duration_cast<duration>(start_ - before);
+  }
+
+  // Scenario time: nanoseconds since the server started (or the timeline last restarted).
   time_point now() const noexcept {
     return time_point{std::chrono::duration_cast<duration>(steady::now() - start_)};
   }
