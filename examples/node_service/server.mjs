@@ -37,6 +37,8 @@ if (port === undefined) fail_config('PORT is required (0 picks a free port)');
 const max_retries = env_integer('OPENAI_MAX_RETRIES', 0, 100);
 const timeout_ms = env_integer('OPENAI_TIMEOUT_MS', 1, 3_600_000);
 const default_model = process.env.MODEL || 'gpt-4o-mini';
+// Loopback unless told otherwise: a test service has no business on other interfaces.
+const host = process.env.HOST || '127.0.0.1';
 
 // The user request being served, for the fetch wrapper: the SDK calls fetch once per attempt, with no way
 // to pass our own context through, so it travels in async-local storage.
@@ -166,8 +168,8 @@ const server = http.createServer((req, res) => {
   }
 });
 
-server.listen(port, () => {
-  log({ event: 'listening', port: server.address().port, max_retries: client.maxRetries,
+server.listen(port, host, () => {
+  log({ event: 'listening', host, port: server.address().port, max_retries: client.maxRetries,
         timeout_ms: client.timeout, model: default_model, base_url: client.baseURL });
 });
 
