@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 packages=(cmake ninja-build g++ make pkg-config libboost-dev nlohmann-json3-dev libcli11-dev
           libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcpp-httplib-dev libsimdjson-dev
           libxml2-utils chromium
-          clang libclang-rt-14-dev python3)  # the fuzz preset: clang with libFuzzer; make_seeds.py
+          clang libclang-rt-14-dev python3  # the fuzz preset: clang with libFuzzer; make_seeds.py
+          python3-aiohttp)  # examples/python_service
 # Node.js comes with the machine on most images; Debian's own is enough when it does not.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
@@ -27,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Every folder with a package-lock.json gets exactly the versions it pins (npm ci), once.
-npm_dirs=(reports/html/web tests/reports/junit-schema tests/fake_providers/sdk)
+npm_dirs=(reports/html/web tests/reports/junit-schema tests/fake_providers/sdk examples/node_service)
 for dir in "${npm_dirs[@]}"; do
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
     echo "npm ci in $dir"
