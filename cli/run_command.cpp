@@ -97,6 +97,7 @@ config_result<json> run_once(const sim::scenario& s, std::uint64_t seed, const s
   std::vector<sim::summary> summaries;
   for (std::size_t i = 0; i < s.configurations.size(); ++i) {
     if (!results.empty() && guard.stopped()) break;  // the rest are reported as not run
+    if (service && !service->failure.empty()) break;
     const auto& name = s.configurations[i].name;
     std::unique_ptr<traces::trace_writer> trace;
     if (!trace_path.empty()) {
@@ -120,10 +121,9 @@ config_result<json> run_once(const sim::scenario& s, std::uint64_t seed, const s
         break;  // the configurations after it are reported as not run
       }
       results.push_back(std::move(*ran.result));
-      if (results.back().incomplete && service->failure.empty() && !guard.stopped()) {
-        service->failure = name + ": " + results.back().incomplete_reason;
-      }
       if (!term.quiet && !ran.log_path.empty()) std::printf("  service log: %s\n", ran.log_path.c_str());
+      // A service that died mid-run ends the run, as one that does not start: the rest are not run.
+      if (ran.service_died) service->failure = name + ": " + results.back().incomplete_reason;
     } else if (live) {
       live->options.trace = trace.get();
       auto result = run_live(s, i, seed, *live, show);

@@ -294,6 +294,7 @@ service_handler::~service_handler() {
 operation& service_handler::start(const call_scope& scope, outcome_receiver& receiver) {
   auto c = std::make_shared<impl::call>(*impl_, scope, receiver);
   c->self = c;
+  ++scope.call->attempts;  // one request to the service per user request: squall's own side retries nothing
   c->req = impl_->build(scope.call->req);
   c->deadline = asio::steady_timer::clock_type::now() +
                 std::chrono::duration_cast<asio::steady_timer::duration>(

@@ -163,6 +163,7 @@ service_run_outcome run_service_configuration(const sim::scenario& s, std::size_
   result.events = drive.events;
   result.incomplete = drive.incomplete;
   result.incomplete_reason = drive.incomplete_reason;
+  out.service_died = !service_died.empty();
 
   // 5. Stop the service, then the providers, and join the two sides.
   json service_doc = json::object();

@@ -41,6 +41,7 @@ struct service_run_outcome {
   std::optional<sim::configuration_result> result;  // set when load was sent (complete or not)
   std::optional<service_run_failure> failure;       // set when it could not run
   std::string log_path;                             // the service's log, when squall started it
+  bool service_died = false;  // the service ended during the run, which ended there (result incomplete)
 };
 
 // Checks what can be checked before anything starts: a "base_url" that parses and is loopback unless

@@ -135,7 +135,7 @@ struct page {
 };
 
 page read_page(const json& results) {
-  page p{results, {}, 0, 0, false, false, false, {}, json::object(), json::array()};
+  page p{results, {}, 0, 0, false, false, false, false, {}, json::object(), json::array()};
   const json& configs = child(results, "configurations");
   if (configs.is_array()) {
     for (const auto& c : configs) {

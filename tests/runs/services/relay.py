@@ -9,7 +9,7 @@ MODE makes it misbehave the ways squall must survive:
   relay        (default) as above
   exit         prints a line and exits with status 3 before listening
   never_ready  never listens; sleeps
-  wrong_port   listens on PORT + 1
+  wrong_port   listens on a port of its own choosing, not PORT
   die_after    serves DIE_AFTER requests, then exits with status 9 mid-run
   garbage      answers /ask with bytes that are not HTTP
   ignore_term  relays, but ignores SIGTERM (squall must SIGKILL it after the grace period)
@@ -119,7 +119,7 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
 
-server = Server(("127.0.0.1", PORT + 1 if MODE == "wrong_port" else PORT), Handler)
+server = Server(("127.0.0.1", 0 if MODE == "wrong_port" else PORT), Handler)
 print(json.dumps({"event": "listening", "port": server.server_address[1], "mode": MODE}), flush=True)
 signal.signal(signal.SIGTERM, signal.SIG_IGN if MODE == "ignore_term" else (lambda *_: os._exit(0)))
 server.serve_forever()
