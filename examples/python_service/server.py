@@ -52,6 +52,7 @@ class Config:
     host: str
     port: int
     base_url: str
+    fallback_base_url: str  # where the fallback model is asked: FALLBACK_BASE_URL, else base_url
     api_key: str
     model: str
     fallback_model: str
@@ -110,9 +111,11 @@ def config_from_env() -> Config:
     timeout_s = _env_number("REQUEST_TIMEOUT_S", 30.0)
     if not 0 < timeout_s <= 3600:
         raise ConfigError(f"REQUEST_TIMEOUT_S={timeout_s}: expected more than 0 and at most 3600")
+    base_url = (os.environ.get("OPENAI_BASE_URL", "") or "https://api.openai.com/v1").rstrip("/")
     return Config(host=os.environ.get("HOST", "") or "127.0.0.1",
                   port=port,
-                  base_url=(os.environ.get("OPENAI_BASE_URL", "") or "https://api.openai.com/v1").rstrip("/"),
+                  base_url=base_url,
+                  fallback_base_url=(os.environ.get("FALLBACK_BASE_URL", "") or base_url).rstrip("/"),
                   api_key=os.environ.get("OPENAI_API_KEY", "") or "squall-test",
                   model=os.environ.get("MODEL", "") or "gpt-4o",
                   fallback_model=os.environ.get("FALLBACK_MODEL", "") or "gpt-4o-mini",
@@ -125,6 +128,8 @@ class Provider:
     def __init__(self, session: aiohttp.ClientSession, config: Config):
         self._session = session
         self._url = config.base_url + "/chat/completions"
+        self._fallback_url = config.fallback_base_url + "/chat/completions"
+        self._fallback_model = config.fallback_model
         self._api_key = config.api_key
         self._timeout = aiohttp.ClientTimeout(total=config.request_timeout_s)
 
@@ -137,7 +142,8 @@ class Provider:
         if request_id is not None:
             headers[REQUEST_ID_HEADER] = request_id
         try:
-            async with self._session.post(self._url, json=body, headers=headers,
+            url = self._fallback_url if model == self._fallback_model else self._url
+            async with self._session.post(url, json=body, headers=headers,
                                           timeout=self._timeout) as response:
                 text = await response.text()
                 if response.status != 200:
@@ -261,7 +267,7 @@ async def serve(config: Config) -> None:
              "breaker_half_open_successes": config.breaker.half_open_successes if config.breaker else None,
              "retry_attempts": config.backoff.attempts_max, "retry_base_s": config.backoff.base_s,
              "retry_max_s": config.backoff.max_s, "retry_jitter": config.backoff.jitter,
-             "request_timeout_s": config.request_timeout_s, "base_url": config.base_url})
+             "request_timeout_s": config.request_timeout_s, "base_url": config.base_url, "fallback_base_url": config.fallback_base_url})
         await stop.wait()
         # Stops listening, lets the requests in flight finish (up to SHUTDOWN_S), then closes.
         await runner.cleanup()

@@ -70,6 +70,16 @@ summary summarize(const configuration_result& result) {
       {"retry_budget_refusals", static_cast<double>(m.total(policy_event_kind::retry_budget_exhausted))},
   };
   s.insert(s.end(), result.upstream_summary.begin(), result.upstream_summary.end());
+  // A service under test: squall's side bills nothing, its providers do. The cost of serving the users is
+  // what the providers billed, so the cost rows compare versions of the service as they compare policies.
+  if (!result.upstream_summary.empty()) {
+    const double billed = summary_value(s, "upstream_cost_usd");
+    for (auto& [name, value] : s) {
+      if (name == "cost_usd") value = billed;
+      if (name == "cost_per_success_usd") value = ratio(billed, succeeded);
+      if (name == "cost_wasted_usd") value = summary_value(s, "upstream_cost_wasted_usd");
+    }
+  }
   return s;
 }
 
