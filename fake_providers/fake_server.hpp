@@ -116,7 +116,8 @@ class fake_server {
   // request numbering restart; the attempt log is emptied (those attempts were not the load's: counted in
   // upstream_log_counts::discarded_by_restart). Requests in flight carry on and finish when they would
   // have (their times move onto the new timeline); they keep their slots, and their records are gone.
-  // Returns once done. A no-op before start() and after stop(); not concurrently with stop().
+  // The /metrics counters go on counting. Returns once done (it runs on the I/O thread; called from a
+  // handler there, it runs at once). A no-op before start() and after stop(); not concurrently with stop().
   void restart_timeline();
   // The attempt log in arrival order; the log is empty afterwards, and records taken while their
   // exchange was still open stay "open" (take them once the load has settled). From any thread, not

@@ -292,15 +292,14 @@ TEST(FakeServerAttempts, WireFaultsAndOutagesEndAsTheClientSawThem) {
     client gives_up(r.port(), 300);
     EXPECT_EQ(gives_up.post("/v1/chat/completions", chat(20, "[squall:6]")).status, 0);
   }
-  // The server notices the client left when its connection closes.
-  std::vector<upstream_attempt> log;
-  for (int i = 0; i < 200; ++i) {
-    std::vector<upstream_attempt> more = r.server.take_attempts();
-    log.insert(log.end(), more.begin(), more.end());
-    if (!log.empty() && log.back().end == "hang") break;
+  // The server notices the client left when its connection closes; the log is taken once it has (a
+  // record taken earlier would stay "open").
+  const std::string freed = "squall_fake_hung{provider=\"openai\"} 0";
+  for (int i = 0; i < 200 && control.get("/metrics").body.find(freed) == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ASSERT_GE(log.size(), 6U);
+  const std::vector<upstream_attempt> log = r.server.take_attempts();
+  ASSERT_EQ(log.size(), 6U);
   const std::vector<std::pair<int, std::string>> expected = {
       {200, "stream_cut"}, {200, "error_event"}, {503, "error"}, {200, "malformed"}, {0, "reset"}, {0, "hang"}};
   for (std::size_t i = 0; i < expected.size(); ++i) {
