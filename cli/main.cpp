@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   run_options run_opts;
   bool quiet = false;
   bool no_color = false;
-  auto* run = app.add_subcommand("run", "Run a scenario in virtual time and write results.json");
+  auto* run = app.add_subcommand(
+      "run", "Run a scenario (virtual time, live, or against its service under test) and write results.json");
   run->add_option("scenario", run_opts.scenario_path, "Scenario file (JSON)")->required();
   run->add_option("--seed", run_opts.seed, "Root seed (default: the scenario's \"seed\", else 1)")
       ->check(unsigned_integer);

@@ -26,6 +26,31 @@ void add_reconstruction_flags(CLI::App* cmd, replay_args& args) {
                   "Length of the windows the trace is cut into (default: its span / 60, within 1 to 60 s)")
       ->check(CLI::Range(0.001, 86400.0));
   cmd->add_option("--name", args.name, "The scenario's name (default: the trace file's stem)");
+  cmd->add_option("--service", args.service_file,
+                  "A JSON file holding a \"service\" block (docs/black-box.md): replay the incident against your\n"
+                  "own service instead of squall's policies (not with --policies)");
+}
+
+// The service block of --service, its "cwd" made relative to `base_dir` (where the scenario is parsed
+// from). Prints the error and returns nullopt on bad input.
+std::optional<json> read_service_block(const std::string& file, const fs::path& base_dir) {
+  auto block = read_json_file(file);
+  if (!block) {
+    std::cerr << "squall: error: --service: " << block.error().describe() << "\n";
+    return std::nullopt;
+  }
+  if (!block->is_object()) {
+    std::cerr << "squall: error: --service: " << file << ": expected an object, the \"service\" block of a scenario\n";
+    return std::nullopt;
+  }
+  json service = std::move(*block);
+  std::error_code ec;
+  const fs::path folder = fs::absolute(fs::path(file), ec).parent_path();
+  const fs::path cwd = folder / (service.contains("cwd") && service["cwd"].is_string()
+                                     ? service["cwd"].get<std::string>()
+                                     : std::string());
+  service["cwd"] = cwd.lexically_normal().lexically_proximate(fs::absolute(base_dir, ec)).generic_string();
+  return service;
 }
 
 // The scenario document for the trace; policy paths are written relative to `base_dir` (where the
@@ -52,6 +77,17 @@ std::optional<json> reconstruct(const replay_args& args, const fs::path& base_di
   if (!doc) {
     std::cerr << "squall: error: " << doc.error().describe() << "\n";
     return std::nullopt;
+  }
+  if (!args.service_file.empty()) {
+    if (!args.policy_files.empty()) {
+      std::cerr << "squall: error: --service: the incident is replayed against your service or against "
+                   "policies, not both; drop --policies\n";
+      return std::nullopt;
+    }
+    auto service = read_service_block(args.service_file, base_dir);
+    if (!service) return std::nullopt;
+    doc->erase("policies");
+    (*doc)["service"] = std::move(*service);
   }
   return std::move(*doc);
 }
@@ -157,6 +193,7 @@ int replay_command(const replay_args& args) {
   if (!term.quiet) print_windows(*doc);
   std::string command = "squall replay " + shell_quote(args.trace_path);
   for (const auto& f : args.policy_files) command += " --policies " + shell_quote(f);
+  if (!args.service_file.empty()) command += " --service " + shell_quote(args.service_file);
   if (args.window_s) command += " --window-s " + json(*args.window_s).dump();
   if (!args.name.empty()) command += " --name " + shell_quote(args.name);
   run_options options = args.run;

@@ -17,6 +17,9 @@ namespace squall::cli {
 struct replay_args {
   std::string trace_path;
   std::vector<std::string> policy_files;  // each a configuration named after the file's stem
+  // A JSON file holding a scenario's "service" block: the incident is replayed against that service under
+  // test (docs/black-box.md) instead of against policies. Its "cwd" is relative to the file.
+  std::string service_file;
   std::optional<double> window_s;
   std::string name;                       // default: the trace file's stem
   std::string out;                        // trace2scenario: the scenario file; replay: the output directory

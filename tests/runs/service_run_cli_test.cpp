@@ -192,5 +192,51 @@ TEST_F(ServiceRun, ARemoteBaseUrlIsRefusedBeforeAnythingStarts) {
   EXPECT_NE(output().find("not a loopback address"), std::string::npos) << output();
 }
 
+
+TEST_F(ServiceRun, AnIncidentTraceIsReplayedAgainstTheService) {
+  // A trace of an incident: a simulated run whose provider fails every call for 1.5 s.
+  json incident = json::parse(std::ifstream(scenario({{"x", json::object()}}, json::object(), 4, 1, 1.5)));
+  const json service = incident["service"];
+  incident.erase("service");
+  incident["policies"] = {{"retry", {{"policies", json::array({{{"type", "retry"}, {"attempts_max", 3}}})}}}};
+  std::ofstream(dir_ / "incident.json") << incident.dump();
+  const std::string trace = (dir_ / "incident.jsonl").string();
+  ASSERT_EQ(run("run '" + (dir_ / "incident.json").string() + "' --trace '" + trace + "' --out '" +
+                (dir_ / "sim").string() + "' -q"),
+            0)
+      << output();
+  json block = service;
+  block.erase("configurations");
+  block["env"]["RETRIES"] = "1";
+  std::ofstream(dir_ / "service.json") << block.dump();
+
+  ASSERT_EQ(run("replay '" + trace + "' --service '" + (dir_ / "service.json").string() + "' --out '" +
+                (dir_ / "out").string() + "' --no-color"),
+            0)
+      << output();
+  const json doc = results();
+  EXPECT_EQ(doc["mode"], "service");
+  const json& c = doc["configurations"][0];
+  EXPECT_EQ(c["name"], "service");
+  // The recorded arrivals were sent, and the rebuilt fault window failed the service's attempts in it.
+  EXPECT_EQ(c["summary"]["requests"].get<double>(), 40);
+  EXPECT_LT(c["summary"]["success_rate"].get<double>(), 0.9);
+  EXPECT_EQ(c["upstream"]["attempts_request_peak"], 2);
+  EXPECT_NE(output().find("reproduce: squall replay"), std::string::npos);
+  EXPECT_NE(output().find("--service"), std::string::npos);
+  EXPECT_TRUE(service_gone());
+
+  // The same as a scenario file to commit: it loads, and names the service.
+  ASSERT_EQ(run("trace2scenario '" + trace + "' --service '" + (dir_ / "service.json").string() + "' --out '" +
+                (dir_ / "rebuilt.json").string() + "'"),
+            0)
+      << output();
+  EXPECT_EQ(run("validate '" + (dir_ / "rebuilt.json").string() + "'"), 0) << output();
+  EXPECT_EQ(run("replay '" + trace + "' --service '" + (dir_ / "service.json").string() +
+                "' --policies scenarios/policies/retry-only.json"),
+            2);
+  EXPECT_NE(output().find("not both"), std::string::npos) << output();
+}
+
 }  // namespace
 }  // namespace squall::testing
