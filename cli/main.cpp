@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/fatal_signals.hpp"
 #include "cli/flag_checks.hpp"
 #include "cli/import_command.hpp"
 #include "cli/record_command.hpp"
@@ -22,10 +23,12 @@ using namespace squall;
 using namespace squall::cli;
 
 int main(int argc, char** argv) {
+  squall::cli::install_fatal_signal_handlers();  // no service under test outlives a crash of squall
   CLI::App app{"squall: simulation and chaos testing for the resilience policies around AI-provider calls.\n"
                "Exit codes: 0 ok, 1 an assertion failed or a comparison regressed, 2 bad input (scenario, policy\n"
                "file, results file or flag, or a run beyond the run limits), 3 outputs could not be written, 4 the\n"
                "run was interrupted (SIGINT, SIGTERM, --max-wall-s or a live cap): outputs written, marked incomplete,\n"
+               "5 the service under test failed (did not start, was not ready, or exited during the run),\n"
                "70 an internal error (a bug in squall, or memory exhausted)."};
   app.set_version_flag("--version", std::string("squall ") + squall_version);
   app.require_subcommand(1);

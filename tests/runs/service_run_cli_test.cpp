@@ -238,5 +238,41 @@ TEST_F(ServiceRun, AnIncidentTraceIsReplayedAgainstTheService) {
   EXPECT_NE(output().find("not both"), std::string::npos) << output();
 }
 
+TEST_F(ServiceRun, NoServiceOutlivesACrashOfSquall) {
+  const auto path = scenario({{"long", {{"env", {{"RETRIES", "0"}}}}}}, json::object(), 60, 0, 0);
+  // squall is killed by a crash signal mid-run: no destructor runs, the fatal-signal handler must act.
+  const std::string command = "cd '" + std::string(SQUALL_SOURCE_DIR) + "' && ('" + SQUALL_BINARY + "' run '" + path +
+                              "' --out '" + (dir_ / "out").string() + "' -q >'" + (dir_ / "out.txt").string() +
+                              "' 2>&1 & pid=$!; for i in $(seq 1 100); do [ -s '" + (dir_ / "pid").string() +
+                              "' ] && break; sleep 0.1; done; sleep 1; kill -SEGV $pid; wait $pid; echo $? > '" +
+                              (dir_ / "status").string() + "')";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  ASSERT_TRUE(std::filesystem::exists(dir_ / "pid")) << output();
+  EXPECT_NE(slurp(dir_ / "status"), "0\n") << output();
+  // The service's group was SIGKILLed before squall died; give the kernel a moment to reap it.
+  for (int i = 0; i < 50 && !service_gone(); ++i) ::usleep(100'000);
+  EXPECT_TRUE(service_gone()) << output();
+}
+
+TEST_F(ServiceRun, CtrlCStopsTheLoadAndTheServiceAndWritesWhatRan) {
+  const auto path = scenario({{"long", {{"env", {{"RETRIES", "0"}}}}}, {"next", json::object()}}, json::object(), 60, 0,
+                             0);
+  const std::string command = "cd '" + std::string(SQUALL_SOURCE_DIR) + "' && ('" + SQUALL_BINARY + "' run '" + path +
+                              "' --out '" + (dir_ / "out").string() + "' -q >'" + (dir_ / "out.txt").string() +
+                              "' 2>&1 & pid=$!; for i in $(seq 1 100); do [ -s '" + (dir_ / "pid").string() +
+                              "' ] && break; sleep 0.1; done; sleep 2; kill -INT $pid; wait $pid; echo $? > '" +
+                              (dir_ / "status").string() + "')";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  EXPECT_EQ(slurp(dir_ / "status"), "4\n") << output();
+  const json doc = results();
+  EXPECT_EQ(doc["verdict"], "incomplete");
+  ASSERT_EQ(doc["configurations"].size(), 1U);
+  EXPECT_GT(doc["configurations"][0]["summary"]["requests"].get<double>(), 5);
+  EXPECT_NE(doc["configurations"][0]["upstream"]["service"]["end"].get<std::string>().find("stopped by SIGTERM"),
+            std::string::npos);
+  EXPECT_EQ(doc["not_run"], json::array({"next"}));
+  EXPECT_TRUE(service_gone());
+}
+
 }  // namespace
 }  // namespace squall::testing

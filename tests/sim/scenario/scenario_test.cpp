@@ -98,6 +98,14 @@ TEST(Scenario, SummaryMetricNamesAreExactlyTheSummaryKeys) {
   const summary sum = summarize(r);
   std::vector<std::string> keys;
   for (const auto& kv : sum) keys.push_back(kv.first);
+  // A run without a service has every metric but what the providers saw of a service.
+  std::vector<std::string> expected = summary_metric_names();
+  for (const auto& u : upstream_metric_names()) std::erase(expected, u);
+  EXPECT_EQ(keys, expected);
+  // A run with one appends those, in the same order.
+  for (const auto& u : upstream_metric_names()) r.upstream_summary.emplace_back(u, 1.0);
+  keys.clear();
+  for (const auto& kv : summarize(r)) keys.push_back(kv.first);
   EXPECT_EQ(keys, summary_metric_names());
 }
 
