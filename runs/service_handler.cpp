@@ -2,18 +2,19 @@
 
 #include <utility>  // before Asio, whose awaitable.hpp uses std::exchange without it
 
+#include <simdjson.h>
+
+#include <algorithm>
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <algorithm>
+#include <chrono>
 #include <deque>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 #include "policies/core/classify.hpp"
-#include "policies/http/wire.hpp"
-#include "sim/scenario/placeholders.hpp"
 
 namespace squall::runs {
 namespace {
@@ -22,79 +23,77 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
 
-std::string marker_prompt(const request& req) {
-  return "[squall:" + std::to_string(req.id) + "] " + prompt_text(req.input_tokens, req.id);
-}
+// How often deadlines are looked at. One timer for all calls instead of one per call (a timer per
+// operation was a visible share of the generator's time); a timeout fires up to this late.
+constexpr auto sweep_period = std::chrono::milliseconds(10);
 
-// The template's value for one placeholder of a request.
-std::string request_value(std::string_view name, const request& req, const std::string& provider) {
-  if (name == "request_id") return std::to_string(req.id);
-  if (name == "prompt") return marker_prompt(req);
-  if (name == "model") return req.model;
-  if (name == "provider") return req.provider.empty() ? provider : req.provider;
-  if (name == "input_tokens") return std::to_string(req.input_tokens);
-  if (name == "output_tokens") return std::to_string(req.output_tokens);
-  return {};  // check_placeholders refused every other name when the scenario was read
-}
+// What a request came to, when no status tells it.
+enum class cause : std::uint8_t { timeout, connection_error, bad_answer };
 
-json expand_body(const json& value, const request& req, const std::string& provider) {
-  if (value.is_string()) {
-    const std::string& text = value.get_ref<const std::string&>();
-    const std::string_view sole = sim::sole_placeholder(text);
-    if (sole == "input_tokens") return req.input_tokens;
-    if (sole == "output_tokens") return req.output_tokens;
-    return sim::expand_placeholders(text, [&](std::string_view n) { return request_value(n, req, provider); });
-  }
-  if (value.is_object()) {
-    json out = json::object();
-    for (auto it = value.begin(); it != value.end(); ++it) out[it.key()] = expand_body(*it, req, provider);
-    return out;
-  }
-  if (value.is_array()) {
-    json out = json::array();
-    for (const auto& item : value) out.push_back(expand_body(item, req, provider));
-    return out;
-  }
-  return value;
+outcome timed_out_outcome() {
+  outcome o;
+  o.kind = outcome_class::timeout;
+  return o;
 }
 
 }  // namespace
 
 // One keep-alive connection to the service.
 struct service_connection {
-  explicit service_connection(asio::io_context& io) : stream(io) {}
-  beast::tcp_stream stream;
+  explicit service_connection(asio::io_context& io) : socket(io) {}
+  tcp::socket socket;
   beast::flat_buffer buffer;
   bool used = false;  // has carried an exchange: a failure before any answer byte may be a stale keep-alive
 };
 
 struct service_handler::impl {
   struct call;
-  impl(asio::io_context& io_, service_target target_, const sim::service_spec& spec_, std::string provider_,
-       service_side& side_)
-      : io(io_), target(std::move(target_)), spec(spec_), provider(std::move(provider_)), side(side_) {}
+  impl(asio::io_context& io_, service_target target_, const sim::service_spec& spec_, std::string provider)
+      : io(io_),
+        target(std::move(target_)),
+        endpoint(asio::ip::make_address(target.host), target.port),
+        spec(spec_),
+        request_bytes(spec_, target.host + ":" + std::to_string(target.port), std::move(provider)),
+        success_path(compile_json_path(spec_.success.json_path)),
+        timeout(std::chrono::duration_cast<steady::duration>(std::chrono::duration<double, std::milli>(spec_.request.timeout_ms))),
+        sweep(io_) {}
 
   asio::io_context& io;
   service_target target;
+  tcp::endpoint endpoint;
   const sim::service_spec& spec;
-  std::string provider;
-  service_side& side;
+  request_template request_bytes;
+  std::vector<json_path_step> success_path;
+  steady::duration timeout;
+  simdjson::dom::parser json_parser;
   std::vector<std::unique_ptr<service_connection>> idle;
   std::size_t open = 0;
   std::deque<std::shared_ptr<call>> waiting;
+  // Calls in flight in the order they started, which is their deadlines' order (one timeout for all).
+  call* oldest = nullptr;
+  call* newest = nullptr;
+  bool sweeping = false;
+  asio::steady_timer sweep;
   bool closing = false;
+  // What the users saw.
+  std::array<std::uint64_t, 600> by_status{};
+  std::array<std::uint64_t, 3> by_cause{};
+  std::vector<std::pair<std::uint64_t, bool>> verdicts;
 
-  http::request<http::string_body> build(const request& req) const;
+  void link(call& c);
+  void unlink(call& c);
+  void arm_sweep();
+  void on_sweep();
   void acquire(const std::shared_ptr<call>& c);
-  // Starts waiting calls while a connection is idle or may be opened.
   void pump();
   void release(std::unique_ptr<service_connection> conn, bool keep);
-  void run(const std::shared_ptr<call>& c);
   void send(const std::shared_ptr<call>& c);
   void answered(const std::shared_ptr<call>& c);
   void failed(const std::shared_ptr<call>& c, beast::error_code ec);
-  void deliver(const std::shared_ptr<call>& c, outcome o, const std::string& answer_key);
+  bool has_answer(const std::string& body);
+  void deliver(const std::shared_ptr<call>& c, outcome o, std::optional<cause> why);
 };
 
 struct service_handler::impl::call final : operation, std::enable_shared_from_this<call> {
@@ -103,11 +102,12 @@ struct service_handler::impl::call final : operation, std::enable_shared_from_th
   void cancel() noexcept override {
     if (done) return;
     done = true;
+    owner->unlink(*this);
     if (conn) {
       // The exchange is cut: the connection is closed, never reused. The object stays with this call until
       // the aborted operations have run, since they still touch its buffer.
       beast::error_code ignored;
-      conn->stream.socket().close(ignored);
+      conn->socket.close(ignored);
       --owner->open;
       owner->pump();
     }
@@ -118,33 +118,60 @@ struct service_handler::impl::call final : operation, std::enable_shared_from_th
   outcome_receiver* receiver;
   std::shared_ptr<call> self;  // alive while the caller may still cancel (rule 3 of policies/core/call.hpp)
   std::unique_ptr<service_connection> conn;
-  http::request<http::string_body> req;
+  std::string bytes;
   std::optional<http::response_parser<http::string_body>> parser;
-  asio::steady_timer::time_point deadline;
+  steady::time_point deadline;
+  call* older = nullptr;  // the in-flight list
+  call* newer = nullptr;
+  bool linked = false;
   bool done = false;
+  bool timed_out = false;
   bool retried_stale = false;
 };
 
-http::request<http::string_body> service_handler::impl::build(const request& r) const {
-  const auto value = [&](std::string_view n) { return request_value(n, r, provider); };
-  http::request<http::string_body> out;
-  out.method(http::string_to_verb(spec.request.method));
-  out.target(sim::expand_placeholders(spec.request.path, value));
-  out.version(11);
-  out.set(http::field::host, target.host + ":" + std::to_string(target.port));
-  bool content_type = false;
-  for (const auto& [name, text] : spec.request.headers) {
-    out.set(name, sim::expand_placeholders(text, value));
-    if (beast::iequals(name, "content-type")) content_type = true;
+void service_handler::impl::link(call& c) {
+  c.older = newest;
+  c.newer = nullptr;
+  if (newest) newest->newer = &c;
+  else oldest = &c;
+  newest = &c;
+  c.linked = true;
+  if (!sweeping) arm_sweep();
+}
+
+void service_handler::impl::unlink(call& c) {
+  if (!c.linked) return;
+  c.linked = false;
+  (c.older ? c.older->newer : oldest) = c.newer;
+  (c.newer ? c.newer->older : newest) = c.older;
+  c.older = c.newer = nullptr;
+}
+
+void service_handler::impl::arm_sweep() {
+  sweeping = true;
+  sweep.expires_after(sweep_period);
+  sweep.async_wait([this](beast::error_code ec) {
+    sweeping = false;
+    if (!ec && !closing) on_sweep();
+  });
+}
+
+// Times out the calls past their deadline: the oldest first, which are the first to be due.
+void service_handler::impl::on_sweep() {
+  const steady::time_point now = steady::now();
+  while (oldest && oldest->deadline <= now) {
+    std::shared_ptr<call> c = oldest->shared_from_this();
+    unlink(*c);
+    c->timed_out = true;
+    if (c->conn) {
+      // Its pending read or write ends with operation_aborted and reports the timeout.
+      beast::error_code ignored;
+      c->conn->socket.close(ignored);
+    } else {
+      deliver(c, timed_out_outcome(), cause::timeout);  // still waiting for a connection
+    }
   }
-  out.set("x-squall-request-id", std::to_string(r.id));
-  if (!spec.request.body.is_null()) {
-    if (!content_type) out.set(http::field::content_type, "application/json");
-    out.body() = expand_body(spec.request.body, r, provider).dump();
-  }
-  out.keep_alive(true);
-  out.prepare_payload();
-  return out;
+  if (oldest) arm_sweep();
 }
 
 void service_handler::impl::acquire(const std::shared_ptr<call>& c) {
@@ -156,29 +183,16 @@ void service_handler::impl::acquire(const std::shared_ptr<call>& c) {
   if (open < spec.connections_max) {
     ++open;
     c->conn = std::make_unique<service_connection>(io);
-    c->conn->stream.expires_at(c->deadline);
-    c->conn->stream.async_connect(tcp::endpoint(asio::ip::make_address(target.host), target.port),
-                                  [c](beast::error_code ec) {
-                                    if (c->done) return;
-                                    if (ec) return c->owner->failed(c, ec);
-                                    c->owner->send(c);
-                                  });
+    c->conn->socket.async_connect(endpoint, [c](beast::error_code ec) {
+      if (c->done) return;
+      if (ec) return c->owner->failed(c, ec);
+      beast::error_code ignored;
+      c->conn->socket.set_option(tcp::no_delay(true), ignored);
+      c->owner->send(c);
+    });
     return;
   }
   waiting.push_back(c);
-}
-
-void service_handler::impl::release(std::unique_ptr<service_connection> conn, bool keep) {
-  if (!keep || closing) {
-    beast::error_code ignored;
-    conn->stream.socket().close(ignored);
-    conn.reset();
-    --open;
-  } else {
-    conn->used = true;
-    idle.push_back(std::move(conn));
-  }
-  pump();
 }
 
 void service_handler::impl::pump() {
@@ -189,14 +203,26 @@ void service_handler::impl::pump() {
   }
 }
 
+void service_handler::impl::release(std::unique_ptr<service_connection> conn, bool keep) {
+  if (!keep || closing) {
+    beast::error_code ignored;
+    conn->socket.close(ignored);
+    conn.reset();
+    --open;
+  } else {
+    conn->used = true;
+    idle.push_back(std::move(conn));
+  }
+  pump();
+}
+
 void service_handler::impl::send(const std::shared_ptr<call>& c) {
-  c->conn->stream.expires_at(c->deadline);
   c->parser.emplace();
   c->parser->body_limit(answer_bytes_max);
-  http::async_write(c->conn->stream, c->req, [c](beast::error_code ec, std::size_t) {
+  asio::async_write(c->conn->socket, asio::buffer(c->bytes), [c](beast::error_code ec, std::size_t) {
     if (c->done) return;
     if (ec) return c->owner->failed(c, ec);
-    http::async_read(c->conn->stream, c->conn->buffer, *c->parser, [c](beast::error_code rec, std::size_t) {
+    http::async_read(c->conn->socket, c->conn->buffer, *c->parser, [c](beast::error_code rec, std::size_t) {
       if (c->done) return;
       if (rec) return c->owner->failed(c, rec);
       c->owner->answered(c);
@@ -205,8 +231,8 @@ void service_handler::impl::send(const std::shared_ptr<call>& c) {
 }
 
 void service_handler::impl::failed(const std::shared_ptr<call>& c, beast::error_code ec) {
-  const bool stale = c->conn && c->conn->used && !c->retried_stale && c->parser && !c->parser->got_some() &&
-                     ec != beast::error::timeout;
+  const bool stale = !c->timed_out && c->conn && c->conn->used && !c->retried_stale && c->parser &&
+                     !c->parser->got_some();
   std::unique_ptr<service_connection> conn = std::move(c->conn);
   if (conn) release(std::move(conn), false);
   if (stale) {
@@ -215,21 +241,35 @@ void service_handler::impl::failed(const std::shared_ptr<call>& c, beast::error_
     c->retried_stale = true;
     return acquire(c);
   }
+  if (c->timed_out) return deliver(c, timed_out_outcome(), cause::timeout);
+  // Not HTTP, or an answer beyond answer_bytes_max: the service answered, with garbage.
+  const bool garbage = ec.category() == http::make_error_code(http::error::bad_target).category() &&
+                       ec != http::error::partial_message && ec != http::error::end_of_stream;
   outcome o;
-  std::string key;
-  if (ec == beast::error::timeout) {
-    o.kind = outcome_class::timeout;
-    key = "timeout";
-  } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
-             ec != http::error::partial_message && ec != http::error::end_of_stream) {
-    // Not HTTP, or an answer beyond answer_bytes_max: the service answered, with garbage.
-    o.kind = outcome_class::server_error;
-    key = "bad_answer";
-  } else {
-    o.kind = outcome_class::connection_error;
-    key = "connection_error";
+  o.kind = garbage ? outcome_class::server_error : outcome_class::connection_error;
+  deliver(c, std::move(o), garbage ? cause::bad_answer : cause::connection_error);
+}
+
+// Whether the answer holds a value that is not null at the success rule's path.
+bool service_handler::impl::has_answer(const std::string& body) {
+  simdjson::dom::element at;
+  if (json_parser.parse(body.data(), body.size()).get(at) != simdjson::SUCCESS) return false;
+  for (const json_path_step& step : success_path) {
+    simdjson::dom::element next;
+    if (step.index) {
+      simdjson::dom::array array;
+      if (at.get_array().get(array) != simdjson::SUCCESS || array.at(step.position).get(next) != simdjson::SUCCESS) {
+        return false;
+      }
+    } else {
+      simdjson::dom::object object;
+      if (at.get_object().get(object) != simdjson::SUCCESS || object.at_key(step.key).get(next) != simdjson::SUCCESS) {
+        return false;
+      }
+    }
+    at = next;
   }
-  deliver(c, std::move(o), key);
+  return !at.is_null();
 }
 
 void service_handler::impl::answered(const std::shared_ptr<call>& c) {
@@ -244,28 +284,28 @@ void service_handler::impl::answered(const std::shared_ptr<call>& c) {
                              ? status >= 200 && status < 300
                              : std::find(spec.success.statuses.begin(), spec.success.statuses.end(), status) !=
                                    spec.success.statuses.end();
-  std::string key = std::to_string(status);
   if (status_ok) {
     o.kind = outcome_class::ok;
-    if (!spec.success.json_path.empty()) {
-      const json answer = json::parse(res.body(), nullptr, false);
-      const json* found = answer.is_discarded() ? nullptr : sim::find_json_path(answer, spec.success.json_path);
-      if (!found || found->is_null()) {
-        o.kind = outcome_class::server_error;  // a success status without the answer: the user got nothing
-        key = "bad_answer";
-      }
+    if (!spec.success.json_path.empty() && !has_answer(res.body())) {
+      o.kind = outcome_class::server_error;  // a success status without the answer: the user got nothing
+      return deliver(c, std::move(o), cause::bad_answer);
     }
   } else {
     o.kind = classify_http(status);
     if (o.kind == outcome_class::ok) o.kind = outcome_class::server_error;  // a 2xx the rule does not accept
   }
-  deliver(c, std::move(o), key);
+  deliver(c, std::move(o), std::nullopt);
 }
 
-void service_handler::impl::deliver(const std::shared_ptr<call>& c, outcome o, const std::string& answer_key) {
+void service_handler::impl::deliver(const std::shared_ptr<call>& c, outcome o, std::optional<cause> why) {
   c->done = true;
-  ++side.answers[answer_key];
-  side.succeeded_by_id[c->ctx->req.id] = o.kind == outcome_class::ok;
+  unlink(*c);
+  if (why) {
+    ++by_cause[static_cast<std::size_t>(*why)];
+  } else if (o.http_status >= 0 && static_cast<std::size_t>(o.http_status) < by_status.size()) {
+    ++by_status[static_cast<std::size_t>(o.http_status)];
+  }
+  verdicts.emplace_back(c->ctx->req.id, o.kind == outcome_class::ok);
   o.provider = c->ctx->req.provider;
   o.model = c->ctx->req.model;
   outcome_receiver* receiver = c->receiver;
@@ -273,20 +313,16 @@ void service_handler::impl::deliver(const std::shared_ptr<call>& c, outcome o, c
   receiver->on_outcome(std::move(o));
 }
 
-void service_handler::impl::run(const std::shared_ptr<call>& c) {
-  if (c->done) return;
-  acquire(c);
-}
-
 service_handler::service_handler(boost::asio::io_context& io, service_target target, const sim::service_spec& spec,
                                  std::string default_provider)
-    : impl_(std::make_unique<impl>(io, std::move(target), spec, std::move(default_provider), side_)) {}
+    : impl_(std::make_unique<impl>(io, std::move(target), spec, std::move(default_provider))) {}
 
 service_handler::~service_handler() {
   impl_->closing = true;
+  impl_->sweep.cancel();
   for (auto& conn : impl_->idle) {
     beast::error_code ignored;
-    conn->stream.socket().close(ignored);
+    conn->socket.close(ignored);
   }
   impl_->idle.clear();
 }
@@ -295,19 +331,28 @@ operation& service_handler::start(const call_scope& scope, outcome_receiver& rec
   auto c = std::make_shared<impl::call>(*impl_, scope, receiver);
   c->self = c;
   ++scope.call->attempts;  // one request to the service per user request: squall's own side retries nothing
-  c->req = impl_->build(scope.call->req);
-  c->deadline = asio::steady_timer::clock_type::now() +
-                std::chrono::duration_cast<asio::steady_timer::duration>(
-                    std::chrono::duration<double, std::milli>(impl_->spec.request.timeout_ms));
+  impl_->request_bytes.write(scope.call->req, c->bytes);
+  c->deadline = steady::now() + impl_->timeout;
+  impl_->link(*c);
   // Rule 1 of policies/core/call.hpp: never deliver from inside start().
-  asio::post(impl_->io, [c] { c->owner->run(c); });
+  asio::post(impl_->io, [c] {
+    if (!c->done) c->owner->acquire(c);
+  });
   return *c;
 }
 
-std::string service_handler::encode(const request& req) const {
-  std::ostringstream out;
-  out << impl_->build(req);
-  return out.str();
+service_side service_handler::side() const {
+  service_side s;
+  for (std::size_t status = 0; status < impl_->by_status.size(); ++status) {
+    if (impl_->by_status[status] != 0) s.answers[std::to_string(status)] = impl_->by_status[status];
+  }
+  const std::array<const char*, 3> names = {"timeout", "connection_error", "bad_answer"};
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    if (impl_->by_cause[k] != 0) s.answers[names[k]] = impl_->by_cause[k];
+  }
+  s.succeeded_by_id.reserve(impl_->verdicts.size());
+  for (const auto& [id, ok] : impl_->verdicts) s.succeeded_by_id[id] = ok;
+  return s;
 }
 
 }  // namespace squall::runs

@@ -22,6 +22,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "policies/core/call.hpp"
+#include "runs/request_template.hpp"
 #include "sim/scenario/service_spec.hpp"
 
 namespace squall::runs {
@@ -50,15 +51,12 @@ class service_handler final : public handler {
 
   operation& start(const call_scope& scope, outcome_receiver& receiver) override;
 
-  const service_side& side() const noexcept { return side_; }
-
-  // The bytes of one request, for tests: the template expanded for `req`.
-  std::string encode(const request& req) const;
+  // Built from the counts kept during the run; call it once the run is over.
+  service_side side() const;
 
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
-  service_side side_;
 };
 
 }  // namespace squall::runs

@@ -274,5 +274,20 @@ TEST_F(ServiceRun, CtrlCStopsTheLoadAndTheServiceAndWritesWhatRan) {
   EXPECT_TRUE(service_gone());
 }
 
+TEST_F(ServiceRun, ARequestTheServiceDoesNotAnswerInTimeIsATimeout) {
+  json s = json::parse(std::ifstream(scenario({{"slow", {{"env", {{"MODE", "slow"}, {"SLOW_S", "2"}}}}}},
+                                              {{"slow", {{"success_rate_min", 0.5}}}}, 1, 0, 0)));
+  s["service"]["request"]["timeout_ms"] = 300;
+  std::ofstream(dir_ / "scenario.json") << s.dump();
+  EXPECT_EQ(run_scenario((dir_ / "scenario.json").string()), 1) << output();
+  const json doc = results();
+  const json& c = doc["configurations"][0];
+  EXPECT_EQ(c["summary"]["succeeded"], 0);
+  EXPECT_EQ(c["outcomes"]["timeout"].get<double>(), c["summary"]["requests"].get<double>());
+  EXPECT_EQ(c["upstream"]["service_answers"]["timeout"].get<double>(), c["summary"]["requests"].get<double>());
+  EXPECT_LT(c["summary"]["latency_max_ms"].get<double>(), 1000) << "timed out at 300 ms, not at the answer";
+  EXPECT_TRUE(service_gone());
+}
+
 }  // namespace
 }  // namespace squall::testing

@@ -13,6 +13,7 @@ MODE makes it misbehave the ways squall must survive:
   die_after    serves DIE_AFTER requests, then exits with status 9 mid-run
   garbage      answers /ask with bytes that are not HTTP
   ignore_term  relays, but ignores SIGTERM (squall must SIGKILL it after the grace period)
+  slow         waits SLOW_S seconds (default 1) before answering /ask
 PID_FILE, when set, receives its pid, so a test can check that nothing of it is left running.
 """
 import http.server
@@ -97,6 +98,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         global served
         length = int(self.headers.get("content-length", "0"))
         raw = self.rfile.read(length)
+        if MODE == "slow":
+            time.sleep(float(os.environ.get("SLOW_S", "1")))
         if MODE == "garbage":
             self.wfile.write(b"THIS IS NOT HTTP\r\n\r\n")
             self.close_connection = True
