@@ -1,6 +1,6 @@
 #pragma once
-// `squall run`: loads a scenario, runs every configuration, writes the outputs and turns the assertions
-// into an exit code.
+// `squall run`: loads a scenario, turns the flags into a run setup, has runs/scenario_run.hpp run it, writes
+// the outputs and turns the assertions into an exit code.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,10 +33,6 @@ struct run_options {
   // write one trace each, FILE with ".<configuration>" inserted before its extension.
   std::string trace_path;
 };
-
-// Where configuration `name` of `count` writes its trace: `path` itself for a single configuration, else
-// "t.jsonl" -> "t.<name>.jsonl" (characters other than letters, digits, '.', '_' and '-' become '_').
-std::string trace_path_for(const std::string& path, const std::string& name, std::size_t count);
 
 int run_command(const run_options& options, const terminal& term);
 
