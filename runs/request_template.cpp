@@ -2,34 +2,12 @@
 
 #include <charconv>
 
+#include "policies/core/json_text.hpp"
 #include "policies/http/wire.hpp"
 #include "sim/scenario/placeholders.hpp"
 
 namespace squall::runs {
 namespace {
-
-void append_json_escaped(std::string_view text, std::string& out) {
-  static const char* hex = "0123456789abcdef";
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      switch (c) {
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-          out += "\\u00";
-          out += hex[u >> 4];
-          out += hex[u & 15];
-      }
-    } else {
-      out += c;
-    }
-  }
-}
 
 void append_number(std::uint64_t v, std::string& out) {
   char buffer[24];
@@ -64,7 +42,7 @@ void request_template::compile_text(std::string_view text, escape how, segments&
   // Literal pieces are escaped here, once; placeholders are marked and filled per request.
   const auto literal = [&](std::string_view piece) {
     if (how == escape::json_string) {
-      append_json_escaped(piece, out.back().literal);
+      append_json_string_content(out.back().literal, piece);
     } else {
       out.back().literal.append(piece);
     }
@@ -157,7 +135,7 @@ void request_template::expand(const segments& parts, const request& req, std::st
       case slot::provider: text = req.provider.empty() ? std::string_view(provider_) : std::string_view(req.provider); break;
     }
     if (s.how == escape::json_string) {
-      append_json_escaped(text, out);
+      append_json_string_content(out, text);
     } else {
       out += text;
     }

@@ -14,16 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs="${1:-10}"
-squall=build/release/cli/squall
-for p in wrk nghttp2-client nginx-light libnginx-mod-http-echo curl; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-    { sudo_cmd=(); [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo); "${sudo_cmd[@]}" apt-get install -y -qq "$p" >/dev/null; }
-done
-[ -x "$squall" ] || { echo "build first: bash scripts/demo.sh" >&2; exit 2; }
-work="$(mktemp -d)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source bench/common.sh wrk nghttp2-client nginx-light libnginx-mod-http-echo curl
 ulimit -n "$(ulimit -Hn)"  # 10,000 connections need more descriptors than the default soft limit
 
 words="$(printf 'w%d ' $(seq 1 20))"

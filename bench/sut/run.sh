@@ -15,16 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs="${1:-10}"
-squall=build/release/cli/squall
-for p in wrk nginx-light; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-    { sudo_cmd=(); [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo); "${sudo_cmd[@]}" apt-get install -y -qq "$p" >/dev/null; }
-done
-[ -x "$squall" ] || { echo "build first: bash scripts/demo.sh" >&2; exit 2; }
-work="$(mktemp -d)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source bench/common.sh wrk nginx-light curl
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 provider_port=$(free_port)

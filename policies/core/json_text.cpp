@@ -5,8 +5,13 @@
 namespace squall {
 
 void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
   out += '"';
+  append_json_string_content(out, text);
+  out += '"';
+}
+
+void append_json_string_content(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
   std::size_t run = 0;  // start of the pending run of bytes that are copied as they are
   std::size_t i = 0;
   while (i < text.size()) {
@@ -43,7 +48,6 @@ void append_json_string(std::string& out, std::string_view text) {
     }
   }
   out.append(text.substr(run));
-  out += '"';
 }
 
 }  // namespace squall

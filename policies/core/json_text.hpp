@@ -12,5 +12,7 @@ namespace squall {
 // UTF-8 passes through unchanged; a byte that is not part of valid UTF-8 becomes U+FFFD, so the result is
 // always valid JSON whatever the text held (a log line, a server's answer).
 void append_json_string(std::string& out, std::string_view text);
+// The same without the quotes: a piece of a string literal (a template's text around its placeholders).
+void append_json_string_content(std::string& out, std::string_view text);
 
 }  // namespace squall
