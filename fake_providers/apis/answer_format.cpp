@@ -1,0 +1,14 @@
+#include "fake_providers/apis/answer_format.hpp"
+
+namespace squall::fake::detail {
+
+const answer_format& answer_format_for(request_kind k) noexcept {
+  switch (k) {
+    case request_kind::chat: return openai_chat_format;
+    case request_kind::embeddings: return openai_embeddings_format;
+    case request_kind::messages: return anthropic_messages_format;
+  }
+  return openai_chat_format;
+}
+
+}  // namespace squall::fake::detail
