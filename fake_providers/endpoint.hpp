@@ -68,6 +68,7 @@ struct job : std::enable_shared_from_this<job> {
   bool include_usage = false;
   bool keep_alive = true;
   bool embed_base64 = false;
+  bool cut = false;  // max_tokens cut the answer short of its natural length
   std::uint32_t embed_dims = 0;
   std::size_t embed_inputs = 1;
   std::vector<std::string> embed_texts;  // as request_body's: one per input, or none
