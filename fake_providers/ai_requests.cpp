@@ -41,6 +41,7 @@ const char* kind_name(request_kind k) noexcept {
     case request_kind::chat: return "chat";
     case request_kind::embeddings: return "embeddings";
     case request_kind::messages: return "messages";
+    case request_kind::count_tokens: return "count_tokens";
   }
   return "chat";
 }

@@ -219,6 +219,8 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   // Routes.
   void api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req, job::kind k);
   void models(const std::shared_ptr<session>& s, bool keep_alive, std::string_view id);
+  // Anthropic's /v1/messages/count_tokens: answered at once, not an AI attempt (apis/anthropic_count_tokens.cpp).
+  void count_tokens(const std::shared_ptr<session>& s, http::request<http::string_body>& req);
   void metrics(const std::shared_ptr<session>& s, bool keep_alive);
   void faults(const std::shared_ptr<session>& s, http::request<http::string_body>& req, std::string_view query);
 

@@ -209,6 +209,7 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
   const bool openai = api_ == api_style::openai;
   if (const std::optional<ai_route> route = route_ai_request(api_, path)) {
     if (method != http::verb::post) return wrong_method("POST");
+    if (route->kind == request_kind::count_tokens) return count_tokens(s, req);
     return api_request(s, req, route->kind);
   }
   error_spec e{404, openai ? "Invalid URL (" + std::string(req.method_string()) + " " + std::string(path) + ")" : "Not Found", "",

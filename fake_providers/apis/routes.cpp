@@ -10,6 +10,7 @@ std::optional<ai_route> route_ai_request(api_style api, std::string_view path) n
       return std::nullopt;
     case api_style::anthropic:
       if (path == "/v1/messages") return ai_route{request_kind::messages};
+      if (path == "/v1/messages/count_tokens") return ai_route{request_kind::count_tokens};
       return std::nullopt;
   }
   return std::nullopt;

@@ -3,7 +3,7 @@
 // /healthz, /metrics, /squall/faults and /v1/models itself and asks this for the rest.
 //
 //   OpenAI style:     POST /v1/chat/completions, POST /v1/embeddings
-//   Anthropic style:  POST /v1/messages
+//   Anthropic style:  POST /v1/messages, POST /v1/messages/count_tokens
 
 #include <optional>
 #include <string_view>
