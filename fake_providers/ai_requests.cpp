@@ -172,6 +172,7 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
 }
 
 void provider_endpoint::record_end(job& j, int status, const char* end) {
+  observe_exchange(j, status);  // /metrics, with the attempt log on or off
   if (j.record == attempt_log::no_record || stopping) return;
   upstream_attempt* a = log_.find(j.record);
   if (a == nullptr || a->ended_ms >= 0) return;  // the first end is the one the client saw
