@@ -21,7 +21,8 @@
 // rare assertions, which an instance may then break: not, contains, patternProperties, propertyNames,
 // dependentRequired, if/then/else. Known limits: oneOf is drawn like anyOf, so branches that overlap (two
 // that both admit null) can give a value matching several; an enum or const value is checked against the
-// lengths, bounds and counts beside it but not against a pattern or format beside it.
+// types, lengths, bounds, counts and required keys beside it, not against a pattern or format, nor (for an
+// array or object value) against the items or properties schemas beside it.
 
 #include <cstdint>
 #include <string>
