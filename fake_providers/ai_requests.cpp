@@ -41,6 +41,7 @@ const char* kind_name(request_kind k) noexcept {
     case request_kind::chat: return "chat";
     case request_kind::embeddings: return "embeddings";
     case request_kind::messages: return "messages";
+    case request_kind::responses: return "responses";
   }
   return "chat";
 }
@@ -48,7 +49,7 @@ const char* kind_name(request_kind k) noexcept {
 }  // namespace
 
 void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req,
-                                    job::kind k) {
+                                    job::kind k, std::string_view model_default) {
   const bool keep_alive = req.keep_alive();
   ++api_requests_;
   const time_point now = clock_.now();
@@ -98,7 +99,7 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
 
   parsed_request pr;
   const request_limits limits{options.output_tokens_max, options.embedding_dims_default, options.embedding_inputs_max};
-  if (auto e = read_request_body(api_, k, req.body(), limits, pr)) return reject(*e);
+  if (auto e = read_request_body(api_, k, req.body(), limits, pr, model_default)) return reject(*e);
   if (upstream_attempt* a = log_.find(record)) {
     a->model = pr.model;
     a->input_tokens = pr.input_tokens;
@@ -132,6 +133,8 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   j->embed_dims = pr.embed_dims;
   j->embed_base64 = pr.embed_base64;
   j->embed_texts = std::move(pr.embed_texts);
+  j->shape = std::move(pr.shape);
+  j->echo = std::move(pr.echo);
   j->req.id = id;
   j->req.provider = model_->config().name;
   j->req.model = pr.model;

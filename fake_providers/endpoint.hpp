@@ -68,9 +68,17 @@ struct job : std::enable_shared_from_this<job> {
   bool include_usage = false;
   bool keep_alive = true;
   bool embed_base64 = false;
+  bool cut = false;  // max_tokens cut the answer short of its natural length
   std::uint32_t embed_dims = 0;
   std::size_t embed_inputs = 1;
   std::vector<std::string> embed_texts;  // as request_body's: one per input, or none
+  answer_shape shape;  // as request_body's: tools, tool choice, output format
+  answer_echo echo;    // as request_body's: what a Responses API answer repeats
+  // A streamed answer's events so far and its text, for a format whose events are numbered and whose
+  // last events repeat the whole text (the Responses API's). Mutable because the stream writers see the
+  // job const: they are its only writers, on the I/O thread.
+  mutable std::uint32_t events_sent = 0;
+  mutable std::string text_sent;
   request req;
   sim::attempt_draws draws;
   sim::admission adm;
@@ -216,7 +224,9 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   void reopen();
 
   // Routes.
-  void api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req, job::kind k);
+  // `model_default`: the model of a body that names none (Azure's deployment, from the path).
+  void api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req, job::kind k,
+                   std::string_view model_default);
   void models(const std::shared_ptr<session>& s, bool keep_alive, std::string_view id);
   void metrics(const std::shared_ptr<session>& s, bool keep_alive);
   void faults(const std::shared_ptr<session>& s, http::request<http::string_body>& req, std::string_view query);
