@@ -130,6 +130,11 @@ class generator {
     return out;
   }
 
+  // Whether an enum or const value keeps the other keywords' simple bounds (lengths, ranges, multipleOf,
+  // item and property counts, required keys). Patterns and formats are not checked: a schema whose enum
+  // contradicts its pattern asks for the impossible, and the enum wins.
+  bool fits(const json& candidate, const parts_t& parts);
+
   std::optional<json> string_value(const parts_t& parts);
   std::optional<json> number_value(const parts_t& parts, bool integer);
   std::optional<json> array_value(const parts_t& parts, std::uint32_t depth);

@@ -237,7 +237,8 @@ std::optional<json> generator::leaf(const parts_t& parts, std::uint32_t depth) {
   }
   if (broken()) return std::nullopt;
   if (candidates) {
-    std::erase_if(*candidates, [&](const json* c) { return (type_of(*c) & allowed) == 0; });
+    std::erase_if(*candidates, [&](const json* c) { return (type_of(*c) & allowed) == 0 || !fits(*c, parts); });
+    if (broken()) return std::nullopt;
     if (candidates->empty()) return fail(parts.front().path, "no value of enum or const fits the other constraints");
     if (unique_items_ != nullptr && depth == unique_depth_) {
       // An item of a uniqueItems array: prefer the values its siblings have not taken.

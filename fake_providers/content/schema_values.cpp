@@ -26,6 +26,46 @@ std::optional<std::uint64_t> generator::count(const part& p, const char* key) {
   return std::nullopt;
 }
 
+bool generator::fits(const json& candidate, const parts_t& parts) {
+  auto number = [](const part& p, const char* key) -> std::optional<double> {
+    const json* v = find(p, key);
+    return v != nullptr && v->is_number() ? std::optional<double>(v->get<double>()) : std::nullopt;
+  };
+  auto flag = [](const part& p, const char* key) {
+    const json* v = find(p, key);
+    return v != nullptr && *v == true;
+  };
+  for (const part& p : parts) {
+    if (candidate.is_string()) {
+      const std::string& s = candidate.get_ref<const std::string&>();
+      // JSON Schema counts characters: every byte but UTF-8 continuation bytes.
+      const auto length = static_cast<std::uint64_t>(
+          std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+      if (auto lo = count(p, "minLength"); lo && length < *lo) return false;
+      if (auto hi = count(p, "maxLength"); hi && length > *hi) return false;
+    } else if (candidate.is_number()) {
+      const double v = candidate.get<double>();
+      if (auto lo = number(p, "minimum"); lo && (flag(p, "exclusiveMinimum") ? v <= *lo : v < *lo)) return false;
+      if (auto hi = number(p, "maximum"); hi && (flag(p, "exclusiveMaximum") ? v >= *hi : v > *hi)) return false;
+      if (auto lo = number(p, "exclusiveMinimum"); lo && v <= *lo) return false;
+      if (auto hi = number(p, "exclusiveMaximum"); hi && v >= *hi) return false;
+      if (auto m = number(p, "multipleOf"); m && *m > 0 && std::floor(v / *m) != v / *m) return false;
+    } else if (candidate.is_array()) {
+      if (auto lo = count(p, "minItems"); lo && candidate.size() < *lo) return false;
+      if (auto hi = count(p, "maxItems"); hi && candidate.size() > *hi) return false;
+    } else if (candidate.is_object()) {
+      if (auto lo = count(p, "minProperties"); lo && candidate.size() < *lo) return false;
+      if (auto hi = count(p, "maxProperties"); hi && candidate.size() > *hi) return false;
+      if (const json* req = find(p, "required"); req != nullptr && req->is_array()) {
+        for (const json& name : *req) {
+          if (name.is_string() && !candidate.contains(name.get<std::string>())) return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
 std::optional<json> generator::string_value(const parts_t& parts) {
   const std::string& where = parts.front().path;
   const std::uint64_t length_min = count_max(parts, "minLength", 0);
@@ -140,6 +180,10 @@ std::optional<json> generator::number_value(const parts_t& parts, bool integer) 
     // value = k * m, kept only when dividing back gives k exactly (validators test the quotient).
     const double k_lo = std::ceil(lo / *multiple);
     const double k_hi = std::floor(hi / *multiple);
+    // A tiny multipleOf over a wide range gives quotients no double holds exactly (or infinite ones).
+    if (!(std::fabs(k_lo) <= integer_limit && std::fabs(k_hi) <= integer_limit)) {
+      return fail(where, "multipleOf " + std::to_string(*multiple) + " is too small for the range of minimum and maximum");
+    }
     for (int t = 0; t < 8 && k_lo <= k_hi; ++t) {
       const double k = k_lo + static_cast<double>(r_.below(static_cast<std::uint64_t>(std::min(k_hi - k_lo, default_span)) + 1));
       const double v = k * *multiple;
@@ -224,7 +268,9 @@ std::optional<json> generator::object_value(const parts_t& parts, std::uint32_t 
   const std::string& where = parts.front().path;
   std::map<std::string, parts_t> properties;
   std::vector<std::string> required;
-  parts_t additional;           // additionalProperties schemas, for keys no `properties` names
+  // additionalProperties schemas, each with the `properties` of its part: it applies to the other keys,
+  // including those that another part (an allOf, a $ref) names.
+  std::vector<std::pair<const json*, part>> additional;
   std::vector<const json*> closed;  // `properties` of parts with additionalProperties false
   for (const part& p : parts) {
     const json* props = find(p, "properties");
@@ -244,7 +290,7 @@ std::optional<json> generator::object_value(const parts_t& parts, std::uint32_t 
     }
     if (const json* extra = find(p, "additionalProperties")) {
       if (*extra == false) closed.push_back(props != nullptr ? props : &empty_schema());
-      else additional.push_back({extra, p.path + ".additionalProperties"});
+      else additional.push_back({props != nullptr ? props : &empty_schema(), {extra, p.path + ".additionalProperties"}});
     }
   }
   const std::uint64_t props_min = count_max(parts, "minProperties", 0);
@@ -259,7 +305,10 @@ std::optional<json> generator::object_value(const parts_t& parts, std::uint32_t 
   };
   auto schemas_of = [&](const std::string& name) {
     auto it = properties.find(name);
-    parts_t of = it != properties.end() ? it->second : additional;
+    parts_t of = it != properties.end() ? it->second : parts_t{};
+    for (const auto& [props, extra] : additional) {
+      if (!props->contains(name)) of.push_back(extra);
+    }
     if (of.empty()) of.push_back({&empty_schema(), where + ".properties." + name});
     return of;
   };
@@ -273,10 +322,11 @@ std::optional<json> generator::object_value(const parts_t& parts, std::uint32_t 
   }
   const bool small = minimal(depth);
   // Optional properties: about half of them, none near the limits; more when minProperties asks.
-  for (const auto& [name, of] : properties) {
+  for (const auto& named : properties) {
+    const std::string& name = named.first;
     if (out.contains(name) || !allowed(name) || out.size() >= props_max) continue;
     if (out.size() >= props_min && (small || r_.below(2) == 0)) continue;
-    std::optional<json> v = value(of, depth + 1);
+    std::optional<json> v = value(schemas_of(name), depth + 1);
     if (v) out[name] = std::move(*v);
     else if (broken()) return std::nullopt;
   }

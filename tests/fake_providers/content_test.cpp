@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <regex>
 #include <set>
@@ -240,6 +241,12 @@ TEST(SchemaInstance, NumberBoundsExclusiveAndMultipleOf) {
   }
   EXPECT_FALSE(refusal(json::parse(R"({"type": "integer", "minimum": 5, "maximum": 4})")).message.empty());
   EXPECT_FALSE(refusal(json::parse(R"({"type": "integer", "multipleOf": 10, "minimum": 1, "maximum": 9})")).message.empty());
+  // Quotients beyond what a double holds exactly, and bounds at the ends of the doubles.
+  EXPECT_FALSE(refusal(json::parse(R"({"type": "number", "multipleOf": 1e-300, "minimum": -1e300, "maximum": 1e300})"))
+                   .message.empty());
+  const double wide = instance(json::parse(R"({"type": "number", "minimum": -1.7e308, "maximum": 1.7e308})"), 3);
+  EXPECT_TRUE(std::isfinite(wide));
+  EXPECT_FALSE(refusal(json::parse(R"({"type": "integer", "minimum": 1e300})")).message.empty());
 }
 
 TEST(SchemaInstance, Formats) {
@@ -276,7 +283,8 @@ TEST(SchemaInstance, PatternsOfTheSimpleShapesMatch) {
   // std::regex is ECMAScript, the dialect JSON Schema names for `pattern`.
   for (const char* pattern : {"^[A-Z]{3}-[0-9]{4}$", R"(^\d{3}-\d{2}-\d{4}$)", "^(foo|bar)+_[a-z]{2,5}$",
                               R"(^[^@\s]+@[a-z]+\.com$)", "^#[0-9a-fA-F]{6}$", R"(^\+?[0-9]{7,12}$)",
-                              R"(^v\d+\.\d+(\.\d+)?(?:-[a-z]+)?$)", "ab*c", R"(^[\w.-]+$)", "^$"}) {
+                              R"(^v\d+\.\d+(\.\d+)?(?:-[a-z]+)?$)", "ab*c", R"(^[\w.-]+$)", "^$",
+                              R"(^[A-Za-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$)", R"(^\$\d+(\.\d\d)?$)"}) {
     const std::regex compiled(pattern);
     for (std::uint64_t seed = 1; seed <= 20; ++seed) {
       const std::string s = instance(json{{"type", "string"}, {"pattern", pattern}}, seed);
@@ -308,6 +316,30 @@ TEST(SchemaInstance, MapsAndPropertyCounts) {
   const json closed = json::parse(R"({"type": "object", "properties": {"a": {}}, "required": ["a", "b"],
                                       "additionalProperties": false})");
   EXPECT_NE(refusal(closed).message.find("b"), std::string::npos);
+}
+
+// Found by a random-schema run against python3-jsonschema: an allOf part's additionalProperties applies to
+// a property that only another part names.
+TEST(SchemaInstance, AdditionalPropertiesOfOnePartConstrainPropertiesOfAnother) {
+  const json schema = json::parse(R"({"allOf": [
+      {"type": "object", "properties": {"next": {"type": ["integer", "null"]}}, "required": ["next"]},
+      {"type": "object", "properties": {"id": {"type": "string"}}, "additionalProperties": {"type": "null"}}]})");
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) EXPECT_TRUE(instance(schema, seed)["next"].is_null());
+}
+
+// Found the same way: enum and const values must keep the bounds that apply beside them.
+TEST(SchemaInstance, EnumValuesKeepTheOtherBounds) {
+  const json schema = json::parse(R"({"type": "object", "properties": {
+      "s": {"allOf": [{"enum": ["a", "abcd", "abcdefgh"]}, {"minLength": 2, "maxLength": 5}]},
+      "n": {"enum": [1, 5, 10, 15], "minimum": 5, "exclusiveMaximum": 15, "multipleOf": 5},
+      "o": {"enum": [{"a": 1}, {"b": 2}], "required": ["b"]}},
+    "required": ["s", "n", "o"]})");
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    const json v = instance(schema, seed);
+    EXPECT_EQ(v["s"], "abcd");
+    EXPECT_TRUE(v["n"] == 5 || v["n"] == 10) << v["n"];
+    EXPECT_EQ(v["o"], json::parse(R"({"b": 2})"));
+  }
 }
 
 TEST(SchemaInstance, BooleanAndEmptySchemas) {

@@ -72,6 +72,8 @@ def from_gemini(schema):
 
 
 def main():
+    # jsonschema descends a few Python frames per nesting level of recursive schemas.
+    sys.setrecursionlimit(10000)
     binary = sys.argv[1]
     here = os.path.dirname(os.path.abspath(__file__))
     corpus_path = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "schema_corpus.json")
