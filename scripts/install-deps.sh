@@ -10,6 +10,7 @@ packages=(cmake ninja-build g++ make pkg-config libboost-dev nlohmann-json3-dev 
           libxml2-utils chromium
           clang libclang-rt-14-dev python3  # the fuzz preset: clang with libFuzzer; make_seeds.py
           python3-aiohttp  # examples/python_service
+          python3-jsonschema  # tests/fake_providers/content/validate.py: the fake's structured outputs, checked
           lld)             # the sanitizer presets link with it: three times faster than ld on their tests
 # Node.js comes with the machine on most images; Debian's own is enough when it does not.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
