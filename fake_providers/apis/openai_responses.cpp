@@ -2,7 +2,9 @@
 // (response.created, response.in_progress, response.output_item.added, response.content_part.added,
 // response.output_text.delta..., response.output_text.done, response.content_part.done,
 // response.output_item.done, then response.completed, or response.incomplete when max_output_tokens cut
-// the answer). Every event carries its "type" and a "sequence_number" counted from 0.
+// the answer). A tool call is a function_call item instead of the message, its arguments streamed by
+// response.function_call_arguments.delta... and .done; structured output is the message's text. Every
+// event carries its "type" and a "sequence_number" counted from 0.
 #include "fake_providers/apis/answer_format.hpp"
 #include "fake_providers/endpoint.hpp"
 #include "policies/core/json_text.hpp"
@@ -98,9 +100,36 @@ std::string message_item(const job& j, std::string_view status, std::optional<st
   return m;
 }
 
+bool calls_a_tool(const job& j) { return j.content.kind == content::answer_kind::tool_calls; }
+
+std::string call_item_id(const job& j) { return "fc_" + std::string(id_digits(j)); }
+
+// The function_call item of the answer's (one) call, with `arguments` so far.
+std::string call_item(const job& j, std::string_view status, std::string_view arguments) {
+  const content::tool_call& c = j.content.tool_calls.front();
+  std::string m = R"({"id":")";
+  m += call_item_id(j);
+  m += R"(","type":"function_call","status":")";
+  m += status;
+  m += R"(","arguments":)";
+  append_json_string(m, arguments);
+  m += R"(,"call_id":)";
+  append_json_string(m, c.id);
+  m += R"(,"name":)";
+  append_json_string(m, c.name);
+  m += '}';
+  return m;
+}
+
+// The answer's one output item, done, with its whole text (or arguments).
+std::string done_item(const job& j, std::string_view text) {
+  return calls_a_tool(j) ? call_item(j, status_of(j), text) : message_item(j, status_of(j), text);
+}
+
 std::string body(job& j) {
-  const std::string text = generate_words(j.text_rng, j.req.output_tokens);
-  return response_object(j, status_of(j), "[" + message_item(j, status_of(j), text) + "]", true);
+  const bool shaped = j.content.kind != content::answer_kind::text;
+  const std::string text = shaped ? j.content_text : generate_words(j.text_rng, j.req.output_tokens);
+  return response_object(j, status_of(j), "[" + done_item(j, text) + "]", true);
 }
 
 // An event of `type` whose other fields are `fields` (a JSON object's members, without braces, or empty).
@@ -129,14 +158,27 @@ std::string stream_open(const job& j) {
   j.text_sent.clear();
   std::string events = event(j, "response.created", R"("response":)" + response_object(j, "in_progress", "[]", false));
   events += event(j, "response.in_progress", R"("response":)" + response_object(j, "in_progress", "[]", false));
+  if (calls_a_tool(j)) {
+    events += event(j, "response.output_item.added", R"("output_index":0,"item":)" + call_item(j, "in_progress", ""));
+    return events;
+  }
   events += event(j, "response.output_item.added",
                   R"("output_index":0,"item":)" + message_item(j, "in_progress", std::nullopt));
   events += event(j, "response.content_part.added", text_place(j) + R"(,"part":)" + text_part(""));
   return events;
 }
 
+// "item_id" and "output_index" of the function call.
+std::string call_place(const job& j) { return R"("item_id":")" + call_item_id(j) + R"(","output_index":0)"; }
+
 std::string stream_text(const job& j, std::string_view text) {
   j.text_sent += text;
+  if (calls_a_tool(j)) {
+    std::string fields = call_place(j);
+    fields += R"(,"delta":)";
+    append_json_string(fields, text);
+    return event(j, "response.function_call_arguments.delta", fields);
+  }
   std::string fields = text_place(j);
   fields += R"(,"delta":)";
   append_json_string(fields, text);
@@ -144,18 +186,31 @@ std::string stream_text(const job& j, std::string_view text) {
   return event(j, "response.output_text.delta", fields);
 }
 
-std::string stream_close(const job& j) {
-  std::string done = text_place(j);
-  done += R"(,"text":)";
-  append_json_string(done, j.text_sent);
-  done += R"(,"logprobs":[])";
-  const std::string item = message_item(j, status_of(j), j.text_sent);
-  std::string events = event(j, "response.output_text.done", done);
-  events += event(j, "response.content_part.done", text_place(j) + R"(,"part":)" + text_part(j.text_sent));
+// The end of the response: its item done, then the response completed (or incomplete).
+std::string close_response(const job& j, std::string events) {
+  const std::string item = done_item(j, j.text_sent);
   events += event(j, "response.output_item.done", R"("output_index":0,"item":)" + item);
   events += event(j, j.cut ? "response.incomplete" : "response.completed",
                   R"("response":)" + response_object(j, status_of(j), "[" + item + "]", true));
   return events;
+}
+
+std::string stream_close(const job& j) {
+  if (calls_a_tool(j)) {
+    std::string done = call_place(j);
+    done += R"(,"name":)";
+    append_json_string(done, j.content.tool_calls.front().name);
+    done += R"(,"arguments":)";
+    append_json_string(done, j.text_sent);
+    return close_response(j, event(j, "response.function_call_arguments.done", done));
+  }
+  std::string done = text_place(j);
+  done += R"(,"text":)";
+  append_json_string(done, j.text_sent);
+  done += R"(,"logprobs":[])";
+  std::string events = event(j, "response.output_text.done", done);
+  events += event(j, "response.content_part.done", text_place(j) + R"(,"part":)" + text_part(j.text_sent));
+  return close_response(j, std::move(events));
 }
 
 std::string stream_malformed(const job& j) {

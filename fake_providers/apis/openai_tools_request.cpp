@@ -135,6 +135,42 @@ std::optional<error_spec> check_output_format(const json& format, const std::str
   return std::nullopt;
 }
 
+content::answer_request content_request_of(const answer_shape& shape, tool_shape form) {
+  content::answer_request r;
+  r.last_turn_is_tool_result = shape.last_turn_is_tool_result;
+  if (shape.tools.is_array()) {
+    for (std::size_t i = 0; i < shape.tools.size(); ++i) {
+      const std::optional<std::string> name = function_name_of(shape.tools[i], form);
+      if (!name) continue;
+      const json& fn = form == tool_shape::chat ? shape.tools[i]["function"] : shape.tools[i];
+      content::offered_tool t;
+      t.name = *name;
+      t.parameters = fn.value("parameters", json());
+      t.parameters_path = "$.tools[" + std::to_string(i) + (form == tool_shape::chat ? "].function.parameters" : "].parameters");
+      r.tools.push_back(std::move(t));
+    }
+  }
+  const json& choice = shape.tool_choice;
+  if (choice == "none") {
+    r.choice.mode = content::tool_choice_mode::none;
+  } else if (choice == "required") {
+    r.choice.mode = content::tool_choice_mode::required;
+  } else if (choice.is_object()) {
+    r.choice.mode = content::tool_choice_mode::named;
+    r.choice.name = (form == tool_shape::chat ? choice["function"] : choice)["name"].get<std::string>();
+  }
+  const json& format = shape.output_format;
+  if (format.is_object() && format["type"] == "json_object") {
+    r.format.kind = content::output_kind::json_object;
+  } else if (format.is_object() && format["type"] == "json_schema") {
+    r.format.kind = content::output_kind::json_schema;
+    const json& spec = form == tool_shape::chat ? format["json_schema"] : format;
+    r.format.schema = spec.value("schema", json::object());
+    r.format.schema_path = form == tool_shape::chat ? "$.response_format.json_schema.schema" : "$.text.format.schema";
+  }
+  return r;
+}
+
 std::optional<error_spec> read_chat_answer_shape(const json& body, parsed_request& out) {
   if (const auto t = body.find("tools"); t != body.end() && !t->is_null()) {
     if (auto e = check_tools(*t, tool_shape::chat)) return e;

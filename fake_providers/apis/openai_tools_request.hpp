@@ -5,6 +5,7 @@
 #include <string>
 
 #include "fake_providers/apis/openai_request.hpp"
+#include "fake_providers/content/answer_content.hpp"
 
 namespace squall::fake {
 
@@ -19,5 +20,9 @@ std::optional<error_spec> check_tool_choice(const json& choice, const json& tool
 std::optional<error_spec> check_output_format(const json& format, const std::string& param, tool_shape shape);
 // The function's name of a checked tool, or nothing for a tool that is not a function.
 std::optional<std::string> function_name_of(const json& tool, tool_shape shape);
+
+// The content generator's request for a checked shape: the functions offered (other tool types are not
+// called), the tool choice and the output format, with where each schema sits in the body for its errors.
+content::answer_request content_request_of(const answer_shape& shape, tool_shape form);
 
 }  // namespace squall::fake
