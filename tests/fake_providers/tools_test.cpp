@@ -167,6 +167,32 @@ TEST(ChatStructuredOutputs, ACutAnswerIsTruncatedJson) {
   EXPECT_TRUE(json::parse(text, nullptr, false).is_discarded()) << text;
 }
 
+// Tool schemas come from untrusted clients: a self-referencing $ref, a huge minItems or deep nesting is
+// answered with a 400 naming the schema, or a bounded call, and the server goes on.
+TEST(ChatTools, HostileSchemasAreRefusedOrBounded) {
+  running r({openai_config()});
+  client c(r.port());
+  json deep = {{"type", "string"}};
+  for (int i = 0; i < 25; ++i) deep = {{"type", "object"}, {"properties", {{"x", deep}}}, {"required", {"x"}}};
+  for (const json& parameters : {json::parse(R"({"$ref":"#"})"),
+                                 json::parse(R"({"type":"object","properties":{"a":{"type":"array","minItems":100000000}},"required":["a"]})"),
+                                 json::parse(R"({"type":"object","properties":{"s":{"type":"string","minLength":1000000000}},"required":["s"]})"),
+                                 json::parse(R"({"type":"object","properties":{"p":{"type":"string","pattern":"(a|b)*(c+)+$\\1"}},"required":["p"]})"),
+                                 deep}) {
+    json b = chat_with_tools("required");
+    b["tools"][0]["function"]["parameters"] = parameters;
+    const reply a = c.post("/v1/chat/completions", b);
+    EXPECT_TRUE(a.status == 200 || a.status == 400) << a.status << ": " << a.body.substr(0, 300);
+    EXPECT_LT(a.body.size(), 200'000U);
+    if (a.status == 400) {
+      EXPECT_NE(a.json()["error"]["message"].get<std::string>().find("$.tools[0].function.parameters"),
+                std::string::npos)
+          << a.body;
+    }
+  }
+  EXPECT_EQ(c.get("/healthz").status, 200);
+}
+
 json responses_with_tools(const json& choice) {
   json b = {{"model", "gpt-4o-mini"},
             {"input", "weather in Paris?"},
