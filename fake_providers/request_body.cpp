@@ -279,8 +279,7 @@ class plain_reader {
     for (const simdjson::dom::element item : list) {
       simdjson::dom::object message;
       if (item.get_object().get(message) != simdjson::SUCCESS || !count_object(message, true)) return false;
-      std::string_view role;
-      out_.shape.last_turn_is_tool_result = message["role"].get_string().get(role) == simdjson::SUCCESS && role == "tool";
+      out_.shape.last_turn_is_tool_result = last_role_ == "tool";
     }
     return true;
   }
@@ -319,7 +318,7 @@ class plain_reader {
         std::string_view words;
         if (field.value.get_string().get(words) == simdjson::SUCCESS) tokens_ += count_words(words);
       } else if (message && field.key == "role") {
-        if (!once(role) || !field.value.is_string()) return false;
+        if (!once(role) || field.value.get_string().get(last_role_) != simdjson::SUCCESS) return false;
       }
     }
     return !message || role;
@@ -338,6 +337,7 @@ class plain_reader {
   const request_limits& limits_;
   parsed_request& out_;
   std::string_view model_default_;
+  std::string_view last_role_;  // of the message count_object read last
   std::size_t depth_ = 0;
   std::uint32_t tokens_ = 0;
   bool stream_options_set_ = false;

@@ -1,12 +1,14 @@
 #pragma once
-// What the fake providers read from the JSON body of a chat, messages or embeddings request: the model,
-// the prompt's tokens, max_tokens, streaming and embedding options; or the 400 the real API gives.
+// What the fake providers read from the JSON body of a chat, messages, embeddings or responses request: the
+// model, the prompt's tokens, max_tokens, streaming and embedding options, what shapes the answer (tools,
+// output formats); or the 400 the real API gives. Responses API bodies and the OpenAI fields that shape an
+// answer are read by apis/openai_responses_request.cpp and apis/openai_tools_request.cpp.
 //
 // Two readers give one answer. The tree reader (an nlohmann tree) validates everything and words its
 // errors like the providers. The plain reader (simdjson, a parser reused per thread, no tree of
 // allocations) handles the bodies clients send every time, and declines anything else (an error to
-// report, a duplicate key, a value of an unexpected type, embeddings), which then goes to the tree
-// reader. The tree was an eighth of the server's time under 10,000 connections, and nlohmann's SAX
+// report, a duplicate key, a value of an unexpected type, embeddings, responses, and tools and output
+// formats, which are kept as trees), which then goes to the tree reader. The tree was an eighth of the server's time under 10,000 connections, and nlohmann's SAX
 // lexer still a seventh (bench/README.md). Tests check that wherever the plain reader answers, its
 // answer is the tree reader's.
 #include <cstdint>

@@ -1,6 +1,7 @@
 // OpenAI's chat completions answer: POST /v1/chat/completions, as a chat.completion object or a stream of
 // chat.completion.chunk events ending in "data: [DONE]" (with stream_options.include_usage, a last chunk
-// with no choices carries the usage).
+// with no choices carries the usage). A tool call is message.tool_calls (finish_reason "tool_calls"),
+// streamed as a chunk naming the call and then its arguments in pieces; structured output is the content.
 #include "fake_providers/apis/answer_format.hpp"
 #include "fake_providers/endpoint.hpp"
 #include "policies/core/json_text.hpp"

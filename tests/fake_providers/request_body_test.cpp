@@ -63,6 +63,17 @@ TEST(RequestBody, ThePlainReaderAnswersTheBodiesClientsSend) {
                                           "tools":[{"type":"function","function":{"name":"f"}}]})"));
   EXPECT_TRUE(read_plainly_and_agree(api_style::openai, request_kind::chat,
                                      R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":null})"));
+  // A conversation whose last turn is a tool's result: the content generator then answers in words.
+  ASSERT_TRUE(read_plainly_and_agree(api_style::openai, request_kind::chat,
+                                     R"({"model":"m","messages":[{"role":"user","content":"x"},
+                                         {"role":"tool","tool_call_id":"c","content":"sunny"}]})",
+                                     &r));
+  EXPECT_TRUE(r.shape.last_turn_is_tool_result);
+  ASSERT_TRUE(read_plainly_and_agree(api_style::openai, request_kind::chat,
+                                     R"({"model":"m","messages":[{"role":"tool","content":"x"},
+                                         {"role":"user","content":"y"}]})",
+                                     &r));
+  EXPECT_FALSE(r.shape.last_turn_is_tool_result);
 
   // The anthropic SDK, with a system prompt as text blocks.
   ASSERT_TRUE(read_plainly_and_agree(api_style::anthropic, request_kind::messages, R"({
