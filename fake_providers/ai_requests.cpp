@@ -42,6 +42,7 @@ const char* kind_name(request_kind k) noexcept {
     case request_kind::chat: return "chat";
     case request_kind::embeddings: return "embeddings";
     case request_kind::messages: return "messages";
+    case request_kind::count_tokens: return "count_tokens";
     case request_kind::responses: return "responses";
   }
   return "chat";
@@ -224,6 +225,7 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
 }
 
 void provider_endpoint::record_end(job& j, int status, const char* end) {
+  observe_exchange(j, status);  // /metrics, with the attempt log on or off
   if (j.record == attempt_log::no_record || stopping) return;
   upstream_attempt* a = log_.find(j.record);
   if (a == nullptr || a->ended_ms >= 0) return;  // the first end is the one the client saw

@@ -198,9 +198,10 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
   }
   if (path == "/metrics") {
     if (method != http::verb::get) return wrong_method("GET");
-    return metrics(s, keep_alive);
+    return metrics(s, req);
   }
   if (path == "/squall/faults") return faults(s, req, query);
+  if (path.rfind("/squall/faults/", 0) == 0) return fault_by_id(s, req, path.substr(15));
 
   if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0) {
     if (method != http::verb::get) return wrong_method("GET");
@@ -212,6 +213,7 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
       return send_json(s, 404, std::string(azure_resource_not_found_body), keep_alive);
     }
     if (method != http::verb::post) return wrong_method("POST");
+    if (route->kind == request_kind::count_tokens) return count_tokens(s, req);
     return api_request(s, req, route->kind, route->deployment);
   }
   error_spec e{404, openai ? "Invalid URL (" + std::string(req.method_string()) + " " + std::string(path) + ")" : "Not Found", "",

@@ -170,7 +170,9 @@ std::optional<error_spec> read_tree(api_style api, request_kind kind, const json
     }
     if (auto e = read_chat_answer_shape(body, out)) return e;
   } else {
-    if (!body.contains("max_tokens")) return invalid_request("max_tokens: Field required", "max_tokens");
+    if (kind == request_kind::messages && !body.contains("max_tokens")) {
+      return invalid_request("max_tokens: Field required", "max_tokens");
+    }
     if (auto e = read_max("max_tokens")) return e;
     if (const auto sys = body.find("system"); sys != body.end()) out.input_tokens += count_prompt_tokens(*sys);
   }
@@ -399,6 +401,7 @@ simdjson::dom::parser depth_limited_parser() {
 
 bool read_plain_request_body(api_style api, request_kind kind, std::string_view body, const request_limits& limits,
                              parsed_request& out, std::string_view model_default) {
+  // Embeddings, count_tokens and responses are rare: the tree reads them.
   if (kind != request_kind::chat && kind != request_kind::messages) return false;
   out = parsed_request{};
   thread_local simdjson::dom::parser parser = depth_limited_parser();

@@ -21,8 +21,9 @@
 namespace squall::fake {
 
 // The AI endpoints: OpenAI chat completions, embeddings and responses (the Responses API), Anthropic
-// messages.
-enum class request_kind : std::uint8_t { chat, embeddings, messages, responses };
+// messages and count_tokens. count_tokens: Anthropic's /v1/messages/count_tokens, a messages body without
+// max_tokens, answered at once with the input tokens a messages request with that body is billed for.
+enum class request_kind : std::uint8_t { chat, embeddings, messages, count_tokens, responses };
 
 // Objects and arrays nested deeper than this in a body are a 400 (json_parse_limits::depth_max): both
 // readers refuse them while parsing, so no deep body is walked recursively or overflows the stack.

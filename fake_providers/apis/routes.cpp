@@ -59,6 +59,7 @@ std::optional<ai_route> route_ai_request(api_style api, std::string_view path, s
       return openai_route(path, query);
     case api_style::anthropic:
       if (path == "/v1/messages") return ai_route{request_kind::messages, {}, false};
+      if (path == "/v1/messages/count_tokens") return ai_route{request_kind::count_tokens, {}, false};
       return std::nullopt;
   }
   return std::nullopt;

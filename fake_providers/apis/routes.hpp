@@ -9,7 +9,7 @@
 //                       POST /openai/responses?api-version=...   (where AzureOpenAI sends responses)
 //                       POST /openai/v1/chat/completions, /openai/v1/embeddings, /openai/v1/responses
 //                            (Azure's v1 API, which takes no api-version)
-//   Anthropic style:  POST /v1/messages
+//   Anthropic style:  POST /v1/messages, POST /v1/messages/count_tokens
 
 #include <optional>
 #include <string_view>

@@ -1,5 +1,5 @@
 // The fake providers' request readers. The first byte picks the API style and endpoint (chat, embeddings,
-// messages or responses, for OpenAI and Anthropic alike: a wrong pairing must be an error, not a crash);
+// messages, count_tokens or responses, for OpenAI and Anthropic alike: a wrong pairing must be an error, not a crash);
 // the rest is the body. request_body.hpp promises that wherever the plain reader answers, its answer is the tree
 // reader's, so every input is read three ways and the answers compared. Error answers are rendered the way
 // the server sends them (error_body), since their messages quote the body. A body that shapes the answer
@@ -35,7 +35,7 @@ std::string describe(const parsed_request& r) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const api_style api = (data[0] & 1) != 0 ? api_style::anthropic : api_style::openai;
-  const request_kind kind = static_cast<request_kind>((data[0] >> 1) % 4);
+  const request_kind kind = static_cast<request_kind>((data[0] >> 1) % 5);
   const auto body = squall::fuzz::as_text(data + 1, size - 1);
   const squall::fake::request_limits limits;
 
