@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "fake_providers/apis/answer_format.hpp"
+#include "fake_providers/apis/openai_tools_request.hpp"
 #include "fake_providers/endpoint.hpp"
 #include "policies/core/json_parse.hpp"
 #include "policies/core/json_text.hpp"
@@ -42,14 +43,61 @@ const char* kind_name(request_kind k) noexcept {
     case request_kind::embeddings: return "embeddings";
     case request_kind::messages: return "messages";
     case request_kind::count_tokens: return "count_tokens";
+    case request_kind::responses: return "responses";
   }
   return "chat";
 }
 
+// The first `bytes` of `text`, or fewer so as not to split a UTF-8 sequence.
+std::size_t utf8_floor(std::string_view text, std::size_t bytes) noexcept {
+  bytes = std::min(bytes, text.size());
+  while (bytes > 0 && bytes < text.size() && (static_cast<unsigned char>(text[bytes]) & 0xC0U) == 0x80U) --bytes;
+  return bytes;
+}
+
+// The content of an answer whose request shapes it (OpenAI's tools, tool_choice and output formats),
+// drawn from the job's text rng; the words of a plain answer are drawn later, as they are written. The
+// answer's text is spread over its tokens; when max_tokens cut it at `out` of `natural` tokens, the same
+// share of the text is kept. nullopt, or the 400 of a schema the generator cannot satisfy.
+std::optional<error_spec> shape_content(job& j, std::uint32_t natural) {
+  const bool chat = j.k == request_kind::chat;
+  if (!chat && j.k != request_kind::responses) return std::nullopt;
+  if (j.shape.tools.is_null() && j.shape.output_format.is_null()) return std::nullopt;
+  const content::answer_request ask = content_request_of(j.shape, chat ? tool_shape::chat : tool_shape::responses);
+  content::answer_result made = content::answer(ask, j.text_rng);
+  if (!made) return invalid_request(made.error().describe());
+  j.content = std::move(made).value();
+  if (j.content.kind == content::answer_kind::json) {
+    j.content_text = std::move(j.content.json_text);
+  } else if (j.content.kind == content::answer_kind::tool_calls && !j.content.tool_calls.empty()) {
+    j.content_text = j.content.tool_calls.front().arguments_json;
+  }
+  if (j.req.output_tokens == 0) {
+    // A call or a JSON value takes a token at least: a shaped answer is never empty.
+    j.req.output_tokens = 1;
+    natural = std::max<std::uint32_t>(natural, 1);
+  }
+  if (j.cut && natural > 0) {
+    const auto kept = static_cast<std::size_t>(static_cast<double>(j.content_text.size()) * j.req.output_tokens / natural);
+    j.content_text.resize(utf8_floor(j.content_text, kept));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
+// The part of a shaped answer's text that its tokens [from, upto) carry: an even share of its bytes each.
+std::string content_piece(const job& j, std::uint32_t from, std::uint32_t upto) {
+  const std::string_view text = j.content_text;
+  const std::uint32_t n = j.req.output_tokens;
+  if (n == 0) return {};
+  const std::size_t begin = utf8_floor(text, text.size() * from / n);
+  const std::size_t end = upto >= n ? text.size() : utf8_floor(text, text.size() * upto / n);
+  return std::string(text.substr(begin, end - begin));
+}
+
 void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req,
-                                    job::kind k) {
+                                    job::kind k, std::string_view model_default) {
   const bool keep_alive = req.keep_alive();
   ++api_requests_;
   const time_point now = clock_.now();
@@ -99,7 +147,7 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
 
   parsed_request pr;
   const request_limits limits{options.output_tokens_max, options.embedding_dims_default, options.embedding_inputs_max};
-  if (auto e = read_request_body(api_, k, req.body(), limits, pr)) return reject(*e);
+  if (auto e = read_request_body(api_, k, req.body(), limits, pr, model_default)) return reject(*e);
   if (upstream_attempt* a = log_.find(record)) {
     a->model = pr.model;
     a->input_tokens = pr.input_tokens;
@@ -139,6 +187,8 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   j->embed_dims = pr.embed_dims;
   j->embed_base64 = pr.embed_base64;
   j->embed_texts = std::move(pr.embed_texts);
+  j->shape = std::move(pr.shape);
+  j->echo = std::move(pr.echo);
   j->req.id = id;
   j->req.provider = model_->config().name;
   j->req.model = pr.model;
@@ -149,6 +199,7 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   // The answer's natural length: what squall's load generator planned (x-squall-output-tokens), else a
   // draw from the scenario's output tokens. The request's max_tokens cuts a longer one short, and the
   // answer then says so (finish reason "length", stop reason "max_tokens"), as a real model's does.
+  std::uint32_t natural_tokens = 0;  // for shape_content
   if (k == job::kind::embeddings) {
     j->req.output_tokens = 0;
   } else {
@@ -161,8 +212,10 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
     }
     j->cut = pr.max_tokens && natural > *pr.max_tokens;
     j->req.output_tokens = j->cut ? *pr.max_tokens : static_cast<std::uint32_t>(natural);
+    natural_tokens = static_cast<std::uint32_t>(natural);
   }
   j->text_rng = r;
+  if (auto e = shape_content(*j, natural_tokens)) return reject(*e);
   j->request_id = next_request_id();
   j->format = &answer_format_for(k);
   j->object_id = j->format->id_prefix + hex64(mix_seed(seed_ ^ 0x5eedULL, request_counter_));
@@ -437,7 +490,9 @@ void provider_endpoint::send_stream_open(job& j) {
 
 void provider_endpoint::send_stream_tokens(job& j, std::uint32_t upto) {
   if (upto <= j.tokens_sent || !j.s) return;
-  std::string event = j.format->stream_text(j, generate_words(j.text_rng, upto - j.tokens_sent));
+  const bool shaped = j.content.kind != content::answer_kind::text;
+  std::string event = j.format->stream_text(
+      j, shaped ? content_piece(j, j.tokens_sent, upto) : generate_words(j.text_rng, upto - j.tokens_sent));
   j.tokens_sent = upto;
   j.s->send(chunk(event));
 }

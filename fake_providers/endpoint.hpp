@@ -29,6 +29,7 @@
 #include <variant>
 
 #include "fake_providers/attempt_log.hpp"
+#include "fake_providers/content/answer_content.hpp"
 #include "fake_providers/fake_server.hpp"
 #include "fake_providers/fault_control.hpp"
 #include "fake_providers/real_clock.hpp"
@@ -74,6 +75,18 @@ struct job : std::enable_shared_from_this<job> {
   std::uint32_t embed_dims = 0;
   std::size_t embed_inputs = 1;
   std::vector<std::string> embed_texts;  // as request_body's: one per input, or none
+  answer_shape shape;  // as request_body's: tools, tool choice, output format
+  answer_echo echo;    // as request_body's: what a Responses API answer repeats
+  // What the answer says when the request shaped it (tool calls, JSON; kind text: words, as always), and
+  // the text spread over its output tokens then: the JSON, or the call's arguments, cut short with the
+  // answer when max_tokens cut it (a cut JSON is truncated JSON, as a real model's is).
+  content::answer_content content;
+  std::string content_text;
+  // A streamed answer's events so far and its text, for a format whose events are numbered and whose
+  // last events repeat the whole text (the Responses API's). Mutable because the stream writers see the
+  // job const: they are its only writers, on the I/O thread.
+  mutable std::uint32_t events_sent = 0;
+  mutable std::string text_sent;
   request req;
   sim::attempt_draws draws;
   sim::admission adm;
@@ -223,7 +236,9 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   void reopen();
 
   // Routes.
-  void api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req, job::kind k);
+  // `model_default`: the model of a body that names none (Azure's deployment, from the path).
+  void api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req, job::kind k,
+                   std::string_view model_default);
   void models(const std::shared_ptr<session>& s, bool keep_alive, std::string_view id);
   // Anthropic's /v1/messages/count_tokens: answered at once, not an AI attempt (apis/anthropic_count_tokens.cpp).
   void count_tokens(const std::shared_ptr<session>& s, http::request<http::string_body>& req);
@@ -312,6 +327,10 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   // statuses a provider can send.
   std::map<std::pair<std::uint32_t, int>, duration_histogram> exchange_durations_;
 };
+
+// The part of a shaped answer's text (job::content_text) that its output tokens [from, upto) carry in a
+// stream; never splits a UTF-8 sequence.
+std::string content_piece(const job& j, std::uint32_t from, std::uint32_t upto);
 
 // Logs nothing and never throws: the text of the exception in flight, for internal_error.
 std::string_view exception_text() noexcept;

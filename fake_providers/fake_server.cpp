@@ -208,10 +208,13 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
     return models(s, keep_alive, path.size() > 11 ? path.substr(11) : std::string_view{});
   }
   const bool openai = api_ == api_style::openai;
-  if (const std::optional<ai_route> route = route_ai_request(api_, path)) {
+  if (const std::optional<ai_route> route = route_ai_request(api_, path, query)) {
+    if (route->api_version_missing) {
+      return send_json(s, 404, std::string(azure_resource_not_found_body), keep_alive);
+    }
     if (method != http::verb::post) return wrong_method("POST");
     if (route->kind == request_kind::count_tokens) return count_tokens(s, req);
-    return api_request(s, req, route->kind);
+    return api_request(s, req, route->kind, route->deployment);
   }
   error_spec e{404, openai ? "Invalid URL (" + std::string(req.method_string()) + " " + std::string(path) + ")" : "Not Found", "",
                std::nullopt, std::nullopt};

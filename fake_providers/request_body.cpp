@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "fake_providers/apis/openai_request.hpp"
 #include "policies/core/json_parse.hpp"
 
 namespace squall::fake {
@@ -19,20 +20,23 @@ namespace {
 
 // Validates a request body the way the real APIs do, with their messages where they are well known.
 std::optional<error_spec> read_tree(api_style api, request_kind kind, const json& body, const request_limits& options,
-                                   parsed_request& out) {
+                                   parsed_request& out, std::string_view model_default) {
   const bool openai = api == api_style::openai;
   if (!body.is_object()) {
     return invalid_request(openai ? "Invalid type for request body: expected an object." : "body: Input should be an object");
   }
   const auto model = body.find("model");
-  if (model == body.end()) {
+  if (model == body.end() && model_default.empty()) {
     return invalid_request(openai ? "you must provide a model parameter" : "model: Field required", "model");
   }
-  if (!model->is_string() || model->get_ref<const std::string&>().empty()) {
+  if (model == body.end()) {
+    out.model = model_default;
+  } else if (!model->is_string() || model->get_ref<const std::string&>().empty()) {
     return invalid_request(openai ? "Invalid type for 'model': expected a non-empty string." : "model: Input should be a valid string",
                    "model", openai ? std::optional<std::string>("invalid_type") : std::nullopt);
+  } else {
+    out.model = model->get<std::string>();
   }
-  out.model = model->get<std::string>();
 
   auto read_bool = [&](const char* key, bool& flag) -> std::optional<error_spec> {
     const auto it = body.find(key);
@@ -148,6 +152,7 @@ std::optional<error_spec> read_tree(api_style api, request_kind kind, const json
     }
   }
   out.input_tokens = count_prompt_tokens(*messages);
+  out.shape.last_turn_is_tool_result = messages->back()["role"] == "tool";
   if (auto e = read_bool("stream", out.stream)) return e;
 
   if (openai) {
@@ -163,6 +168,7 @@ std::optional<error_spec> read_tree(api_style api, request_kind kind, const json
       }
       if (const auto u = so->find("include_usage"); u != so->end() && u->is_boolean()) out.include_usage = u->get<bool>();
     }
+    if (auto e = read_chat_answer_shape(body, out)) return e;
   } else {
     if (kind == request_kind::messages && !body.contains("max_tokens")) {
       return invalid_request("max_tokens: Field required", "max_tokens");
@@ -180,8 +186,8 @@ std::optional<error_spec> read_tree(api_style api, request_kind kind, const json
 // keeps the last), odd types, a missing field.
 class plain_reader {
  public:
-  plain_reader(bool openai, const request_limits& limits, parsed_request& out)
-      : openai_(openai), limits_(limits), out_(out) {}
+  plain_reader(bool openai, const request_limits& limits, parsed_request& out, std::string_view model_default)
+      : openai_(openai), limits_(limits), out_(out), model_default_(model_default) {}
 
   bool read(simdjson::dom::element body) {
     depth_ = 1;
@@ -218,7 +224,14 @@ class plain_reader {
         if (!once(stream_options) || !read_stream_options(value)) return false;
       } else if (!openai_ && key == "system") {
         if (!once(system) || !count(value)) return false;
+      } else if (openai_ && (key == "tools" || key == "tool_choice" || key == "response_format")) {
+        // What shapes the content is kept as a tree for the generator: the tree reader's work.
+        if (!value.is_null()) return false;
       }
+    }
+    if (!model && !model_default_.empty()) {
+      model = true;
+      out_.model = model_default_;
     }
     if (!model || !messages) return false;
     if (stream_options_set_ && !out_.stream) return false;
@@ -268,6 +281,7 @@ class plain_reader {
     for (const simdjson::dom::element item : list) {
       simdjson::dom::object message;
       if (item.get_object().get(message) != simdjson::SUCCESS || !count_object(message, true)) return false;
+      out_.shape.last_turn_is_tool_result = last_role_ == "tool";
     }
     return true;
   }
@@ -306,7 +320,7 @@ class plain_reader {
         std::string_view words;
         if (field.value.get_string().get(words) == simdjson::SUCCESS) tokens_ += count_words(words);
       } else if (message && field.key == "role") {
-        if (!once(role) || !field.value.is_string()) return false;
+        if (!once(role) || field.value.get_string().get(last_role_) != simdjson::SUCCESS) return false;
       }
     }
     return !message || role;
@@ -324,6 +338,8 @@ class plain_reader {
   bool openai_;
   const request_limits& limits_;
   parsed_request& out_;
+  std::string_view model_default_;
+  std::string_view last_role_;  // of the message count_object read last
   std::size_t depth_ = 0;
   std::uint32_t tokens_ = 0;
   bool stream_options_set_ = false;
@@ -384,15 +400,16 @@ simdjson::dom::parser depth_limited_parser() {
 }  // namespace
 
 bool read_plain_request_body(api_style api, request_kind kind, std::string_view body, const request_limits& limits,
-                             parsed_request& out) {
-  if (kind == request_kind::embeddings || kind == request_kind::count_tokens) return false;  // rare: the tree reads them
+                             parsed_request& out, std::string_view model_default) {
+  // Embeddings, count_tokens and responses are rare: the tree reads them.
+  if (kind != request_kind::chat && kind != request_kind::messages) return false;
   out = parsed_request{};
   thread_local simdjson::dom::parser parser = depth_limited_parser();
   if (parser.max_depth() != simdjson_depth) return false;
   simdjson::dom::element doc;
   if (parser.parse(body.data(), body.size(), true).get(doc) != simdjson::SUCCESS) return false;
   if (repeats_a_key(doc)) return false;
-  plain_reader reader(api == api_style::openai, limits, out);
+  plain_reader reader(api == api_style::openai, limits, out, model_default);
   return reader.read(doc);
 }
 
@@ -436,7 +453,8 @@ std::optional<error_spec> too_many_values(std::string_view body, const request_l
 }  // namespace
 
 std::optional<error_spec> read_request_body_tree(api_style api, request_kind kind, std::string_view body,
-                                                 const request_limits& limits, parsed_request& out) {
+                                                 const request_limits& limits, parsed_request& out,
+                                                 std::string_view model_default) {
   out = parsed_request{};
   if (auto e = too_many_values(body, limits)) return e;
   json_parse_limits parse_limits;
@@ -451,17 +469,21 @@ std::optional<error_spec> read_request_body_tree(api_style api, request_kind kin
                                     "sent was not valid JSON.) " + detail
                                   : "There was an error parsing the body of the request: " + detail);
   }
-  return read_tree(api, kind, *parsed, limits, out);
+  if (kind == request_kind::responses) return read_responses_request(*parsed, limits, out, model_default);
+  return read_tree(api, kind, *parsed, limits, out, model_default);
 }
 
 std::optional<error_spec> read_request_body(api_style api, request_kind kind, std::string_view body,
-                                            const request_limits& limits, parsed_request& out) {
+                                            const request_limits& limits, parsed_request& out,
+                                            std::string_view model_default) {
   // The plain reader's parser keeps the largest buffers it ever needed (about ten bytes per byte of body)
   // for as long as the thread lives; large bodies are rare, and the tree frees its memory when done.
   constexpr std::size_t plain_body_bytes_max = 1024 * 1024;
   if (auto e = too_many_values(body, limits)) return e;
-  if (body.size() <= plain_body_bytes_max && read_plain_request_body(api, kind, body, limits, out)) return std::nullopt;
-  return read_request_body_tree(api, kind, body, limits, out);
+  if (body.size() <= plain_body_bytes_max && read_plain_request_body(api, kind, body, limits, out, model_default)) {
+    return std::nullopt;
+  }
+  return read_request_body_tree(api, kind, body, limits, out, model_default);
 }
 
 }  // namespace squall::fake

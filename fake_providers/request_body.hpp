@@ -1,12 +1,14 @@
 #pragma once
-// What the fake providers read from the JSON body of a chat, messages or embeddings request: the model,
-// the prompt's tokens, max_tokens, streaming and embedding options; or the 400 the real API gives.
+// What the fake providers read from the JSON body of a chat, messages, embeddings or responses request: the
+// model, the prompt's tokens, max_tokens, streaming and embedding options, what shapes the answer (tools,
+// output formats); or the 400 the real API gives. Responses API bodies and the OpenAI fields that shape an
+// answer are read by apis/openai_responses_request.cpp and apis/openai_tools_request.cpp.
 //
 // Two readers give one answer. The tree reader (an nlohmann tree) validates everything and words its
 // errors like the providers. The plain reader (simdjson, a parser reused per thread, no tree of
 // allocations) handles the bodies clients send every time, and declines anything else (an error to
-// report, a duplicate key, a value of an unexpected type, embeddings), which then goes to the tree
-// reader. The tree was an eighth of the server's time under 10,000 connections, and nlohmann's SAX
+// report, a duplicate key, a value of an unexpected type, embeddings, responses, and tools and output
+// formats, which are kept as trees), which then goes to the tree reader. The tree was an eighth of the server's time under 10,000 connections, and nlohmann's SAX
 // lexer still a seventh (bench/README.md). Tests check that wherever the plain reader answers, its
 // answer is the tree reader's.
 #include <cstdint>
@@ -18,9 +20,10 @@
 
 namespace squall::fake {
 
-// count_tokens: Anthropic's /v1/messages/count_tokens, a messages body without max_tokens, answered at
-// once with the input tokens a messages request with that body is billed for.
-enum class request_kind : std::uint8_t { chat, embeddings, messages, count_tokens };
+// The AI endpoints: OpenAI chat completions, embeddings and responses (the Responses API), Anthropic
+// messages and count_tokens. count_tokens: Anthropic's /v1/messages/count_tokens, a messages body without
+// max_tokens, answered at once with the input tokens a messages request with that body is billed for.
+enum class request_kind : std::uint8_t { chat, embeddings, messages, count_tokens, responses };
 
 // Objects and arrays nested deeper than this in a body are a 400 (json_parse_limits::depth_max): both
 // readers refuse them while parsing, so no deep body is walked recursively or overflows the stack.
@@ -36,6 +39,30 @@ struct request_limits {
   std::size_t json_values_max = 500'000;
 };
 
+// What shapes an answer's content, as the request sent it (null when absent), for the content generator
+// (fake_providers/content/): OpenAI chat's "tools", "tool_choice" and "response_format", the Responses
+// API's "tools", "tool_choice" and "text.format". Bounded by the body's own limits.
+struct answer_shape {
+  json tools;
+  json tool_choice;
+  json output_format;
+  // The conversation's last turn is a tool's result (a "tool" message, a "function_call_output" item).
+  bool last_turn_is_tool_result = false;
+
+  bool operator==(const answer_shape&) const = default;
+};
+
+// The request fields a Responses API answer repeats.
+struct answer_echo {
+  std::optional<std::string> instructions;
+  std::optional<std::string> previous_response_id;
+  std::optional<std::uint32_t> max_output_tokens;
+  bool store = true;
+  bool parallel_tool_calls = true;
+
+  bool operator==(const answer_echo&) const = default;
+};
+
 struct parsed_request {
   std::string model;
   std::uint32_t input_tokens = 0;
@@ -48,6 +75,9 @@ struct parsed_request {
   // The texts of a string or array-of-strings "input", in order; empty for token arrays (their vectors
   // are then drawn at random). Each answer vector is a function of its text (wire_format.hpp).
   std::vector<std::string> embed_texts;
+  answer_shape shape;
+  // The Responses API's fields that its answer echoes (apis/openai_responses_request.cpp).
+  answer_echo echo;
 
   bool operator==(const parsed_request&) const = default;
 };
@@ -57,14 +87,17 @@ error_spec invalid_request(std::string message, std::optional<std::string> param
                            std::optional<std::string> code = std::nullopt);
 
 // The plain reader, then the tree reader if it declines. nullopt: `out` holds the request.
+// `model_default`: the model of a body without one (Azure names it in the path); empty: "model" is required.
 std::optional<error_spec> read_request_body(api_style api, request_kind kind, std::string_view body,
-                                            const request_limits& limits, parsed_request& out);
+                                            const request_limits& limits, parsed_request& out,
+                                            std::string_view model_default = {});
 
 // Each reader alone, for the tests. read_plain_request_body returns false when it declines; `out` is
 // then unspecified.
 std::optional<error_spec> read_request_body_tree(api_style api, request_kind kind, std::string_view body,
-                                                 const request_limits& limits, parsed_request& out);
+                                                 const request_limits& limits, parsed_request& out,
+                                                 std::string_view model_default = {});
 bool read_plain_request_body(api_style api, request_kind kind, std::string_view body, const request_limits& limits,
-                             parsed_request& out);
+                             parsed_request& out, std::string_view model_default = {});
 
 }  // namespace squall::fake

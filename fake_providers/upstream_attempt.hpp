@@ -18,7 +18,7 @@ enum class attribution : std::uint8_t {
 struct upstream_attempt {
   std::string provider;  // the scenario provider's name
   std::string model;     // as the request named it (empty when its body could not be read)
-  std::string kind;      // "chat", "messages", "embeddings"
+  std::string kind;      // "chat", "messages", "embeddings", "responses"
   attribution attributed_by = attribution::none;
   std::uint64_t request_id = 0;  // the user request (when attributed_by != none)
   // This attempt's number for that request id: x-squall-attempt when sent, else counted by the server

@@ -9,6 +9,7 @@ const answer_format& answer_format_for(request_kind k) noexcept {
     case request_kind::messages:
     case request_kind::count_tokens:  // answered at once, never a job (anthropic_count_tokens.cpp)
       return anthropic_messages_format;
+    case request_kind::responses: return openai_responses_format;
   }
   return openai_chat_format;
 }

@@ -1,16 +1,65 @@
 #include "fake_providers/apis/routes.hpp"
 
 namespace squall::fake::detail {
+namespace {
 
-std::optional<ai_route> route_ai_request(api_style api, std::string_view path) noexcept {
+// The OpenAI endpoint under a prefix ("/v1", "/openai/v1", a deployment's), by the path's rest.
+std::optional<request_kind> openai_endpoint(std::string_view rest) noexcept {
+  if (rest == "/chat/completions") return request_kind::chat;
+  if (rest == "/embeddings") return request_kind::embeddings;
+  if (rest == "/responses") return request_kind::responses;
+  return std::nullopt;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) noexcept { return s.substr(0, prefix.size()) == prefix; }
+
+std::optional<ai_route> openai_route(std::string_view path, std::string_view query) noexcept {
+  constexpr std::string_view v1 = "/v1";
+  constexpr std::string_view azure_v1 = "/openai/v1";
+  constexpr std::string_view deployments = "/openai/deployments/";
+  if (starts_with(path, v1)) {
+    if (const auto k = openai_endpoint(path.substr(v1.size()))) return ai_route{*k, {}, false};
+    return std::nullopt;
+  }
+  if (starts_with(path, azure_v1)) {
+    if (const auto k = openai_endpoint(path.substr(azure_v1.size()))) return ai_route{*k, {}, false};
+    return std::nullopt;
+  }
+  const bool versioned = has_query_value(query, "api-version");
+  if (starts_with(path, deployments)) {
+    const std::string_view rest = path.substr(deployments.size());
+    const std::size_t slash = rest.find('/');
+    if (slash == 0 || slash == std::string_view::npos) return std::nullopt;
+    const auto k = openai_endpoint(rest.substr(slash));
+    // Azure serves responses at /openai/responses, not under a deployment.
+    if (!k || *k == request_kind::responses) return std::nullopt;
+    return ai_route{*k, rest.substr(0, slash), !versioned};
+  }
+  if (path == "/openai/responses") return ai_route{request_kind::responses, {}, !versioned};
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool has_query_value(std::string_view query, std::string_view name) noexcept {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name && eq + 1 < pair.size()) return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+std::optional<ai_route> route_ai_request(api_style api, std::string_view path, std::string_view query) noexcept {
   switch (api) {
     case api_style::openai:
-      if (path == "/v1/chat/completions") return ai_route{request_kind::chat};
-      if (path == "/v1/embeddings") return ai_route{request_kind::embeddings};
-      return std::nullopt;
+      return openai_route(path, query);
     case api_style::anthropic:
-      if (path == "/v1/messages") return ai_route{request_kind::messages};
-      if (path == "/v1/messages/count_tokens") return ai_route{request_kind::count_tokens};
+      if (path == "/v1/messages") return ai_route{request_kind::messages, {}, false};
+      if (path == "/v1/messages/count_tokens") return ai_route{request_kind::count_tokens, {}, false};
       return std::nullopt;
   }
   return std::nullopt;

@@ -2,7 +2,13 @@
 // Which AI endpoint a request path names, per wire API. The server core (fake_server.cpp) routes
 // /healthz, /metrics, /squall/faults and /v1/models itself and asks this for the rest.
 //
-//   OpenAI style:     POST /v1/chat/completions, POST /v1/embeddings
+//   OpenAI style:     POST /v1/chat/completions, POST /v1/embeddings, POST /v1/responses, and Azure
+//                     OpenAI's shapes of them:
+//                       POST /openai/deployments/{deployment}/chat/completions?api-version=...
+//                       POST /openai/deployments/{deployment}/embeddings?api-version=...
+//                       POST /openai/responses?api-version=...   (where AzureOpenAI sends responses)
+//                       POST /openai/v1/chat/completions, /openai/v1/embeddings, /openai/v1/responses
+//                            (Azure's v1 API, which takes no api-version)
 //   Anthropic style:  POST /v1/messages, POST /v1/messages/count_tokens
 
 #include <optional>
@@ -15,9 +21,19 @@ namespace squall::fake::detail {
 
 struct ai_route {
   request_kind kind = request_kind::chat;
+  // Azure's deployment, from the path (a view into it): the model of a request whose body names none.
+  std::string_view deployment;
+  // An Azure path that needs an api-version and has none: Azure answers 404 "Resource not found".
+  bool api_version_missing = false;
 };
 
-// nullopt: no AI endpoint of `api` has this path (a 404).
-std::optional<ai_route> route_ai_request(api_style api, std::string_view path) noexcept;
+// nullopt: no AI endpoint of `api` has this path (a 404). `query`: the target's part after '?'.
+std::optional<ai_route> route_ai_request(api_style api, std::string_view path, std::string_view query = {}) noexcept;
+
+// Whether `query` (a=b&c=d) has the parameter `name` with a non-empty value.
+bool has_query_value(std::string_view query, std::string_view name) noexcept;
+
+// The body Azure answers a missing api-version with, in its own error envelope.
+inline constexpr std::string_view azure_resource_not_found_body = R"({"error":{"code":"404","message":"Resource not found"}})";
 
 }  // namespace squall::fake::detail

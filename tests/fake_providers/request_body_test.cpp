@@ -51,12 +51,29 @@ TEST(RequestBody, ThePlainReaderAnswersTheBodiesClientsSend) {
                    {"role": "user", "content": [{"type": "text", "text": "one two"},
                                                 {"type": "image_url", "image_url": {"url": "data:x y z"}}]}],
       "model": "gpt-4o", "temperature": 0.2, "stream": true, "stream_options": {"include_usage": true},
-      "max_completion_tokens": 64, "max_tokens": null, "n": 1, "tools": [{"type": "function"}], "user": "u 1"})",
+      "max_completion_tokens": 64, "max_tokens": null, "n": 1, "user": "u 1"})",
                                      &r));
   EXPECT_EQ(r.input_tokens, 4U);
   EXPECT_EQ(r.max_tokens, 64U);
   EXPECT_TRUE(r.stream);
   EXPECT_TRUE(r.include_usage);
+  // What shapes the content (tools, tool_choice, response_format) is kept as a tree: the tree reader's.
+  EXPECT_FALSE(read_plainly_and_agree(api_style::openai, request_kind::chat,
+                                      R"({"model":"m","messages":[{"role":"user","content":"x"}],
+                                          "tools":[{"type":"function","function":{"name":"f"}}]})"));
+  EXPECT_TRUE(read_plainly_and_agree(api_style::openai, request_kind::chat,
+                                     R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":null})"));
+  // A conversation whose last turn is a tool's result: the content generator then answers in words.
+  ASSERT_TRUE(read_plainly_and_agree(api_style::openai, request_kind::chat,
+                                     R"({"model":"m","messages":[{"role":"user","content":"x"},
+                                         {"role":"tool","tool_call_id":"c","content":"sunny"}]})",
+                                     &r));
+  EXPECT_TRUE(r.shape.last_turn_is_tool_result);
+  ASSERT_TRUE(read_plainly_and_agree(api_style::openai, request_kind::chat,
+                                     R"({"model":"m","messages":[{"role":"tool","content":"x"},
+                                         {"role":"user","content":"y"}]})",
+                                     &r));
+  EXPECT_FALSE(r.shape.last_turn_is_tool_result);
 
   // The anthropic SDK, with a system prompt as text blocks.
   ASSERT_TRUE(read_plainly_and_agree(api_style::anthropic, request_kind::messages, R"({

@@ -4,7 +4,7 @@
   scenario      scenarios/*.json, tests/**/ scenario files (broken ones included: they reach the error paths)
   policy        scenarios/policies/*.json, tests/sim/scenario/broken/policies/*.json, docs' JSON examples
   trace         slices of the incident traces (header + a run of lines), the traces quoted in the trace tests
-  request_body  the bodies quoted in the fake providers' tests, each behind all six (API, endpoint) bytes
+  request_body  the bodies quoted in the fake providers' tests, each behind all ten (API, endpoint) bytes
   control       every fault window of every scenario, at two arming times
   schema_instance  the schemas of tests/fake_providers/content/schema_corpus.json, behind two seed bytes
   results       written by fuzz_seed_results (scripts/fuzz.sh runs it), not here
@@ -91,11 +91,12 @@ for h in headers or ['{"squall_trace":1,"source":"record","prompts":"hash"}']:
     put("trace", h.strip() + "\n" + "".join(a.strip() + "\n" for a in attempts))
     put("trace", h.strip() + "\n")
 
-# request_body: byte 0 picks (API, endpoint): bit 0 anthropic, (byte >> 1) % 3 chat, embeddings, messages.
+# request_body: byte 0 picks (API, endpoint): bit 0 anthropic, (byte >> 1) % 5 chat, embeddings, messages,
+# count_tokens, responses.
 for s in raw_strings("tests/fake_providers/*.cpp"):
     if not any(k in s for k in ('"model"', '"messages"', '"input"')):
         continue
-    for selector in range(6):
+    for selector in range(10):
         put("request_body", bytes([selector]) + s.encode())
 
 # control: every fault window of every scenario; the first two bytes are the arming time in seconds.

@@ -1,13 +1,17 @@
-// The fake providers' request readers. The first byte picks the API style and endpoint (chat, messages or
-// embeddings, for OpenAI and Anthropic alike: a wrong pairing must be an error, not a crash); the rest is
-// the body. request_body.hpp promises that wherever the plain reader answers, its answer is the tree
+// The fake providers' request readers. The first byte picks the API style and endpoint (chat, embeddings,
+// messages, count_tokens or responses, for OpenAI and Anthropic alike: a wrong pairing must be an error, not a crash);
+// the rest is the body. request_body.hpp promises that wherever the plain reader answers, its answer is the tree
 // reader's, so every input is read three ways and the answers compared. Error answers are rendered the way
-// the server sends them (error_body), since their messages quote the body.
+// the server sends them (error_body), since their messages quote the body. A body that shapes the answer
+// (tools, tool_choice, an output format) is then answered by the content generator, as the server would,
+// and the body is also routed as a path and query (Azure's deployments and api-version).
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "fake_providers/apis/openai_tools_request.hpp"
+#include "fake_providers/apis/routes.hpp"
 #include "fake_providers/request_body.hpp"
 #include "fake_providers/wire_format.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
@@ -31,7 +35,7 @@ std::string describe(const parsed_request& r) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const api_style api = (data[0] & 1) != 0 ? api_style::anthropic : api_style::openai;
-  const request_kind kind = static_cast<request_kind>((data[0] >> 1) % 3);
+  const request_kind kind = static_cast<request_kind>((data[0] >> 1) % 5);
   const auto body = squall::fuzz::as_text(data + 1, size - 1);
   const squall::fake::request_limits limits;
 
@@ -61,5 +65,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                  "combined: " + (error ? error->message : describe(both)) +
                                      "\ntree:     " + (tree_error ? tree_error->message : describe(tree)));
   }
+  const bool shaped_kind = kind == request_kind::chat || kind == request_kind::responses;
+  if (!error && api == api_style::openai && shaped_kind) {
+    const auto ask = squall::fake::content_request_of(
+        both.shape, kind == request_kind::chat ? squall::fake::tool_shape::chat : squall::fake::tool_shape::responses);
+    squall::rng r(size);
+    (void)squall::fake::content::answer(ask, r);
+  }
+  const std::size_t q = body.find('?');
+  (void)squall::fake::detail::route_ai_request(api, body.substr(0, q),
+                                               q == std::string_view::npos ? std::string_view{} : body.substr(q + 1));
   return 0;
 }
