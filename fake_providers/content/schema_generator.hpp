@@ -131,8 +131,9 @@ class generator {
   }
 
   // Whether an enum or const value keeps the other keywords' simple bounds (lengths, ranges, multipleOf,
-  // item and property counts, required keys). Patterns and formats are not checked: a schema whose enum
-  // contradicts its pattern asks for the impossible, and the enum wins.
+  // item and property counts, required keys). Patterns, formats and the schemas of a structured value's
+  // items and properties are not checked: a schema whose enum contradicts them asks for the impossible,
+  // and the enum wins.
   bool fits(const json& candidate, const parts_t& parts);
 
   std::optional<json> string_value(const parts_t& parts);

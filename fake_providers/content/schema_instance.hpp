@@ -17,9 +17,12 @@
 // booleans), multipleOf, anyOf/oneOf (one branch chosen), allOf and $ref siblings (the parts taken
 // together), $ref to local JSON pointers ("#", "#/$defs/x", "#/definitions/x"), boolean schemas.
 // Counts may be JSON numbers or decimal strings (Gemini sends int64 fields as strings).
-// Ignored (annotations or rare): title, description, default, examples, not, contains, patternProperties,
-// dependentRequired, if/then/else. oneOf is treated as anyOf: branches that overlap can make a value match
-// several of them.
+// Annotations are ignored (title, description, default, examples, Gemini's propertyOrdering). So are a few
+// rare assertions, which an instance may then break: not, contains, patternProperties, propertyNames,
+// dependentRequired, if/then/else. Known limits: oneOf is drawn like anyOf, so branches that overlap (two
+// that both admit null) can give a value matching several; an enum or const value is checked against the
+// types, lengths, bounds, counts and required keys beside it, not against a pattern or format, nor (for an
+// array or object value) against the items or properties schemas beside it.
 
 #include <cstdint>
 #include <string>
@@ -34,9 +37,9 @@
 namespace squall::fake::content {
 
 struct schema_limits {
-  // Nesting of arrays and objects in the instance. Past half of it the generator only takes what the
-  // schema forces (required properties, minItems, a terminating anyOf branch), so recursive schemas
-  // end. The default value is 24.
+  // Nesting of arrays and objects in the instance. Past half of it (or past half of nodes_max) the
+  // generator only takes what the schema forces (required properties, minItems, null where allowed, the
+  // anyOf branches least likely to recurse first), so recursive schemas end. The default value is 24.
   std::uint32_t depth_max = 24;
   // Values in the instance (each string, number, object, ... counts one). The default value is 1000.
   std::uint32_t nodes_max = 1000;
