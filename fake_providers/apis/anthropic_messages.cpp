@@ -76,7 +76,9 @@ std::string complete_json_prefix(std::string_view cut) {
         break;
     }
   }
-  if (open.empty() && !in_string && safe == cut.size()) return std::string(cut);  // not cut at all
+  if (open.empty() && !in_string && safe == cut.size() && !cut.empty() && cut.front() == '{') {
+    return std::string(cut);  // not cut at all
+  }
   if (open_at_safe.empty() || open_at_safe.front() != '{') return "{}";
   std::string out(cut.substr(0, safe));
   for (auto it = open_at_safe.rbegin(); it != open_at_safe.rend(); ++it) out += *it == '{' ? '}' : ']';
