@@ -4,6 +4,7 @@
 // (its depth and value limits already applied) and answers with the 400 invalid_request_error the real
 // API gives, worded like its messages ("tools.0.name: Field required").
 #include <optional>
+#include <string>
 
 #include "fake_providers/content/answer_content.hpp"
 #include "fake_providers/request_body.hpp"
