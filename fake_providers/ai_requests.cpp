@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "fake_providers/apis/answer_format.hpp"
+#include "fake_providers/apis/anthropic_tools_request.hpp"
 #include "fake_providers/apis/openai_tools_request.hpp"
 #include "fake_providers/endpoint.hpp"
 #include "policies/core/json_parse.hpp"
@@ -55,15 +56,16 @@ std::size_t utf8_floor(std::string_view text, std::size_t bytes) noexcept {
   return bytes;
 }
 
-// The content of an answer whose request shapes it (OpenAI's tools, tool_choice and output formats),
-// drawn from the job's text rng; the words of a plain answer are drawn later, as they are written. The
-// answer's text is spread over its tokens; when max_tokens cut it at `out` of `natural` tokens, the same
-// share of the text is kept. nullopt, or the 400 of a schema the generator cannot satisfy.
+// The content of an answer whose request shapes it (OpenAI's tools, tool_choice and output formats,
+// Anthropic's tools and tool_choice), drawn from the job's text rng; the words of a plain answer are
+// drawn later, as they are written. The answer's text is spread over its tokens; when max_tokens cut it
+// at `out` of `natural` tokens, the same share of the text is kept. nullopt, or the 400 of a schema the generator cannot satisfy.
 std::optional<error_spec> shape_content(job& j, std::uint32_t natural) {
-  const bool chat = j.k == request_kind::chat;
-  if (!chat && j.k != request_kind::responses) return std::nullopt;
+  if (j.k != request_kind::chat && j.k != request_kind::responses && j.k != request_kind::messages) return std::nullopt;
   if (j.shape.tools.is_null() && j.shape.output_format.is_null()) return std::nullopt;
-  const content::answer_request ask = content_request_of(j.shape, chat ? tool_shape::chat : tool_shape::responses);
+  const content::answer_request ask =
+      j.k == request_kind::messages ? messages_content_request_of(j.shape)
+                                    : content_request_of(j.shape, j.k == request_kind::chat ? tool_shape::chat : tool_shape::responses);
   content::answer_result made = content::answer(ask, j.text_rng);
   if (!made) return invalid_request(made.error().describe());
   j.content = std::move(made).value();

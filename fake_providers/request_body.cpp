@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "fake_providers/apis/anthropic_tools_request.hpp"
 #include "fake_providers/apis/openai_request.hpp"
 #include "policies/core/json_parse.hpp"
 
@@ -175,6 +176,7 @@ std::optional<error_spec> read_tree(api_style api, request_kind kind, const json
     }
     if (auto e = read_max("max_tokens")) return e;
     if (const auto sys = body.find("system"); sys != body.end()) out.input_tokens += count_prompt_tokens(*sys);
+    if (auto e = read_messages_answer_shape(body, *messages, out)) return e;
   }
   return std::nullopt;
 }
@@ -224,7 +226,7 @@ class plain_reader {
         if (!once(stream_options) || !read_stream_options(value)) return false;
       } else if (!openai_ && key == "system") {
         if (!once(system) || !count(value)) return false;
-      } else if (openai_ && (key == "tools" || key == "tool_choice" || key == "response_format")) {
+      } else if (key == "tools" || key == "tool_choice" || (openai_ && key == "response_format")) {
         // What shapes the content is kept as a tree for the generator: the tree reader's work.
         if (!value.is_null()) return false;
       }
@@ -281,7 +283,7 @@ class plain_reader {
     for (const simdjson::dom::element item : list) {
       simdjson::dom::object message;
       if (item.get_object().get(message) != simdjson::SUCCESS || !count_object(message, true)) return false;
-      out_.shape.last_turn_is_tool_result = last_role_ == "tool";
+      out_.shape.last_turn_is_tool_result = openai_ && last_role_ == "tool";
     }
     return true;
   }

@@ -42,4 +42,11 @@ extern const answer_format anthropic_messages_format;
 // The format of a request kind's answers.
 const answer_format& answer_format_for(request_kind k) noexcept;
 
+// The JSON object that the cut text of one keeps: the members (and items) complete in it, the open
+// containers closed; "{}" when none is. Anthropic answers a tool_use that max_tokens cut with an `input`
+// object, not with text as OpenAI's `arguments` are, and documents only that such a call is incomplete:
+// the fake keeps what the model finished, which is what a client's partial-JSON parser makes of the
+// streamed pieces, less the last unfinished value. Text that was not cut comes back unchanged.
+std::string complete_json_prefix(std::string_view cut);
+
 }  // namespace squall::fake::detail

@@ -84,6 +84,14 @@ TEST(RequestBody, ThePlainReaderAnswersTheBodiesClientsSend) {
                                      &r));
   EXPECT_EQ(r.input_tokens, 7U);
   EXPECT_EQ(r.max_tokens, 300U);
+  // Anthropic's tools and tool_choice are the tree reader's too; a tool-less body's last turn is never a
+  // tool result (only a request offering tools reads it), whatever its role says.
+  EXPECT_FALSE(read_plainly_and_agree(api_style::anthropic, request_kind::messages,
+                                      R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],
+                                          "tools":[{"name":"f","input_schema":{"type":"object"}}]})"));
+  ASSERT_TRUE(read_plainly_and_agree(api_style::anthropic, request_kind::messages,
+                                     R"({"model":"m","max_tokens":5,"messages":[{"role":"tool","content":"x"}]})", &r));
+  EXPECT_FALSE(r.shape.last_turn_is_tool_result);
 }
 
 TEST(RequestBody, ThePlainReaderDeclinesErrorsDuplicatesAndOddTypes) {

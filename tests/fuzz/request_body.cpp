@@ -3,13 +3,16 @@
 // the rest is the body. request_body.hpp promises that wherever the plain reader answers, its answer is the tree
 // reader's, so every input is read three ways and the answers compared. Error answers are rendered the way
 // the server sends them (error_body), since their messages quote the body. A body that shapes the answer
-// (tools, tool_choice, an output format) is then answered by the content generator, as the server would,
+// (tools, tool_choice, an output format; Anthropic's tools and tool_choice) is then answered by the content
+// generator, as the server would, the cut-tool_use reader (complete_json_prefix) reads the body,
 // and the body is also routed as a path and query (Azure's deployments and api-version).
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "fake_providers/apis/anthropic_tools_request.hpp"
+#include "fake_providers/apis/answer_format.hpp"
 #include "fake_providers/apis/openai_tools_request.hpp"
 #include "fake_providers/apis/routes.hpp"
 #include "fake_providers/request_body.hpp"
@@ -72,6 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     squall::rng r(size);
     (void)squall::fake::content::answer(ask, r);
   }
+  if (!error && api == api_style::anthropic && kind == request_kind::messages) {
+    const auto ask = squall::fake::messages_content_request_of(both.shape);
+    squall::rng r(size);
+    (void)squall::fake::content::answer(ask, r);
+  }
+  // What a tool_use cut by max_tokens keeps: text the generator made, but it must not trip on any prefix.
+  (void)squall::fake::detail::complete_json_prefix(body);
   const std::size_t q = body.find('?');
   (void)squall::fake::detail::route_ai_request(api, body.substr(0, q),
                                                q == std::string_view::npos ? std::string_view{} : body.substr(q + 1));
