@@ -41,14 +41,31 @@ const char* kind_name(request_kind k) noexcept {
     case request_kind::chat: return "chat";
     case request_kind::embeddings: return "embeddings";
     case request_kind::messages: return "messages";
+    case request_kind::generate_content: return "generate_content";
   }
   return "chat";
+}
+
+// Whether a query string ("alt=sse&key=K") holds `name`=`value`.
+bool query_has(std::string_view query, std::string_view name, std::string_view value) noexcept {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    if (pair.size() == name.size() + 1 + value.size() && pair.starts_with(name) && pair[name.size()] == '=' &&
+        pair.ends_with(value)) {
+      return true;
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
 }
 
 }  // namespace
 
 void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req,
-                                    job::kind k) {
+                                    const ai_route& route, std::string_view query) {
+  const job::kind k = route.kind;
   const bool keep_alive = req.keep_alive();
   ++api_requests_;
   const time_point now = clock_.now();
@@ -98,7 +115,15 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
 
   parsed_request pr;
   const request_limits limits{options.output_tokens_max, options.embedding_dims_default, options.embedding_inputs_max};
-  if (auto e = read_request_body(api_, k, req.body(), limits, pr)) return reject(*e);
+  std::shared_ptr<gemini_request> gemini;
+  if (k == job::kind::generate_content) {
+    gemini = std::make_shared<gemini_request>();
+    if (auto e = read_gemini_request_body(req.body(), route.model, route.stream, false, limits, pr, *gemini)) {
+      return reject(*e);
+    }
+  } else if (auto e = read_request_body(api_, k, req.body(), limits, pr)) {
+    return reject(*e);
+  }
   if (upstream_attempt* a = log_.find(record)) {
     a->model = pr.model;
     a->input_tokens = pr.input_tokens;
@@ -132,6 +157,8 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   j->embed_dims = pr.embed_dims;
   j->embed_base64 = pr.embed_base64;
   j->embed_texts = std::move(pr.embed_texts);
+  j->stream_array = pr.stream && gemini && !query_has(query, "alt", "sse");
+  j->gemini = std::move(gemini);
   j->req.id = id;
   j->req.provider = model_->config().name;
   j->req.model = pr.model;
@@ -141,6 +168,7 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   j->draws = model_->draw(r);
   if (pr.max_tokens) {
     j->req.output_tokens = *pr.max_tokens;
+    j->cut_at_max_tokens = true;  // the answer runs to the limit it was given
   } else {
     const double drawn = std::clamp(std::round(options.output_tokens.sample(r)), 0.0,
                                     static_cast<double>(options.output_tokens_max));
@@ -235,6 +263,7 @@ void provider_endpoint::deliver_error(const std::shared_ptr<job>& j) {
   std::shared_ptr<session> s = std::move(j->s);
   if (!s) return;
   const bool openai = api_ == api_style::openai;
+  const bool gemini = api_ == api_style::gemini;
   const sim::admission& a = j->adm;
   if (a.kind == sim::admission_kind::reset) {
     record_end(*j, 0, "reset");
@@ -247,6 +276,15 @@ void provider_endpoint::deliver_error(const std::shared_ptr<job>& j) {
     e.message = openai ? "The model `" + j->req.model + "` does not exist or you do not have access to it."
                        : "model: " + j->req.model;
     if (openai) e.code = "model_not_found";
+    if (gemini) {
+      e.message = "models/" + j->req.model +
+                  " is not found for API version v1beta, or is not supported for generateContent. Call ListModels "
+                  "to see the list of available models and their supported methods.";
+    }
+  } else if (a.kind == sim::admission_kind::rate_limited && gemini) {
+    e.message = "You exceeded your current quota, please check your plan and billing details. For more information "
+                "on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits." +
+                (a.retry_after ? " Please retry in " + protobuf_duration(to_s(*a.retry_after)) + "." : std::string());
   } else if (a.kind == sim::admission_kind::rate_limited) {
     const std::string wait = a.retry_after ? go_duration(to_s(*a.retry_after)) : std::string("a minute");
     e.message = openai ? "Rate limit reached for " + j->req.model + " on requests per min (RPM). Please try again in " +
@@ -412,7 +450,7 @@ void provider_endpoint::send_stream_open(job& j) {
   j.head_sent = true;
   header_list h = api_headers(j.request_id, true);
   h.emplace(h.begin(), "Cache-Control", "no-cache");
-  h.emplace(h.begin(), "Content-Type", "text/event-stream; charset=utf-8");
+  h.emplace(h.begin(), "Content-Type", j.stream_array ? "application/json; charset=UTF-8" : "text/event-stream; charset=utf-8");
   std::string bytes = response_head(200, h, std::nullopt, j.keep_alive);
   if (std::string events = j.format->stream_open(j); !events.empty()) bytes += chunk(events);
   j.s->send(std::move(bytes));

@@ -6,7 +6,8 @@
 //   session.cpp       a connection: the TLS handshake (with --tls), reading, parsing HTTP, writing, idle timeout
 //   fake_server.cpp   listening, the accept loop, the fault timeline, routing, answers, fake_server
 //   ai_requests.cpp   AI requests: attribution, admission, slots and queue, service timing, wire faults
-//   apis/             what differs by API endpoint: the answers' bytes, whole and streamed (answer_format.hpp)
+//   apis/             what differs by API endpoint: the answers' bytes, whole and streamed (answer_format.hpp),
+//                     the routes, and Gemini's request reader
 //   control_api.cpp   /v1/models, /squall/faults and /metrics
 //   attempt_log.cpp   attribution markers, attempt counts per request id, the attempt log (all providers')
 
@@ -26,6 +27,8 @@
 #include <unordered_set>
 #include <variant>
 
+#include "fake_providers/apis/gemini_request.hpp"
+#include "fake_providers/apis/routes.hpp"
 #include "fake_providers/attempt_log.hpp"
 #include "fake_providers/fake_server.hpp"
 #include "fake_providers/fault_control.hpp"
@@ -71,6 +74,11 @@ struct job : std::enable_shared_from_this<job> {
   std::uint32_t embed_dims = 0;
   std::size_t embed_inputs = 1;
   std::vector<std::string> embed_texts;  // as request_body's: one per input, or none
+  // Gemini: a stream without ?alt=sse is one JSON array, not events; what the request asks the model to
+  // produce (functions, JSON); whether the answer stopped at maxOutputTokens (finishReason MAX_TOKENS).
+  bool stream_array = false;
+  std::shared_ptr<const gemini_request> gemini;
+  bool cut_at_max_tokens = false;
   request req;
   sim::attempt_draws draws;
   sim::admission adm;
@@ -216,7 +224,11 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   void reopen();
 
   // Routes.
-  void api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req, job::kind k);
+  // `query`: the target's query string (Gemini's ?alt=sse).
+  void api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req, const ai_route& route,
+                   std::string_view query);
+  // Gemini's countTokens: the prompt's tokens at once, outside the provider model (no slot, no faults).
+  void count_tokens(const std::shared_ptr<session>& s, http::request<http::string_body>& req, const ai_route& route);
   void models(const std::shared_ptr<session>& s, bool keep_alive, std::string_view id);
   void metrics(const std::shared_ptr<session>& s, bool keep_alive);
   void faults(const std::shared_ptr<session>& s, http::request<http::string_body>& req, std::string_view query);

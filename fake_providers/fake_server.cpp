@@ -202,6 +202,12 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
   }
   if (path == "/squall/faults") return faults(s, req, query);
 
+  if (api_ == api_style::gemini) {
+    if (const auto listed = route_gemini_models(path)) {
+      if (method != http::verb::get) return wrong_method("GET");
+      return models(s, keep_alive, listed->value_or(std::string_view{}));
+    }
+  }
   if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0) {
     if (method != http::verb::get) return wrong_method("GET");
     return models(s, keep_alive, path.size() > 11 ? path.substr(11) : std::string_view{});
@@ -209,10 +215,12 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
   const bool openai = api_ == api_style::openai;
   if (const std::optional<ai_route> route = route_ai_request(api_, path)) {
     if (method != http::verb::post) return wrong_method("POST");
-    return api_request(s, req, route->kind);
+    if (route->count_tokens) return count_tokens(s, req, *route);
+    return api_request(s, req, *route, query);
   }
   error_spec e{404, openai ? "Invalid URL (" + std::string(req.method_string()) + " " + std::string(path) + ")" : "Not Found", "",
                std::nullopt, std::nullopt};
+  if (api_ == api_style::gemini) e.message = "Requested entity was not found.";
   send_error(s, keep_alive, e);
 }
 
@@ -297,6 +305,8 @@ std::string provider_endpoint::next_request_id() {
 
 header_list provider_endpoint::api_headers(std::string_view request_id, bool rate_headers) {
   header_list h;
+  // Gemini's answers carry their id in the body (responseId) and no rate-limit headers.
+  if (api_ == api_style::gemini) return h;
   const bool openai = api_ == api_style::openai;
   h.emplace_back(openai ? "x-request-id" : "request-id", std::string(request_id));
   if (!rate_headers) return h;
@@ -347,14 +357,18 @@ void provider_endpoint::send_error(const std::shared_ptr<session>& s, bool keep_
                                    std::optional<duration> retry_after) {
   const std::string id = next_request_id();
   header_list h = api_headers(id, e.status == 429);
-  if (retry_after) {
+  const bool gemini = api_ == api_style::gemini;
+  if (retry_after && !gemini) {  // Gemini says it in the body, as a RetryInfo detail
     const double seconds = to_s(*retry_after);
     h.emplace_back("retry-after", std::to_string(static_cast<long long>(std::ceil(seconds))));
     h.emplace_back("retry-after-ms", std::to_string(static_cast<long long>(std::ceil(seconds * 1000))));
   }
   if (e.status == 405) h.emplace_back("Allow", "GET, POST");
   if (api_ == api_style::anthropic && e.status == 529) h.emplace_back("x-should-retry", "true");
-  send_json(s, e.status, error_body(api_, e, api_ == api_style::anthropic ? id : ""), keep_alive, std::move(h));
+  std::optional<double> retry_delay_s;
+  if (retry_after && gemini) retry_delay_s = to_s(*retry_after);
+  send_json(s, e.status, error_body(api_, e, api_ == api_style::anthropic ? id : "", retry_delay_s), keep_alive,
+            std::move(h));
 }
 
 
@@ -452,7 +466,8 @@ std::optional<std::string> fake_server::start() {
     e.api = c.api;
     e.port = p->port();
     e.origin = std::string(m.tls ? "https://" : "http://") + host + ":" + std::to_string(e.port);
-    e.base_url = c.api == "anthropic" ? e.origin : e.origin + "/v1";
+    // The SDKs add the API's version themselves, except OpenAI's.
+    e.base_url = c.api == "anthropic" || c.api == "gemini" ? e.origin : e.origin + "/v1";
     m.info.push_back(std::move(e));
     m.providers.push_back(std::move(p));
   }

@@ -18,7 +18,8 @@
 
 namespace squall::fake {
 
-enum class request_kind : std::uint8_t { chat, embeddings, messages };
+// generate_content: Gemini's generateContent and streamGenerateContent (fake_providers/apis/gemini_request.hpp).
+enum class request_kind : std::uint8_t { chat, embeddings, messages, generate_content };
 
 // Objects and arrays nested deeper than this in a body are a 400 (json_parse_limits::depth_max): both
 // readers refuse them while parsing, so no deep body is walked recursively or overflows the stack.
@@ -53,6 +54,10 @@ struct parsed_request {
 // A 400 invalid_request_error with the message (and, for OpenAI, the param and code).
 error_spec invalid_request(std::string message, std::optional<std::string> param = std::nullopt,
                            std::optional<std::string> code = std::nullopt);
+
+// A 400 when `body` holds more JSON values than limits.json_values_max (counted without parsing), else
+// nothing: checked before any reader builds a tree.
+std::optional<error_spec> too_many_values(std::string_view body, const request_limits& limits);
 
 // The plain reader, then the tree reader if it declines. nullopt: `out` holds the request.
 std::optional<error_spec> read_request_body(api_style api, request_kind kind, std::string_view body,

@@ -2,6 +2,28 @@
 
 namespace squall::fake::detail {
 
+namespace {
+
+constexpr std::string_view gemini_models_prefix = "/v1beta/models/";
+
+// /v1beta/models/{model}:{method}. The SDKs put the model's name in the path as the caller wrote it
+// ("gemini-2.0-flash", or "models/gemini-2.0-flash" which the prefix already covers).
+std::optional<ai_route> route_gemini(std::string_view path) noexcept {
+  if (!path.starts_with(gemini_models_prefix)) return std::nullopt;
+  const std::string_view rest = path.substr(gemini_models_prefix.size());
+  const std::size_t colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  const std::string_view model = rest.substr(0, colon);
+  const std::string_view method = rest.substr(colon + 1);
+  if (model.find('/') != std::string_view::npos) return std::nullopt;
+  if (method == "generateContent") return ai_route{request_kind::generate_content, model, false, false};
+  if (method == "streamGenerateContent") return ai_route{request_kind::generate_content, model, true, false};
+  if (method == "countTokens") return ai_route{request_kind::generate_content, model, false, true};
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<ai_route> route_ai_request(api_style api, std::string_view path) noexcept {
   switch (api) {
     case api_style::openai:
@@ -11,8 +33,18 @@ std::optional<ai_route> route_ai_request(api_style api, std::string_view path) n
     case api_style::anthropic:
       if (path == "/v1/messages") return ai_route{request_kind::messages};
       return std::nullopt;
+    case api_style::gemini:
+      return route_gemini(path);
   }
   return std::nullopt;
+}
+
+std::optional<std::optional<std::string_view>> route_gemini_models(std::string_view path) noexcept {
+  if (path == "/v1beta/models" || path == "/v1beta/models/") return std::optional<std::string_view>{};
+  if (!path.starts_with(gemini_models_prefix)) return std::nullopt;
+  const std::string_view id = path.substr(gemini_models_prefix.size());
+  if (id.find(':') != std::string_view::npos || id.find('/') != std::string_view::npos) return std::nullopt;
+  return std::optional<std::string_view>{id};
 }
 
 }  // namespace squall::fake::detail

@@ -4,6 +4,7 @@
 //
 //   OpenAI style:     POST /v1/chat/completions, POST /v1/embeddings
 //   Anthropic style:  POST /v1/messages
+//   Gemini:           POST /v1beta/models/{model}:generateContent, :streamGenerateContent, :countTokens
 
 #include <optional>
 #include <string_view>
@@ -15,9 +16,17 @@ namespace squall::fake::detail {
 
 struct ai_route {
   request_kind kind = request_kind::chat;
+  // Gemini names the model and the method in the path; the other APIs leave these as they are.
+  std::string_view model{};  // a view into the path; empty when the body names the model
+  bool stream = false;       // :streamGenerateContent
+  bool count_tokens = false; // :countTokens, answered at once (no slot, no faults)
 };
 
 // nullopt: no AI endpoint of `api` has this path (a 404).
 std::optional<ai_route> route_ai_request(api_style api, std::string_view path) noexcept;
+
+// Gemini's model listing: GET /v1beta/models (nullopt inside: the list) and /v1beta/models/{model}.
+// nullopt: not a model path.
+std::optional<std::optional<std::string_view>> route_gemini_models(std::string_view path) noexcept;
 
 }  // namespace squall::fake::detail

@@ -1,0 +1,185 @@
+// Gemini's generateContent answer: POST /v1beta/models/{model}:generateContent, one
+// GenerateContentResponse; and :streamGenerateContent, a stream of them. With ?alt=sse each is a
+// server-sent event ("data: {...}"); without it Google streams one JSON array ("[{...},\r\n{...}]"), and so
+// does this (job::stream_array). The last response carries finishReason and the whole usageMetadata; a
+// stream has no terminator after it.
+//
+// What the model says: its words; or, when the request offers functions (tools[].functionDeclarations)
+// and toolConfig allows a call, one functionCall part; or, with responseMimeType application/json, JSON
+// text. The choice follows the rule of fake_providers/content/answer_content.hpp (AUTO calls unless the
+// last turn answered a call; ANY always calls; NONE never), and is made here until that API-neutral
+// generator is merged: then the call's arguments and the JSON become instances of the request's schemas.
+// Until then a call's args are {} and the JSON is {"answer": "<words>"}.
+#include "fake_providers/apis/answer_format.hpp"
+#include "fake_providers/endpoint.hpp"
+#include "policies/core/json_text.hpp"
+
+namespace squall::fake::detail {
+namespace {
+
+enum class content_kind : std::uint8_t { text, function_call, json };
+
+content_kind kind_of(const job& j) {
+  if (!j.gemini) return content_kind::text;
+  const gemini_request& g = *j.gemini;
+  const bool offered = !g.functions.empty() && g.calling_mode != "NONE";
+  if (offered && (g.calling_mode == "ANY" || !g.last_turn_is_function_response)) return content_kind::function_call;
+  if (g.response_mime_type == "application/json") return content_kind::json;
+  return content_kind::text;
+}
+
+// The function called: one of the offered (and allowed) ones, chosen by the answer's id, so the same
+// request and seed call the same function.
+const std::string& called_function(const job& j) {
+  const gemini_request& g = *j.gemini;
+  std::vector<const std::string*> names;
+  for (const gemini_function& f : g.functions) {
+    bool allowed = g.allowed_functions.empty();
+    for (const std::string& a : g.allowed_functions) allowed = allowed || a == f.name;
+    if (allowed) names.push_back(&f.name);
+  }
+  if (names.empty()) return g.functions.front().name;
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char c : j.object_id) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  return *names[h % names.size()];
+}
+
+void append_function_call(std::string& b, const job& j) {
+  b += R"({"functionCall":{"name":)";
+  append_json_string(b, called_function(j));
+  b += R"(,"args":{}}})";
+}
+
+// MAX_TOKENS when the answer stopped at maxOutputTokens.
+const char* finish_reason(const job& j) { return j.cut_at_max_tokens ? "MAX_TOKENS" : "STOP"; }
+
+void append_usage(std::string& b, const job& j, bool with_output) {
+  const std::string in = std::to_string(j.req.input_tokens);
+  b += R"("usageMetadata":{"promptTokenCount":)";
+  b += in;
+  if (with_output) {
+    b += R"(,"candidatesTokenCount":)";
+    b += std::to_string(j.req.output_tokens);
+  }
+  b += R"(,"totalTokenCount":)";
+  b += std::to_string(j.req.input_tokens + (with_output ? j.req.output_tokens : 0));
+  b += R"(,"promptTokensDetails":[{"modality":"TEXT","tokenCount":)";
+  b += in;
+  b += "}]}";
+}
+
+void append_tail(std::string& b, const job& j) {
+  b += R"(,"modelVersion":)";
+  append_json_string(b, j.req.model);
+  b += R"(,"responseId":)";
+  append_json_string(b, j.object_id);
+  b += '}';
+}
+
+// One GenerateContentResponse whose candidate holds `parts` (a JSON array's inside), with finishReason and
+// the whole usage when `last`.
+std::string response(const job& j, std::string_view parts, bool last) {
+  std::string b;
+  b.reserve(parts.size() + j.req.model.size() + 320);
+  b += R"({"candidates":[{"content":{"parts":[)";
+  b += parts;
+  b += R"(],"role":"model"})";
+  if (last) {
+    b += R"(,"finishReason":")";
+    b += finish_reason(j);
+    b += '"';
+  }
+  b += R"(,"index":0}],)";
+  append_usage(b, j, last);
+  append_tail(b, j);
+  return b;
+}
+
+std::string text_part(std::string_view text) {
+  std::string p = R"({"text":)";
+  append_json_string(p, text);
+  p += '}';
+  return p;
+}
+
+std::string body(job& j) {
+  const content_kind kind = kind_of(j);
+  const std::string words = generate_words(j.text_rng, j.req.output_tokens);
+  std::string part;
+  if (kind == content_kind::function_call) {
+    append_function_call(part, j);
+  } else if (kind == content_kind::json) {
+    std::string text = R"({"answer":)";
+    append_json_string(text, words);
+    text += '}';
+    part = text_part(text);
+  } else {
+    part = text_part(words);
+  }
+  return response(j, part, true);
+}
+
+// A stream's events: "data: ...\n\n" with alt=sse, else the elements of one JSON array.
+std::string event(const job& j, std::string_view json_text, bool first, bool last) {
+  if (!j.stream_array) return sse("", json_text);
+  std::string e = first ? "" : ",\r\n";
+  e += json_text;
+  if (last) e += ']';
+  return e;
+}
+
+std::string stream_open(const job& j) { return j.stream_array ? "[" : ""; }
+
+std::string stream_text(const job& j, std::string_view text) {
+  const bool first = j.tokens_sent == 0;
+  switch (kind_of(j)) {
+    case content_kind::function_call: {
+      // The call goes out whole, in the first response; the later ones only keep time (an SSE comment, or
+      // whitespace between the array's elements), since a chunk of no bytes would end the HTTP body.
+      if (!first) return j.stream_array ? "\r\n" : ":\n\n";
+      std::string part;
+      append_function_call(part, j);
+      return event(j, response(j, part, false), true, false);
+    }
+    case content_kind::json: {
+      // The JSON text in pieces that join into {"answer": "<words>"}.
+      std::string piece = first ? R"({"answer":")" : "";
+      append_json_string_content(piece, text);
+      return event(j, response(j, text_part(piece), false), first, false);
+    }
+    case content_kind::text: break;
+  }
+  return event(j, response(j, text_part(text), false), first, false);
+}
+
+std::string stream_close(const job& j) {
+  const bool first = j.tokens_sent == 0;
+  const content_kind kind = kind_of(j);
+  std::string part;
+  if (kind == content_kind::json) {
+    part = text_part(first ? R"({"answer":""})" : R"("})");
+  } else if (kind == content_kind::function_call && first) {
+    append_function_call(part, j);  // no token was due before the end: the call goes out now
+  } else {
+    part = text_part("");
+  }
+  return event(j, response(j, part, true), first, true);
+}
+
+std::string stream_malformed(const job& j) {
+  return event(j, R"({"candidates":[{"content":{"parts":[{"text":" tru)", j.tokens_sent == 0, false);
+}
+
+// Google reports a failure in the middle of a stream with an error object in place of a response (the
+// SDKs raise it as an ApiError with its code).
+std::string stream_error(const job& j) {
+  const std::string e = error_body(api_style::gemini, error_spec{503, "", "", std::nullopt, std::nullopt}, "");
+  return event(j, e, j.tokens_sent == 0, true);
+}
+
+}  // namespace
+
+const answer_format gemini_generate_format{"", body, stream_open, stream_text, stream_close, stream_malformed,
+                                           stream_error};
+
+}  // namespace squall::fake::detail
