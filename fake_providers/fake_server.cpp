@@ -208,7 +208,7 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
       return models(s, keep_alive, listed->value_or(std::string_view{}));
     }
   }
-  if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0) {
+  if (api_ != api_style::gemini && (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0)) {
     if (method != http::verb::get) return wrong_method("GET");
     return models(s, keep_alive, path.size() > 11 ? path.substr(11) : std::string_view{});
   }

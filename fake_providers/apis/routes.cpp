@@ -4,13 +4,20 @@ namespace squall::fake::detail {
 
 namespace {
 
-constexpr std::string_view gemini_models_prefix = "/v1beta/models/";
+// Both API versions: the Python SDK and the REST examples use v1beta, @google/genai 3.x v1.
+std::optional<std::string_view> after_models_prefix(std::string_view path) noexcept {
+  for (const std::string_view prefix : {std::string_view("/v1beta/models/"), std::string_view("/v1/models/")}) {
+    if (path.starts_with(prefix)) return path.substr(prefix.size());
+  }
+  return std::nullopt;
+}
 
 // /v1beta/models/{model}:{method}. The SDKs put the model's name in the path as the caller wrote it
 // ("gemini-2.0-flash", or "models/gemini-2.0-flash" which the prefix already covers).
 std::optional<ai_route> route_gemini(std::string_view path) noexcept {
-  if (!path.starts_with(gemini_models_prefix)) return std::nullopt;
-  const std::string_view rest = path.substr(gemini_models_prefix.size());
+  const std::optional<std::string_view> after = after_models_prefix(path);
+  if (!after) return std::nullopt;
+  const std::string_view rest = *after;
   const std::size_t colon = rest.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return std::nullopt;
   const std::string_view model = rest.substr(0, colon);
@@ -40,9 +47,11 @@ std::optional<ai_route> route_ai_request(api_style api, std::string_view path) n
 }
 
 std::optional<std::optional<std::string_view>> route_gemini_models(std::string_view path) noexcept {
-  if (path == "/v1beta/models" || path == "/v1beta/models/") return std::optional<std::string_view>{};
-  if (!path.starts_with(gemini_models_prefix)) return std::nullopt;
-  const std::string_view id = path.substr(gemini_models_prefix.size());
+  if (path == "/v1beta/models" || path == "/v1/models") return std::optional<std::string_view>{};
+  const std::optional<std::string_view> after = after_models_prefix(path);
+  if (!after) return std::nullopt;
+  const std::string_view id = *after;
+  if (id.empty()) return std::optional<std::string_view>{};
   if (id.find(':') != std::string_view::npos || id.find('/') != std::string_view::npos) return std::nullopt;
   return std::optional<std::string_view>{id};
 }

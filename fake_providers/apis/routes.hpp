@@ -5,6 +5,7 @@
 //   OpenAI style:     POST /v1/chat/completions, POST /v1/embeddings
 //   Anthropic style:  POST /v1/messages
 //   Gemini:           POST /v1beta/models/{model}:generateContent, :streamGenerateContent, :countTokens
+//                     (and the same under /v1/, where @google/genai 3.x sends them)
 
 #include <optional>
 #include <string_view>
@@ -25,8 +26,8 @@ struct ai_route {
 // nullopt: no AI endpoint of `api` has this path (a 404).
 std::optional<ai_route> route_ai_request(api_style api, std::string_view path) noexcept;
 
-// Gemini's model listing: GET /v1beta/models (nullopt inside: the list) and /v1beta/models/{model}.
-// nullopt: not a model path.
+// Gemini's model listing: GET /v1beta/models (nullopt inside: the list) and /v1beta/models/{model}, and
+// the same under /v1. nullopt: not a model path (a method such as :generateContent is one of route_ai_request's).
 std::optional<std::optional<std::string_view>> route_gemini_models(std::string_view path) noexcept;
 
 }  // namespace squall::fake::detail
