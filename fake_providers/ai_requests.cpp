@@ -42,6 +42,7 @@ const char* kind_name(request_kind k) noexcept {
     case request_kind::embeddings: return "embeddings";
     case request_kind::messages: return "messages";
     case request_kind::generate_content: return "generate_content";
+    case request_kind::count_tokens: return "count_tokens";
   }
   return "chat";
 }
@@ -145,6 +146,12 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   }
   if (!id_ok) return reject(invalid_request("x-squall-request-id must be an unsigned integer"));
   if (!attempt_ok) return reject(invalid_request("x-squall-attempt must be an integer from 1"));
+  std::uint64_t planned = 0;
+  const auto planned_header = req.find("x-squall-output-tokens");
+  const bool planned_ok =
+      planned_header == req.end() ||
+      parse_u64(std::string_view(planned_header->value().data(), planned_header->value().size()), planned);
+  if (!planned_ok) return reject(invalid_request("x-squall-output-tokens must be an unsigned integer"));
   if (by == attribution::none) id = ++next_sequence_;
 
   auto j = std::make_shared<job>(shared_from_this(), s, io);
@@ -166,13 +173,21 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
 
   rng r(mix_seed(mix_seed(seed_, id), attempt));
   j->draws = model_->draw(r);
-  if (pr.max_tokens) {
-    j->req.output_tokens = *pr.max_tokens;
-    j->cut_at_max_tokens = true;  // the answer runs to the limit it was given
+  // The answer's natural length: what squall's load generator planned (x-squall-output-tokens), else a
+  // draw from the scenario's output tokens. The request's max_tokens cuts a longer one short, and the
+  // answer then says so (finish reason "length", stop reason "max_tokens"), as a real model's does.
+  if (k == job::kind::embeddings) {
+    j->req.output_tokens = 0;
   } else {
-    const double drawn = std::clamp(std::round(options.output_tokens.sample(r)), 0.0,
-                                    static_cast<double>(options.output_tokens_max));
-    j->req.output_tokens = static_cast<std::uint32_t>(drawn);
+    std::uint64_t natural = 0;
+    if (!planned_ok || planned_header == req.end()) {
+      natural = static_cast<std::uint64_t>(std::clamp(std::round(options.output_tokens.sample(r)), 0.0,
+                                                      static_cast<double>(options.output_tokens_max)));
+    } else {
+      natural = std::min<std::uint64_t>(planned, options.output_tokens_max);
+    }
+    j->cut = pr.max_tokens && natural > *pr.max_tokens;
+    j->req.output_tokens = j->cut ? *pr.max_tokens : static_cast<std::uint32_t>(natural);
   }
   j->text_rng = r;
   j->request_id = next_request_id();
@@ -184,6 +199,7 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
 }
 
 void provider_endpoint::record_end(job& j, int status, const char* end) {
+  observe_exchange(j, status);  // /metrics, with the attempt log on or off
   if (j.record == attempt_log::no_record || stopping) return;
   upstream_attempt* a = log_.find(j.record);
   if (a == nullptr || a->ended_ms >= 0) return;  // the first end is the one the client saw

@@ -1,6 +1,7 @@
-// The endpoints of a fake provider that are not AI requests: the model list, Gemini's countTokens, the
-// control API (/squall/faults) and the Prometheus metrics.
-#include <cstdio>
+// The endpoints of a fake provider that are not AI requests, apart from /metrics: the model list, Gemini's
+// countTokens and the control API (/squall/faults).
+#include <algorithm>
+#include <charconv>
 
 #include "fake_providers/endpoint.hpp"
 #include "policies/core/json_parse.hpp"
@@ -50,8 +51,8 @@ void provider_endpoint::models(const std::shared_ptr<session>& s, bool keep_aliv
   send_json(s, 200, dump_json(body), keep_alive, api_headers(next_request_id(), false));
 }
 
-void provider_endpoint::count_tokens(const std::shared_ptr<session>& s, http::request<http::string_body>& req,
-                                     const ai_route& route) {
+void provider_endpoint::gemini_count_tokens(const std::shared_ptr<session>& s, http::request<http::string_body>& req,
+                                            const ai_route& route) {
   const bool keep_alive = req.keep_alive();
   const request_limits limits{options.output_tokens_max, options.embedding_dims_default, options.embedding_inputs_max};
   parsed_request pr;
@@ -110,87 +111,39 @@ void provider_endpoint::faults(const std::shared_ptr<session>& s, http::request<
   }
 }
 
-void provider_endpoint::metrics(const std::shared_ptr<session>& s, bool keep_alive) {
-  const std::string label = "provider=\"" + model_->config().name + "\"";
-  std::string out;
-  auto family = [&](std::string_view name, std::string_view type, std::string_view help) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
+void provider_endpoint::fault_by_id(const std::shared_ptr<session>& s, const http::request<http::string_body>& req,
+                                    std::string_view id) {
+  const bool keep_alive = req.keep_alive();
+  // In the provider's error shape, as its SDK parses errors; not counted as provider API answers.
+  auto refuse = [&](int status, std::string message, header_list h = {}) {
+    const std::string request_id = next_request_id();
+    header_list headers = api_headers(request_id, false);
+    headers.insert(headers.end(), h.begin(), h.end());
+    const error_spec e{status, std::move(message), "", std::nullopt, std::nullopt};
+    send_json(s, status, error_body(api_, e, api_ == api_style::anthropic ? request_id : ""), keep_alive, headers,
+              false);
   };
-  auto sample = [&](std::string_view name, const std::string& labels, double value) {
-    char num[40];
-    std::snprintf(num, sizeof num, "%.17g", value);
-    out += name;
-    out += '{';
-    out += labels;
-    out += "} ";
-    out += num;
-    out += '\n';
-  };
-  family("squall_fake_requests_total", "counter", "AI requests received (chat, embeddings, messages).");
-  sample("squall_fake_requests_total", label, static_cast<double>(api_requests_));
-  family("squall_fake_responses_total", "counter", "HTTP responses sent on the provider API, by status.");
-  for (const auto& [status, n] : responses_) {
-    sample("squall_fake_responses_total", label + ",status=\"" + std::to_string(status) + "\"",
-           static_cast<double>(n));
+  if (req.method() != http::verb::delete_) {
+    return refuse(405, "Method " + std::string(req.method_string()) + " not allowed on /squall/faults/{id}; use DELETE",
+                  {{"Allow", "DELETE"}});
   }
-  family("squall_fake_in_flight", "gauge", "Requests in service, queued, hung or waiting out an error's latency.");
-  sample("squall_fake_in_flight", label, static_cast<double>(busy_ + queue_.size() + hung_ + answering_));
-  family("squall_fake_busy_slots", "gauge", "Requests in service.");
-  sample("squall_fake_busy_slots", label, busy_);
-  family("squall_fake_slots", "gauge", "Requests the provider serves at once.");
-  sample("squall_fake_slots", label, model_->config().slots);
-  family("squall_fake_queue_depth", "gauge", "Requests waiting for a slot.");
-  sample("squall_fake_queue_depth", label, static_cast<double>(queue_.size()));
-  family("squall_fake_hung", "gauge", "Requests held without an answer by a hang outage.");
-  sample("squall_fake_hung", label, static_cast<double>(hung_));
-  family("squall_fake_faults_injected_total", "counter",
-         "Faults injected, by kind: an HTTP status, rate_limited, shed, refuse, reset, hang, malformed, "
-         "stream_cut, error_event.");
-  for (const auto& [kind, n] : faults_injected_) {
-    sample("squall_fake_faults_injected_total", label + ",kind=\"" + kind + "\"", static_cast<double>(n));
+  const bool digits = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const std::string shown = id.size() <= 64 ? std::string(id) : std::string(id.substr(0, 64)) + "...";
+  if (!digits) {
+    return refuse(400, "The fault id '" + shown + "' is not a number; DELETE /squall/faults/{id} takes the id that "
+                       "POST /squall/faults answered (GET /squall/faults lists them)");
   }
-  family("squall_fake_tokens_total", "counter", "Tokens of served requests, billed.");
-  sample("squall_fake_tokens_total", label + ",direction=\"input\"", static_cast<double>(input_tokens_));
-  sample("squall_fake_tokens_total", label + ",direction=\"output\"", static_cast<double>(output_tokens_));
-  family("squall_fake_cost_usd_total", "counter", "USD billed for served requests at the scenario's prices.");
-  sample("squall_fake_cost_usd_total", label, cost_usd_);
-  family("squall_fake_connections", "gauge", "Open client connections.");
-  sample("squall_fake_connections", label, static_cast<double>(sessions.size()));
-  family("squall_fake_connections_total", "counter", "Connections accepted.");
-  sample("squall_fake_connections_total", label, static_cast<double>(connections_accepted_));
-  family("squall_fake_connections_rejected_total", "counter", "Connections closed at once: over the limit.");
-  sample("squall_fake_connections_rejected_total", label, static_cast<double>(connections_rejected_));
-  family("squall_fake_bad_requests_total", "counter", "Requests that were not valid HTTP or were too large.");
-  sample("squall_fake_bad_requests_total", label, static_cast<double>(bad_requests_));
-  family("squall_fake_accept_backoffs_total", "counter",
-         "Accepts that failed for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), each "
-         "followed by a pause before the next.");
-  sample("squall_fake_accept_backoffs_total", label, static_cast<double>(accept_backoffs_));
-  if (tls_) {
-    family("squall_fake_tls_handshake_failures_total", "counter",
-           "TLS handshakes that failed: a client that does not trust the certificate, or that speaks plain HTTP.");
-    sample("squall_fake_tls_handshake_failures_total", label, static_cast<double>(tls_handshake_failures_));
+  std::uint64_t n = 0;
+  const bool in_range = std::from_chars(id.data(), id.data() + id.size(), n).ec == std::errc{};
+  std::optional<json> removed = in_range ? control_.remove(n) : std::nullopt;  // beyond 2^64 - 1: no such id
+  if (!removed) {
+    return refuse(404, "No armed fault window has id " + shown + " (GET /squall/faults lists the armed ones)");
   }
-  family("squall_fake_internal_errors_total", "counter",
-         "Handlers that threw, by where (request, answer, read, write, idle, accept, timeline); each "
-         "ended its exchange with a 500 or a reset, and the server went on.");
-  for (const auto& [where, n] : internal_errors_) {
-    sample("squall_fake_internal_errors_total", label + ",where=\"" + where + "\"", static_cast<double>(n));
-  }
-  family("squall_fake_scenario_time_seconds", "gauge", "Seconds since the server started (scenario time).");
-  sample("squall_fake_scenario_time_seconds", label, to_s(clock_.now()));
-  header_list h{{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}};
-  s->send(response_head(200, h, out.size(), keep_alive) + out);
-  s->complete_exchange(keep_alive);
+  // At once, as after POST: the model takes the new timeline and the follower its next boundary (a
+  // refuse window that goes reopens the listener now).
+  model_->set_faults(control_.timeline());
+  follow_timeline();
+  send_json(s, 200, dump_json(json{{"deleted", std::move(*removed)}}), keep_alive, {}, false);
 }
-
 
 }  // namespace squall::fake::detail

@@ -8,7 +8,8 @@
 //   ai_requests.cpp   AI requests: attribution, admission, slots and queue, service timing, wire faults
 //   apis/             what differs by API endpoint: the answers' bytes, whole and streamed (answer_format.hpp),
 //                     the routes, and Gemini's request reader
-//   control_api.cpp   /v1/models, /squall/faults and /metrics
+//   control_api.cpp   /v1/models (Gemini's /v1beta/models), Gemini's countTokens and /squall/faults
+//   metrics.cpp       /metrics (Prometheus text or OpenMetrics) and the exchange-duration histogram
 //   attempt_log.cpp   attribution markers, attempt counts per request id, the attempt log (all providers')
 
 #include <utility>  // before Asio, whose awaitable.hpp uses std::exchange without it
@@ -17,6 +18,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -71,14 +73,14 @@ struct job : std::enable_shared_from_this<job> {
   bool include_usage = false;
   bool keep_alive = true;
   bool embed_base64 = false;
+  bool cut = false;  // max_tokens cut the answer short of its natural length
   std::uint32_t embed_dims = 0;
   std::size_t embed_inputs = 1;
   std::vector<std::string> embed_texts;  // as request_body's: one per input, or none
   // Gemini: a stream without ?alt=sse is one JSON array, not events; what the request asks the model to
-  // produce (functions, JSON); whether the answer stopped at maxOutputTokens (finishReason MAX_TOKENS).
+  // produce (functions, JSON).
   bool stream_array = false;
   std::shared_ptr<const gemini_request> gemini;
-  bool cut_at_max_tokens = false;
   request req;
   sim::attempt_draws draws;
   sim::admission adm;
@@ -93,6 +95,7 @@ struct job : std::enable_shared_from_this<job> {
   bool wire_struck = false;
   bool head_sent = false;
   std::uint64_t record = attempt_log::no_record;  // its upstream_attempt in the server's attempt_log
+  bool exchange_observed = false;  // its exchange's duration is in /metrics (only the first end counts)
   job* prev = nullptr;  // provider_endpoint::jobs
   job* next = nullptr;
 };
@@ -165,6 +168,9 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<time_point> arrived_at_;
 };
 
+// The buckets of /metrics' exchange-duration histogram: 5 ms to 120 s, then +Inf (metrics.cpp).
+inline constexpr std::size_t exchange_duration_buckets = 16;
+
 class provider_endpoint : public std::enable_shared_from_this<provider_endpoint> {
  public:
   provider_endpoint(asio::io_context& io, const real_clock& clock, attempt_log& log, const server_options& options,
@@ -228,10 +234,16 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   void api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req, const ai_route& route,
                    std::string_view query);
   // Gemini's countTokens: the prompt's tokens at once, outside the provider model (no slot, no faults).
-  void count_tokens(const std::shared_ptr<session>& s, http::request<http::string_body>& req, const ai_route& route);
+  void gemini_count_tokens(const std::shared_ptr<session>& s, http::request<http::string_body>& req,
+                           const ai_route& route);
   void models(const std::shared_ptr<session>& s, bool keep_alive, std::string_view id);
-  void metrics(const std::shared_ptr<session>& s, bool keep_alive);
+  // Anthropic's /v1/messages/count_tokens: answered at once, not an AI attempt (apis/anthropic_count_tokens.cpp).
+  void count_tokens(const std::shared_ptr<session>& s, http::request<http::string_body>& req);
+  void metrics(const std::shared_ptr<session>& s, const http::request<http::string_body>& req);
   void faults(const std::shared_ptr<session>& s, http::request<http::string_body>& req, std::string_view query);
+  // /squall/faults/{id}: `id` is what follows "/squall/faults/", as sent.
+  void fault_by_id(const std::shared_ptr<session>& s, const http::request<http::string_body>& req,
+                   std::string_view id);
 
   // Answers.
   void send_json(const std::shared_ptr<session>& s, int status, std::string body, bool keep_alive,
@@ -261,6 +273,9 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   void send_stream_close(job& j);
   std::uint32_t tokens_due(const job& j, duration elapsed) const noexcept;
   void count_fault(const std::string& kind) { ++faults_injected_[kind]; }
+  // A job's exchange ended with `status` sent (0 when none): its duration from arrival goes into the
+  // histogram, once per job (metrics.cpp).
+  void observe_exchange(job& j, int status);
 
   const real_clock& clock_;
   attempt_log& log_;
@@ -297,6 +312,17 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   std::uint64_t accept_backoffs_ = 0;                 // accepts that failed for want of descriptors or memory
   std::uint64_t tls_handshake_failures_ = 0;
   std::map<std::string, std::uint64_t> internal_errors_;  // handlers that threw, by where
+  // Seconds from an AI request's arrival to the end of its exchange: counts per bucket (bounds in
+  // metrics.cpp), not cumulative.
+  struct duration_histogram {
+    std::array<std::uint64_t, exchange_duration_buckets> counts{};
+    std::uint64_t count = 0;
+    double sum_s = 0;
+  };
+  // By model (an index into the scenario's models; models.size() for a name the provider does not
+  // serve, so that clients cannot grow the label set) and status sent: bounded by the models times the
+  // statuses a provider can send.
+  std::map<std::pair<std::uint32_t, int>, duration_histogram> exchange_durations_;
 };
 
 // Logs nothing and never throws: the text of the exception in flight, for internal_error.

@@ -198,9 +198,10 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
   }
   if (path == "/metrics") {
     if (method != http::verb::get) return wrong_method("GET");
-    return metrics(s, keep_alive);
+    return metrics(s, req);
   }
   if (path == "/squall/faults") return faults(s, req, query);
+  if (path.rfind("/squall/faults/", 0) == 0) return fault_by_id(s, req, path.substr(15));
 
   if (api_ == api_style::gemini) {
     if (const auto listed = route_gemini_models(path)) {
@@ -215,7 +216,9 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
   const bool openai = api_ == api_style::openai;
   if (const std::optional<ai_route> route = route_ai_request(api_, path)) {
     if (method != http::verb::post) return wrong_method("POST");
-    if (route->count_tokens) return count_tokens(s, req, *route);
+    if (route->kind == request_kind::count_tokens) {
+      return api_ == api_style::gemini ? gemini_count_tokens(s, req, *route) : count_tokens(s, req);
+    }
     return api_request(s, req, *route, query);
   }
   error_spec e{404, openai ? "Invalid URL (" + std::string(req.method_string()) + " " + std::string(path) + ")" : "Not Found", "",

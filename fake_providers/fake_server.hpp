@@ -6,8 +6,9 @@
 //   OpenAI style:     POST /v1/chat/completions (JSON or server-sent events), POST /v1/embeddings,
 //                     GET /v1/models
 //   Anthropic style:  POST /v1/messages (JSON or its event stream), GET /v1/models
-//   Both:             GET /healthz, GET /metrics (Prometheus text), /squall/faults (control API:
-//                     GET lists, POST arms a fault window relative to now, DELETE clears)
+//   Both:             GET /healthz, GET /metrics (Prometheus text, or OpenMetrics when asked), /squall/faults
+//                     (control API: GET lists, POST arms a fault window relative to now, DELETE clears;
+//                     DELETE /squall/faults/{id} removes one armed window)
 //
 // With server_options::tls every listener speaks HTTPS instead (the same routes, over TLS).
 //

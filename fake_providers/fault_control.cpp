@@ -103,6 +103,15 @@ std::size_t fault_control::clear(bool scenario_too) {
   return n;
 }
 
+std::optional<json> fault_control::remove(std::uint64_t id) {
+  const auto it = std::find_if(armed_.begin(), armed_.end(), [&](const armed& a) { return a.id == id; });
+  if (it == armed_.end()) return std::nullopt;
+  json listed = to_json(it->window);
+  listed["id"] = it->id;
+  armed_.erase(it);
+  return listed;
+}
+
 std::vector<sim::fault_window> fault_control::timeline() const {
   // Priority: the scenario's windows lowest, then armed windows in the order they were armed.
   std::vector<sim::fault_window> all = scenario_;

@@ -24,6 +24,9 @@ class fault_control {
   config_result<nlohmann::json> arm(const nlohmann::json& body, time_point now);
   // Forgets the armed windows (and the scenario's too when `scenario_too`); how many went.
   std::size_t clear(bool scenario_too);
+  // Forgets the armed window `id`: the window as it was listed, or nothing when no armed window has
+  // that id (never armed, removed, cleared, or forgotten once over).
+  std::optional<nlohmann::json> remove(std::uint64_t id);
 
   // The windows in effect, in scenario time: sorted, not overlapping.
   std::vector<sim::fault_window> timeline() const;

@@ -52,6 +52,18 @@ server_options options_for(const sim::scenario& s, const serve_options& o) {
   return opts;
 }
 
+void print_endpoints(std::ostream& out, const std::vector<endpoint_info>& endpoints, const std::string& ca_file) {
+  for (const endpoint_info& e : endpoints) {
+    out << e.provider << " " << e.base_url << "\n";
+    out << "  faults  " << e.origin << "/squall/faults\n";
+    out << "  metrics " << e.origin << "/metrics\n";
+  }
+  if (endpoints.empty()) return;
+  out << "arm a fault window: curl " << (ca_file.empty() ? "" : "--cacert " + ca_file + " ")
+      << "-d '{\"for_s\": 30, \"errors\": {\"503\": 0.5}}' " << endpoints.front().origin
+      << "/squall/faults   (docs/fake-providers.md)\n";
+}
+
 int serve(const sim::scenario& s, const serve_options& o, std::ostream& out, std::ostream& err) {
   // Before the I/O thread starts, so that it inherits the mask (policies/asio/stop_signals.hpp).
   const stop_signals signals;
@@ -117,7 +129,7 @@ int serve(const sim::scenario& s, const serve_options& o, std::ostream& out, std
   }
   out << "squall serve: scenario \"" << s.name << "\", seed " << opts.seed << "; scenario time 0 is now\n";
   if (!ca_path.empty()) out << "CA certificate: " << ca_path << "\n";
-  for (const endpoint_info& e : server.endpoints()) out << e.provider << " " << e.base_url << "\n";
+  print_endpoints(out, server.endpoints(), ca_path);
   out.flush();
 
   signals.wait(o.for_s);

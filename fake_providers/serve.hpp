@@ -6,6 +6,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "fake_providers/fake_server.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -30,8 +31,14 @@ struct serve_options {
 // The server options a scenario implies: its seed and its workload's output-token distribution.
 server_options options_for(const sim::scenario& s, const serve_options& o);
 
-// Starts every provider, prints one line per provider ("openai http://127.0.0.1:PORT/v1") to `out`
-// (https:// with tls, after a "CA certificate: PATH" line when the CA was made here), and serves until
+// What `squall serve` prints once its providers listen: per provider the base URL an SDK takes
+// ("openai http://127.0.0.1:PORT/v1", the one line scripts look for), then, indented, its control API
+// and metrics URLs; last, a curl command that arms a fault window on the first provider (with
+// --cacert `ca_file` when not empty).
+void print_endpoints(std::ostream& out, const std::vector<endpoint_info>& endpoints, const std::string& ca_file);
+
+// Starts every provider, prints its endpoints to `out` (print_endpoints; https:// with tls, after a
+// "CA certificate: PATH" line when the CA was made here), and serves until
 // SIGINT/SIGTERM or `for_s`. Returns 0; 2 (with a message on `err` naming the file) when cert_file or
 // key_file cannot be read or do not make a usable certificate and key; 3 when a listener cannot bind or
 // the CA certificate cannot be written.

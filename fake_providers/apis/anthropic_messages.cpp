@@ -8,6 +8,8 @@
 namespace squall::fake::detail {
 namespace {
 
+const char* stop_reason(const job& j) { return j.cut ? "max_tokens" : "end_turn"; }
+
 std::string body(job& j) {
   const std::string text = generate_words(j.text_rng, j.req.output_tokens);
   std::string b;
@@ -18,7 +20,9 @@ std::string body(job& j) {
   append_json_string(b, j.req.model);
   b += R"(,"content":[{"type":"text","text":)";
   append_json_string(b, text);
-  b += R"(}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":)";
+  b += R"(}],"stop_reason":")";
+  b += stop_reason(j);
+  b += R"(","stop_sequence":null,"usage":{"input_tokens":)";
   b += std::to_string(j.req.input_tokens);
   b += R"(,"output_tokens":)";
   b += std::to_string(j.req.output_tokens);
@@ -49,7 +53,8 @@ std::string stream_text(const job&, std::string_view text) {
 std::string stream_close(const job& j) {
   return sse("content_block_stop", R"({"type":"content_block_stop","index":0})") +
          sse("message_delta",
-             R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":)" +
+             R"({"type":"message_delta","delta":{"stop_reason":")" + std::string(stop_reason(j)) +
+                 R"(","stop_sequence":null},"usage":{"output_tokens":)" +
                  std::to_string(j.req.output_tokens) + "}}") +
          sse("message_stop", R"({"type":"message_stop"})");
 }

@@ -50,8 +50,8 @@ void append_function_call(std::string& b, const job& j) {
   b += R"(,"args":{}}})";
 }
 
-// MAX_TOKENS when the answer stopped at maxOutputTokens.
-const char* finish_reason(const job& j) { return j.cut_at_max_tokens ? "MAX_TOKENS" : "STOP"; }
+// MAX_TOKENS when maxOutputTokens cut the answer short of its natural length (ai_requests.cpp).
+const char* finish_reason(const job& j) { return j.cut ? "MAX_TOKENS" : "STOP"; }
 
 void append_usage(std::string& b, const job& j, bool with_output) {
   const std::string in = std::to_string(j.req.input_tokens);

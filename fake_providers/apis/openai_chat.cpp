@@ -8,6 +8,8 @@
 namespace squall::fake::detail {
 namespace {
 
+const char* finish_reason(const job& j) { return j.cut ? "length" : "stop"; }
+
 std::string body(job& j) {
   const std::uint32_t in = j.req.input_tokens;
   const std::uint32_t out = j.req.output_tokens;
@@ -22,7 +24,9 @@ std::string body(job& j) {
   append_json_string(b, j.req.model);
   b += R"(,"choices":[{"index":0,"message":{"role":"assistant","content":)";
   append_json_string(b, text);
-  b += R"(,"refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":)";
+  b += R"(,"refusal":null},"logprobs":null,"finish_reason":")";
+  b += finish_reason(j);
+  b += R"("}],"usage":{"prompt_tokens":)";
   b += std::to_string(in);
   b += R"(,"completion_tokens":)";
   b += std::to_string(out);
@@ -61,7 +65,9 @@ std::string stream_close(const job& j) {
   const std::uint32_t out = j.req.output_tokens;
   std::string last = chunk_head(j);
   last += j.tokens_sent == 0 ? R"([{"index":0,"delta":{"role":"assistant","content":""},)" : R"([{"index":0,"delta":{},)";
-  last += R"("logprobs":null,"finish_reason":"stop"}])";
+  last += R"("logprobs":null,"finish_reason":")";
+  last += finish_reason(j);
+  last += R"("}])";
   last += j.include_usage ? R"(,"usage":null})" : "}";
   std::string events = sse("", last);
   if (j.include_usage) {

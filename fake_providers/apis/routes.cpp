@@ -23,9 +23,9 @@ std::optional<ai_route> route_gemini(std::string_view path) noexcept {
   const std::string_view model = rest.substr(0, colon);
   const std::string_view method = rest.substr(colon + 1);
   if (model.find('/') != std::string_view::npos) return std::nullopt;
-  if (method == "generateContent") return ai_route{request_kind::generate_content, model, false, false};
-  if (method == "streamGenerateContent") return ai_route{request_kind::generate_content, model, true, false};
-  if (method == "countTokens") return ai_route{request_kind::generate_content, model, false, true};
+  if (method == "generateContent") return ai_route{request_kind::generate_content, model, false};
+  if (method == "streamGenerateContent") return ai_route{request_kind::generate_content, model, true};
+  if (method == "countTokens") return ai_route{request_kind::count_tokens, model, false};
   return std::nullopt;
 }
 
@@ -39,6 +39,7 @@ std::optional<ai_route> route_ai_request(api_style api, std::string_view path) n
       return std::nullopt;
     case api_style::anthropic:
       if (path == "/v1/messages") return ai_route{request_kind::messages};
+      if (path == "/v1/messages/count_tokens") return ai_route{request_kind::count_tokens};
       return std::nullopt;
     case api_style::gemini:
       return route_gemini(path);

@@ -3,7 +3,7 @@
 // /healthz, /metrics, /squall/faults and /v1/models itself and asks this for the rest.
 //
 //   OpenAI style:     POST /v1/chat/completions, POST /v1/embeddings
-//   Anthropic style:  POST /v1/messages
+//   Anthropic style:  POST /v1/messages, POST /v1/messages/count_tokens
 //   Gemini:           POST /v1beta/models/{model}:generateContent, :streamGenerateContent, :countTokens
 //                     (and the same under /v1/, where @google/genai 3.x sends them)
 
@@ -20,12 +20,12 @@ struct ai_route {
   // Gemini names the model and the method in the path; the other APIs leave these as they are.
   std::string_view model{};  // a view into the path; empty when the body names the model
   bool stream = false;       // :streamGenerateContent
-  bool count_tokens = false; // :countTokens, answered at once (no slot, no faults)
 };
 
 // nullopt: no AI endpoint of `api` has this path (a 404).
 std::optional<ai_route> route_ai_request(api_style api, std::string_view path) noexcept;
 
+// (Gemini's :countTokens is a count_tokens route, answered at once like Anthropic's.)
 // Gemini's model listing: GET /v1beta/models (nullopt inside: the list) and /v1beta/models/{model}, and
 // the same under /v1. nullopt: not a model path (a method such as :generateContent is one of route_ai_request's).
 std::optional<std::optional<std::string_view>> route_gemini_models(std::string_view path) noexcept;

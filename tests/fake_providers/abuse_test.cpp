@@ -357,7 +357,7 @@ TEST(FakeServerAbuse, ServeAnswersHealthzThroughGarbageDeepJsonHugeAnswersExhaus
   expect_healthy(port, "with 10,000 idle connections");
   {
     client c(port);
-    EXPECT_GE(sample(c.get("/metrics").body, "squall_fake_connections{provider=\"openai\"}"), idle_connections);
+    EXPECT_GE(sample(c.get("/metrics").body, "squall_fake_open_connections{provider=\"openai\"}"), idle_connections);
   }
   std::vector<int> beyond;
   for (int i = 0; i < 500; ++i) {

@@ -83,6 +83,11 @@ TEST(GeminiFake, GenerateContentAnswersACandidateWithUsageAndTheReasonItStopped)
   EXPECT_EQ(b["modelVersion"], "gemini-2.0-flash");
   EXPECT_FALSE(b["responseId"].get<std::string>().empty());
 
+  // An answer whose natural length (squall's x-squall-output-tokens) is within the limit stops by itself.
+  const json natural = c.post(generate, content(7), {{"x-squall-output-tokens", "4"}}).json();
+  EXPECT_EQ(natural["candidates"][0]["finishReason"], "STOP");
+  EXPECT_EQ(natural["usageMetadata"]["candidatesTokenCount"], 4);
+
   // Without maxOutputTokens the length is drawn and the answer stops by itself; snake_case is Google's too.
   const json plain = json::parse(R"({"contents": [{"parts": [{"text": "a b"}]}],
                                      "system_instruction": {"parts": [{"text": "c"}]}})");
