@@ -6,6 +6,7 @@
   trace         slices of the incident traces (header + a run of lines), the traces quoted in the trace tests
   request_body  the bodies quoted in the fake providers' tests, each behind all six (API, endpoint) bytes
   control       every fault window of every scenario, at two arming times
+  schema_instance  the schemas of tests/fake_providers/content/schema_corpus.json, behind two seed bytes
   results       written by fuzz_seed_results (scripts/fuzz.sh runs it), not here
 
 and, per target, the dictionary: tests/fuzz/dict/json.dict + <target>.dict + the key names of its seeds.
@@ -107,6 +108,12 @@ for f in tree("scenarios/*.json") + tree("tests/**/*.json"):
             for seconds in (0, 150):
                 put("control", seconds.to_bytes(2, "little") + json.dumps(w).encode())
 
+# schema_instance: byte 0 seeds the rng, its bit 0 picks an instance (0) or a tool's arguments (1).
+with open(os.path.join(src, "tests/fake_providers/content/schema_corpus.json"), encoding="utf-8") as h:
+    for i, entry in enumerate(json.load(h)):
+        for selector in (2 * i % 256, (2 * i + 1) % 256):
+            put("schema_instance", bytes([selector]) + json.dumps(entry["schema"]).encode())
+
 # Dictionaries: the shared JSON tokens, the target's own file, and every key name of its seeds.
 def keys(value, acc):
     if isinstance(value, dict):
@@ -118,13 +125,13 @@ def keys(value, acc):
             keys(v, acc)
 
 
-for target in ("scenario", "policy", "trace", "results", "request_body", "control"):
+for target in ("scenario", "policy", "trace", "results", "request_body", "control", "schema_instance"):
     acc = set()
     for f in glob.glob(os.path.join(out, "seeds", target, "*")):
         with open(f, "rb") as h:
             data = h.read()
         for chunk in data.split(b"\n"):
-            for start in range(0, 3):  # the request_body and control seeds start with selector bytes
+            for start in range(0, 3):  # request_body, control and schema_instance seeds start with selector bytes
                 try:
                     keys(json.loads(chunk[start:]), acc)
                     break
