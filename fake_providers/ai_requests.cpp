@@ -153,6 +153,14 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
       parse_u64(std::string_view(planned_header->value().data(), planned_header->value().size()), planned);
   if (!planned_ok) return reject(invalid_request("x-squall-output-tokens must be an unsigned integer"));
   if (by == attribution::none) id = ++next_sequence_;
+  std::shared_ptr<const content::answer_content> answer_content;
+  if (gemini) {
+    // Drawn from a stream of its own, so that the provider model's draws and the words stay as they are.
+    rng content_rng(mix_seed(mix_seed(seed_ ^ 0xc047e47ULL, id), attempt));
+    content::answer_result made = content::answer(to_answer_request(*gemini), content_rng);
+    if (!made) return reject(invalid_request(made.error().describe(), "generation_config.response_schema"));
+    answer_content = std::make_shared<const content::answer_content>(std::move(made).value());
+  }
 
   auto j = std::make_shared<job>(shared_from_this(), s, io);
   j->record = record;
@@ -166,6 +174,7 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   j->embed_texts = std::move(pr.embed_texts);
   j->stream_array = pr.stream && gemini && !query_has(query, "alt", "sse");
   j->gemini = std::move(gemini);
+  j->content = std::move(answer_content);
   j->req.id = id;
   j->req.provider = model_->config().name;
   j->req.model = pr.model;

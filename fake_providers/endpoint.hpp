@@ -81,6 +81,7 @@ struct job : std::enable_shared_from_this<job> {
   // produce (functions, JSON).
   bool stream_array = false;
   std::shared_ptr<const gemini_request> gemini;
+  std::shared_ptr<const content::answer_content> content;  // Gemini: what the answer holds (text, a call, JSON)
   request req;
   sim::attempt_draws draws;
   sim::admission adm;

@@ -4,12 +4,12 @@
 // does this (job::stream_array). The last response carries finishReason and the whole usageMetadata; a
 // stream has no terminator after it.
 //
-// What the model says: its words; or, when the request offers functions (tools[].functionDeclarations)
-// and toolConfig allows a call, one functionCall part; or, with responseMimeType application/json, JSON
-// text. The choice follows the rule of fake_providers/content/answer_content.hpp (AUTO calls unless the
-// last turn answered a call; ANY always calls; NONE never), and is made here until that API-neutral
-// generator is merged: then the call's arguments and the JSON become instances of the request's schemas.
-// Until then a call's args are {} and the JSON is {"answer": "<words>"}.
+// What the model says comes from the API-neutral content generator (fake_providers/content/), asked in
+// ai_requests.cpp with to_answer_request: its words; or, when the request offers functions and toolConfig
+// lets the model call one (ANY; AUTO unless the last turn answered a call), one functionCall part whose
+// args are an instance of the function's parameters schema; or, with responseMimeType application/json, JSON
+// text (an instance of responseSchema, or a small object). A JSON answer streams in pieces that join
+// into it; a call goes out whole in the first response.
 #include "fake_providers/apis/answer_format.hpp"
 #include "fake_providers/endpoint.hpp"
 #include "policies/core/json_text.hpp"
@@ -20,38 +20,36 @@ namespace {
 enum class content_kind : std::uint8_t { text, function_call, json };
 
 content_kind kind_of(const job& j) {
-  if (!j.gemini) return content_kind::text;
-  const gemini_request& g = *j.gemini;
-  const bool offered = !g.functions.empty() && g.calling_mode != "NONE";
-  if (offered && (g.calling_mode == "ANY" || !g.last_turn_is_function_response)) return content_kind::function_call;
-  if (g.response_mime_type == "application/json") return content_kind::json;
+  if (!j.content) return content_kind::text;
+  switch (j.content->kind) {
+    case content::answer_kind::tool_calls: return j.content->tool_calls.empty() ? content_kind::text : content_kind::function_call;
+    case content::answer_kind::json: return content_kind::json;
+    case content::answer_kind::text: break;
+  }
   return content_kind::text;
 }
 
-// The function called: one of the offered (and allowed) ones, chosen by the answer's id, so the same
-// request and seed call the same function.
-const std::string& called_function(const job& j) {
-  const gemini_request& g = *j.gemini;
-  std::vector<const std::string*> names;
-  for (const gemini_function& f : g.functions) {
-    bool allowed = g.allowed_functions.empty();
-    for (const std::string& a : g.allowed_functions) allowed = allowed || a == f.name;
-    if (allowed) names.push_back(&f.name);
-  }
-  if (names.empty()) return g.functions.front().name;
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const char c : j.object_id) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-  return *names[h % names.size()];
-}
-
 void append_function_call(std::string& b, const job& j) {
+  const content::tool_call& call = j.content->tool_calls.front();
   b += R"({"functionCall":{"name":)";
-  append_json_string(b, called_function(j));
-  b += R"(,"args":{}}})";
+  append_json_string(b, call.name);
+  b += R"(,"args":)";
+  b += call.arguments_json.empty() ? std::string("{}") : call.arguments_json;
+  b += "}}";
 }
 
 // MAX_TOKENS when maxOutputTokens cut the answer short of its natural length (ai_requests.cpp).
 const char* finish_reason(const job& j) { return j.cut ? "MAX_TOKENS" : "STOP"; }
+
+// The bytes of the JSON text due once `tokens` of the answer's tokens are out: a share of it, never
+// ending inside a UTF-8 character.
+std::size_t json_bytes_at(const job& j, std::uint32_t tokens) {
+  const std::string& text = j.content->json_text;
+  if (j.req.output_tokens == 0 || tokens >= j.req.output_tokens) return text.size();
+  std::size_t at = text.size() * tokens / j.req.output_tokens;
+  while (at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80) ++at;
+  return at;
+}
 
 void append_usage(std::string& b, const job& j, bool with_output) {
   const std::string in = std::to_string(j.req.input_tokens);
@@ -104,17 +102,13 @@ std::string text_part(std::string_view text) {
 
 std::string body(job& j) {
   const content_kind kind = kind_of(j);
-  const std::string words = generate_words(j.text_rng, j.req.output_tokens);
   std::string part;
   if (kind == content_kind::function_call) {
     append_function_call(part, j);
   } else if (kind == content_kind::json) {
-    std::string text = R"({"answer":)";
-    append_json_string(text, words);
-    text += '}';
-    part = text_part(text);
+    part = text_part(j.content->json_text);
   } else {
-    part = text_part(words);
+    part = text_part(generate_words(j.text_rng, j.req.output_tokens));
   }
   return response(j, part, true);
 }
@@ -142,10 +136,11 @@ std::string stream_text(const job& j, std::string_view text) {
       return event(j, response(j, part, false), true, false);
     }
     case content_kind::json: {
-      // The JSON text in pieces that join into {"answer": "<words>"}.
-      std::string piece = first ? R"({"answer":")" : "";
-      append_json_string_content(piece, text);
-      return event(j, response(j, text_part(piece), false), first, false);
+      // The JSON text in shares that join into it, one per batch of tokens.
+      const std::uint32_t upto = j.tokens_sent + count_words(text);
+      const std::size_t from = json_bytes_at(j, j.tokens_sent);
+      const std::size_t to = json_bytes_at(j, upto);
+      return event(j, response(j, text_part(j.content->json_text.substr(from, to - from)), false), first, false);
     }
     case content_kind::text: break;
   }
@@ -157,7 +152,8 @@ std::string stream_close(const job& j) {
   const content_kind kind = kind_of(j);
   std::string part;
   if (kind == content_kind::json) {
-    part = text_part(first ? R"({"answer":""})" : R"("})");
+    const std::size_t from = json_bytes_at(j, j.tokens_sent);
+    part = text_part(j.content->json_text.substr(from));
   } else if (kind == content_kind::function_call && first) {
     append_function_call(part, j);  // no token was due before the end: the call goes out now
   } else {

@@ -201,6 +201,25 @@ std::optional<error_spec> read_tree(const json& top, bool count_tokens, const re
 
 }  // namespace
 
+content::answer_request to_answer_request(const gemini_request& g) {
+  content::answer_request a;
+  for (std::size_t i = 0; i < g.functions.size(); ++i) {
+    const gemini_function& f = g.functions[i];
+    bool allowed = g.allowed_functions.empty();
+    for (const std::string& name : g.allowed_functions) allowed = allowed || name == f.name;
+    if (allowed) a.tools.push_back(content::offered_tool{f.name, f.parameters, "$.tools[].functionDeclarations[" + std::to_string(i) + "].parameters"});
+  }
+  if (g.calling_mode == "NONE") a.choice.mode = content::tool_choice_mode::none;
+  if (g.calling_mode == "ANY") a.choice.mode = content::tool_choice_mode::required;
+  a.last_turn_is_tool_result = g.last_turn_is_function_response;
+  if (g.response_mime_type == "application/json") {
+    a.format.kind = g.response_schema.is_null() ? content::output_kind::json_object : content::output_kind::json_schema;
+    a.format.schema = g.response_schema;
+    a.format.schema_path = "$.generationConfig.responseSchema";
+  }
+  return a;
+}
+
 std::optional<error_spec> read_gemini_request_body(std::string_view body, std::string_view model, bool stream,
                                                    bool count_tokens, const request_limits& limits,
                                                    parsed_request& out, gemini_request& extra) {

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fake_providers/content/answer_content.hpp"
 #include "fake_providers/request_body.hpp"
 #include "fake_providers/wire_format.hpp"
 
@@ -42,6 +43,11 @@ struct gemini_request {
   std::string response_mime_type = "text/plain";
   json response_schema;                        // responseSchema or responseJsonSchema; null when none
 };
+
+// What the content generator (fake_providers/content/answer_content.hpp) is asked for: the functions
+// offered (only the allowed ones when allowedFunctionNames narrows them), ANY as `required`, NONE as `none`,
+// and the JSON schema of application/json (a JSON object without one; text/x.enum answers text).
+content::answer_request to_answer_request(const gemini_request& g);
 
 // Reads `body` for the model named in the path. `stream`: the method was streamGenerateContent.
 // `count_tokens`: a countTokens body ({"contents"} or {"generateContentRequest": {...}}), whose

@@ -269,23 +269,30 @@ TEST(GeminiFake, FunctionCallsAndJsonAnswersFollowTheRequest) {
   running r({gemini_config()});
   client c(r.port());
   json tools = content(5);
-  tools["tools"] = json::parse(R"([{"functionDeclarations": [{"name": "get_weather"}, {"name": "get_time"}]}])");
+  tools["tools"] = json::parse(R"([{"functionDeclarations": [{"name": "get_weather"}, {"name": "get_time",
+      "parameters": {"type": "OBJECT", "properties": {"zone": {"type": "STRING"}}, "required": ["zone"]}}]}])");
   tools["toolConfig"] = json::parse(R"({"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_time"]}})");
   const json called = c.post(generate, tools).json();
-  EXPECT_EQ(called["candidates"][0]["content"]["parts"][0]["functionCall"]["name"], "get_time");
+  const json call = called["candidates"][0]["content"]["parts"][0]["functionCall"];
+  EXPECT_EQ(call["name"], "get_time") << called.dump();
+  EXPECT_TRUE(call["args"]["zone"].is_string()) << "an instance of the parameters schema: " << call.dump();
   tools["toolConfig"]["functionCallingConfig"]["mode"] = "NONE";
   EXPECT_EQ(count_words(text_of(c.post(generate, tools).json())), 5U);
 
   json structured = content(6);
   structured["generationConfig"]["responseMimeType"] = "application/json";
+  structured["generationConfig"]["responseSchema"] =
+      json::parse(R"({"type": "OBJECT", "properties": {"city": {"type": "STRING"}}, "required": ["city"]})");
   const json whole = json::parse(text_of(c.post(generate, structured).json()), nullptr, false);
   ASSERT_TRUE(whole.is_object());
-  EXPECT_EQ(count_words(whole["answer"].get<std::string>()), 6U);
+  EXPECT_TRUE(whole["city"].is_string()) << whole.dump();
   std::string pieces;
   for (const auto& e : parse_sse(c.post(stream_sse, structured).body)) pieces += text_of(json::parse(e.data));
   const json streamed = json::parse(pieces, nullptr, false);
   ASSERT_TRUE(streamed.is_object()) << pieces;
-  EXPECT_EQ(count_words(streamed["answer"].get<std::string>()), 6U);
+  EXPECT_TRUE(streamed["city"].is_string()) << pieces;
+  structured["generationConfig"]["responseSchema"] = json::parse(R"({"type": "STRING", "minLength": 5, "maxLength": 2})");
+  EXPECT_EQ(c.post(generate, structured).status, 400) << "a schema no value satisfies";
 }
 
 TEST(GeminiFake, TheAttemptLogNamesGenerateContent) {
