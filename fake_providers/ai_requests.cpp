@@ -43,6 +43,7 @@ const char* kind_name(request_kind k) noexcept {
     case request_kind::chat: return "chat";
     case request_kind::embeddings: return "embeddings";
     case request_kind::messages: return "messages";
+    case request_kind::generate_content: return "generate_content";
     case request_kind::count_tokens: return "count_tokens";
     case request_kind::responses: return "responses";
   }
@@ -86,6 +87,21 @@ std::optional<error_spec> shape_content(job& j, std::uint32_t natural) {
   return std::nullopt;
 }
 
+// Whether a query string ("alt=sse&key=K") holds `name`=`value`.
+bool query_has(std::string_view query, std::string_view name, std::string_view value) noexcept {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    if (pair.size() == name.size() + 1 + value.size() && pair.starts_with(name) && pair[name.size()] == '=' &&
+        pair.ends_with(value)) {
+      return true;
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
 }  // namespace
 
 // The part of a shaped answer's text that its tokens [from, upto) carry: an even share of its bytes each.
@@ -99,7 +115,8 @@ std::string content_piece(const job& j, std::uint32_t from, std::uint32_t upto) 
 }
 
 void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req,
-                                    job::kind k, std::string_view model_default) {
+                                    const ai_route& route, std::string_view query) {
+  const job::kind k = route.kind;
   const bool keep_alive = req.keep_alive();
   ++api_requests_;
   const time_point now = clock_.now();
@@ -149,7 +166,15 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
 
   parsed_request pr;
   const request_limits limits{options.output_tokens_max, options.embedding_dims_default, options.embedding_inputs_max};
-  if (auto e = read_request_body(api_, k, req.body(), limits, pr, model_default)) return reject(*e);
+  std::shared_ptr<gemini_request> gemini;
+  if (k == job::kind::generate_content) {
+    gemini = std::make_shared<gemini_request>();
+    if (auto e = read_gemini_request_body(req.body(), route.model, route.stream, false, limits, pr, *gemini)) {
+      return reject(*e);
+    }
+  } else if (auto e = read_request_body(api_, k, req.body(), limits, pr, route.model)) {
+    return reject(*e);
+  }
   if (upstream_attempt* a = log_.find(record)) {
     a->model = pr.model;
     a->input_tokens = pr.input_tokens;
@@ -178,6 +203,14 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
       parse_u64(std::string_view(planned_header->value().data(), planned_header->value().size()), planned);
   if (!planned_ok) return reject(invalid_request("x-squall-output-tokens must be an unsigned integer"));
   if (by == attribution::none) id = ++next_sequence_;
+  std::shared_ptr<const content::answer_content> answer_content;
+  if (gemini) {
+    // Drawn from a stream of its own, so that the provider model's draws and the words stay as they are.
+    rng content_rng(mix_seed(mix_seed(seed_ ^ 0xc047e47ULL, id), attempt));
+    content::answer_result made = content::answer(to_answer_request(*gemini), content_rng);
+    if (!made) return reject(invalid_request(made.error().describe(), "generation_config.response_schema"));
+    answer_content = std::make_shared<const content::answer_content>(std::move(made).value());
+  }
 
   auto j = std::make_shared<job>(shared_from_this(), s, io);
   j->record = record;
@@ -191,6 +224,9 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   j->embed_texts = std::move(pr.embed_texts);
   j->shape = std::move(pr.shape);
   j->echo = std::move(pr.echo);
+  j->stream_array = pr.stream && gemini && !query_has(query, "alt", "sse");
+  j->gemini = std::move(gemini);
+  j->gemini_content = std::move(answer_content);
   j->req.id = id;
   j->req.provider = model_->config().name;
   j->req.model = pr.model;
@@ -307,6 +343,7 @@ void provider_endpoint::deliver_error(const std::shared_ptr<job>& j) {
   std::shared_ptr<session> s = std::move(j->s);
   if (!s) return;
   const bool openai = api_ == api_style::openai;
+  const bool gemini = api_ == api_style::gemini;
   const sim::admission& a = j->adm;
   if (a.kind == sim::admission_kind::reset) {
     record_end(*j, 0, "reset");
@@ -319,6 +356,15 @@ void provider_endpoint::deliver_error(const std::shared_ptr<job>& j) {
     e.message = openai ? "The model `" + j->req.model + "` does not exist or you do not have access to it."
                        : "model: " + j->req.model;
     if (openai) e.code = "model_not_found";
+    if (gemini) {
+      e.message = "models/" + j->req.model +
+                  " is not found for API version v1beta, or is not supported for generateContent. Call ListModels "
+                  "to see the list of available models and their supported methods.";
+    }
+  } else if (a.kind == sim::admission_kind::rate_limited && gemini) {
+    e.message = "You exceeded your current quota, please check your plan and billing details. For more information "
+                "on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits." +
+                (a.retry_after ? " Please retry in " + protobuf_duration(to_s(*a.retry_after)) + "." : std::string());
   } else if (a.kind == sim::admission_kind::rate_limited) {
     const std::string wait = a.retry_after ? go_duration(to_s(*a.retry_after)) : std::string("a minute");
     e.message = openai ? "Rate limit reached for " + j->req.model + " on requests per min (RPM). Please try again in " +
@@ -484,7 +530,7 @@ void provider_endpoint::send_stream_open(job& j) {
   j.head_sent = true;
   header_list h = api_headers(j.request_id, true);
   h.emplace(h.begin(), "Cache-Control", "no-cache");
-  h.emplace(h.begin(), "Content-Type", "text/event-stream; charset=utf-8");
+  h.emplace(h.begin(), "Content-Type", j.stream_array ? "application/json; charset=UTF-8" : "text/event-stream; charset=utf-8");
   std::string bytes = response_head(200, h, std::nullopt, j.keep_alive);
   if (std::string events = j.format->stream_open(j); !events.empty()) bytes += chunk(events);
   j.s->send(std::move(bytes));

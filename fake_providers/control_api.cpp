@@ -1,5 +1,5 @@
-// The endpoints of a fake provider that are not AI requests, apart from /metrics: the model list and
-// the control API (/squall/faults).
+// The endpoints of a fake provider that are not AI requests, apart from /metrics: the model list, Gemini's
+// countTokens and the control API (/squall/faults).
 #include <algorithm>
 #include <charconv>
 
@@ -10,7 +10,16 @@ namespace squall::fake::detail {
 
 void provider_endpoint::models(const std::shared_ptr<session>& s, bool keep_alive, std::string_view id) {
   const bool openai = api_ == api_style::openai;
+  const bool gemini = api_ == api_style::gemini;
   auto entry = [&](const std::string& name) {
+    if (gemini) {
+      return json{{"name", "models/" + name},
+                  {"version", "001"},
+                  {"displayName", name},
+                  {"inputTokenLimit", 1048576},
+                  {"outputTokenLimit", options.output_tokens_max},
+                  {"supportedGenerationMethods", {"generateContent", "countTokens"}}};
+    }
     return openai ? json{{"id", name}, {"object", "model"}, {"created", 1700000000}, {"owned_by", "squall"}}
                   : json{{"type", "model"}, {"id", name}, {"display_name", name},
                          {"created_at", "2025-01-01T00:00:00Z"}};
@@ -20,6 +29,10 @@ void provider_endpoint::models(const std::shared_ptr<session>& s, bool keep_aliv
     for (const auto& [name, price] : list) {
       if (name == id) return send_json(s, 200, dump_json(entry(name)), keep_alive, api_headers(next_request_id(), false));
     }
+    if (gemini) {
+      return send_error(s, keep_alive, error_spec{404, "models/" + std::string(id) + " is not found for API version v1beta.",
+                                                  "", std::nullopt, std::nullopt});
+    }
     error_spec e{404, openai ? "The model `" + std::string(id) + "` does not exist or you do not have access to it."
                              : "model: " + std::string(id),
                  "", std::nullopt, openai ? std::optional<std::string>("model_not_found") : std::nullopt};
@@ -28,12 +41,35 @@ void provider_endpoint::models(const std::shared_ptr<session>& s, bool keep_aliv
   json data = json::array();
   for (const auto& [name, price] : list) data.push_back(entry(name));
   json body;
-  if (openai) {
+  if (gemini) {
+    body = {{"models", data}};
+  } else if (openai) {
     body = {{"object", "list"}, {"data", data}};
   } else {
     body = {{"data", data}, {"has_more", false}, {"first_id", list.front().first}, {"last_id", list.back().first}};
   }
   send_json(s, 200, dump_json(body), keep_alive, api_headers(next_request_id(), false));
+}
+
+void provider_endpoint::gemini_count_tokens(const std::shared_ptr<session>& s, http::request<http::string_body>& req,
+                                            const ai_route& route) {
+  const bool keep_alive = req.keep_alive();
+  const request_limits limits{options.output_tokens_max, options.embedding_dims_default, options.embedding_inputs_max};
+  parsed_request pr;
+  gemini_request extra;
+  if (auto e = read_gemini_request_body(req.body(), route.model, false, true, limits, pr, extra)) {
+    return send_error(s, keep_alive, *e);
+  }
+  bool known = false;
+  for (const auto& [name, price] : model_->config().models) known = known || name == pr.model;
+  if (!known) {
+    return send_error(s, keep_alive, error_spec{404, "models/" + pr.model + " is not found for API version v1beta, or is not "
+                                                "supported for countTokens.", "", std::nullopt, std::nullopt});
+  }
+  const std::string n = std::to_string(pr.input_tokens);
+  send_json(s, 200,
+            R"({"totalTokens":)" + n + R"(,"promptTokensDetails":[{"modality":"TEXT","tokenCount":)" + n + "}]}",
+            keep_alive);
 }
 
 void provider_endpoint::faults(const std::shared_ptr<session>& s, http::request<http::string_body>& req,

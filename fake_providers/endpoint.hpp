@@ -6,8 +6,9 @@
 //   session.cpp       a connection: the TLS handshake (with --tls), reading, parsing HTTP, writing, idle timeout
 //   fake_server.cpp   listening, the accept loop, the fault timeline, routing, answers, fake_server
 //   ai_requests.cpp   AI requests: attribution, admission, slots and queue, service timing, wire faults
-//   apis/             what differs by API endpoint: the answers' bytes, whole and streamed (answer_format.hpp)
-//   control_api.cpp   /v1/models and /squall/faults
+//   apis/             what differs by API endpoint: the answers' bytes, whole and streamed (answer_format.hpp),
+//                     the routes, and Gemini's request reader
+//   control_api.cpp   /v1/models (Gemini's /v1beta/models), Gemini's countTokens and /squall/faults
 //   metrics.cpp       /metrics (Prometheus text or OpenMetrics) and the exchange-duration histogram
 //   attempt_log.cpp   attribution markers, attempt counts per request id, the attempt log (all providers')
 
@@ -28,6 +29,8 @@
 #include <unordered_set>
 #include <variant>
 
+#include "fake_providers/apis/gemini_request.hpp"
+#include "fake_providers/apis/routes.hpp"
 #include "fake_providers/attempt_log.hpp"
 #include "fake_providers/content/answer_content.hpp"
 #include "fake_providers/fake_server.hpp"
@@ -87,6 +90,11 @@ struct job : std::enable_shared_from_this<job> {
   // job const: they are its only writers, on the I/O thread.
   mutable std::uint32_t events_sent = 0;
   mutable std::string text_sent;
+  // Gemini: a stream without ?alt=sse is one JSON array, not events; what the request asks the model to
+  // produce (functions, JSON).
+  bool stream_array = false;
+  std::shared_ptr<const gemini_request> gemini;
+  std::shared_ptr<const content::answer_content> gemini_content;  // Gemini: what the answer holds (text, a call, JSON)
   request req;
   sim::attempt_draws draws;
   sim::admission adm;
@@ -236,9 +244,12 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   void reopen();
 
   // Routes.
-  // `model_default`: the model of a body that names none (Azure's deployment, from the path).
-  void api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req, job::kind k,
-                   std::string_view model_default);
+  // `query`: the target's query string (Gemini's ?alt=sse).
+  void api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req, const ai_route& route,
+                   std::string_view query);
+  // Gemini's countTokens: the prompt's tokens at once, outside the provider model (no slot, no faults).
+  void gemini_count_tokens(const std::shared_ptr<session>& s, http::request<http::string_body>& req,
+                           const ai_route& route);
   void models(const std::shared_ptr<session>& s, bool keep_alive, std::string_view id);
   // Anthropic's /v1/messages/count_tokens: answered at once, not an AI attempt (apis/anthropic_count_tokens.cpp).
   void count_tokens(const std::shared_ptr<session>& s, http::request<http::string_body>& req);

@@ -203,7 +203,13 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
   if (path == "/squall/faults") return faults(s, req, query);
   if (path.rfind("/squall/faults/", 0) == 0) return fault_by_id(s, req, path.substr(15));
 
-  if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0) {
+  if (api_ == api_style::gemini) {
+    if (const auto listed = route_gemini_models(path)) {
+      if (method != http::verb::get) return wrong_method("GET");
+      return models(s, keep_alive, listed->value_or(std::string_view{}));
+    }
+  }
+  if (api_ != api_style::gemini && (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0)) {
     if (method != http::verb::get) return wrong_method("GET");
     return models(s, keep_alive, path.size() > 11 ? path.substr(11) : std::string_view{});
   }
@@ -213,11 +219,14 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
       return send_json(s, 404, std::string(azure_resource_not_found_body), keep_alive);
     }
     if (method != http::verb::post) return wrong_method("POST");
-    if (route->kind == request_kind::count_tokens) return count_tokens(s, req);
-    return api_request(s, req, route->kind, route->deployment);
+    if (route->kind == request_kind::count_tokens) {
+      return api_ == api_style::gemini ? gemini_count_tokens(s, req, *route) : count_tokens(s, req);
+    }
+    return api_request(s, req, *route, query);
   }
   error_spec e{404, openai ? "Invalid URL (" + std::string(req.method_string()) + " " + std::string(path) + ")" : "Not Found", "",
                std::nullopt, std::nullopt};
+  if (api_ == api_style::gemini) e.message = "Requested entity was not found.";
   send_error(s, keep_alive, e);
 }
 
@@ -302,6 +311,8 @@ std::string provider_endpoint::next_request_id() {
 
 header_list provider_endpoint::api_headers(std::string_view request_id, bool rate_headers) {
   header_list h;
+  // Gemini's answers carry their id in the body (responseId) and no rate-limit headers.
+  if (api_ == api_style::gemini) return h;
   const bool openai = api_ == api_style::openai;
   h.emplace_back(openai ? "x-request-id" : "request-id", std::string(request_id));
   if (!rate_headers) return h;
@@ -352,14 +363,18 @@ void provider_endpoint::send_error(const std::shared_ptr<session>& s, bool keep_
                                    std::optional<duration> retry_after) {
   const std::string id = next_request_id();
   header_list h = api_headers(id, e.status == 429);
-  if (retry_after) {
+  const bool gemini = api_ == api_style::gemini;
+  if (retry_after && !gemini) {  // Gemini says it in the body, as a RetryInfo detail
     const double seconds = to_s(*retry_after);
     h.emplace_back("retry-after", std::to_string(static_cast<long long>(std::ceil(seconds))));
     h.emplace_back("retry-after-ms", std::to_string(static_cast<long long>(std::ceil(seconds * 1000))));
   }
   if (e.status == 405) h.emplace_back("Allow", "GET, POST");
   if (api_ == api_style::anthropic && e.status == 529) h.emplace_back("x-should-retry", "true");
-  send_json(s, e.status, error_body(api_, e, api_ == api_style::anthropic ? id : ""), keep_alive, std::move(h));
+  std::optional<double> retry_delay_s;
+  if (retry_after && gemini) retry_delay_s = to_s(*retry_after);
+  send_json(s, e.status, error_body(api_, e, api_ == api_style::anthropic ? id : "", retry_delay_s), keep_alive,
+            std::move(h));
 }
 
 
@@ -457,7 +472,8 @@ std::optional<std::string> fake_server::start() {
     e.api = c.api;
     e.port = p->port();
     e.origin = std::string(m.tls ? "https://" : "http://") + host + ":" + std::to_string(e.port);
-    e.base_url = c.api == "anthropic" ? e.origin : e.origin + "/v1";
+    // The SDKs add the API's version themselves, except OpenAI's.
+    e.base_url = c.api == "anthropic" || c.api == "gemini" ? e.origin : e.origin + "/v1";
     m.info.push_back(std::move(e));
     m.providers.push_back(std::move(p));
   }

@@ -89,10 +89,10 @@ struct server_options {
 
 struct endpoint_info {
   std::string provider;
-  std::string api;        // "openai" or "anthropic"
+  std::string api;        // "openai", "anthropic" or "gemini"
   std::uint16_t port = 0;
   std::string origin;     // "http://127.0.0.1:PORT" ("https://..." with server_options::tls)
-  std::string base_url;   // what the SDK takes: origin + "/v1" (OpenAI), the origin (Anthropic)
+  std::string base_url;   // what the SDK takes: origin + "/v1" (OpenAI), the origin (Anthropic, Gemini)
 };
 
 class fake_server {

@@ -441,8 +441,9 @@ std::size_t json_values_bound(std::string_view body) noexcept {
   return n;
 }
 
-// A 400 when `body` holds more values than the limit. Each value takes a byte at least: a body no longer
-// than the limit cannot pass it, and is not scanned.
+}  // namespace
+
+// Each value takes a byte at least: a body no longer than the limit cannot pass it, and is not scanned.
 std::optional<error_spec> too_many_values(std::string_view body, const request_limits& limits) {
   if (body.size() <= limits.json_values_max) return std::nullopt;
   const std::size_t values = json_values_bound(body);
@@ -451,8 +452,6 @@ std::optional<error_spec> too_many_values(std::string_view body, const request_l
                          " JSON values; squall's fake provider reads at most " + std::to_string(limits.json_values_max) +
                          " in one request (OpenAI takes at most 300000 tokens per embeddings request).");
 }
-
-}  // namespace
 
 std::optional<error_spec> read_request_body_tree(api_style api, request_kind kind, std::string_view body,
                                                  const request_limits& limits, parsed_request& out,

@@ -21,9 +21,11 @@
 namespace squall::fake {
 
 // The AI endpoints: OpenAI chat completions, embeddings and responses (the Responses API), Anthropic
-// messages and count_tokens. count_tokens: Anthropic's /v1/messages/count_tokens, a messages body without
-// max_tokens, answered at once with the input tokens a messages request with that body is billed for.
-enum class request_kind : std::uint8_t { chat, embeddings, messages, count_tokens, responses };
+// messages, Gemini's generateContent and streamGenerateContent (generate_content,
+// fake_providers/apis/gemini_request.hpp). count_tokens: Anthropic's /v1/messages/count_tokens (a messages
+// body without max_tokens, answered at once with the input tokens a messages request with that body is
+// billed for) and Gemini's :countTokens.
+enum class request_kind : std::uint8_t { chat, embeddings, messages, count_tokens, responses, generate_content };
 
 // Objects and arrays nested deeper than this in a body are a 400 (json_parse_limits::depth_max): both
 // readers refuse them while parsing, so no deep body is walked recursively or overflows the stack.
@@ -85,6 +87,10 @@ struct parsed_request {
 // A 400 invalid_request_error with the message (and, for OpenAI, the param and code).
 error_spec invalid_request(std::string message, std::optional<std::string> param = std::nullopt,
                            std::optional<std::string> code = std::nullopt);
+
+// A 400 when `body` holds more JSON values than limits.json_values_max (counted without parsing), else
+// nothing: checked before any reader builds a tree.
+std::optional<error_spec> too_many_values(std::string_view body, const request_limits& limits);
 
 // The plain reader, then the tree reader if it declines. nullopt: `out` holds the request.
 // `model_default`: the model of a body without one (Azure names it in the path); empty: "model" is required.

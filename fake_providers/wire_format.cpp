@@ -14,7 +14,9 @@
 namespace squall::fake {
 
 api_style api_of(std::string_view api) noexcept {
-  return api == "anthropic" ? api_style::anthropic : api_style::openai;
+  if (api == "anthropic") return api_style::anthropic;
+  if (api == "gemini") return api_style::gemini;
+  return api_style::openai;
 }
 
 std::string_view status_reason(int status) noexcept {
@@ -88,6 +90,23 @@ std::string chunk(std::string_view data) {
 }
 
 std::string default_error_type(api_style api, int status) {
+  if (api == api_style::gemini) {
+    // google.rpc.Code names, as Google maps them onto HTTP statuses.
+    switch (status) {
+      case 400: case 405: case 411: case 413: case 422: case 431: return "INVALID_ARGUMENT";
+      case 401: return "UNAUTHENTICATED";
+      case 403: return "PERMISSION_DENIED";
+      case 404: return "NOT_FOUND";
+      case 408: case 504: return "DEADLINE_EXCEEDED";
+      case 409: return "ABORTED";
+      case 429: return "RESOURCE_EXHAUSTED";
+      case 499: return "CANCELLED";
+      case 501: return "UNIMPLEMENTED";
+      case 502: case 503: case 529: return "UNAVAILABLE";
+      case 500: return "INTERNAL";
+      default: return status >= 500 ? "UNKNOWN" : "FAILED_PRECONDITION";
+    }
+  }
   if (api == api_style::anthropic) {
     switch (status) {
       case 400: case 409: case 422: return "invalid_request_error";
@@ -110,7 +129,30 @@ std::string default_error_type(api_style api, int status) {
   }
 }
 
+namespace {
+
+// The messages the Gemini API answers with (generativelanguage.googleapis.com).
+std::string gemini_error_message(int status) {
+  switch (status) {
+    case 400: return "Request contains an invalid argument.";
+    case 401: return "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
+                     "other valid authentication credential.";
+    case 403: return "Method doesn't allow unregistered callers (callers without established identity). Please use API "
+                     "Key or other form of API consumer identity to call this API.";
+    case 404: return "Requested entity was not found.";
+    case 408: case 504: return "Deadline expired before operation could complete.";
+    case 429: return "Resource has been exhausted (e.g. check quota).";
+    case 500: return "An internal error has occurred. Please retry or report in "
+                     "https://developers.generativeai.google/guide/troubleshooting";
+    case 502: case 503: case 529: return "The model is overloaded. Please try again later.";
+    default: return "Error";
+  }
+}
+
+}  // namespace
+
 std::string default_error_message(api_style api, int status) {
+  if (api == api_style::gemini) return gemini_error_message(status);
   const bool anthropic = api == api_style::anthropic;
   switch (status) {
     case 400: return anthropic ? "invalid request" : "Invalid request.";
@@ -134,9 +176,26 @@ std::string default_error_message(api_style api, int status) {
   }
 }
 
-std::string error_body(api_style api, const error_spec& e, std::string_view request_id) {
+std::string error_body(api_style api, const error_spec& e, std::string_view request_id,
+                       std::optional<double> retry_delay_s) {
   const std::string type = e.type.empty() ? default_error_type(api, e.status) : e.type;
   const std::string message = e.message.empty() ? default_error_message(api, e.status) : e.message;
+  if (api == api_style::gemini) {
+    // The shape of every Google API error; the wait before a retry is a RetryInfo detail (Gemini's 429s
+    // carry a QuotaFailure and a Help link too, which no client reads).
+    json details = json::array();
+    if (e.param) {
+      details.push_back({{"@type", "type.googleapis.com/google.rpc.BadRequest"},
+                         {"fieldViolations", json::array({{{"field", *e.param}, {"description", message}}})}});
+    }
+    if (retry_delay_s) {
+      details.push_back({{"@type", "type.googleapis.com/google.rpc.RetryInfo"},
+                         {"retryDelay", protobuf_duration(*retry_delay_s)}});
+    }
+    json err = {{"code", e.status}, {"message", message}, {"status", type}};
+    if (!details.empty()) err["details"] = std::move(details);
+    return dump_json(json{{"error", std::move(err)}});
+  }
   if (api == api_style::anthropic) {
     json body = {{"type", "error"}, {"error", {{"type", type}, {"message", message}}}};
     if (!request_id.empty()) body["request_id"] = request_id;
@@ -272,6 +331,18 @@ std::string base64_floats(const std::vector<float>& v) {
     out += '=';
   }
   return out;
+}
+
+std::string protobuf_duration(double seconds) {
+  if (!(seconds > 0)) return "0s";
+  const auto ms = static_cast<long long>(std::ceil(seconds * 1000));
+  char buf[48];
+  if (ms % 1000 == 0) {
+    std::snprintf(buf, sizeof buf, "%llds", ms / 1000);
+  } else {
+    std::snprintf(buf, sizeof buf, "%lld.%03llds", ms / 1000, ms % 1000);
+  }
+  return buf;
 }
 
 std::string go_duration(double seconds) {

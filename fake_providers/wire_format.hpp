@@ -1,5 +1,5 @@
 #pragma once
-// The OpenAI and Anthropic wire formats as the fake providers speak them: response heads, JSON bodies,
+// The OpenAI, Anthropic and Gemini wire formats as the fake providers speak them: response heads, JSON bodies,
 // error bodies, server-sent events, rate-limit headers, and the fake's token counting and text.
 // Plain functions of their arguments (no clock, no sockets), so they are tested on their own.
 //
@@ -22,7 +22,7 @@ namespace squall::fake {
 
 using json = nlohmann::json;
 
-enum class api_style : std::uint8_t { openai, anthropic };
+enum class api_style : std::uint8_t { openai, anthropic, gemini };
 
 api_style api_of(std::string_view api) noexcept;
 
@@ -42,15 +42,19 @@ void append_response_head(std::string& out, int status, std::string_view content
 std::string chunk(std::string_view data);
 
 // Error bodies. OpenAI: {"error":{"message","type","param","code"}}. Anthropic:
-// {"type":"error","error":{"type","message"},"request_id"}.
+// {"type":"error","error":{"type","message"},"request_id"}. Gemini (Google's API error):
+// {"error":{"code":<status>,"message","status":"RESOURCE_EXHAUSTED"...,"details":[...]}}.
 struct error_spec {
   int status = 500;
   std::string message;
-  std::string type;                  // empty: the provider's usual type for the status
+  std::string type;                  // empty: the provider's usual type for the status (Gemini: its "status")
   std::optional<std::string> param;  // OpenAI only
   std::optional<std::string> code;   // OpenAI only; empty: the usual code for the status, if any
 };
-std::string error_body(api_style api, const error_spec& e, std::string_view request_id);
+// `retry_delay_s`: Gemini carries the wait in the body (a google.rpc.RetryInfo detail, "retryDelay": "2s"),
+// not in a header; the other APIs ignore it.
+std::string error_body(api_style api, const error_spec& e, std::string_view request_id,
+                       std::optional<double> retry_delay_s = std::nullopt);
 // The usual error type and message for an injected status.
 std::string default_error_type(api_style api, int status);
 std::string default_error_message(api_style api, int status);
@@ -81,6 +85,10 @@ void append_float_array(std::string& out, const std::vector<float>& v);
 // At most how many bytes an embeddings answer of `inputs` vectors of `dims` takes, model name aside:
 // checked against the answer limit before anything is built.
 std::size_t embeddings_answer_bytes_bound(std::size_t inputs, std::uint32_t dims, bool base64) noexcept;
+
+// "2s", "0.250s": a google.protobuf.Duration in JSON, as Gemini's RetryInfo.retryDelay (whole
+// milliseconds, rounded up).
+std::string protobuf_duration(double seconds);
 
 // "6m0s", "1.5s", "20ms": the duration format of OpenAI's x-ratelimit-reset-* headers.
 std::string go_duration(double seconds);

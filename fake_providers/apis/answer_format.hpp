@@ -1,7 +1,8 @@
 #pragma once
 // What differs between the fake providers' wire APIs once a request has been admitted: how a served
 // answer is written, whole or as a stream. One unit per API endpoint (openai_chat.cpp,
-// openai_embeddings.cpp, openai_responses.cpp, anthropic_messages.cpp); the server core (ai_requests.cpp) runs a job's life
+// openai_embeddings.cpp, openai_responses.cpp, anthropic_messages.cpp, gemini_generate.cpp); the server core
+// (ai_requests.cpp) runs a job's life
 // (admission, slots, queue, timing, wire faults) the same way for all of them and asks the job's
 // answer_format for the bytes.
 //
@@ -38,6 +39,7 @@ extern const answer_format openai_chat_format;
 extern const answer_format openai_embeddings_format;
 extern const answer_format openai_responses_format;
 extern const answer_format anthropic_messages_format;
+extern const answer_format gemini_generate_format;
 
 // The format of a request kind's answers.
 const answer_format& answer_format_for(request_kind k) noexcept;

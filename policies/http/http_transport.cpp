@@ -435,6 +435,9 @@ void attempt::classify_failure_status(outcome& o) {
   }
   o.kind = classify_http(o.http_status, type);
   read_hints(o);
+  if (!o.retry_after && ep->config.api == api_kind::gemini) {  // Gemini: no header, a RetryInfo in the body
+    if (const std::optional<double> s = decode_retry_delay_s(body)) o.retry_after = from_s(*s);
+  }
 }
 
 void attempt::read_hints(outcome& o) const {

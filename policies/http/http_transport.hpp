@@ -4,8 +4,10 @@
 // request.provider, on the asio_runtime's io_context, answered by exactly one outcome classified with the
 // shared classifier.
 //
-//  - Endpoints: an API kind (OpenAI-style POST {base}/chat/completions with "Authorization: Bearer", or
-//    Anthropic-style POST {base}/messages with x-api-key and anthropic-version) and a base URL, chosen per
+//  - Endpoints: an API kind (OpenAI-style POST {base}/chat/completions with "Authorization: Bearer",
+//    Anthropic-style POST {base}/messages with x-api-key and anthropic-version, or Gemini's POST
+//    {base}/v1beta/models/{model}:generateContent (:streamGenerateContent?alt=sse) with x-goog-api-key,
+//    the base being the origin, https://generativelanguage.googleapis.com) and a base URL, chosen per
 //    request.provider (empty: the default endpoint). A request naming no endpoint gets invalid_request.
 //    A base URL's query follows the API path (Azure OpenAI: {base}/chat/completions?api-version=...).
 //    `auth` picks the key's header (bearer, x-api-key, or Azure's api-key); `headers` adds fixed headers
@@ -44,7 +46,8 @@
 //  - Answers: JSON or SSE (by the answer's content type). Time to first token is the first non-empty
 //    content chunk of a stream, or the whole answer otherwise. Usage tokens from the answer (the request's
 //    counts when it has none); cost from the price table by (provider, request model).
-//  - Failures: status + provider error type -> classify_http; retry-after-ms / retry-after, x-should-retry,
+//  - Failures: status + provider error type -> classify_http; retry-after-ms / retry-after (for Gemini,
+//    without them, the error body's RetryInfo retryDelay), x-should-retry,
 //    x-ratelimit-reset-* and anthropic-ratelimit-*-reset -> the outcome's hints (parsers of policies/retry).
 //    Refused, reset, connect timeout, or a stream cut after a 200 -> connection_error. A 200 whose body is
 //    not the expected JSON, or a stream event that is not -> server_error (the server misbehaved; a retry
@@ -78,10 +81,11 @@ namespace squall {
 
 // How an endpoint's API key travels.
 enum class http_auth {
-  by_api,     // bearer for api_kind::openai, x_api_key for api_kind::anthropic (the default)
-  bearer,     // "Authorization: Bearer KEY" (OpenAI)
-  x_api_key,  // "x-api-key: KEY" (Anthropic)
-  api_key,    // "api-key: KEY" (Azure OpenAI)
+  by_api,          // bearer for openai, x_api_key for anthropic, x_goog_api_key for gemini (the default)
+  bearer,          // "Authorization: Bearer KEY" (OpenAI)
+  x_api_key,       // "x-api-key: KEY" (Anthropic)
+  api_key,         // "api-key: KEY" (Azure OpenAI)
+  x_goog_api_key,  // "x-goog-api-key: KEY" (Gemini)
 };
 
 struct http_endpoint {
@@ -95,7 +99,8 @@ struct http_endpoint {
   // The max_tokens sent to an API that requires one (Anthropic) for a call whose payload names none.
   // The default value is 4096.
   std::uint32_t max_tokens_default = 4096;
-  // The header carrying the key. The default value is by_api (bearer for OpenAI, x-api-key for Anthropic).
+  // The header carrying the key. The default value is by_api (bearer for OpenAI, x-api-key for Anthropic,
+  // x-goog-api-key for Gemini).
   http_auth auth = http_auth::by_api;
   // Sent with every request of this endpoint, after the transport's own ("OpenAI-Organization",
   // "anthropic-beta"). Names must be HTTP tokens, values hold no line break. The default is none.

@@ -24,7 +24,12 @@ bool has_line_break(std::string_view value) noexcept { return value.find_first_o
 
 http_auth auth_of(const http_endpoint& e) noexcept {
   if (e.auth != http_auth::by_api) return e.auth;
-  return e.api == api_kind::openai ? http_auth::bearer : http_auth::x_api_key;
+  switch (e.api) {
+    case api_kind::openai: return http_auth::bearer;
+    case api_kind::anthropic: return http_auth::x_api_key;
+    case api_kind::gemini: return http_auth::x_goog_api_key;
+  }
+  return http_auth::bearer;
 }
 
 }  // namespace
@@ -53,6 +58,7 @@ std::optional<std::string> build_endpoint_head(endpoint_state& e, const http_tra
   switch (auth_of(c)) {
     case http_auth::bearer: e.key_header = "Authorization: Bearer "; break;
     case http_auth::api_key: e.key_header = "api-key: "; break;
+    case http_auth::x_goog_api_key: e.key_header = "x-goog-api-key: "; break;
     default: e.key_header = "x-api-key: "; break;
   }
   e.key_per_attempt = !c.api_key_env.empty() || c.api_key_provider != nullptr;
@@ -72,6 +78,12 @@ bool build_request(const endpoint_state& e, const http_transport_options& option
   if (r.payload && !r.payload->raw_body.empty() && !r.payload->path.empty()) {
     // Another endpoint of the same API (embeddings): only the request line differs.
     wire = "POST " + e.url.path + r.payload->path + (e.url.query.empty() ? "" : "?" + e.url.query) +
+           e.head.substr(e.head.find(" HTTP/1.1\r\n"));
+  } else if (e.config.api == api_kind::gemini) {
+    // Gemini names the model in the path: the request line is the attempt's own.
+    const std::string path = gemini_request_path(r.model, e.config.stream);
+    const char* join = path.find('?') == std::string::npos ? "?" : "&";
+    wire = "POST " + e.url.path + path + (e.url.query.empty() ? "" : join + e.url.query) +
            e.head.substr(e.head.find(" HTTP/1.1\r\n"));
   } else {
     wire = e.head;

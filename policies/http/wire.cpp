@@ -1,6 +1,7 @@
 #include "policies/http/wire.hpp"
 
 #include <array>
+#include <charconv>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -43,21 +44,71 @@ std::string error_type_of(const njson& error) {
   const std::string code = string_at(error, "code");
   if (code == "insufficient_quota" || code == "billing_error") return code;
   std::string type = string_at(error, "type");
-  return type.empty() ? code : type;
+  if (!type.empty()) return type;
+  if (!code.empty()) return code;
+  return string_at(error, "status");  // Google's: "code" is the HTTP status as a number
+}
+
+// Where each API puts what decode_answer reads.
+struct answer_keys {
+  std::string_view list, usage, in, out, model;
+};
+
+answer_keys keys_of(api_kind api) noexcept {
+  switch (api) {
+    case api_kind::openai: return {"choices", "usage", "prompt_tokens", "completion_tokens", "model"};
+    case api_kind::anthropic: return {"content", "usage", "input_tokens", "output_tokens", "model"};
+    case api_kind::gemini:
+      return {"candidates", "usageMetadata", "promptTokenCount", "candidatesTokenCount", "modelVersion"};
+  }
+  return {"choices", "usage", "prompt_tokens", "completion_tokens", "model"};
 }
 
 }  // namespace
 
-std::string_view to_string(api_kind api) noexcept { return api == api_kind::openai ? "openai" : "anthropic"; }
+std::string_view to_string(api_kind api) noexcept {
+  switch (api) {
+    case api_kind::openai: return "openai";
+    case api_kind::anthropic: return "anthropic";
+    case api_kind::gemini: return "gemini";
+  }
+  return "openai";
+}
 
 std::optional<api_kind> api_kind_from_string(std::string_view name) noexcept {
   if (name == "openai") return api_kind::openai;
   if (name == "anthropic") return api_kind::anthropic;
+  if (name == "gemini") return api_kind::gemini;
   return std::nullopt;
 }
 
 std::string_view request_path(api_kind api) noexcept {
-  return api == api_kind::openai ? "/chat/completions" : "/messages";
+  switch (api) {
+    case api_kind::openai: return "/chat/completions";
+    case api_kind::anthropic: return "/messages";
+    case api_kind::gemini: return "/v1beta/models/";
+  }
+  return "/chat/completions";
+}
+
+std::string gemini_request_path(std::string_view model, bool stream) {
+  std::string path = "/v1beta/models/";
+  path.reserve(path.size() + model.size() + 40);
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (const char c : model) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                       c == '.' || c == '_' || c == '~';
+    if (plain) {
+      path += c;
+    } else {
+      path += '%';
+      path += hex[u >> 4];
+      path += hex[u & 15];
+    }
+  }
+  path += stream ? ":streamGenerateContent?alt=sse" : ":generateContent";
+  return path;
 }
 
 std::string prompt_text(std::uint32_t tokens, std::uint64_t seed) {
@@ -88,6 +139,13 @@ std::string encode_request(api_kind api, std::string_view model, std::uint32_t i
   const std::string prompt = prompt_text(input_tokens, seed);
   std::string body;
   body.reserve(prompt.size() + model.size() + 160);
+  if (api == api_kind::gemini) {
+    // The model and streaming are in the path (gemini_request_path), not the body.
+    body += R"({"contents":[{"role":"user","parts":[{"text":)";
+    append_json_string(body, prompt);
+    body += R"(}]}],"generationConfig":{"maxOutputTokens":)" + std::to_string(max_tokens) + "}}";
+    return body;
+  }
   body += R"({"model":)";
   append_json_string(body, model);
   const std::string max = R"("max_tokens":)" + std::to_string(max_tokens);
@@ -111,15 +169,12 @@ namespace {
 
 // Reads an answer with nlohmann's SAX interface: the whole text is still checked to be JSON, but no tree
 // is built (the tree was the other large cost per live attempt). The rules are a tree's: the top value
-// must be an object holding the answer's list ("choices" or "content") as an array; "model" a string;
+// must be an object holding the answer's list ("choices", "content", "candidates") as an array; the model
+// ("model", Gemini's "modelVersion") a string;
 // usage counts unsigned integers that fit 32 bits; a repeated key counts with its last value.
 class answer_reader final : public nlohmann::json_sax<njson> {
  public:
-  answer_reader(api_kind api, decoded_answer& out)
-      : out_(out),
-        list_key_(api == api_kind::openai ? "choices" : "content"),
-        in_key_(api == api_kind::openai ? "prompt_tokens" : "input_tokens"),
-        out_key_(api == api_kind::openai ? "completion_tokens" : "output_tokens") {}
+  answer_reader(api_kind api, decoded_answer& out) : out_(out), keys_(keys_of(api)) {}
 
   bool valid() const noexcept { return top_object_ && list_ok_; }
   bool object() const noexcept { return top_object_; }
@@ -165,10 +220,10 @@ class answer_reader final : public nlohmann::json_sax<njson> {
   bool end_array() override { return end(); }
   bool key(string_t& name) override {
     if (depth_ == 1) {
-      key1_ = name == "model" ? field::model : name == list_key_ ? field::list : name == "usage" ? field::usage
-                                                                                                : field::other;
+      key1_ = name == keys_.model ? field::model : name == keys_.list ? field::list : name == keys_.usage ? field::usage
+                                                                                                       : field::other;
     } else if (depth_ == 2 && in_usage_) {
-      key2_ = name == in_key_ ? field::in : name == out_key_ ? field::out : field::other;
+      key2_ = name == keys_.in ? field::in : name == keys_.out ? field::out : field::other;
     }
     return true;
   }
@@ -210,7 +265,7 @@ class answer_reader final : public nlohmann::json_sax<njson> {
   }
 
   decoded_answer& out_;
-  std::string_view list_key_, in_key_, out_key_;
+  answer_keys keys_;
   int depth_ = 0;
   field key1_ = field::other, key2_ = field::other;
   bool top_object_ = false, list_ok_ = false, in_usage_ = false;
@@ -238,9 +293,7 @@ decoded_answer decode_answer(api_kind api, std::string_view body) {
   if (parser.parse(body.data(), body.size(), true).get_object().get(top) != simdjson::SUCCESS) {
     return decode_answer_by_tree_rules(api, body);
   }
-  const std::string_view list_key = api == api_kind::openai ? "choices" : "content";
-  const std::string_view in_key = api == api_kind::openai ? "prompt_tokens" : "input_tokens";
-  const std::string_view out_key = api == api_kind::openai ? "completion_tokens" : "output_tokens";
+  const answer_keys keys = keys_of(api);
   auto count = [](simdjson::dom::element value) -> std::optional<std::uint32_t> {
     std::uint64_t n = 0;
     if (value.get_uint64().get(n) != simdjson::SUCCESS || n > std::numeric_limits<std::uint32_t>::max()) {
@@ -251,19 +304,19 @@ decoded_answer decode_answer(api_kind api, std::string_view body) {
   decoded_answer read;
   bool list_ok = false;
   for (const simdjson::dom::key_value_pair field : top) {  // in order: a repeated key's last value decides
-    if (field.key == "model") {
+    if (field.key == keys.model) {
       std::string_view model;
       read.model = field.value.get_string().get(model) == simdjson::SUCCESS ? std::string(model) : std::string();
-    } else if (field.key == list_key) {
+    } else if (field.key == keys.list) {
       list_ok = field.value.is_array();
-    } else if (field.key == "usage") {
+    } else if (field.key == keys.usage) {
       read.input_tokens.reset();
       read.output_tokens.reset();
       simdjson::dom::object usage;
       if (field.value.get_object().get(usage) != simdjson::SUCCESS) continue;
       for (const simdjson::dom::key_value_pair u : usage) {
-        if (u.key == in_key) read.input_tokens = count(u.value);
-        if (u.key == out_key) read.output_tokens = count(u.value);
+        if (u.key == keys.in) read.input_tokens = count(u.value);
+        if (u.key == keys.out) read.output_tokens = count(u.value);
       }
     }
   }
@@ -280,7 +333,37 @@ std::string decode_error_type(std::string_view body) {
   return error == doc.end() ? std::string{} : error_type_of(*error);
 }
 
+std::optional<double> decode_retry_delay_s(std::string_view body) {
+  auto parsed = parse_json_as<njson>(body);
+  if (!parsed || !parsed->is_object()) return std::nullopt;
+  const auto error = parsed->find("error");
+  if (error == parsed->end() || !error->is_object()) return std::nullopt;
+  const auto details = error->find("details");
+  if (details == error->end() || !details->is_array()) return std::nullopt;
+  for (const njson& d : *details) {
+    if (!d.is_object() || !string_at(d, "@type").ends_with("google.rpc.RetryInfo")) continue;
+    // A google.protobuf.Duration in JSON: seconds with up to nine decimals and an "s".
+    const std::string delay = string_at(d, "retryDelay");
+    if (delay.size() < 2 || delay.back() != 's') return std::nullopt;
+    double seconds = 0;
+    const char* end = delay.data() + delay.size() - 1;
+    const auto [at, ec] = std::from_chars(delay.data(), end, seconds);
+    if (ec != std::errc{} || at != end || !(seconds >= 0) || seconds > 1e9) return std::nullopt;
+    return seconds;
+  }
+  return std::nullopt;
+}
+
 int status_for_error_type(std::string_view t) noexcept {
+  // Google's statuses (google.rpc.Code), as its APIs map them onto HTTP.
+  if (t == "INVALID_ARGUMENT" || t == "FAILED_PRECONDITION" || t == "OUT_OF_RANGE") return 400;
+  if (t == "UNAUTHENTICATED") return 401;
+  if (t == "PERMISSION_DENIED") return 403;
+  if (t == "NOT_FOUND") return 404;
+  if (t == "ABORTED" || t == "ALREADY_EXISTS") return 409;
+  if (t == "RESOURCE_EXHAUSTED") return 429;
+  if (t == "UNAVAILABLE") return 503;
+  if (t == "DEADLINE_EXCEEDED") return 504;
   if (t == "invalid_request_error") return 400;
   if (t == "authentication_error" || t == "invalid_api_key") return 401;
   if (t == "billing_error") return 402;
@@ -349,6 +432,7 @@ std::optional<sse_reader::event> sse_reader::next() {
 }
 
 bool stream_decoder::on_event(const sse_reader::event& e) {
+  if (api_ == api_kind::gemini) return on_gemini_event(e);
   if (api_ == api_kind::openai && e.data == "[DONE]") {
     done_ = true;
     return true;
@@ -415,6 +499,48 @@ bool stream_decoder::on_event(const sse_reader::event& e) {
     done_ = true;
   } else if (type.empty()) {
     return false;
+  }
+  return true;
+}
+
+bool stream_decoder::on_gemini_event(const sse_reader::event& e) {
+  auto parsed = parse_json_as<njson>(e.data);
+  if (!parsed || !parsed->is_object()) return false;
+  const njson& doc = *parsed;
+  if (const auto error = doc.find("error"); error != doc.end()) {
+    errored_ = true;
+    error_type_ = error_type_of(*error);
+    if (collect_ && error->is_object()) error_message_ = string_at(*error, "message");
+    return true;
+  }
+  const auto candidates = doc.find("candidates");
+  const auto usage = doc.find("usageMetadata");
+  if ((candidates == doc.end() || !candidates->is_array()) && usage == doc.end()) return false;
+  if (std::string model = string_at(doc, "modelVersion"); !model.empty()) model_ = std::move(model);
+  if (collect_ && response_id_.empty()) response_id_ = string_at(doc, "responseId");
+  if (candidates != doc.end() && candidates->is_array() && !candidates->empty() && candidates->front().is_object()) {
+    const njson& candidate = candidates->front();  // the first candidate is the answer
+    const auto content = candidate.find("content");
+    const njson* parts = nullptr;
+    if (content != candidate.end() && content->is_object()) {
+      if (const auto p = content->find("parts"); p != content->end() && p->is_array()) parts = &*p;
+    }
+    if (parts != nullptr) {
+      for (const njson& part : *parts) {
+        if (!part.is_object()) continue;
+        const std::string text = string_at(part, "text");
+        if (!text.empty() || part.contains("functionCall")) content_ = true;
+        if (collect_) text_ += text;
+      }
+    }
+    if (std::string reason = string_at(candidate, "finishReason"); !reason.empty()) {
+      done_ = true;  // Gemini's stream has no terminator: the response that says why it ended is the last
+      if (collect_) finish_reason_ = std::move(reason);
+    }
+  }
+  if (usage != doc.end() && usage->is_object()) {
+    if (auto in = token_count(*usage, "promptTokenCount")) input_tokens_ = in;
+    if (auto out = token_count(*usage, "candidatesTokenCount")) output_tokens_ = out;
   }
   return true;
 }

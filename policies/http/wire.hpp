@@ -1,5 +1,5 @@
 #pragma once
-// The OpenAI and Anthropic wire formats, as pure functions and a small incremental SSE reader, so that
+// The OpenAI, Anthropic and Gemini wire formats, as pure functions and a small incremental SSE reader, so that
 // they are tested without a network and the transport only moves bytes.
 //
 //   OpenAI     POST {base}/chat/completions  {"model", "messages": [{"role":"user","content":...}],
@@ -9,7 +9,13 @@
 //   Anthropic  POST {base}/messages  {"model", "max_tokens", "messages": [...], "stream"}
 //              answer: {"content":[{"type":"text","text":...}], "usage":{"input_tokens","output_tokens"}}
 //              stream: event: message_start / content_block_delta / message_delta / message_stop / error
-//   Errors     {"error": {"type": ..., "code": ...}} (OpenAI) or {"type":"error","error":{"type": ...}}
+//   Gemini     POST {base}/v1beta/models/{model}:generateContent  {"contents": [{"role":"user","parts":[{"text":...}]}],
+//              "generationConfig": {"maxOutputTokens"}}; streams at :streamGenerateContent?alt=sse
+//              answer: {"candidates":[{"content":{"parts":[{"text"}]},"finishReason"}],
+//                       "usageMetadata":{"promptTokenCount","candidatesTokenCount"},"modelVersion","responseId"}
+//              stream: data: {one such answer} ...; the one with a finishReason is the last (no terminator)
+//   Errors     {"error": {"type": ..., "code": ...}} (OpenAI), {"type":"error","error":{"type": ...}}, or
+//              Google's {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [RetryInfo...]}}
 
 #include <cstdint>
 #include <deque>
@@ -19,13 +25,17 @@
 
 namespace squall {
 
-enum class api_kind : std::uint8_t { openai, anthropic };
+enum class api_kind : std::uint8_t { openai, anthropic, gemini };
 
 std::string_view to_string(api_kind api) noexcept;
 std::optional<api_kind> api_kind_from_string(std::string_view name) noexcept;
 
-// The path appended to an endpoint's base URL.
+// The path appended to an endpoint's base URL. Gemini's names the model and the method after it
+// (gemini_request_path).
 std::string_view request_path(api_kind api) noexcept;
+// "/v1beta/models/{model}:generateContent", or ":streamGenerateContent?alt=sse" when `stream`; the model's
+// name percent-encoded where it holds characters a path segment may not.
+std::string gemini_request_path(std::string_view model, bool stream);
 
 // Deterministic prompt text of about `tokens` tokens: common four-letter English words (one token each in
 // the OpenAI and Anthropic tokenizers), chosen from `seed` so that different requests differ.
@@ -49,9 +59,14 @@ decoded_answer decode_answer(api_kind api, std::string_view body);
 // The same by nlohmann's SAX reader alone: what decode_answer falls back to, and what tests compare it with.
 decoded_answer decode_answer_by_tree_rules(api_kind api, std::string_view body);
 
-// The provider's error type from an error body ("rate_limit_error", "insufficient_quota", ...), else
-// empty. OpenAI's `code` wins over its `type` when it names a quota or billing problem.
+// The provider's error type from an error body ("rate_limit_error", "insufficient_quota", Gemini's status
+// "RESOURCE_EXHAUSTED", ...), else empty. OpenAI's `code` wins over its `type` when it names a quota or
+// billing problem.
 std::string decode_error_type(std::string_view body);
+
+// The wait a Gemini error asks for before a retry: its RetryInfo detail's retryDelay ("43s", "1.500s"),
+// in seconds; nothing when the body has none.
+std::optional<double> decode_retry_delay_s(std::string_view body);
 
 // The HTTP status a provider uses for an error type, for errors that arrive inside a 200 stream (so that
 // they classify like the same error sent as a status). Unknown types count as 500.
@@ -96,7 +111,7 @@ class stream_decoder {
   bool on_event(const sse_reader::event& e);
 
   bool saw_content() const noexcept { return content_; }   // a non-empty content delta arrived
-  bool done() const noexcept { return done_; }              // [DONE] or message_stop
+  bool done() const noexcept { return done_; }              // [DONE], message_stop, or Gemini's finishReason
   const std::string& error_type() const noexcept { return error_type_; }  // an error event's type
   bool errored() const noexcept { return errored_; }
   std::optional<std::uint32_t> input_tokens() const noexcept { return input_tokens_; }
@@ -109,6 +124,8 @@ class stream_decoder {
   const std::string& error_message() const noexcept { return error_message_; }
 
  private:
+  bool on_gemini_event(const sse_reader::event& e);
+
   api_kind api_;
   bool collect_ = false;
   std::string text_, finish_reason_, response_id_, error_message_;

@@ -65,10 +65,28 @@ std::string string_at(simdjson::dom::object parent, std::string_view key) {
   return parent.at_key(key).get_string().get(s) == simdjson::SUCCESS ? std::string(s) : std::string{};
 }
 
+// Gemini's answer on simdjson: the first candidate's text parts joined, its finishReason, responseId.
+bool read_gemini_answer_from(simdjson::dom::object doc, answer_payload& out) {
+  out.response_id = string_at(doc, "responseId");
+  simdjson::dom::array candidates;
+  if (doc.at_key("candidates").get_array().get(candidates) != simdjson::SUCCESS) return false;
+  simdjson::dom::object candidate;
+  if (candidates.size() == 0 || candidates.at(0).get_object().get(candidate) != simdjson::SUCCESS) return true;
+  out.finish_reason = string_at(candidate, "finishReason");
+  simdjson::dom::array parts;
+  if (candidate.at_key("content").at_key("parts").get_array().get(parts) != simdjson::SUCCESS) return true;
+  for (const simdjson::dom::element part : parts) {
+    simdjson::dom::object p;
+    if (part.get_object().get(p) == simdjson::SUCCESS) out.text += string_at(p, "text");
+  }
+  return true;
+}
+
 // read_answer_text on a document tree_would_take: the same reads as the tree's below.
 bool read_answer_from(api_kind api, simdjson::dom::element root, answer_payload& out) {
   simdjson::dom::object doc;
   if (root.get_object().get(doc) != simdjson::SUCCESS) return false;
+  if (api == api_kind::gemini) return read_gemini_answer_from(doc, out);
   out.response_id = string_at(doc, "id");
   if (api == api_kind::openai) {
     simdjson::dom::array choices;
@@ -95,8 +113,56 @@ bool read_answer_from(api_kind api, simdjson::dom::element root, answer_payload&
 
 }  // namespace
 
+namespace {
+
+// Gemini: {"systemInstruction"?, "contents": [{"role": "user" | "model", "parts": [{"text"}]}...],
+// "generationConfig"?: {"maxOutputTokens", "temperature"}}. The model and streaming go in the path.
+std::string encode_gemini_payload(const call_payload& payload) {
+  std::string body;
+  body.reserve(payload.prompt.size() + 64 * payload.messages.size() + 160);
+  body += '{';
+  std::string system;
+  for (const chat_message& m : payload.messages) {
+    if (m.role != "system") continue;
+    if (!system.empty()) system += "\n\n";
+    system += m.content;
+  }
+  if (!system.empty()) {
+    body += R"("systemInstruction":{"parts":[{"text":)";
+    append_json_string(body, system);
+    body += "}]},";
+  }
+  body += R"("contents":[)";
+  bool first = true;
+  for (const chat_message& m : payload.messages) {
+    if (m.role == "system") continue;
+    if (!first) body += ',';
+    first = false;
+    body += m.role == "assistant" || m.role == "model" ? R"({"role":"model","parts":[{"text":)"
+                                                       : R"({"role":"user","parts":[{"text":)";
+    append_json_string(body, m.content);
+    body += "}]}";
+  }
+  body += ']';
+  const bool temperature = payload.temperature && std::isfinite(*payload.temperature);
+  if (payload.max_tokens || temperature) {
+    body += R"(,"generationConfig":{)";
+    if (payload.max_tokens) body += R"("maxOutputTokens":)" + std::to_string(*payload.max_tokens);
+    if (temperature) {
+      body += payload.max_tokens ? R"(,"temperature":)" : R"("temperature":)";
+      append_number(body, *payload.temperature);
+    }
+    body += '}';
+  }
+  body += '}';
+  return body;
+}
+
+}  // namespace
+
 std::string encode_payload_request(api_kind api, std::string_view model, const call_payload& payload,
                                    std::uint32_t max_tokens_default, bool stream) {
+  if (api == api_kind::gemini) return encode_gemini_payload(payload);
   std::string body;
   body.reserve(payload.prompt.size() + 64 * payload.messages.size() + model.size() + 160);
   body += R"({"model":)";
@@ -151,6 +217,22 @@ bool read_answer_text_by_tree_rules(api_kind api, std::string_view body, answer_
   auto parsed = parse_json_as<njson>(body);
   if (!parsed || !parsed->is_object()) return false;
   const njson& doc = *parsed;
+  if (api == api_kind::gemini) {
+    out.response_id = string_at(doc, "responseId");
+    const auto candidates = doc.find("candidates");
+    if (candidates == doc.end() || !candidates->is_array()) return false;
+    if (candidates->empty() || !candidates->front().is_object()) return true;
+    const njson& candidate = candidates->front();
+    out.finish_reason = string_at(candidate, "finishReason");
+    const auto content = candidate.find("content");
+    if (content == candidate.end() || !content->is_object()) return true;
+    const auto parts = content->find("parts");
+    if (parts == content->end() || !parts->is_array()) return true;
+    for (const njson& part : *parts) {
+      if (part.is_object()) out.text += string_at(part, "text");
+    }
+    return true;
+  }
   out.response_id = string_at(doc, "id");
   if (api == api_kind::openai) {
     const auto choices = doc.find("choices");

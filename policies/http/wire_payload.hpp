@@ -9,7 +9,12 @@
 //   Anthropic  {"model", "max_tokens", "system"?, "messages": [...], "temperature"?, "stream"}: system
 //              messages become the top-level "system" (joined by blank lines); the answer's text is its
 //              "text" content blocks joined, its finish reason "stop_reason", its id "id".
-//   Errors     OpenAI {"error": {"type", "code", "message"}}; Anthropic {"type":"error","error":{"type","message"}}
+//   Gemini     {"systemInstruction"?: {"parts": [{"text"}]}, "contents": [{"role": "user" | "model", "parts":
+//              [{"text"}]}...], "generationConfig"?: {"maxOutputTokens", "temperature"}}: system messages
+//              become the systemInstruction, "assistant" turns the "model" role; the answer's text is the
+//              first candidate's text parts joined, its finish reason "finishReason", its id "responseId".
+//   Errors     OpenAI {"error": {"type", "code", "message"}}; Anthropic {"type":"error","error":{"type","message"}};
+//              Gemini {"error": {"code", "message", "status"}} (the status is the error type)
 
 #include <cstdint>
 #include <string>
@@ -21,7 +26,7 @@
 namespace squall {
 
 // The body of a chat call. `max_tokens_default` is used when the payload names no limit and the API
-// requires one (Anthropic); OpenAI then gets no "max_tokens" (the model's own limit applies).
+// requires one (Anthropic); OpenAI and Gemini then get none (the model's own limit applies).
 std::string encode_payload_request(api_kind api, std::string_view model, const call_payload& payload,
                                    std::uint32_t max_tokens_default, bool stream);
 

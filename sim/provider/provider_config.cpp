@@ -180,7 +180,7 @@ config_result<provider_config> parse_provider(const json& value, const std::stri
   config.name = name;
   json_reader r(value, path);
 
-  r.choice("api", config.api, {"openai", "anthropic"});
+  r.choice("api", config.api, {"openai", "anthropic", "gemini"});
 
   if (const json* models = r.required("models", "model name -> prices"); models && !r.failed()) {
     if (auto e = parse_models(*models, json_path_key(path, "models"), config.models)) r.fail(e->path, e->message);

@@ -70,7 +70,7 @@ inline constexpr double tpm_max = 1e12;
 
 struct provider_config {
   std::string name;
-  std::string api = "openai";                        // "openai" or "anthropic": error shapes, 529
+  std::string api = "openai";                        // "openai", "anthropic" or "gemini": error shapes, 529
   std::vector<std::pair<std::string, model_price>> models;
   distribution ttft_ms = distribution::lognormal(400, 0.5);
   distribution ms_per_output_token = distribution::constant(8);

@@ -29,6 +29,7 @@ double provider_model::bucket::wait_ns(double amount) const noexcept {
 }
 
 provider_model::provider_model(const provider_config& config, time_point origin)
+    // Anthropic sheds load with 529 overloaded_error; OpenAI with 503, and Gemini with 503 UNAVAILABLE.
     : config_(config), origin_(origin), shed_status_(config.api == "anthropic" ? 529 : 503) {
   compile_windows();
 

@@ -120,6 +120,38 @@ TEST_F(Live, SimulationAndLiveAgreeOnSuccessAttemptsAndBreakerWindows) {
   EXPECT_FALSE(opening_intervals(live["configurations"][1]).empty());
 }
 
+// A Gemini provider (Google's request and answer shapes, errors in its envelope, the retry delay in the
+// body's RetryInfo) gives the same run as the simulation of it.
+TEST_F(Live, GeminiProviderAgreesWithTheSimulation) {
+  const std::string scenario = "tests/cli/live/gemini_agreement.json";
+  ASSERT_EQ(run("run " + scenario + " -q --out " + (dir_ / "sim").string()), 0) << output();
+  ASSERT_EQ(run("run " + scenario + " -q --mode live --out " + (dir_ / "live").string() + " --trace " +
+                (dir_ / "live.jsonl").string()),
+            0)
+      << output();
+  const json s = results("sim")["configurations"][0]["summary"];
+  const json l = results("live")["configurations"][0]["summary"];
+  EXPECT_EQ(l["requests"], s["requests"]);
+  EXPECT_NEAR(l["success_rate"].get<double>(), s["success_rate"].get<double>(), 0.03);
+  EXPECT_NEAR(l["attempts_per_request"].get<double>() / s["attempts_per_request"].get<double>(), 1.0, 0.06);
+  EXPECT_LT(s["success_rate"].get<double>(), 0.99) << "the fault window made failures: the comparison is not vacuous";
+  std::size_t exhausted = 0, unavailable = 0;
+  for (const json& a : trace_attempts(dir_ / "live.jsonl", "live")) {
+    EXPECT_EQ(a["api"], "gemini");
+    if (a["status"] == 429) {
+      ++exhausted;
+      EXPECT_EQ(a["outcome"], "rate_limited");
+      EXPECT_EQ(a["headers"].value("retry-after-ms", ""), "200") << "RetryInfo's retryDelay, 0.2 s: " << a.dump();
+    }
+    if (a["status"] == 503) {
+      ++unavailable;
+      EXPECT_EQ(a["outcome"], "overloaded");
+    }
+  }
+  EXPECT_GT(exhausted, 5U);
+  EXPECT_GT(unavailable, 5U);
+}
+
 TEST_F(Live, InterruptStopsCleanlyAndWritesIncompleteResults) {
   const std::string out = (dir_ / "stopped").string();
   const pid_t child = ::fork();

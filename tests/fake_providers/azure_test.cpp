@@ -29,13 +29,13 @@ TEST(AzureRoutes, DeploymentPathsNeedAnApiVersionAndCarryTheDeployment) {
                                      "api-version=2024-10-21");
   ASSERT_TRUE(chat);
   EXPECT_EQ(chat->kind, request_kind::chat);
-  EXPECT_EQ(chat->deployment, "gpt-4o-mini");
+  EXPECT_EQ(chat->model, "gpt-4o-mini");
   EXPECT_FALSE(chat->api_version_missing);
 
   const auto embed = route_ai_request(api_style::openai, "/openai/deployments/emb/embeddings", "a=1&api-version=x");
   ASSERT_TRUE(embed);
   EXPECT_EQ(embed->kind, request_kind::embeddings);
-  EXPECT_EQ(embed->deployment, "emb");
+  EXPECT_EQ(embed->model, "emb");
 
   EXPECT_TRUE(route_ai_request(api_style::openai, "/openai/deployments/d/chat/completions", "")->api_version_missing);
   EXPECT_TRUE(route_ai_request(api_style::openai, "/openai/deployments/d/chat/completions", "api-version=")
@@ -53,7 +53,7 @@ TEST(AzureRoutes, DeploymentPathsNeedAnApiVersionAndCarryTheDeployment) {
     const auto v1 = route_ai_request(api_style::openai, path, "");
     ASSERT_TRUE(v1) << path;
     EXPECT_FALSE(v1->api_version_missing) << path;
-    EXPECT_TRUE(v1->deployment.empty());
+    EXPECT_TRUE(v1->model.empty());
   }
 }
 

@@ -94,7 +94,7 @@ def main():
     binary, scenario = sys.argv[1], sys.argv[2]
     child, providers, curl = start(binary, scenario)
     try:
-        check(set(providers) == {"openai", "anthropic"}, "banner names both providers: %s" % providers)
+        check({"openai", "anthropic"} <= set(providers), "banner names the providers: %s" % providers)
         check(curl is not None, "banner has the curl line")
         openai, anthropic = providers["openai"], providers["anthropic"]
         for p in (openai, anthropic):

@@ -131,14 +131,16 @@ std::string random_chat_answer(rng& r) {
       case 1: return pick({R"("stop")", R"("")", R"("caf\u00e9 \"x\"\n")", R"("end_turn")", R"("text")"});
       case 2: return pick({R"("chatcmpl-1")", R"("msg_2")", R"("\ud83d\ude00")"});
       case 3: return pick({"[]", "{}"});
-      case 4: return pick({R"([{"message":{"content":"hi"},"finish_reason":"stop"}])", R"([{"type":"text","text":"hi"}])"});
+      case 4: return pick({R"([{"message":{"content":"hi"},"finish_reason":"stop"}])", R"([{"type":"text","text":"hi"}])",
+                           R"([{"content":{"parts":[{"text":"hi"},{"text":1}]},"finishReason":"STOP"}])"});
       case 5: return pick({R"({"content":"a","content":"b"})", R"([[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]])"});
       case 6:
       case 7: {
         std::string o = "{";
         for (std::uint64_t i = r.below(4); i > 0; --i) {
           o += (o.size() > 1 ? "," : "");
-          o += pick({R"("message")", R"("content")", R"("finish_reason")", R"("type")", R"("text")", R"("role")"});
+          o += pick({R"("message")", R"("content")", R"("finish_reason")", R"("type")", R"("text")", R"("role")",
+                     R"("parts")", R"("finishReason")"});
           o += ":" + value(depth - 1);
         }
         return o + "}";
@@ -153,12 +155,14 @@ std::string random_chat_answer(rng& r) {
   std::string body = "{";
   for (std::uint64_t i = 1 + r.below(5); i > 0; --i) {
     body += (body.size() > 1 ? "," : "");
-    const std::string key = pick({R"("id")", R"("choices")", R"("content")", R"("stop_reason")", R"("usage")"});
+    const std::string key = pick({R"("id")", R"("choices")", R"("content")", R"("stop_reason")", R"("usage")",
+                                  R"("candidates")", R"("responseId")"});
     body += key + ":";
     // Half the lists are well formed, so that many answers carry text.
-    if ((key == R"("choices")" || key == R"("content")") && r.uniform() < 0.5) {
-      body += key == R"("choices")" ? R"([{"message":{"content":"hi \u00e9"},"finish_reason":"length"}])"
-                                    : R"([{"type":"text","text":"a"},{"type":"tool_use"},{"type":"text","text":"b"}])";
+    if ((key == R"("choices")" || key == R"("content")" || key == R"("candidates")") && r.uniform() < 0.5) {
+      body += key == R"("choices")"      ? R"([{"message":{"content":"hi \u00e9"},"finish_reason":"length"}])"
+              : key == R"("candidates")" ? R"([{"content":{"parts":[{"text":"a"},{"functionCall":{}},{"text":"b"}]},"finishReason":"MAX_TOKENS"}])"
+                                         : R"([{"type":"text","text":"a"},{"type":"tool_use"},{"type":"text","text":"b"}])";
     } else {
       body += value(3);
     }
@@ -173,12 +177,41 @@ std::string describe(bool ok, const answer_payload& a) {
   return std::to_string(ok) + "|" + a.text + "|" + a.finish_reason + "|" + a.response_id;
 }
 
+TEST(wire_payload, gemini_body_lifts_system_messages_and_names_the_model_role) {
+  const payload_ptr p = make_chat_payload(
+      {{"system", "Be brief."}, {"user", "Why?"}, {"assistant", "Rayleigh."}, {"system", "Really."}, {"user", "é?"}}, 64, 0.5);
+  const njson body = njson::parse(encode_payload_request(api_kind::gemini, "gemini-2.0-flash", *p, 4096, true));
+  EXPECT_FALSE(body.contains("model")) << "the model is in the path";
+  EXPECT_FALSE(body.contains("stream"));
+  EXPECT_EQ(body["systemInstruction"]["parts"][0]["text"], "Be brief.\n\nReally.");
+  ASSERT_EQ(body["contents"].size(), 3U);
+  EXPECT_EQ(body["contents"][0], (njson{{"role", "user"}, {"parts", {{{"text", "Why?"}}}}}));
+  EXPECT_EQ(body["contents"][1]["role"], "model");
+  EXPECT_EQ(body["contents"][2]["parts"][0]["text"], "é?");
+  EXPECT_EQ(body["generationConfig"]["maxOutputTokens"], 64);
+  EXPECT_DOUBLE_EQ(body["generationConfig"]["temperature"].get<double>(), 0.5);
+  const njson bare = njson::parse(encode_payload_request(api_kind::gemini, "g", *make_chat_payload({{"user", "hi"}}), 4096, false));
+  EXPECT_FALSE(bare.contains("generationConfig")) << "no limit sent when the caller names none";
+  EXPECT_FALSE(bare.contains("systemInstruction"));
+
+  answer_payload a;
+  ASSERT_TRUE(read_answer_text(api_kind::gemini, R"({"candidates":[{"content":{"parts":[{"text":"Hel"},{"text":"lo"}],
+      "role":"model"},"finishReason":"MAX_TOKENS"}],"usageMetadata":{},"responseId":"r1"})", a));
+  EXPECT_EQ(a.text, "Hello");
+  EXPECT_EQ(a.finish_reason, "MAX_TOKENS");
+  EXPECT_EQ(a.response_id, "r1");
+  answer_payload e;
+  read_error_text(R"({"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED"}})", e);
+  EXPECT_EQ(e.error_type, "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(e.error_message, "Resource has been exhausted");
+}
+
 TEST(wire_payload, the_fast_answer_reader_agrees_with_the_tree_on_random_answers) {
   rng r(20261207);
   int read = 0;
   for (int i = 0; i < 10'000; ++i) {
     const std::string body = random_chat_answer(r);
-    for (const api_kind api : {api_kind::openai, api_kind::anthropic}) {
+    for (const api_kind api : {api_kind::openai, api_kind::anthropic, api_kind::gemini}) {
       answer_payload fast, tree;
       const bool fast_ok = read_answer_text(api, body, fast);
       const bool tree_ok = read_answer_text_by_tree_rules(api, body, tree);

@@ -153,11 +153,14 @@ TEST(wire, answers_are_read_by_the_rules_of_a_json_tree) {
 decoded_answer decode_with_a_tree(api_kind api, std::string_view body) {
   const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return {};
-  const auto list = doc.find(api == api_kind::openai ? "choices" : "content");
+  const bool gemini = api == api_kind::gemini;
+  const auto list = doc.find(gemini ? "candidates" : api == api_kind::openai ? "choices" : "content");
   decoded_answer d;
   d.object = true;
   d.valid = list != doc.end() && list->is_array();
-  if (const auto m = doc.find("model"); m != doc.end() && m->is_string()) d.model = m->get<std::string>();
+  if (const auto m = doc.find(gemini ? "modelVersion" : "model"); m != doc.end() && m->is_string()) {
+    d.model = m->get<std::string>();
+  }
   auto count = [](const nlohmann::json& usage, const char* key) -> std::optional<std::uint32_t> {
     const auto v = usage.find(key);
     // A non-negative integer that fits 32 bits ("-0" is one, though nlohmann keeps it as signed).
@@ -167,9 +170,10 @@ decoded_answer decode_with_a_tree(api_kind api, std::string_view body) {
     }
     return static_cast<std::uint32_t>(v->get<std::uint64_t>());
   };
-  if (const auto u = doc.find("usage"); u != doc.end() && u->is_object()) {
-    d.input_tokens = count(*u, api == api_kind::openai ? "prompt_tokens" : "input_tokens");
-    d.output_tokens = count(*u, api == api_kind::openai ? "completion_tokens" : "output_tokens");
+  if (const auto u = doc.find(gemini ? "usageMetadata" : "usage"); u != doc.end() && u->is_object()) {
+    d.input_tokens = count(*u, gemini ? "promptTokenCount" : api == api_kind::openai ? "prompt_tokens" : "input_tokens");
+    d.output_tokens =
+        count(*u, gemini ? "candidatesTokenCount" : api == api_kind::openai ? "completion_tokens" : "output_tokens");
   }
   return d;
 }
@@ -200,7 +204,7 @@ std::string random_answer(rng& r) {
         for (std::uint64_t i = r.below(4); i > 0; --i) {
           o += (o.size() > 1 ? "," : "");
           o += pick({R"("prompt_tokens")", R"("completion_tokens")", R"("input_tokens")", R"("output_tokens")",
-                     R"("x")"});
+                     R"("promptTokenCount")", R"("candidatesTokenCount")", R"("x")"});
           o += ":" + value(depth - 1);
         }
         return o + "}";
@@ -215,7 +219,8 @@ std::string random_answer(rng& r) {
   std::string body = "{";
   for (std::uint64_t i = 1 + r.below(6); i > 0; --i) {
     body += (body.size() > 1 ? "," : "");
-    body += pick({R"("model")", R"("choices")", R"("content")", R"("usage")", R"("id")"});
+    body += pick({R"("model")", R"("choices")", R"("content")", R"("usage")", R"("id")", R"("modelVersion")",
+                  R"("candidates")", R"("usageMetadata")"});
     body += ":" + value(2);
   }
   body += "}";
@@ -229,7 +234,7 @@ TEST(wire, both_answer_readers_follow_the_trees_rules_on_random_answers) {
   int valid = 0;
   for (int i = 0; i < 20'000; ++i) {
     const std::string body = random_answer(r);
-    for (const api_kind api : {api_kind::openai, api_kind::anthropic}) {
+    for (const api_kind api : {api_kind::openai, api_kind::anthropic, api_kind::gemini}) {
       const decoded_answer expected = decode_with_a_tree(api, body);
       const decoded_answer fast = decode_answer(api, body);
       const decoded_answer sax = decode_answer_by_tree_rules(api, body);
@@ -261,6 +266,75 @@ TEST(wire, error_types_from_both_shapes) {
   EXPECT_EQ(status_for_error_type("overloaded_error"), 529);
   EXPECT_EQ(status_for_error_type("rate_limit_error"), 429);
   EXPECT_EQ(status_for_error_type("something_new"), 500);
+}
+
+TEST(wire, gemini_request_paths_and_bodies) {
+  EXPECT_EQ(to_string(api_kind::gemini), "gemini");
+  EXPECT_EQ(api_kind_from_string("gemini"), api_kind::gemini);
+  EXPECT_EQ(gemini_request_path("gemini-2.0-flash", false), "/v1beta/models/gemini-2.0-flash:generateContent");
+  EXPECT_EQ(gemini_request_path("gemini-2.0-flash", true), "/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse");
+  EXPECT_EQ(gemini_request_path("a b/c?", false), "/v1beta/models/a%20b%2Fc%3F:generateContent")
+      << "a model name cannot leave its path segment";
+  const std::string prompt = prompt_text(3, 5);
+  EXPECT_EQ(encode_request(api_kind::gemini, "ignored", 3, 7, true, 5),
+            R"({"contents":[{"role":"user","parts":[{"text":")" + prompt +
+                R"("}]}],"generationConfig":{"maxOutputTokens":7}})");
+}
+
+TEST(wire, gemini_answers_errors_and_retry_delays) {
+  const auto a = decode_answer(api_kind::gemini, R"({"candidates":[{"content":{"parts":[{"text":"hi"}],"role":"model"},
+      "finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":5,"totalTokenCount":8},
+      "modelVersion":"gemini-2.0-flash","responseId":"r1"})");
+  EXPECT_TRUE(a.valid);
+  EXPECT_EQ(a.model, "gemini-2.0-flash");
+  EXPECT_EQ(a.input_tokens, 3U);
+  EXPECT_EQ(a.output_tokens, 5U);
+  EXPECT_FALSE(decode_answer(api_kind::gemini, R"({"choices":[]})").valid);
+
+  const std::string exhausted = R"({"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED",
+      "details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[]},
+                 {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"43.5s"}]}})";
+  EXPECT_EQ(decode_error_type(exhausted), "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(decode_retry_delay_s(exhausted), 43.5);
+  EXPECT_EQ(decode_retry_delay_s(R"({"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"2s"}]}})"), 2.0);
+  for (const char* none : {R"({"error":{"code":503,"status":"UNAVAILABLE"}})",
+                           R"({"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"soon"}]}})",
+                           R"({"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"-1s"}]}})",
+                           "not json"}) {
+    EXPECT_EQ(decode_retry_delay_s(none), std::nullopt) << none;
+  }
+  EXPECT_EQ(status_for_error_type("RESOURCE_EXHAUSTED"), 429);
+  EXPECT_EQ(status_for_error_type("UNAVAILABLE"), 503);
+  EXPECT_EQ(status_for_error_type("INTERNAL"), 500);
+  EXPECT_EQ(status_for_error_type("INVALID_ARGUMENT"), 400);
+  EXPECT_EQ(status_for_error_type("NOT_FOUND"), 404);
+  EXPECT_EQ(status_for_error_type("PERMISSION_DENIED"), 403);
+  EXPECT_EQ(status_for_error_type("UNAUTHENTICATED"), 401);
+}
+
+TEST(stream_decoder, gemini_responses_end_with_a_finish_reason_and_errors_carry_a_status) {
+  stream_decoder d(api_kind::gemini, true);
+  EXPECT_TRUE(d.on_event({"", R"({"candidates":[{"content":{"parts":[{"text":"Hel"}],"role":"model"},"index":0}],
+      "usageMetadata":{"promptTokenCount":4,"totalTokenCount":4},"modelVersion":"g","responseId":"r9"})"}));
+  EXPECT_TRUE(d.saw_content());
+  EXPECT_FALSE(d.done()) << "no finishReason yet";
+  EXPECT_TRUE(d.on_event({"", R"({"candidates":[{"content":{"parts":[{"text":"lo"}],"role":"model"},"finishReason":"MAX_TOKENS",
+      "index":0}],"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":2,"totalTokenCount":6},"modelVersion":"g"})"}));
+  EXPECT_TRUE(d.done());
+  EXPECT_EQ(d.text(), "Hello");
+  EXPECT_EQ(d.finish_reason(), "MAX_TOKENS");
+  EXPECT_EQ(d.response_id(), "r9");
+  EXPECT_EQ(d.model(), "g");
+  EXPECT_EQ(d.input_tokens(), 4U);
+  EXPECT_EQ(d.output_tokens(), 2U);
+  EXPECT_FALSE(d.on_event({"", R"({"candidates":[{"content":{"parts":[{"text":" tru)"}));
+  EXPECT_FALSE(d.on_event({"", R"({"something":"else"})"}));
+
+  stream_decoder e(api_kind::gemini, true);
+  EXPECT_TRUE(e.on_event({"", R"({"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}})"}));
+  EXPECT_TRUE(e.errored());
+  EXPECT_EQ(e.error_type(), "UNAVAILABLE");
+  EXPECT_EQ(e.error_message(), "The model is overloaded.");
 }
 
 TEST(sse_reader, splits_events_across_arbitrary_feeds_and_line_endings) {

@@ -82,6 +82,13 @@ TEST(ProviderConfig, AnthropicMayInject529AndSoMayOpenai) {
   EXPECT_TRUE(o.ok());
 }
 
+TEST(ProviderConfig, GeminiIsAnApi) {
+  auto g = parse(R"({"api": "gemini", "models": {"gemini-2.0-flash": {"usd_per_mtok_in": 0.1, "usd_per_mtok_out": 0.4}},
+                     "errors": {"429": 0.1, "503": 0.1}})");
+  ASSERT_TRUE(g.ok()) << g.error().describe();
+  EXPECT_EQ(g->api, "gemini");
+}
+
 TEST(ProviderConfig, ProbabilitiesSummingToOneAreFine) {
   auto r = parse(R"({"models": {"m": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 2}},
                      "errors": {"500": 0.1, "502": 0.2, "503": 0.7}})");
@@ -106,8 +113,8 @@ const broken_case broken_cases[] = {
      "usd_per_mtok_out"},
     {"negative price", R"({"models": {"m": {"usd_per_mtok_in": -1, "usd_per_mtok_out": 2}}})",
      "$.providers.openai.models.m.usd_per_mtok_in", "from 0"},
-    {"bad api", R"({"api": "gemini", "models": {"m": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 2}}})",
-     "$.providers.openai.api", "\"anthropic\""},
+    {"bad api", R"({"api": "vertex", "models": {"m": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 2}}})",
+     "$.providers.openai.api", "\"gemini\""},
     {"bad ttft distribution",
      R"({"models": {"m": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 2}}, "latency": {"ttft_ms": {"dist": "weibull"}}})",
      "$.providers.openai.latency.ttft_ms.dist", "\"lognormal\""},

@@ -236,6 +236,9 @@ TEST(ProviderModel, CapacityAndShedStatus) {
   c.api = "anthropic";
   provider_model anthropic(c);
   EXPECT_EQ(anthropic.shed_status(), 529);
+  c.api = "gemini";
+  provider_model gemini(c);
+  EXPECT_EQ(gemini.shed_status(), 503) << "503 UNAVAILABLE";
 }
 
 TEST(ProviderModel, DrawsAreAFunctionOfTheSeedOnly) {
