@@ -35,6 +35,8 @@ summary summarize(const configuration_result& result) {
       {"unfinished", static_cast<double>(m.unfinished())},
       {"success_rate", ratio(succeeded, requests)},
       {"degraded_rate", ratio(static_cast<double>(m.degraded()), requests)},
+      {"bad_content", static_cast<double>(m.bad_content())},
+      {"bad_content_rate", ratio(static_cast<double>(m.bad_content()), requests)},
       {"error_rate", ratio(failed + static_cast<double>(m.shed()), requests)},
       {"latency_mean_ms", l.mean() / 1000.0},
       {"latency_p50_ms", ms(l.quantile(0.50))},
