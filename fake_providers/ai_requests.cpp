@@ -1,10 +1,12 @@
-// Chat, messages and embeddings requests: reading the body, admission by the provider model, the
-// slot and the queue, the injected errors and wire faults, and the answers (whole bodies and streams).
+// AI requests (chat, messages, embeddings): reading the body, attribution, admission by the provider
+// model, the slot and the queue, the injected errors and wire faults, and the timing of the answer. The
+// answer's bytes are the job's answer_format's (fake_providers/apis/), one per API endpoint.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 
+#include "fake_providers/apis/answer_format.hpp"
 #include "fake_providers/endpoint.hpp"
 #include "policies/core/json_parse.hpp"
 #include "policies/core/json_text.hpp"
@@ -39,6 +41,7 @@ const char* kind_name(request_kind k) noexcept {
     case request_kind::chat: return "chat";
     case request_kind::embeddings: return "embeddings";
     case request_kind::messages: return "messages";
+    case request_kind::count_tokens: return "count_tokens";
   }
   return "chat";
 }
@@ -118,6 +121,12 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   }
   if (!id_ok) return reject(invalid_request("x-squall-request-id must be an unsigned integer"));
   if (!attempt_ok) return reject(invalid_request("x-squall-attempt must be an integer from 1"));
+  std::uint64_t planned = 0;
+  const auto planned_header = req.find("x-squall-output-tokens");
+  const bool planned_ok =
+      planned_header == req.end() ||
+      parse_u64(std::string_view(planned_header->value().data(), planned_header->value().size()), planned);
+  if (!planned_ok) return reject(invalid_request("x-squall-output-tokens must be an unsigned integer"));
   if (by == attribution::none) id = ++next_sequence_;
 
   auto j = std::make_shared<job>(shared_from_this(), s, io);
@@ -137,16 +146,26 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
 
   rng r(mix_seed(mix_seed(seed_, id), attempt));
   j->draws = model_->draw(r);
-  if (pr.max_tokens) {
-    j->req.output_tokens = *pr.max_tokens;
+  // The answer's natural length: what squall's load generator planned (x-squall-output-tokens), else a
+  // draw from the scenario's output tokens. The request's max_tokens cuts a longer one short, and the
+  // answer then says so (finish reason "length", stop reason "max_tokens"), as a real model's does.
+  if (k == job::kind::embeddings) {
+    j->req.output_tokens = 0;
   } else {
-    const double drawn = std::clamp(std::round(options.output_tokens.sample(r)), 0.0,
-                                    static_cast<double>(options.output_tokens_max));
-    j->req.output_tokens = static_cast<std::uint32_t>(drawn);
+    std::uint64_t natural = 0;
+    if (!planned_ok || planned_header == req.end()) {
+      natural = static_cast<std::uint64_t>(std::clamp(std::round(options.output_tokens.sample(r)), 0.0,
+                                                      static_cast<double>(options.output_tokens_max)));
+    } else {
+      natural = std::min<std::uint64_t>(planned, options.output_tokens_max);
+    }
+    j->cut = pr.max_tokens && natural > *pr.max_tokens;
+    j->req.output_tokens = j->cut ? *pr.max_tokens : static_cast<std::uint32_t>(natural);
   }
   j->text_rng = r;
   j->request_id = next_request_id();
-  j->object_id = (k == job::kind::messages ? "msg_" : "chatcmpl-") + hex64(mix_seed(seed_ ^ 0x5eedULL, request_counter_));
+  j->format = &answer_format_for(k);
+  j->object_id = j->format->id_prefix + hex64(mix_seed(seed_ ^ 0x5eedULL, request_counter_));
   j->created_unix_s = real_clock::unix_s();
   s->set_current(j);
   admit(j, arrival);
@@ -337,7 +356,7 @@ void provider_endpoint::tick(const std::shared_ptr<job>& j) {
       if (!j->stream) {
         // The head promises the whole body; half of it arrives, then the connection closes.
         ++responses_[200];
-        const std::string body = full_body(*j);
+        const std::string body = j->format->body(*j);
         header_list h = api_headers(j->request_id, true);
         h.emplace(h.begin(), "Content-Type", "application/json");
         s->send(response_head(200, h, body.size(), true) + body.substr(0, body.size() / 2));
@@ -347,15 +366,7 @@ void provider_endpoint::tick(const std::shared_ptr<job>& j) {
       count_fault("error_event");
       record_end(*j, j->stream ? 200 : model_->shed_status(), j->stream ? "error_event" : "error");
       if (j->stream) {
-        std::string events;
-        if (api_ == api_style::anthropic) {
-          events = sse("error", dump_json(json{{"type", "error"},
-                                               {"error", {{"type", "overloaded_error"}, {"message", "Overloaded"}}}}));
-        } else {
-          events = sse("", dump_json(json{{"error", {{"message", default_error_message(api_, 503)},
-                                                     {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}}));
-        }
-        s->send(chunk(events) + chunk(""));
+        s->send(chunk(j->format->stream_error(*j)) + chunk(""));
         end_exchange(*j, j->keep_alive);
       } else {
         j->s.reset();
@@ -395,19 +406,13 @@ void provider_endpoint::finish_service(const std::shared_ptr<job>& j) {
   if (malformed) count_fault("malformed");
   record_end(*j, 200, malformed ? "malformed" : "ok");
   if (j->stream) {
-    if (malformed) {
-      // The last content event does not parse.
-      std::string data = j->k == job::kind::messages
-                             ? R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" tru)"
-                             : R"({"id":")" + j->object_id + R"(","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" tru)";
-      j->s->send(chunk(sse(j->k == job::kind::messages ? "content_block_delta" : "", data)));
-    }
+    if (malformed) j->s->send(chunk(j->format->stream_malformed(*j)));  // the last content event does not parse
     send_stream_tokens(*j, j->req.output_tokens);
     send_stream_close(*j);
     end_exchange(*j, j->keep_alive);
     return;
   }
-  std::string body = full_body(*j);
+  std::string body = j->format->body(*j);
   if (malformed) body.resize(body.size() / 2);
   header_list h = api_headers(j->request_id, true);
   if (api_ == api_style::openai) {
@@ -418,88 +423,6 @@ void provider_endpoint::finish_service(const std::shared_ptr<job>& j) {
   send_json(s, 200, std::move(body), j->keep_alive, std::move(h));
 }
 
-std::string provider_endpoint::full_body(job& j) {
-  const std::string& model = j.req.model;
-  const std::uint32_t in = j.req.input_tokens;
-  const std::uint32_t out = j.req.output_tokens;
-  if (j.k == job::kind::embeddings) {
-    // Written as text, in the real API's key order: a tree of 2,048 x 1,536 floats took 108 MB on top of
-    // its 64 MB dump (each float written through a double, in 17 digits); this takes the answer alone,
-    // which api_request has already checked against options.answer_bytes_max.
-    std::string b;
-    b.reserve(embeddings_answer_bytes_bound(j.embed_inputs, j.embed_dims, j.embed_base64) + model.size());
-    b += R"({"object":"list","data":[)";
-    for (std::size_t i = 0; i < j.embed_inputs; ++i) {
-      const std::vector<float> v = i < j.embed_texts.size() ? text_embedding_vector(j.embed_texts[i], j.embed_dims)
-                                                             : embedding_vector(j.text_rng, j.embed_dims);
-      b += i == 0 ? R"({"object":"embedding","index":)" : R"(,{"object":"embedding","index":)";
-      b += std::to_string(i);
-      b += R"(,"embedding":)";
-      if (j.embed_base64) {
-        b += '"';
-        b += base64_floats(v);
-        b += '"';
-      } else {
-        append_float_array(b, v);
-      }
-      b += '}';
-    }
-    b += R"(],"model":)";
-    append_json_string(b, model);
-    b += R"(,"usage":{"prompt_tokens":)";
-    b += std::to_string(in);
-    b += R"(,"total_tokens":)";
-    b += std::to_string(in);
-    b += "}}";
-    return b;
-  }
-  const std::string text = generate_words(j.text_rng, out);
-  std::string b;
-  b.reserve(text.size() + model.size() + 400);
-  if (j.k == job::kind::messages) {
-    b += R"({"id":")";
-    b += j.object_id;
-    b += R"(","type":"message","role":"assistant","model":)";
-    append_json_string(b, model);
-    b += R"(,"content":[{"type":"text","text":)";
-    append_json_string(b, text);
-    b += R"(}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":)";
-    b += std::to_string(in);
-    b += R"(,"output_tokens":)";
-    b += std::to_string(out);
-    b += R"(,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}})";
-    return b;
-  }
-  b += R"({"id":")";
-  b += j.object_id;
-  b += R"(","object":"chat.completion","created":)";
-  b += std::to_string(j.created_unix_s);
-  b += R"(,"model":)";
-  append_json_string(b, model);
-  b += R"(,"choices":[{"index":0,"message":{"role":"assistant","content":)";
-  append_json_string(b, text);
-  b += R"(,"refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":)";
-  b += std::to_string(in);
-  b += R"(,"completion_tokens":)";
-  b += std::to_string(out);
-  b += R"(,"total_tokens":)";
-  b += std::to_string(in + out);
-  b += R"(},"system_fingerprint":"fp_squall"})";
-  return b;
-}
-
-// The head of an OpenAI stream chunk, up to and including `"choices":`.
-std::string provider_endpoint::chunk_head(const job& j) const {
-  std::string c = R"({"id":")";
-  c += j.object_id;
-  c += R"(","object":"chat.completion.chunk","created":)";
-  c += std::to_string(j.created_unix_s);
-  c += R"(,"model":)";
-  append_json_string(c, j.req.model);
-  c += R"(,"system_fingerprint":"fp_squall","choices":)";
-  return c;
-}
-
 void provider_endpoint::send_stream_open(job& j) {
   ++responses_[200];
   j.head_sent = true;
@@ -507,72 +430,17 @@ void provider_endpoint::send_stream_open(job& j) {
   h.emplace(h.begin(), "Cache-Control", "no-cache");
   h.emplace(h.begin(), "Content-Type", "text/event-stream; charset=utf-8");
   std::string bytes = response_head(200, h, std::nullopt, j.keep_alive);
-  if (j.k == job::kind::messages) {
-    const json start = {{"type", "message_start"},
-                        {"message",
-                         {{"id", j.object_id},
-                          {"type", "message"},
-                          {"role", "assistant"},
-                          {"content", json::array()},
-                          {"model", j.req.model},
-                          {"stop_reason", nullptr},
-                          {"stop_sequence", nullptr},
-                          {"usage", {{"input_tokens", j.req.input_tokens}, {"output_tokens", 1}}}}}};
-    const json block = {{"type", "content_block_start"}, {"index", 0}, {"content_block", {{"type", "text"}, {"text", ""}}}};
-    bytes += chunk(sse("message_start", dump_json(start)) + sse("content_block_start", dump_json(block)) +
-                   sse("ping", R"({"type": "ping"})"));
-  }
+  if (std::string events = j.format->stream_open(j); !events.empty()) bytes += chunk(events);
   j.s->send(std::move(bytes));
 }
 
 void provider_endpoint::send_stream_tokens(job& j, std::uint32_t upto) {
   if (upto <= j.tokens_sent || !j.s) return;
-  const std::string text = generate_words(j.text_rng, upto - j.tokens_sent);
-  std::string event;
-  if (j.k == job::kind::messages) {
-    event = R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":)";
-    append_json_string(event, text);
-    event += "}}";
-    event = sse("content_block_delta", event);
-  } else {
-    event = chunk_head(j);
-    event += j.tokens_sent == 0 ? R"([{"index":0,"delta":{"role":"assistant","content":)"
-                                : R"([{"index":0,"delta":{"content":)";
-    append_json_string(event, text);
-    event += R"(},"logprobs":null,"finish_reason":null}])";
-    event += j.include_usage ? R"(,"usage":null})" : "}";
-    event = sse("", event);
-  }
+  std::string event = j.format->stream_text(j, generate_words(j.text_rng, upto - j.tokens_sent));
   j.tokens_sent = upto;
   j.s->send(chunk(event));
 }
 
-void provider_endpoint::send_stream_close(job& j) {
-  std::string events;
-  const std::uint32_t in = j.req.input_tokens;
-  const std::uint32_t out = j.req.output_tokens;
-  if (j.k == job::kind::messages) {
-    events += sse("content_block_stop", R"({"type":"content_block_stop","index":0})");
-    events += sse("message_delta",
-                  R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":)" +
-                      std::to_string(out) + "}}");
-    events += sse("message_stop", R"({"type":"message_stop"})");
-  } else {
-    std::string last = chunk_head(j);
-    last += j.tokens_sent == 0 ? R"([{"index":0,"delta":{"role":"assistant","content":""},)"
-                               : R"([{"index":0,"delta":{},)";
-    last += R"("logprobs":null,"finish_reason":"stop"}])";
-    last += j.include_usage ? R"(,"usage":null})" : "}";
-    events += sse("", last);
-    if (j.include_usage) {
-      std::string usage = chunk_head(j);
-      usage += R"([],"usage":{"prompt_tokens":)" + std::to_string(in) + R"(,"completion_tokens":)" +
-               std::to_string(out) + R"(,"total_tokens":)" + std::to_string(in + out) + "}}";
-      events += sse("", usage);
-    }
-    events += sse("", "[DONE]");
-  }
-  j.s->send(chunk(events) + chunk(""));
-}
+void provider_endpoint::send_stream_close(job& j) { j.s->send(chunk(j.format->stream_close(j)) + chunk("")); }
 
 }  // namespace squall::fake::detail

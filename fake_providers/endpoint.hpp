@@ -5,7 +5,8 @@
 //
 //   session.cpp       a connection: the TLS handshake (with --tls), reading, parsing HTTP, writing, idle timeout
 //   fake_server.cpp   listening, the accept loop, the fault timeline, routing, answers, fake_server
-//   ai_requests.cpp   chat, messages and embeddings requests: admission, service, bodies and streams
+//   ai_requests.cpp   AI requests: attribution, admission, slots and queue, service timing, wire faults
+//   apis/             what differs by API endpoint: the answers' bytes, whole and streamed (answer_format.hpp)
 //   control_api.cpp   /v1/models, /squall/faults and /metrics
 //   attempt_log.cpp   attribution markers, attempt counts per request id, the attempt log (all providers')
 
@@ -45,6 +46,7 @@ using tls_stream = asio::ssl::stream<tcp::socket>;
 
 class provider_endpoint;
 class session;
+struct answer_format;
 
 // One request to an AI endpoint, from admission to the end of its service. The server-side work (the
 // slot) and the client's exchange end separately: a client that leaves, a stream cut or an error event
@@ -60,11 +62,13 @@ struct job : std::enable_shared_from_this<job> {
   std::shared_ptr<session> s;  // null once the exchange is over
   asio::steady_timer timer;
   kind k = kind::chat;
+  const answer_format* format = nullptr;  // how its answer is written: its API endpoint's (never null once routed)
   phase ph = phase::answering;
   bool stream = false;
   bool include_usage = false;
   bool keep_alive = true;
   bool embed_base64 = false;
+  bool cut = false;  // max_tokens cut the answer short of its natural length
   std::uint32_t embed_dims = 0;
   std::size_t embed_inputs = 1;
   std::vector<std::string> embed_texts;  // as request_body's: one per input, or none
@@ -215,6 +219,8 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   // Routes.
   void api_request(const std::shared_ptr<session>& s, http::request<http::string_body>& req, job::kind k);
   void models(const std::shared_ptr<session>& s, bool keep_alive, std::string_view id);
+  // Anthropic's /v1/messages/count_tokens: answered at once, not an AI attempt (apis/anthropic_count_tokens.cpp).
+  void count_tokens(const std::shared_ptr<session>& s, http::request<http::string_body>& req);
   void metrics(const std::shared_ptr<session>& s, bool keep_alive);
   void faults(const std::shared_ptr<session>& s, http::request<http::string_body>& req, std::string_view query);
 
@@ -244,8 +250,6 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
   void send_stream_open(job& j);
   void send_stream_tokens(job& j, std::uint32_t upto);
   void send_stream_close(job& j);
-  std::string full_body(job& j);
-  std::string chunk_head(const job& j) const;
   std::uint32_t tokens_due(const job& j, duration elapsed) const noexcept;
   void count_fault(const std::string& kind) { ++faults_injected_[kind]; }
 

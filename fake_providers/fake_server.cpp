@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "fake_providers/apis/routes.hpp"
 #include "fake_providers/endpoint.hpp"
 
 namespace squall::fake {
@@ -206,13 +207,10 @@ void provider_endpoint::handle(const std::shared_ptr<session>& s, http::request<
     return models(s, keep_alive, path.size() > 11 ? path.substr(11) : std::string_view{});
   }
   const bool openai = api_ == api_style::openai;
-  std::optional<job::kind> k;
-  if (openai && path == "/v1/chat/completions") k = job::kind::chat;
-  if (openai && path == "/v1/embeddings") k = job::kind::embeddings;
-  if (!openai && path == "/v1/messages") k = job::kind::messages;
-  if (k) {
+  if (const std::optional<ai_route> route = route_ai_request(api_, path)) {
     if (method != http::verb::post) return wrong_method("POST");
-    return api_request(s, req, *k);
+    if (route->kind == request_kind::count_tokens) return count_tokens(s, req);
+    return api_request(s, req, route->kind);
   }
   error_spec e{404, openai ? "Invalid URL (" + std::string(req.method_string()) + " " + std::string(path) + ")" : "Not Found", "",
                std::nullopt, std::nullopt};

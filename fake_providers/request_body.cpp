@@ -164,7 +164,9 @@ std::optional<error_spec> read_tree(api_style api, request_kind kind, const json
       if (const auto u = so->find("include_usage"); u != so->end() && u->is_boolean()) out.include_usage = u->get<bool>();
     }
   } else {
-    if (!body.contains("max_tokens")) return invalid_request("max_tokens: Field required", "max_tokens");
+    if (kind == request_kind::messages && !body.contains("max_tokens")) {
+      return invalid_request("max_tokens: Field required", "max_tokens");
+    }
     if (auto e = read_max("max_tokens")) return e;
     if (const auto sys = body.find("system"); sys != body.end()) out.input_tokens += count_prompt_tokens(*sys);
   }
@@ -383,7 +385,7 @@ simdjson::dom::parser depth_limited_parser() {
 
 bool read_plain_request_body(api_style api, request_kind kind, std::string_view body, const request_limits& limits,
                              parsed_request& out) {
-  if (kind == request_kind::embeddings) return false;
+  if (kind == request_kind::embeddings || kind == request_kind::count_tokens) return false;  // rare: the tree reads them
   out = parsed_request{};
   thread_local simdjson::dom::parser parser = depth_limited_parser();
   if (parser.max_depth() != simdjson_depth) return false;

@@ -18,7 +18,9 @@
 
 namespace squall::fake {
 
-enum class request_kind : std::uint8_t { chat, embeddings, messages };
+// count_tokens: Anthropic's /v1/messages/count_tokens, a messages body without max_tokens, answered at
+// once with the input tokens a messages request with that body is billed for.
+enum class request_kind : std::uint8_t { chat, embeddings, messages, count_tokens };
 
 // Objects and arrays nested deeper than this in a body are a 400 (json_parse_limits::depth_max): both
 // readers refuse them while parsing, so no deep body is walked recursively or overflows the stack.

@@ -108,6 +108,9 @@ bool build_request(const endpoint_state& e, const http_transport_options& option
     wire += "x-squall-request-id: " + std::to_string(r.id) + "\r\n";
     wire += "x-squall-attempt: " + std::to_string(attempt_number) + "\r\n";
     wire += "x-squall-input-tokens: " + std::to_string(r.input_tokens) + "\r\n";
+    // The planned length of the answer: the fake providers serve exactly this many tokens unless
+    // max_tokens cuts it, as the simulation does.
+    wire += "x-squall-output-tokens: " + std::to_string(r.output_tokens) + "\r\n";
   }
   wire += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
   wire += body;

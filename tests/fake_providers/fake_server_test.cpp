@@ -92,7 +92,7 @@ TEST(FakeServer, ChatCompletionJsonCarriesUsageFromMaxTokensAndThePrompt) {
   EXPECT_EQ(b["id"].get<std::string>().rfind("chatcmpl-", 0), 0U);
   EXPECT_EQ(b["model"], "gpt-4o-mini");
   EXPECT_EQ(b["choices"][0]["message"]["role"], "assistant");
-  EXPECT_EQ(b["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(b["choices"][0]["finish_reason"], "length");  // the scenario's 200 tokens, cut at max_tokens
   EXPECT_EQ(count_words(b["choices"][0]["message"]["content"].get<std::string>()), 7U);
   EXPECT_EQ(b["usage"]["prompt_tokens"], 5);
   EXPECT_EQ(b["usage"]["completion_tokens"], 7);
@@ -124,7 +124,7 @@ TEST(FakeServer, ChatCompletionStreamSendsChunksAUsageChunkAndDone) {
   }
   EXPECT_EQ(count_words(text), 30U);
   const json finish = json::parse(events[events.size() - 3].data);
-  EXPECT_EQ(finish["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(finish["choices"][0]["finish_reason"], "length");
   const json usage = json::parse(events[events.size() - 2].data);
   EXPECT_TRUE(usage["choices"].empty());
   EXPECT_EQ(usage["usage"]["prompt_tokens"], 5);
@@ -169,7 +169,7 @@ TEST(FakeServer, AnthropicMessageJson) {
   EXPECT_EQ(b["type"], "message");
   EXPECT_EQ(b["role"], "assistant");
   EXPECT_EQ(b["id"].get<std::string>().rfind("msg_", 0), 0U);
-  EXPECT_EQ(b["stop_reason"], "end_turn");
+  EXPECT_EQ(b["stop_reason"], "max_tokens");
   EXPECT_EQ(count_words(b["content"][0]["text"].get<std::string>()), 9U);
   EXPECT_EQ(b["usage"]["input_tokens"], 5);  // "a b c" + "be brief"
   EXPECT_EQ(b["usage"]["output_tokens"], 9);
@@ -221,6 +221,40 @@ TEST(FakeServer, OutputTokensComeFromTheWorkloadDistributionWithoutMaxTokens) {
   json b = chat(1);
   b.erase("max_tokens");
   EXPECT_EQ(c.post("/v1/chat/completions", b).json()["usage"]["completion_tokens"], 4);
+}
+
+TEST(FakeServer, MaxTokensCutsALongerAnswerAndTheAnswerSaysSo) {
+  running r({openai_config(), anthropic_config()});
+  client o(r.server.find("openai")->port);
+  client a(r.server.find("anthropic")->port);
+  // x-squall-output-tokens states the answer's natural length (squall's load generator sends it).
+  auto openai_finish = [&](const char* natural, std::uint32_t max_tokens, bool stream) {
+    const reply rep = o.post("/v1/chat/completions", chat(max_tokens, stream), {{"x-squall-output-tokens", natural}});
+    EXPECT_EQ(rep.status, 200) << rep.body;
+    if (!stream) {
+      const json b = rep.json();
+      EXPECT_EQ(b["usage"]["completion_tokens"], std::min(static_cast<std::uint32_t>(std::stoul(natural)), max_tokens));
+      return b["choices"][0]["finish_reason"].get<std::string>();
+    }
+    const auto events = parse_sse(rep.body);
+    return json::parse(events[events.size() - 2].data)["choices"][0]["finish_reason"].get<std::string>();
+  };
+  EXPECT_EQ(openai_finish("3", 10, false), "stop");
+  EXPECT_EQ(openai_finish("10", 10, false), "stop");  // exactly max_tokens is a natural end, not a cut
+  EXPECT_EQ(openai_finish("30", 10, false), "length");
+  EXPECT_EQ(openai_finish("3", 10, true), "stop");
+  EXPECT_EQ(openai_finish("30", 10, true), "length");
+
+  const json short_answer = a.post("/v1/messages", message(10), {{"x-squall-output-tokens", "4"}}).json();
+  EXPECT_EQ(short_answer["stop_reason"], "end_turn");
+  EXPECT_EQ(short_answer["usage"]["output_tokens"], 4);
+  const auto events = parse_sse(a.post("/v1/messages", message(10, true), {{"x-squall-output-tokens", "40"}}).body);
+  const json delta = json::parse(events[events.size() - 2].data);
+  EXPECT_EQ(delta["type"], "message_delta");
+  EXPECT_EQ(delta["delta"]["stop_reason"], "max_tokens");
+  EXPECT_EQ(delta["usage"]["output_tokens"], 10);
+
+  EXPECT_EQ(o.post("/v1/chat/completions", chat(5), {{"x-squall-output-tokens", "many"}}).status, 400);
 }
 
 TEST(FakeServer, EveryInjectableStatusHasTheProvidersErrorBody) {
