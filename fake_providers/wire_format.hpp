@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "policies/core/rng.hpp"
+#include "sim/provider/provider_config.hpp"
 
 namespace squall::fake {
 
@@ -51,6 +52,9 @@ struct error_spec {
   std::optional<std::string> code;   // OpenAI only; empty: the usual code for the status, if any
 };
 std::string error_body(api_style api, const error_spec& e, std::string_view request_id);
+// The error a real provider writes for a named kind (sim::error_kinds): its status, type, message and
+// (OpenAI) code, so that squall's classifier gives it the class the simulation gives it.
+error_spec error_for_kind(api_style api, sim::error_kind kind);
 // The usual error type and message for an injected status.
 std::string default_error_type(api_style api, int status);
 std::string default_error_message(api_style api, int status);

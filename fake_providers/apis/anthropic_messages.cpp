@@ -11,7 +11,7 @@ namespace {
 const char* stop_reason(const job& j) { return j.cut ? "max_tokens" : "end_turn"; }
 
 std::string body(job& j) {
-  const std::string text = generate_words(j.text_rng, j.req.output_tokens);
+  const std::string text = answer_text(j);
   std::string b;
   b.reserve(text.size() + j.req.model.size() + 400);
   b += R"({"id":")";

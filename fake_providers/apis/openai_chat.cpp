@@ -13,7 +13,7 @@ const char* finish_reason(const job& j) { return j.cut ? "length" : "stop"; }
 std::string body(job& j) {
   const std::uint32_t in = j.req.input_tokens;
   const std::uint32_t out = j.req.output_tokens;
-  const std::string text = generate_words(j.text_rng, out);
+  const std::string text = answer_text(j);
   std::string b;
   b.reserve(text.size() + j.req.model.size() + 400);
   b += R"({"id":")";

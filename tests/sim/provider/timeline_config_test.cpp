@@ -53,7 +53,7 @@ TEST(TimelineConfig, ScopedWindowsOverlapWhenTheirScopesShareNoAttempt) {
   // Recovery per model: every model out at once, back one at a time.
   auto r = parse_faults(R"([{"at_s": 0, "for_s": 60, "models": ["m"], "outage": "refuse"},
                             {"at_s": 0, "for_s": 90, "models": ["big"], "outage": "refuse"},
-                            {"at_s": 10, "for_s": 5, "endpoints": ["embeddings"], "latency_x": 3}])");
+                            {"at_s": 60, "for_s": 5, "models": ["m"], "endpoints": ["embeddings"], "latency_x": 3}])");
   ASSERT_TRUE(r.ok()) << r.error().describe();
 }
 

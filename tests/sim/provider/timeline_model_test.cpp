@@ -128,7 +128,7 @@ TEST(TimelineModel, ContentFaultsFollowTheWireFaultsOnOneDraw) {
   provider_config c = simple_config();
   fault_window w = window(0, 60);
   w.wire.malformed = 0.1;
-  w.content = {0.2, 0.3, 0.4};  // empty, truncated, invalid_json
+  w.content = {0.2, 0.3, 0.3};  // empty, truncated, invalid_json: with the wire fault, up to 0.9
   c.faults = {w};
   provider_model model(c);
   EXPECT_EQ(model.admit(at_s(1), req(), draws(0.5, 0.05)).wire, wire_fault::malformed);
