@@ -102,6 +102,19 @@ bool query_has(std::string_view query, std::string_view name, std::string_view v
   return false;
 }
 
+// The endpoint a fault window's "endpoints" names for a request kind.
+sim::endpoint_kind endpoint_of(request_kind k) noexcept {
+  switch (k) {
+    case request_kind::chat: return sim::endpoint_kind::chat;
+    case request_kind::embeddings: return sim::endpoint_kind::embeddings;
+    case request_kind::responses: return sim::endpoint_kind::responses;
+    case request_kind::messages:
+    case request_kind::count_tokens: return sim::endpoint_kind::messages;  // count_tokens: never admitted
+    case request_kind::generate_content: return sim::endpoint_kind::chat;  // Gemini's chat call
+  }
+  return sim::endpoint_kind::chat;
+}
+
 }  // namespace
 
 // The part of a shaped answer's text that its tokens [from, upto) carry: an even share of its bytes each.
@@ -232,6 +245,7 @@ void provider_endpoint::api_request(const std::shared_ptr<session>& s, http::req
   j->req.model = pr.model;
   j->req.input_tokens = pr.input_tokens;
 
+  j->attempt = static_cast<std::uint32_t>(attempt);
   rng r(mix_seed(mix_seed(seed_, id), attempt));
   j->draws = model_->draw(r);
   // The answer's natural length: what squall's load generator planned (x-squall-output-tokens), else a
@@ -282,11 +296,11 @@ void provider_endpoint::record_billed(const job& j, double cost_usd) {
 
 void provider_endpoint::admit(const std::shared_ptr<job>& j, time_point now) {
   j->arrival = now;
-  j->adm = model_->admit(now, j->req, j->draws);
+  j->adm = model_->admit(now, j->req, j->draws, j->attempt, endpoint_of(j->k));
   switch (j->adm.kind) {
     case sim::admission_kind::refuse: {
       // A request on a connection opened before the outage: the dead server resets it.
-      count_fault("refuse");
+      count_fault(j->adm.outage == sim::outage_kind::handshake ? "handshake" : "refuse");
       j->ph = job::phase::done;
       record_end(*j, 0, "reset");
       std::shared_ptr<session> s = std::move(j->s);
@@ -304,12 +318,26 @@ void provider_endpoint::admit(const std::shared_ptr<job>& j, time_point now) {
     case sim::admission_kind::unknown_model:
       return answer_after(j, model_->error_latency(j->draws));
     case sim::admission_kind::injected:
-      count_fault(std::to_string(j->adm.http_status));
+      if (const sim::error_kind_info* named = sim::info(j->adm.error)) {
+        count_fault(std::string(named->name));
+      } else {
+        count_fault(std::to_string(j->adm.http_status));
+      }
       return answer_after(j, model_->error_latency(j->draws));
     case sim::admission_kind::rate_limited:
       count_fault("rate_limited");
       return answer_after(j, model_->error_latency(j->draws));
     case sim::admission_kind::serve:
+      if (j->adm.content != sim::content_fault::none) {
+        count_fault(j->adm.content == sim::content_fault::empty       ? "content_empty"
+                    : j->adm.content == sim::content_fault::truncated ? "content_truncated"
+                                                                      : "content_invalid_json");
+      }
+      if (j->adm.content == sim::content_fault::truncated) {
+        // The answer stops halfway through its tokens and says it was cut, as the simulation has it.
+        j->req.output_tokens /= 2;
+        j->cut = true;
+      }
       switch (model_->place(busy_, queue_.size())) {
         case sim::capacity_decision::start:
           return start_service(j, now);
@@ -352,7 +380,9 @@ void provider_endpoint::deliver_error(const std::shared_ptr<job>& j) {
   }
   record_end(*j, a.http_status, "error");
   error_spec e{a.http_status, "", "", std::nullopt, std::nullopt};
-  if (a.kind == sim::admission_kind::unknown_model) {
+  if (const sim::error_kind_info* named = sim::info(a.error); named && a.kind == sim::admission_kind::injected) {
+    e = error_for_kind(api_, a.error);
+  } else if (a.kind == sim::admission_kind::unknown_model) {
     e.message = openai ? "The model `" + j->req.model + "` does not exist or you do not have access to it."
                        : "model: " + j->req.model;
     if (openai) e.code = "model_not_found";
@@ -398,8 +428,8 @@ void provider_endpoint::start_service(const std::shared_ptr<job>& j, time_point 
   ++busy_;
   j->ph = job::phase::in_service;
   j->started = start;
-  const sim::service_factors f = model_->factors_at(start);
-  j->plan = model_->plan_service(j->draws, j->req.output_tokens, f.latency_x, busy_, f.ttft_x);
+  const sim::service_factors f = model_->factors_at(start, j->adm.timeline);
+  j->plan = model_->plan_service(j->draws, j->req.output_tokens, f.latency_x, busy_, f.ttft_x, f.token_x);
   if (j->stream && j->s) send_stream_open(*j);
   schedule_tick(j, clock_.now());
 }
@@ -539,8 +569,12 @@ void provider_endpoint::send_stream_open(job& j) {
 void provider_endpoint::send_stream_tokens(job& j, std::uint32_t upto) {
   if (upto <= j.tokens_sent || !j.s) return;
   const bool shaped = j.content.kind != content::answer_kind::text;
-  std::string event = j.format->stream_text(
-      j, shaped ? content_piece(j, j.tokens_sent, upto) : generate_words(j.text_rng, upto - j.tokens_sent));
+  const std::string text = shaped ? content_piece(j, j.tokens_sent, upto) : answer_piece(j, upto - j.tokens_sent);
+  if (text.empty()) {
+    j.tokens_sent = upto;  // an empty answer: the tokens are billed, no text is sent
+    return;
+  }
+  std::string event = j.format->stream_text(j, text);
   j.tokens_sent = upto;
   j.s->send(chunk(event));
 }

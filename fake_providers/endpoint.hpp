@@ -106,6 +106,7 @@ struct job : std::enable_shared_from_this<job> {
   time_point started{};
   sim::service_plan plan;
   std::uint32_t tokens_sent = 0;
+  std::uint32_t attempt = 1;  // the request's attempt number (x-squall-attempt, or counted per request id)
   bool wire_struck = false;
   bool head_sent = false;
   std::uint64_t record = attempt_log::no_record;  // its upstream_attempt in the server's attempt_log
@@ -147,6 +148,7 @@ class session : public std::enable_shared_from_this<session> {
  private:
   tcp::socket& socket() noexcept;  // the TCP socket, under TLS or not
   void handshake();
+  void fail_handshake();
   void read();
   void on_readable(error_code ec);
   void on_tls_read(error_code ec, std::size_t n);
@@ -225,6 +227,8 @@ class provider_endpoint : public std::enable_shared_from_this<provider_endpoint>
 
   // A TLS handshake failed (a client that does not trust the certificate, or speaks plain HTTP).
   void tls_handshake_failed() noexcept { ++tls_handshake_failures_; }
+  // Whether a connection opened now meets an outage "handshake" (counted as an injected fault if so).
+  bool handshake_outage_now();
 
   // For the session and job bookkeeping.
   std::unordered_set<session*> sessions;

@@ -132,6 +132,13 @@ void provider_endpoint::follow_timeline() {
   });
 }
 
+bool provider_endpoint::handshake_outage_now() {
+  const sim::fault_window* w = model_->window_at(clock_.now());
+  if (!w || w->outage != sim::outage_kind::handshake) return false;
+  count_fault("handshake");
+  return true;
+}
+
 void provider_endpoint::reopen() {
   if (listen(bound_)) {
     // The port is briefly unavailable (a connection racing the close): try again shortly.

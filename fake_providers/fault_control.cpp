@@ -44,7 +44,10 @@ json to_json(const sim::fault_window& w) {
   json out = {{"at_s", w.at_s}, {"for_s", w.for_s}};
   if (!w.errors.empty()) {
     json errors = json::object();
-    for (const auto& [status, p] : w.errors) errors[std::to_string(status)] = p;
+    for (const sim::injected_error& e : w.errors) {
+      const sim::error_kind_info* named = sim::info(e.kind);
+      errors[named ? std::string(named->name) : std::to_string(e.status)] = e.probability;
+    }
     out["errors"] = errors;
   }
   if (w.latency_x != 1.0) out["latency_x"] = w.latency_x;
@@ -54,8 +57,25 @@ json to_json(const sim::fault_window& w) {
     case sim::outage_kind::refuse: out["outage"] = "refuse"; break;
     case sim::outage_kind::hang: out["outage"] = "hang"; break;
     case sim::outage_kind::reset: out["outage"] = "reset"; break;
+    case sim::outage_kind::handshake: out["outage"] = "handshake"; break;
     case sim::outage_kind::none: break;
   }
+  if (w.token_x != 1.0) out["token_x"] = w.token_x;
+  if (!w.content.none()) {
+    json content = json::object();
+    if (w.content.empty > 0) content["empty"] = w.content.empty;
+    if (w.content.truncated > 0) content["truncated"] = w.content.truncated;
+    if (w.content.invalid_json > 0) content["invalid_json"] = w.content.invalid_json;
+    out["content"] = content;
+  }
+  if (!w.models.empty()) out["models"] = w.models;
+  if (!w.endpoints.empty()) {
+    json endpoints = json::array();
+    for (sim::endpoint_kind e : w.endpoints) endpoints.push_back(sim::endpoint_names[static_cast<std::size_t>(e)]);
+    out["endpoints"] = endpoints;
+  }
+  if (w.first_n) out["first_n"] = *w.first_n;
+  if (w.attempts) out["attempts"] = *w.attempts;
   if (!w.wire.empty()) {
     json wire = json::object();
     if (w.wire.malformed > 0) wire["malformed"] = w.wire.malformed;

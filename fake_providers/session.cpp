@@ -1,6 +1,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -51,6 +52,10 @@ void session::start() {
   error_code ec;
   socket().set_option(tcp::no_delay(true), ec);
   arm_idle();
+  if (p_->handshake_outage_now()) {
+    fail_handshake();
+    return;
+  }
   if (stream_.index() == 1) {
     handshake();
     return;
@@ -75,6 +80,34 @@ void session::handshake() {
         return;
       }
       self->read();
+    });
+  });
+}
+
+// An outage "handshake": the connection opened, but what the client says first (a TLS ClientHello, an
+// HTTP request) gets an answer it cannot use, then the connection closes. Under TLS a fatal
+// handshake_failure alert; on plain HTTP an HTTP/2 SETTINGS frame, the bytes of a server that speaks
+// another protocol (a load balancer that negotiated h2 with nobody). Read first, so that the bytes
+// reach the client before the close rather than a reset for unread data.
+void session::fail_handshake() {
+  auto first = std::make_shared<std::array<char, 512>>();
+  socket().async_read_some(asio::buffer(*first), [self = shared_from_this(), first](error_code ec, std::size_t) {
+    if (self->closed_) return;
+    self->guarded("handshake", [&] {
+      if (ec) {
+        self->close_now(false);
+        return;
+      }
+      static constexpr std::array<unsigned char, 7> tls_alert = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+      static constexpr std::array<unsigned char, 9> h2_settings = {0, 0, 0, 0x04, 0, 0, 0, 0, 0};
+      const bool tls = self->stream_.index() == 1;
+      const asio::const_buffer bytes = tls ? asio::buffer(tls_alert) : asio::buffer(h2_settings);
+      asio::async_write(self->socket(), bytes, [self](error_code, std::size_t) {
+        if (self->closed_) return;
+        error_code ignored;
+        self->socket().shutdown(tcp::socket::shutdown_send, ignored);
+        self->close_now(false);
+      });
     });
   });
 }

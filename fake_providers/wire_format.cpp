@@ -212,6 +212,33 @@ std::string error_body(api_style api, const error_spec& e, std::string_view requ
   return dump_json(json{{"error", err}});
 }
 
+error_spec error_for_kind(api_style api, sim::error_kind kind) {
+  const sim::error_kind_info* k = sim::info(kind);
+  if (k == nullptr) return error_spec{};
+  error_spec e{k->status, std::string(k->message), std::string(k->classified_as), std::nullopt, std::nullopt};
+  if (api == api_style::openai) {
+    switch (kind) {
+      case sim::error_kind::insufficient_quota:
+        e.code = "insufficient_quota";  // type and code both, as OpenAI writes it
+        break;
+      case sim::error_kind::rate_limit_account:
+      case sim::error_kind::rate_limit_temporary:
+        e.type = "requests";  // OpenAI's type names the limit; the code is rate_limit_exceeded
+        e.code = "rate_limit_exceeded";
+        break;
+      case sim::error_kind::overloaded_500:
+      case sim::error_kind::overloaded_529:
+        e.type = "server_error";
+        break;
+      case sim::error_kind::status:
+        break;
+    }
+  }
+  // Google writes the status name of the code (RESOURCE_EXHAUSTED, INTERNAL, ...), whatever the cause.
+  if (api == api_style::gemini) e.type.clear();
+  return e;
+}
+
 std::uint32_t count_words(std::string_view text) noexcept {
   std::uint32_t words = 0;
   bool in_word = false;

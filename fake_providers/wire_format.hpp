@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "policies/core/rng.hpp"
+#include "sim/provider/provider_config.hpp"
 
 namespace squall::fake {
 
@@ -55,6 +56,9 @@ struct error_spec {
 // not in a header; the other APIs ignore it.
 std::string error_body(api_style api, const error_spec& e, std::string_view request_id,
                        std::optional<double> retry_delay_s = std::nullopt);
+// The error a real provider writes for a named kind (sim::error_kinds): its status, type, message and
+// (OpenAI) code, so that squall's classifier gives it the class the simulation gives it.
+error_spec error_for_kind(api_style api, sim::error_kind kind);
 // The usual error type and message for an injected status.
 std::string default_error_type(api_style api, int status);
 std::string default_error_message(api_style api, int status);

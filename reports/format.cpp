@@ -10,6 +10,7 @@ namespace {
 constexpr metric_row rows[] = {
     {"success rate", "success_rate", unit::percent, true, true},
     {"degraded rate", "degraded_rate", unit::percent, false},
+    {"bad content answers", "bad_content", unit::count, false},
     {"latency p50", "latency_p50_ms", unit::ms, false, true},
     {"latency p95", "latency_p95_ms", unit::ms, false, true},
     {"latency p99", "latency_p99_ms", unit::ms, false, true},

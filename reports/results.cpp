@@ -22,6 +22,7 @@ std::string outage_name(sim::outage_kind k) {
     case sim::outage_kind::refuse: return "refuse";
     case sim::outage_kind::hang: return "hang";
     case sim::outage_kind::reset: return "reset";
+    case sim::outage_kind::handshake: return "handshake";
     case sim::outage_kind::none: break;
   }
   return "";
@@ -30,9 +31,11 @@ std::string outage_name(sim::outage_kind k) {
 std::string fault_label(const sim::fault_window& f) {
   std::string label;
   if (f.outage != sim::outage_kind::none) label = "outage (" + outage_name(f.outage) + ")";
-  for (const auto& [status, p] : f.errors) {
+  for (const sim::injected_error& e : f.errors) {
     if (!label.empty()) label += ", ";
-    label += std::to_string(static_cast<int>(std::lround(p * 100))) + "% " + std::to_string(status);
+    const sim::error_kind_info* named = sim::info(e.kind);
+    label += std::to_string(static_cast<int>(std::lround(e.probability * 100))) + "% " +
+             (named ? std::string(named->name) : std::to_string(e.status));
   }
   if (f.latency_x != 1.0) {
     if (!label.empty()) label += ", ";

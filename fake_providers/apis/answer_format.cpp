@@ -1,6 +1,30 @@
 #include "fake_providers/apis/answer_format.hpp"
 
+#include "fake_providers/endpoint.hpp"
+
 namespace squall::fake::detail {
+
+namespace {
+// What a model asked for JSON starts with when its answer breaks off.
+constexpr std::string_view invalid_json_head = R"({"answer": ")";
+}  // namespace
+
+std::string answer_text(job& j) {
+  switch (j.adm.content) {
+    case sim::content_fault::empty: return {};
+    case sim::content_fault::invalid_json: return std::string(invalid_json_head) + generate_words(j.text_rng, j.req.output_tokens);
+    case sim::content_fault::truncated:
+    case sim::content_fault::none: break;
+  }
+  return generate_words(j.text_rng, j.req.output_tokens);
+}
+
+std::string answer_piece(job& j, std::uint32_t tokens) {
+  if (j.adm.content == sim::content_fault::empty) return {};
+  std::string words = generate_words(j.text_rng, tokens);
+  if (j.adm.content == sim::content_fault::invalid_json && j.tokens_sent == 0) words.insert(0, invalid_json_head);
+  return words;
+}
 
 const answer_format& answer_format_for(request_kind k) noexcept {
   switch (k) {

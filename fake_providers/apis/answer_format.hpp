@@ -41,6 +41,14 @@ extern const answer_format openai_responses_format;
 extern const answer_format anthropic_messages_format;
 extern const answer_format gemini_generate_format;
 
+// The text of a served answer as its content fault has it (outage-free, whole-body answers): the job's
+// output tokens as words; none for "empty"; for "invalid_json" the words inside JSON that never ends;
+// "truncated" answers are words too, already cut to half their tokens with j.cut set.
+std::string answer_text(job& j);
+// The text of a stream's next `tokens` tokens, likewise (empty for "empty"; the first piece of an
+// "invalid_json" answer opens the JSON that never ends).
+std::string answer_piece(job& j, std::uint32_t tokens);
+
 // The format of a request kind's answers.
 const answer_format& answer_format_for(request_kind k) noexcept;
 

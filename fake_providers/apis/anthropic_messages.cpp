@@ -100,7 +100,7 @@ void append_tool_use(std::string& b, const content::tool_call& call, std::string
 
 std::string body(job& j) {
   const bool tool = calls_a_tool(j);
-  const std::string text = tool ? std::string() : generate_words(j.text_rng, j.req.output_tokens);
+  const std::string text = tool ? std::string() : answer_text(j);
   std::string b;
   b.reserve(text.size() + j.content_text.size() + j.req.model.size() + 500);
   b += R"({"id":")";

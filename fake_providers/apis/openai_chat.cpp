@@ -38,7 +38,7 @@ std::string body(job& j) {
   const std::uint32_t in = j.req.input_tokens;
   const std::uint32_t out = j.req.output_tokens;
   const bool shaped = j.content.kind != content::answer_kind::text;
-  const std::string text = shaped ? std::string() : generate_words(j.text_rng, out);
+  const std::string text = shaped ? std::string() : answer_text(j);
   std::string b;
   b.reserve(text.size() + j.content_text.size() + j.req.model.size() + 500);
   b += R"({"id":")";

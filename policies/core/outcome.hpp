@@ -26,13 +26,19 @@ enum class outcome_class : std::uint8_t {
   circuit_open,      // a circuit breaker rejected the call without trying
   rejected,          // a client-side limit (bulkhead, rate limiter, budget) rejected the call
   cancelled,         // the caller abandoned the call
+  bad_answer,        // a 200 whose content a validate policy refused (empty, cut short, not JSON)
 };
 
-inline constexpr std::size_t outcome_class_count = 12;
+inline constexpr std::size_t outcome_class_count = 13;
 
 inline constexpr std::array<std::string_view, outcome_class_count> outcome_class_names = {
     "ok",       "rate_limited", "overloaded",   "server_error", "timeout",  "connection_error",
-    "invalid_request", "auth", "quota",        "circuit_open", "rejected", "cancelled"};
+    "invalid_request", "auth", "quota",        "circuit_open", "rejected", "cancelled", "bad_answer"};
+
+// What is wrong with an ok answer's content, when whoever produced the outcome knows it without the
+// text: a provider model that serves answers without text says so here. A transport that has the answer
+// leaves it at none; its text and finish reason (outcome::answer) tell.
+enum class content_flaw : std::uint8_t { none, empty, truncated, invalid_json };
 
 constexpr std::string_view to_string(outcome_class c) noexcept {
   return outcome_class_names[static_cast<std::size_t>(c)];
@@ -72,6 +78,7 @@ struct outcome {
   std::uint32_t ratelimit_tokens_limit = 0;  // tokens per minute, likewise (x-ratelimit-limit-tokens)
   bool degraded = false;                    // served by a fallback answer: never counted as success
   bool from_cache = false;                  // answered by a cache, not by a provider
+  content_flaw flaw = content_flaw::none;   // a known flaw of an ok answer's content (see content_flaw)
   // What the provider answered (text, finish reason, id, the raw body) or why it failed (error type and
   // message), when the call carried a payload; shared, so every copy of this outcome (a cache entry, a
   // coalesced follower, an idempotent replay) gives back the same bytes. Empty in the simulation.

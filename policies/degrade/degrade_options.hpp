@@ -88,11 +88,13 @@ struct degrade_options {
   // The failure classes replaced by a degraded answer. Any class except ok and cancelled. The default is
   // every failure class except invalid_request and auth (the caller's own mistakes, which a degraded
   // answer would hide): ["rate_limited", "overloaded", "server_error", "timeout", "connection_error",
-  // "quota", "circuit_open", "rejected"]. Failures outside it pass through and never reach the rules.
+  // "quota", "circuit_open", "rejected", "bad_answer"]. Failures outside it pass through and never reach
+  // the rules.
   outcome_class_set degrade_on{outcome_class::rate_limited,     outcome_class::overloaded,
                                outcome_class::server_error,     outcome_class::timeout,
                                outcome_class::connection_error, outcome_class::quota,
-                               outcome_class::circuit_open,     outcome_class::rejected};
+                               outcome_class::circuit_open,     outcome_class::rejected,
+                               outcome_class::bad_answer};
 
   // "static" or "last_good"; with rules also "pass". With rules it answers the failures no rule matches.
   // The default is "static".

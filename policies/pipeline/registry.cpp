@@ -18,6 +18,7 @@
 #include "policies/prompt_trim/prompt_trim.hpp"
 #include "policies/retry/retry.hpp"
 #include "policies/timeout/timeout.hpp"
+#include "policies/validate/validate.hpp"
 
 namespace squall {
 
@@ -39,6 +40,7 @@ std::span<const policy_registration> policy_registry() {
       bulkhead_registration(),
       token_budget_registration(),
       prompt_trim_registration(),
+      validate_registration(),
   };
   return registrations;
 }

@@ -62,9 +62,10 @@ struct retry_options {
 
   // The outcome classes worth another attempt. invalid_request, auth and quota may not be listed:
   // the same request fails the same way again. The default is
-  // ["rate_limited", "overloaded", "server_error", "timeout", "connection_error"].
+  // ["rate_limited", "overloaded", "server_error", "timeout", "connection_error", "bad_answer"]
+  // (bad_answer: a validate policy inside refused an answer; another attempt may well be good).
   outcome_class_set retry_on{outcome_class::rate_limited, outcome_class::overloaded, outcome_class::server_error,
-                             outcome_class::timeout, outcome_class::connection_error};
+                             outcome_class::timeout,      outcome_class::connection_error, outcome_class::bad_answer};
 
   // "honor": when a failure carries the server's Retry-After hint, wait that long instead of the
   // backoff; "ignore": always use the backoff. The default is "honor".

@@ -89,7 +89,7 @@ constexpr const char* fault_color = "#d62728";
 const char* configuration_color(std::size_t i) { return configuration_palette[i % configuration_palette.size()]; }
 
 const char* outcome_color(const std::string& cls) {
-  static const std::array<std::pair<const char*, const char*>, 13> colors = {{
+  static const std::array<std::pair<const char*, const char*>, 14> colors = {{
       {"ok", "#8cc084"},
       {"degraded", "#eeca3b"},
       {"rate_limited", "#9467bd"},
@@ -103,6 +103,7 @@ const char* outcome_color(const std::string& cls) {
       {"circuit_open", "#393b79"},
       {"rejected", "#637939"},
       {"cancelled", "#c7c7c7"},
+      {"bad_answer", "#8c6d31"},
   }};
   for (const auto& [name, color] : colors) {
     if (cls == name) return color;
@@ -719,6 +720,7 @@ struct row_spec {
 constexpr row_spec summary_rows[] = {
     {"success rate", "success_rate", unit::percent, true, true},
     {"degraded rate", "degraded_rate", unit::percent, false, true},
+    {"bad content answers", "bad_content", unit::count, false, false},
     {"error rate", "error_rate", unit::percent, false, false},
     {"latency p50", "latency_p50_ms", unit::ms, false, true},
     {"latency p95", "latency_p95_ms", unit::ms, false, true},

@@ -32,6 +32,7 @@ void run_metrics::on_completed(const call_context& call, const outcome& result, 
   latency_.record(us);
   interval_latency_.record(us);
   if (success) {
+    if (result.flaw != content_flaw::none) ++bad_content_;
     latency_ok_.record(us);
     if (result.time_to_first_token) ttft_.record(to_us(*result.time_to_first_token));
     cost_useful_usd_ += result.cost_usd;

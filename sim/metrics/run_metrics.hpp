@@ -114,6 +114,9 @@ class run_metrics final : public event_sink {
   std::uint64_t unfinished() const noexcept { return unfinished_; }
   std::uint64_t succeeded() const noexcept { return outcomes_[0]; }
   std::uint64_t degraded() const noexcept { return degraded_; }
+  // Successes whose content was bad (outcome::flaw: empty, cut short, not JSON): the answers users got
+  // from a brownout that no policy caught. They count as successes too, as the provider's 200 says.
+  std::uint64_t bad_content() const noexcept { return bad_content_; }
   const std::array<std::uint64_t, outcome_class_count>& outcomes() const noexcept { return outcomes_; }
   std::uint64_t attempts() const noexcept { return attempts_; }
   std::uint64_t retries() const noexcept { return retries_; }
@@ -141,7 +144,7 @@ class run_metrics final : public event_sink {
   histogram latency_ok_;
   histogram ttft_;
   std::array<std::uint64_t, outcome_class_count> outcomes_{};
-  std::uint64_t offered_ = 0, shed_ = 0, completed_ = 0, unfinished_ = 0, degraded_ = 0;
+  std::uint64_t offered_ = 0, shed_ = 0, completed_ = 0, unfinished_ = 0, degraded_ = 0, bad_content_ = 0;
   std::uint64_t attempts_ = 0, retries_ = 0, timeouts_ = 0, breaker_rejections_ = 0;
   double cost_usd_ = 0;         // everything billed
   double cost_useful_usd_ = 0;  // billed for the attempts whose answers were used

@@ -1,5 +1,6 @@
 #include "sim/provider/provider_config.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -30,10 +31,20 @@ std::string format_number(double v) {
   return j.dump();
 }
 
-// An error mix written as { "503": 0.2, "429": 0.1 }.
+std::string error_kind_list() {
+  std::string out;
+  for (const error_kind_info& k : error_kinds) {
+    if (!out.empty()) out += ", ";
+    out += k.name;
+  }
+  return out;
+}
+
+// An error mix written as { "503": 0.2, "429": 0.1, "overloaded_500": 0.3 }: a status, or a named kind of
+// error that real providers answer with in known incidents.
 std::optional<config_error> parse_error_mix(const json& value, const std::string& path, error_mix& out) {
   if (!value.is_object()) {
-    return config_error{{}, path, "expected an object mapping HTTP status to probability, such as "
+    return config_error{{}, path, "expected an object mapping HTTP status (or error kind) to probability, such as "
                                   "{\"503\": 0.2}, got " + describe_json(value)};
   }
   error_mix mix;
@@ -41,21 +52,30 @@ std::optional<config_error> parse_error_mix(const json& value, const std::string
   for (auto it = value.begin(); it != value.end(); ++it) {
     const std::string& key = it.key();
     const std::string key_path = json_path_key(path, key);
-    int status = 0;
+    injected_error e;
     bool digits = key.size() == 3;
     for (char c : key) digits = digits && c >= '0' && c <= '9';
-    if (digits) status = std::stoi(key);
+    if (digits) e.status = std::stoi(key);
     bool known = false;
-    for (int s : injectable_statuses) known = known || s == status;
+    for (int s : injectable_statuses) known = known || s == e.status;
+    for (std::size_t k = 0; k < error_kinds.size() && !known; ++k) {
+      if (error_kinds[k].name == key) {
+        known = true;
+        e.kind = static_cast<error_kind>(k + 1);
+        e.status = error_kinds[k].status;
+      }
+    }
     if (!known) {
-      return config_error{{}, key_path, "unknown HTTP status \"" + key + "\"; expected one of " + injectable_list()};
+      return config_error{{}, key_path, "unknown HTTP status or error kind \"" + key + "\"; expected one of " +
+                                            injectable_list() + " or " + error_kind_list()};
     }
     const json& p = it.value();
     if (!p.is_number() || !(p.get<double>() >= 0.0 && p.get<double>() <= 1.0)) {
       return config_error{{}, key_path, "expected a probability from 0 to 1, got " + describe_json(p)};
     }
-    sum += p.get<double>();
-    mix.emplace_back(status, p.get<double>());
+    e.probability = p.get<double>();
+    sum += e.probability;
+    mix.push_back(e);
   }
   if (sum > 1.0 + probability_sum_slack) {
     return config_error{{}, path, "expected probabilities that sum to at most 1, got a sum of " + format_number(sum)};
@@ -65,8 +85,8 @@ std::optional<config_error> parse_error_mix(const json& value, const std::string
 }
 
 bool injects_overload_or_rate_limit(const error_mix& mix) {
-  for (const auto& [status, p] : mix) {
-    if ((status == 429 || status == 503 || status == 529) && p > 0) return true;
+  for (const injected_error& e : mix) {
+    if ((e.status == 429 || e.status == 503 || e.status == 529) && e.probability > 0) return true;
   }
   return false;
 }
@@ -95,6 +115,28 @@ std::optional<config_error> parse_models(const json& value, const std::string& p
   return std::nullopt;
 }
 
+// A non-empty array of distinct non-empty strings, at most 64 of them.
+void parse_names(json_reader& r, const json& value, const std::string& path, std::vector<std::string>& out) {
+  if (!value.is_array() || value.empty() || value.size() > 64) {
+    r.fail(path, "expected an array of 1 to 64 names, got " + describe_json(value));
+    return;
+  }
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const json& item = value[i];
+    if (!item.is_string() || item.get_ref<const std::string&>().empty()) {
+      r.fail(json_path_index(path, i), "expected a non-empty name, got " + describe_json(item));
+      return;
+    }
+    for (const std::string& seen : out) {
+      if (seen == item.get_ref<const std::string&>()) {
+        r.fail(json_path_index(path, i), "the name " + describe_json(item) + " appears twice; expected each once");
+        return;
+      }
+    }
+    out.push_back(item.get<std::string>());
+  }
+}
+
 std::optional<config_error> parse_fault(const json& value, const std::string& path, fault_window& out) {
   json_reader r(value, path);
   r.required("at_s", "start of the window, seconds from the start of the run");
@@ -120,17 +162,86 @@ std::optional<config_error> parse_fault(const json& value, const std::string& pa
       r.fail(wire_path, "expected probabilities that sum to at most 1, got a sum of " + format_number(sum));
     }
   }
+  r.number("token_x", out.token_x, 0.001, 1000);
+  if (const json* content = r.child("content"); content && !r.failed()) {
+    const std::string content_path = json_path_key(path, "content");
+    json_reader cr(*content, content_path);
+    cr.number("empty", out.content.empty, 0, 1);
+    cr.number("truncated", out.content.truncated, 0, 1);
+    cr.number("invalid_json", out.content.invalid_json, 0, 1);
+    if (auto e = cr.finish()) {
+      r.fail(e->path, e->message);
+    } else if (const double sum = out.content.empty + out.content.truncated + out.content.invalid_json +
+                                  out.wire.malformed + out.wire.stream_cut + out.wire.error_event;
+               sum > 1.0 + probability_sum_slack) {
+      // One draw picks a served attempt's wire or content fault: together they are one mix.
+      r.fail(content_path, "expected probabilities that, with the window's \"wire\" faults, sum to at most 1, "
+                           "got a sum of " + format_number(sum));
+    }
+  }
   std::string outage;
-  r.choice("outage", outage, {"refuse", "hang", "reset"});
+  r.choice("outage", outage, {"refuse", "hang", "reset", "handshake"});
   if (outage == "refuse") out.outage = outage_kind::refuse;
   if (outage == "hang") out.outage = outage_kind::hang;
   if (outage == "reset") out.outage = outage_kind::reset;
+  if (outage == "handshake") out.outage = outage_kind::handshake;
   r.number("retry_after_s", out.retry_after_s, 0, 86'400);
+  if (const json* models = r.child("models"); models && !r.failed()) {
+    parse_names(r, *models, json_path_key(path, "models"), out.models);
+  }
+  if (const json* endpoints = r.child("endpoints"); endpoints && !r.failed()) {
+    std::vector<std::string> names;
+    const std::string endpoints_path = json_path_key(path, "endpoints");
+    parse_names(r, *endpoints, endpoints_path, names);
+    for (std::size_t i = 0; i < names.size() && !r.failed(); ++i) {
+      std::size_t k = 0;
+      while (k < endpoint_count && endpoint_names[k] != names[i]) ++k;
+      if (k == endpoint_count) {
+        r.fail(json_path_index(endpoints_path, i),
+               "unknown endpoint \"" + names[i] + "\"; expected one of chat, embeddings, responses, messages");
+      } else {
+        out.endpoints.push_back(static_cast<endpoint_kind>(k));
+      }
+    }
+  }
+  if (r.child("first_n") && !r.failed()) {
+    std::int64_t n = 0;
+    r.integer("first_n", n, 1, 1'000'000'000'000);
+    out.first_n = static_cast<std::uint64_t>(n);
+  }
+  if (r.child("attempts") && !r.failed()) {
+    std::uint32_t k = 0;
+    r.count("attempts", k, 1, 100);
+    out.attempts = k;
+  }
   if (auto e = r.finish()) return e;
-  if (out.errors.empty() && out.latency_x == 1.0 && out.ttft_x == 1.0 && out.wire.empty() &&
-      out.outage == outage_kind::none) {
-    return config_error{{}, path, "a fault window must do something: give it \"errors\", a \"latency_x\" or "
-                                  "\"ttft_x\" other than 1, \"wire\" faults, or an \"outage\""};
+  if (out.errors.empty() && out.latency_x == 1.0 && out.ttft_x == 1.0 && out.token_x == 1.0 && out.wire.empty() &&
+      out.content.none() && out.outage == outage_kind::none) {
+    return config_error{{}, path, "a fault window must do something: give it \"errors\", a \"latency_x\", "
+                                  "\"ttft_x\" or \"token_x\" other than 1, \"wire\" or \"content\" faults, "
+                                  "or an \"outage\""};
+  }
+  if (out.outage == outage_kind::handshake && out.scoped()) {
+    return config_error{{}, json_path_key(path, out.models.empty() ? "endpoints" : "models"),
+                        "a handshake failure happens before the request is read, so it cannot be scoped to "
+                        "models or endpoints; give the window no \"models\" and no \"endpoints\""};
+  }
+  if (out.first_n && out.attempts) {
+    return config_error{{}, json_path_key(path, "attempts"),
+                        "a window counts either its first N attempts (\"first_n\") or each request's first "
+                        "attempts (\"attempts\"), not both"};
+  }
+  if ((out.first_n || out.attempts) && (out.latency_x != 1.0 || out.ttft_x != 1.0 || out.token_x != 1.0)) {
+    // Which attempts a window counts is decided when they arrive; latency factors act when service starts,
+    // which for queued work is later, so the two do not combine honestly.
+    return config_error{{}, json_path_key(path, out.first_n ? "first_n" : "attempts"),
+                        "a window that counts attempts injects errors, outages, wire or content faults; "
+                        "expected no \"latency_x\", \"ttft_x\" or \"token_x\" with it"};
+  }
+  if (out.outage == outage_kind::handshake && (out.first_n || out.attempts)) {
+    return config_error{{}, json_path_key(path, out.first_n ? "first_n" : "attempts"),
+                        "a handshake failure happens before the request (and its attempt number) is read; "
+                        "expected no \"first_n\" or \"attempts\" with it"};
   }
   if (out.retry_after_s && !injects_overload_or_rate_limit(out.errors)) {
     return config_error{{}, json_path_key(path, "retry_after_s"),
@@ -150,16 +261,24 @@ std::optional<config_error> parse_faults(const json& value, const std::string& p
     const std::string window_path = json_path_index(path, i);
     fault_window w;
     if (auto e = parse_fault(value[i], window_path, w)) return e;
-    // One window at a time keeps "what is the provider doing at t" a plain question; a window can
-    // already combine errors, a latency factor and an outage.
-    if (!out.empty()) {
-      const fault_window& prev = out.back();
+    // One window at a time for any one attempt keeps "what is the provider doing at t for this
+    // request" a plain question; a window can already combine errors, a latency factor and an outage.
+    // Windows whose scopes share no attempt (other models, other endpoints) may overlap.
+    if (!out.empty() && w.at_s < out.back().at_s) {
+      return config_error{{}, json_path_key(window_path, "at_s"),
+                          "fault windows must be in time order: this one starts at " + format_number(w.at_s) +
+                              " s, before " + json_path_index(path, i - 1) + " starts at " +
+                              format_number(out.back().at_s) + " s"};
+    }
+    for (std::size_t k = out.size(); k-- > 0;) {
+      const fault_window& prev = out[k];
       const double prev_end = prev.at_s + prev.for_s;
-      if (w.at_s < prev_end) {
+      if (w.at_s < prev_end && w.scope_meets(prev)) {
         return config_error{{}, json_path_key(window_path, "at_s"),
-                            "fault windows must be in time order and must not overlap: this one starts at " +
-                                format_number(w.at_s) + " s, before " + json_path_index(path, i - 1) +
-                                " ends at " + format_number(prev_end) + " s"};
+                            std::string("fault windows ") + (w.scoped() || prev.scoped() ? "of one scope " : "") +
+                                "must not overlap: this one starts at " + format_number(w.at_s) + " s, before " +
+                                json_path_index(path, k) + " ends at " + format_number(prev_end) +
+                                " s; scope them to different \"models\" or \"endpoints\", or move them apart"};
       }
     }
     out.push_back(std::move(w));
@@ -168,6 +287,24 @@ std::optional<config_error> parse_faults(const json& value, const std::string& p
 }
 
 }  // namespace
+
+bool fault_window::applies_to(std::string_view model, endpoint_kind endpoint) const noexcept {
+  const bool model_ok = models.empty() || std::find(models.begin(), models.end(), model) != models.end();
+  const bool endpoint_ok = endpoints.empty() || std::find(endpoints.begin(), endpoints.end(), endpoint) != endpoints.end();
+  return model_ok && endpoint_ok;
+}
+
+bool fault_window::scope_meets(const fault_window& other) const noexcept {
+  bool models_meet = models.empty() || other.models.empty();
+  for (const std::string& m : models) {
+    models_meet = models_meet || std::find(other.models.begin(), other.models.end(), m) != other.models.end();
+  }
+  bool endpoints_meet = endpoints.empty() || other.endpoints.empty();
+  for (endpoint_kind e : endpoints) {
+    endpoints_meet = endpoints_meet || std::find(other.endpoints.begin(), other.endpoints.end(), e) != other.endpoints.end();
+  }
+  return models_meet && endpoints_meet;
+}
 
 config_result<fault_window> parse_fault_window(const json& value, const std::string& path) {
   fault_window w;
@@ -219,6 +356,18 @@ config_result<provider_config> parse_provider(const json& value, const std::stri
   }
 
   if (auto e = r.finish()) return *e;
+  // A window scoped to a model the provider does not serve would never apply: a typo, most likely.
+  for (std::size_t i = 0; i < config.faults.size(); ++i) {
+    const auto& names = config.faults[i].models;
+    for (std::size_t k = 0; k < names.size(); ++k) {
+      bool served = false;
+      for (const auto& m : config.models) served = served || m.first == names[k];
+      if (!served) {
+        return config_error{{}, json_path_index(json_path_key(json_path_index(json_path_key(path, "faults"), i), "models"), k),
+                            "the provider serves no model \"" + names[k] + "\"; expected one of its \"models\""};
+      }
+    }
+  }
   return config;
 }
 

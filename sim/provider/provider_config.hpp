@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,10 +23,66 @@ struct model_price {
   double batch_discount = 0.0;    // fraction off both prices for a batched request (batch_size > 1), 0..1
 };
 
-// An error mix: HTTP status -> probability that an attempt gets it. Probabilities sum to at most 1.
-using error_mix = std::vector<std::pair<int, double>>;
+// An injected error that is more than its status: the exact answer a real provider gives in a known
+// incident. The fake providers write its type and message; the simulation classifies it as the
+// production classifier (policies/core/classify.hpp) classifies that wire answer, so both modes agree.
+enum class error_kind : std::uint8_t {
+  status,                // a bare status ("503"): the API's usual error shape for it
+  overloaded_529,        // Anthropic's 529 overloaded_error "Overloaded": overloaded
+  overloaded_500,        // Anthropic's 500 api_error "Overloaded": classified by its status, server_error
+  rate_limit_account,    // 429 rate_limit_error about the organization's rate limit: rate_limited
+  rate_limit_temporary,  // Anthropic's 429 rate_limit_error "temporarily limiting requests" (high demand,
+                         // not the account's usage): rate_limited, the only class the wire allows
+  insufficient_quota,    // OpenAI's 429 with code insufficient_quota: quota, never retried
+};
 
-enum class outage_kind : std::uint8_t { none, refuse, hang, reset };
+struct error_kind_info {
+  std::string_view name;            // the error mix key ("overloaded_500")
+  int status;
+  std::string_view classified_as;   // the error type the production classifier reads from the body
+  std::string_view message;         // the message real providers write
+};
+
+// Every named kind (error_kind::status has no entry), in enum order from overloaded_529.
+inline constexpr std::array<error_kind_info, 5> error_kinds = {{
+    {"overloaded_529", 529, "overloaded_error", "Overloaded"},
+    {"overloaded_500", 500, "api_error", "Overloaded"},
+    {"rate_limit_account", 429, "rate_limit_error",
+     "This request would exceed the rate limit for your organization of 50 requests per minute. Please "
+     "reduce the rate of requests or contact sales to discuss your options for a rate limit increase."},
+    {"rate_limit_temporary", 429, "rate_limit_error",
+     "We are temporarily limiting requests to this model due to high demand. This is not a result of your "
+     "usage. Please try again shortly."},
+    {"insufficient_quota", 429, "insufficient_quota",
+     "You exceeded your current quota, please check your plan and billing details. For more information on "
+     "this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors."},
+}};
+
+constexpr const error_kind_info* info(error_kind k) noexcept {
+  return k == error_kind::status ? nullptr : &error_kinds[static_cast<std::size_t>(k) - 1];
+}
+
+// One entry of an error mix: the answer and the probability that an attempt gets it.
+struct injected_error {
+  int status = 0;
+  double probability = 0;
+  error_kind kind = error_kind::status;
+
+  friend bool operator==(const injected_error&, const injected_error&) = default;
+};
+
+// An error mix; probabilities sum to at most 1.
+using error_mix = std::vector<injected_error>;
+
+// "handshake": the connection opens but the TLS handshake is aborted (plain HTTP: the server answers
+// with bytes that are not HTTP/1.1 and closes). A client sees a connection error about as fast as a refusal.
+enum class outage_kind : std::uint8_t { none, refuse, hang, reset, handshake };
+
+// The endpoints of an AI provider's API that a window may be scoped to. The simulation has no endpoint
+// of its own: its requests are the API's chat calls ("chat" for OpenAI, "messages" for Anthropic).
+enum class endpoint_kind : std::uint8_t { chat, embeddings, responses, messages };
+inline constexpr std::array<std::string_view, 4> endpoint_names = {"chat", "embeddings", "responses", "messages"};
+inline constexpr std::size_t endpoint_count = endpoint_names.size();
 
 // Faults that live on the wire of a successful answer. The HTTP fake providers act them out byte for
 // byte; the simulated provider gives each the outcome a client would see, so a scenario means the same
@@ -48,6 +105,21 @@ struct wire_mix {
   bool empty() const noexcept { return malformed <= 0 && stream_cut <= 0 && error_event <= 0; }
 };
 
+// Faults in the content of a 200 answer (a brownout that serves degraded answers):
+//  - empty:        the answer's text is empty
+//  - truncated:    the answer is cut short: fewer output tokens and a length finish reason
+//  - invalid_json: the text is not valid JSON where JSON was asked for
+// The simulation serves the answer as ok and marks the outcome (outcome::content_flaw).
+enum class content_fault : std::uint8_t { none, empty, truncated, invalid_json };
+
+struct content_mix {
+  double empty = 0;
+  double truncated = 0;
+  double invalid_json = 0;
+
+  bool none() const noexcept { return empty <= 0 && truncated <= 0 && invalid_json <= 0; }
+};
+
 // A window of scenario time that changes how the provider behaves.
 struct fault_window {
   double at_s = 0;                       // start, seconds from the start of the run
@@ -58,6 +130,22 @@ struct fault_window {
   wire_mix wire;                         // wire faults on served attempts
   outage_kind outage = outage_kind::none;
   std::optional<double> retry_after_s;   // hint sent with injected 429/503/529 answers
+  double token_x = 1.0;                  // multiplies the per-output-token time only: a trickling stream
+  content_mix content;                   // content faults on served attempts
+  // Scope: the window applies only to attempts for these models / on these endpoints (empty = all).
+  // Windows whose scopes share an attempt must not overlap in time.
+  std::vector<std::string> models;
+  std::vector<endpoint_kind> endpoints;
+  // Only the first N attempts arriving in the window (in its scope) get its faults; then it is over.
+  std::optional<std::uint64_t> first_n;
+  // Only each request's first K attempts (attempt numbers 1..K) get the window's faults.
+  std::optional<std::uint32_t> attempts;
+
+  bool scoped() const noexcept { return !models.empty() || !endpoints.empty(); }
+  // Whether an attempt for `model` on `endpoint` is in this window's scope.
+  bool applies_to(std::string_view model, endpoint_kind endpoint) const noexcept;
+  // Whether some attempt is in the scope of both windows.
+  bool scope_meets(const fault_window& other) const noexcept;
 };
 
 // The HTTP statuses a scenario may inject (in an error mix or a fault window).

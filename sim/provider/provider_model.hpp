@@ -39,7 +39,7 @@ enum class admission_kind : std::uint8_t {
   injected,       // answer with an error from the active error mix
   rate_limited,   // answer 429: a server rate-limit bucket is empty
   unknown_model,  // answer 404: the request names a model this provider does not serve
-  refuse,         // outage: refuse the connection
+  refuse,         // outage: refuse the connection (or, outage "handshake", fail its handshake)
   reset,          // outage: accept, then reset the connection
   hang,           // outage: accept and never answer
 };
@@ -51,6 +51,10 @@ struct admission {
   std::optional<duration> retry_after;  // the server's hint, when it sends one
   std::uint32_t model_index = 0;        // index into config().models; valid unless unknown_model
   wire_fault wire = wire_fault::none;   // for kind == serve: what goes wrong on the wire of the answer
+  content_fault content = content_fault::none;  // for kind == serve: what is wrong with the answer's content
+  error_kind error = error_kind::status;        // for kind == injected: the exact answer to write
+  outage_kind outage = outage_kind::none;       // for refuse / reset / hang: the window's outage
+  std::uint32_t timeline = 0;           // the compiled timeline of the attempt's scope, for factors_at
 };
 
 enum class capacity_decision : std::uint8_t { start, enqueue, shed };
@@ -67,6 +71,7 @@ struct service_plan {
 struct service_factors {
   double latency_x = 1.0;
   double ttft_x = 1.0;
+  double token_x = 1.0;
 };
 
 class provider_model {
@@ -83,11 +88,22 @@ class provider_model {
   // Draws the attempt's random quantities in their fixed order.
   attempt_draws draw(rng& r) const noexcept;
 
-  // The fault window active at `now` ([at_s, at_s + for_s) of scenario time), or nullptr. Amortised O(1)
-  // while `now` does not go backwards (a cursor), O(log n) when it does.
+  // The unscoped fault window (no "models", no "endpoints") active at `now` ([at_s, at_s + for_s) of
+  // scenario time), or nullptr: what a connection meets before any request is read. Amortised O(1)
+  // while `now` does not go backwards (a cursor per timeline), O(log n) when it does.
   const fault_window* window_at(time_point now) noexcept;
+  // The window active at `now` for an attempt for model `model_index` (config().models.size() for a
+  // model the provider does not serve) on `endpoint`; likewise amortised O(1).
+  const fault_window* window_at(time_point now, std::uint32_t model_index, endpoint_kind endpoint) noexcept;
   double latency_x_at(time_point now) noexcept;
   service_factors factors_at(time_point now) noexcept;
+  // The latency factors at `now` for an attempt admitted with admission::timeline `index` (its scope's).
+  service_factors factors_at(time_point now, std::uint32_t index) noexcept;
+
+  // The endpoint of the simulation's requests, which carry none: the API's chat endpoint.
+  endpoint_kind chat_endpoint() const noexcept {
+    return config_.api == "anthropic" ? endpoint_kind::messages : endpoint_kind::chat;
+  }
 
   // Replaces the fault timeline (windows in scenario time, sorted or not; where two overlap the later
   // one wins from its start). The rate-limit buckets keep their levels: the fake providers' control API
@@ -97,7 +113,11 @@ class provider_model {
   // Decides what an arriving attempt gets, in the order a real server would: an outage first, then a
   // model it does not know, then an injected error (the active window's mix, else the baseline), then
   // the server's rate limits. An attempt that is served takes its tokens from the rate-limit buckets.
-  admission admit(time_point now, const request& req, const attempt_draws& draws) noexcept;
+  // `attempt` is the request's attempt number (1 for its first), for windows with "attempts";
+  // `endpoint` the endpoint it came to (none: the API's chat endpoint, as in the simulation). An
+  // attempt in the scope of a window with "first_n" counts towards it.
+  admission admit(time_point now, const request& req, const attempt_draws& draws, std::uint32_t attempt = 1,
+                  std::optional<endpoint_kind> endpoint = std::nullopt) noexcept;
 
   // Where an admitted attempt goes, given the provider's current occupancy.
   capacity_decision place(std::uint32_t busy, std::size_t queued) const noexcept {
@@ -110,9 +130,10 @@ class provider_model {
 
   // Service time of an attempt that starts service with `busy` slots in use (itself included) under
   // the window factor `latency_x`: (ttft + tokens * ms_per_token) * latency_x * (1 + slowdown * busy/slots).
-  // A window's ttft_x stretches the time to first token alone (and so the total by as much).
+  // A window's ttft_x stretches the time to first token alone (and so the total by as much); its
+  // token_x stretches the per-token time alone (a trickling stream: the first token as usual).
   service_plan plan_service(const attempt_draws& draws, std::uint32_t output_tokens, double latency_x,
-                            std::uint32_t busy, double ttft_x = 1.0) const noexcept;
+                            std::uint32_t busy, double ttft_x = 1.0, double token_x = 1.0) const noexcept;
   duration error_latency(const attempt_draws& draws) const noexcept { return from_ms(draws.error_latency_ms); }
   // A refused connection fails about as fast as a loopback round trip.
   static constexpr duration refuse_latency = std::chrono::milliseconds{1};
@@ -132,6 +153,7 @@ class provider_model {
   struct mix_entry {
     double cumulative;  // probability that the draw lands at or before this entry
     int status;
+    error_kind kind;
   };
   struct window {
     std::int64_t begin_ns;
@@ -140,7 +162,13 @@ class provider_model {
     std::uint32_t mix_end;
     std::optional<duration> retry_after;
     const fault_window* source;
+    std::uint32_t index;      // into arrivals_, for first_n
     wire_mix wire;
+  };
+  // The windows one scope sees, sorted and non-overlapping, with its cursor.
+  struct timeline {
+    std::vector<window> windows;
+    std::size_t cursor = 0;  // first window that has not ended at the last asked time
   };
   // A token bucket holding up to one minute's worth, refilled continuously.
   struct bucket {
@@ -157,15 +185,25 @@ class provider_model {
 
   std::uint32_t compile_mix(const error_mix& mix);
   void compile_windows();
-  const window* active(std::int64_t now_ns) noexcept;
+  // Timeline of the scope (model index, endpoint); the one after all of them holds the unscoped windows.
+  std::uint32_t timeline_index(std::uint32_t model_index, endpoint_kind endpoint) const noexcept {
+    return model_index * static_cast<std::uint32_t>(endpoint_count) + static_cast<std::uint32_t>(endpoint);
+  }
+  std::uint32_t unscoped_timeline() const noexcept {
+    return static_cast<std::uint32_t>((config_.models.size() + 1) * endpoint_count);
+  }
+  const window* active(std::uint32_t timeline, std::int64_t now_ns) noexcept;
 
   provider_config config_;
   time_point origin_;
   int shed_status_;
   std::vector<mix_entry> mixes_;   // the baseline mix first, then each window's
   std::uint32_t baseline_end_ = 0;
-  std::vector<window> windows_;    // sorted, non-overlapping (the parser guarantees it)
-  std::size_t cursor_ = 0;         // first window that has not ended at the last asked time
+  // One timeline per (model, endpoint) scope, models.size() + 1 of them per endpoint (the last for models
+  // the provider does not serve), then the unscoped one: an attempt finds its window in amortised O(1)
+  // however many scoped windows overlap in time.
+  std::vector<timeline> timelines_;
+  std::vector<std::uint64_t> arrivals_;  // per window (sorted order): attempts counted towards first_n
   bucket requests_;
   bucket tokens_;
 };

@@ -30,6 +30,7 @@ void sim_provider::release(attempt& a) noexcept {
   a.wire_pending = false;
   a.wire_struck = false;
   a.wire = wire_fault::none;
+  a.content = content_fault::none;
   pool_.give_back(a);
 }
 
@@ -70,7 +71,7 @@ operation& sim_provider::start(const call_scope& scope, outcome_receiver& receiv
   rng_.reseed(mix_seed(mix_seed(seed_, call.req.id), call.attempts));
   a.draws = model_.draw(rng_);
 
-  const admission verdict = model_.admit(now, call.req, a.draws);
+  const admission verdict = model_.admit(now, call.req, a.draws, call.attempts, model_.chat_endpoint());
   a.has_model = verdict.kind != admission_kind::unknown_model && verdict.kind != admission_kind::refuse &&
                 verdict.kind != admission_kind::reset && verdict.kind != admission_kind::hang;
   a.model_index = verdict.model_index;
@@ -78,6 +79,8 @@ operation& sim_provider::start(const call_scope& scope, outcome_receiver& receiv
   a.cls = verdict.cls;
   a.retry_after = verdict.retry_after;
   a.wire = verdict.wire;
+  a.content = verdict.content;
+  a.timeline = verdict.timeline;
 
   switch (verdict.kind) {
     case admission_kind::serve:
@@ -110,7 +113,8 @@ operation& sim_provider::start(const call_scope& scope, outcome_receiver& receiv
       answer_after(a, model_.error_latency(a.draws));
       break;
     case admission_kind::refuse:
-      ++stats_.refused;
+      // A failed handshake fails as fast as a refusal: the client sees a connection error either way.
+      ++(verdict.outage == outage_kind::handshake ? stats_.handshake_failed : stats_.refused);
       answer_after(a, provider_model::refuse_latency);
       break;
     case admission_kind::reset:
@@ -137,11 +141,13 @@ void sim_provider::start_service(attempt& a) {
   ++stats_.service_started;
   const duration wait = now - a.arrival;
   stats_.queue_wait_total += wait;
-  const service_factors f = model_.factors_at(now);
-  const service_plan plan = model_.plan_service(a.draws, a.output_tokens, f.latency_x, busy_, f.ttft_x);
+  const service_factors f = model_.factors_at(now, a.timeline);
+  const service_plan plan =
+      model_.plan_service(a.draws, a.output_tokens, f.latency_x, busy_, f.ttft_x, f.token_x);
   a.ttft = wait + plan.ttft;
   a.st = state::in_service;
-  a.timer = clock_.start_timer(plan.total, a, 0);
+  // A truncated answer stops halfway through its output tokens, with a length finish reason.
+  a.timer = clock_.start_timer(a.content == content_fault::truncated ? plan.wire_fault_at() : plan.total, a, 0);
   if (a.wire == wire_fault::stream_cut || a.wire == wire_fault::error_event) {
     a.wire_pending = true;
     a.wire_timer = clock_.start_timer(plan.wire_fault_at(), a, 1);
@@ -182,6 +188,7 @@ void sim_provider::finish_service(attempt& a) {
   // The freed slot goes to the head of the queue before anyone hears of this answer, so that a caller
   // retrying from inside on_outcome cannot jump the queue.
   if (attempt* next = pop_queue()) start_service(*next);
+  if (a.content == content_fault::truncated) a.output_tokens /= 2;  // what was produced before the cut
 
   const double cost = model_.cost_usd(a.model_index, a.input_tokens, a.output_tokens, a.batch_size);
   stats_.billed_usd += cost;
@@ -220,6 +227,14 @@ void sim_provider::finish_service(attempt& a) {
   o.cost_usd = cost;
   o.provider = model_.config().name;
   o.model = model_.model_name(a.model_index);
+  // The simulation has no text: the outcome says what a validator would find in it.
+  switch (a.content) {
+    case content_fault::none: break;
+    case content_fault::empty: o.flaw = content_flaw::empty; break;
+    case content_fault::truncated: o.flaw = content_flaw::truncated; break;
+    case content_fault::invalid_json: o.flaw = content_flaw::invalid_json; break;
+  }
+  if (o.flaw != content_flaw::none) ++stats_.content_faults;
   set_limits(o);
   release(a);
   receiver->on_outcome(std::move(o));

@@ -42,7 +42,7 @@ class provider_listener {
 };
 
 // Counters since construction. Each arrival ends in exactly one of: served, shed, rate_limited,
-// injected_errors, unknown_model, refused, reset, hung (or is still queued / in service / answering).
+// injected_errors, unknown_model, refused, handshake_failed, reset, hung (or is still queued / in service / answering).
 struct provider_stats {
   std::uint64_t arrivals = 0;
   std::uint64_t served = 0;           // completed service (delivered or abandoned)
@@ -51,11 +51,14 @@ struct provider_stats {
   std::uint64_t injected_errors = 0;  // from the baseline or a window's error mix
   std::uint64_t unknown_model = 0;    // 404
   std::uint64_t refused = 0;          // outage "refuse"
+  std::uint64_t handshake_failed = 0; // outage "handshake"
   std::uint64_t reset = 0;            // outage "reset"
   std::uint64_t hung = 0;             // outage "hang" (freed when cancelled)
   std::uint64_t abandoned = 0;        // served, billed, but cancelled by the caller before the answer
   std::uint64_t wire_faults = 0;      // served, billed, but the answer broke on the wire (malformed,
                                       // stream cut, error event): the caller got an error
+  std::uint64_t content_faults = 0;   // served and delivered ok, but with a content fault (empty,
+                                      // truncated, invalid JSON): the outcome carries the flaw
   std::uint64_t cancelled = 0;        // attempts the caller cancelled, in any state
   double billed_usd = 0.0;            // every served attempt, delivered or abandoned
   double abandoned_usd = 0.0;         // the abandoned part of billed_usd
@@ -113,6 +116,8 @@ class sim_provider final : public handler {
     int http_status = 0;
     outcome_class cls = outcome_class::ok;
     wire_fault wire = wire_fault::none;
+    content_fault content = content_fault::none;
+    std::uint32_t timeline = 0;            // admission::timeline: the scope whose window sets the factors
     bool wire_pending = false;             // wire_timer is running
     bool wire_struck = false;              // the caller was told of a stream_cut / error_event
     bool has_model = false;

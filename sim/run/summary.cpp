@@ -68,6 +68,8 @@ summary summarize(const configuration_result& result) {
                                                 m.total(policy_event_kind::bulkhead_rejected) +
                                                 m.total(policy_event_kind::budget_rejected))},
       {"retry_budget_refusals", static_cast<double>(m.total(policy_event_kind::retry_budget_exhausted))},
+      {"bad_content", static_cast<double>(m.bad_content())},
+      {"bad_content_rate", ratio(static_cast<double>(m.bad_content()), requests)},
   };
   s.insert(s.end(), result.upstream_summary.begin(), result.upstream_summary.end());
   // A service under test: squall's side bills nothing, its providers do. The cost of serving the users is

@@ -18,7 +18,7 @@ const std::vector<std::string>& summary_metric_names() {
       "retries",           "timeouts",           "breaker_openings",  "breaker_rejections",
       "breaker_open_s",    "cost_usd",           "cost_per_success_usd", "cost_wasted_usd",
       "cache_hit_rate",    "cache_hits",         "hedges",            "fallbacks",
-      "client_rejections", "retry_budget_refusals",
+      "client_rejections", "retry_budget_refusals", "bad_content", "bad_content_rate",
       // A run with a service (upstream_metric_names).
       "upstream_attempts", "upstream_attempts_per_request", "upstream_attempts_request_peak",
       "upstream_retries", "upstream_unattributed", "upstream_cost_usd", "upstream_cost_wasted_usd",

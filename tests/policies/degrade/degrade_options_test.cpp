@@ -28,7 +28,8 @@ TEST(degrade_options, defaults_are_the_documented_ones) {
   EXPECT_EQ(o.degrade_on, (outcome_class_set{outcome_class::rate_limited, outcome_class::overloaded,
                                              outcome_class::server_error, outcome_class::timeout,
                                              outcome_class::connection_error, outcome_class::quota,
-                                             outcome_class::circuit_open, outcome_class::rejected}));
+                                             outcome_class::circuit_open, outcome_class::rejected,
+                                             outcome_class::bad_answer}));
   EXPECT_FALSE(o.degrade_on.contains(outcome_class::invalid_request));
   EXPECT_FALSE(o.degrade_on.contains(outcome_class::auth));
   EXPECT_EQ(o.answer, degrade_answer::static_answer);

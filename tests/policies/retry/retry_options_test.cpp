@@ -30,7 +30,7 @@ TEST(retry_options, defaults_are_the_documented_ones) {
   EXPECT_EQ(o.jitter, jitter_kind::full);
   EXPECT_EQ(o.retry_on, (outcome_class_set{outcome_class::rate_limited, outcome_class::overloaded,
                                            outcome_class::server_error, outcome_class::timeout,
-                                           outcome_class::connection_error}));
+                                           outcome_class::connection_error, outcome_class::bad_answer}));
   EXPECT_EQ(o.retry_after, retry_after_mode::honor);
   EXPECT_EQ(o.retry_after_ms_max, 60000.0);
   EXPECT_EQ(o.retry_after_over_max, retry_after_over_max_mode::cap);

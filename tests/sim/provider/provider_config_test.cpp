@@ -46,11 +46,11 @@ TEST(ProviderConfig, ParsesTheFullExample) {
   EXPECT_EQ(c.rpm, 3000);
   EXPECT_EQ(c.tpm, 1000000);
   ASSERT_EQ(c.errors.size(), 1U);
-  EXPECT_EQ(c.errors[0], std::make_pair(500, 0.001));
+  EXPECT_EQ(c.errors[0], (injected_error{500, 0.001}));
   ASSERT_EQ(c.faults.size(), 3U);
   EXPECT_EQ(c.faults[0].at_s, 120);
   EXPECT_EQ(c.faults[0].for_s, 60);
-  EXPECT_EQ(c.faults[0].errors[0], std::make_pair(503, 0.8));
+  EXPECT_EQ(c.faults[0].errors[0], (injected_error{503, 0.8}));
   EXPECT_EQ(c.faults[0].retry_after_s, 2);
   EXPECT_EQ(c.faults[1].latency_x, 10);
   EXPECT_EQ(c.faults[1].outage, outage_kind::none);
