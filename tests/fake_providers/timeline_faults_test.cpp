@@ -67,7 +67,9 @@ TEST(TimelineFaults, NamedErrorKindsAreWrittenSoTheClassifierAgreesWithTheSimula
       sim::provider_model model(cfg);
       squall::request req;
       req.model = anthropic ? "claude-sonnet-4" : "gpt-4o-mini";
-      const sim::admission a = model.admit(time_point{}, req, sim::attempt_draws{});
+      sim::attempt_draws draws;
+      draws.error_u = 0.0;  // the window's mix has probability 1: any draw below it picks the kind
+      const sim::admission a = model.admit(time_point{}, req, draws);
       EXPECT_EQ(classify_http(rep.status, classified_type(b)), a.cls) << b.dump();
     }
   }
