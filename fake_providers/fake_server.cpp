@@ -481,6 +481,7 @@ std::optional<std::string> fake_server::start() {
     e.origin = std::string(m.tls ? "https://" : "http://") + host + ":" + std::to_string(e.port);
     // The SDKs add the API's version themselves, except OpenAI's.
     e.base_url = c.api == "anthropic" || c.api == "gemini" ? e.origin : e.origin + "/v1";
+    e.transport_base_url = c.api == "gemini" ? e.origin : e.origin + "/v1";
     m.info.push_back(std::move(e));
     m.providers.push_back(std::move(p));
   }

@@ -93,6 +93,9 @@ struct endpoint_info {
   std::uint16_t port = 0;
   std::string origin;     // "http://127.0.0.1:PORT" ("https://..." with server_options::tls)
   std::string base_url;   // what the SDK takes: origin + "/v1" (OpenAI), the origin (Anthropic, Gemini)
+  // What squall's HTTP transport takes (http_endpoint::base_url, a live run's --target): origin + "/v1"
+  // (OpenAI, Anthropic: it appends "/chat/completions" or "/messages"), the origin (Gemini).
+  std::string transport_base_url;
 };
 
 class fake_server {

@@ -26,7 +26,7 @@ config_result<sim::configuration_result> run_live(const sim::scenario& s, std::s
     serve.seed = seed;
     servers = std::make_unique<fake::fake_server>(s.providers, fake::options_for(s, serve));
     if (auto error = servers->start()) return config_error{"fake providers", "", *error};
-    for (const auto& e : servers->endpoints()) options.targets.push_back({e.provider, e.base_url});
+    for (const auto& e : servers->endpoints()) options.targets.push_back({e.provider, e.transport_base_url});
   }
   return sim::run_live_configuration(s, index, seed, options, progress);
 }

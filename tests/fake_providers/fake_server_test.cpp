@@ -56,6 +56,10 @@ TEST(FakeServer, ReportsOneEndpointPerProviderWithTheSdkBaseUrl) {
   EXPECT_NE(o->port, a->port);
   EXPECT_EQ(o->base_url, "http://127.0.0.1:" + std::to_string(o->port) + "/v1");
   EXPECT_EQ(a->base_url, "http://127.0.0.1:" + std::to_string(a->port));
+  // squall's own transport appends "/messages" to an Anthropic base URL (a live run against an Anthropic
+  // fake was all 404s when it was given the SDK's).
+  EXPECT_EQ(o->transport_base_url, o->base_url);
+  EXPECT_EQ(a->transport_base_url, a->base_url + "/v1");
   EXPECT_EQ(r.server.find("nope"), nullptr);
 }
 

@@ -13,8 +13,8 @@ namespace squall::fake {
 namespace {
 
 std::vector<endpoint_info> two_providers() {
-  return {{"openai", "openai", 40113, "http://127.0.0.1:40113", "http://127.0.0.1:40113/v1"},
-          {"anthropic", "anthropic", 40114, "http://127.0.0.1:40114", "http://127.0.0.1:40114"}};
+  return {{"openai", "openai", 40113, "http://127.0.0.1:40113", "http://127.0.0.1:40113/v1", "http://127.0.0.1:40113/v1"},
+          {"anthropic", "anthropic", 40114, "http://127.0.0.1:40114", "http://127.0.0.1:40114", "http://127.0.0.1:40114/v1"}};
 }
 
 TEST(ServeBanner, NamesEachProvidersBaseUrlControlApiAndMetrics) {
