@@ -36,8 +36,9 @@ inline constexpr std::array<std::string_view, outcome_class_count> outcome_class
     "invalid_request", "auth", "quota",        "circuit_open", "rejected", "cancelled", "bad_answer"};
 
 // What is wrong with an ok answer's content, when whoever produced the outcome knows it without the
-// text: a provider model that serves answers without text says so here. A transport that has the answer
-// leaves it at none; its text and finish reason (outcome::answer) tell.
+// text: a provider model that serves answers without text says so here, and so does the load generator's
+// transport, which reads the text it does not keep (http_transport_options::read_content_flaws). A
+// production call's transport leaves it at none; its text and finish reason (outcome::answer) tell.
 enum class content_flaw : std::uint8_t { none, empty, truncated, invalid_json };
 
 constexpr std::string_view to_string(outcome_class c) noexcept {

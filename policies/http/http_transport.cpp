@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "policies/core/classify.hpp"
+#include "policies/core/content_flaw.hpp"
 #include "policies/http/request_head.hpp"
 #include "policies/http/transport_detail.hpp"
 #include "policies/http/wire_payload.hpp"
@@ -286,7 +287,7 @@ void attempt::on_header(const boost::system::error_code& ec) {
   const std::string_view type = header_value(res.base(), "content-type");
   streaming = ok_status && type.starts_with("text/event-stream");
   if (streaming) {
-    decoder.emplace(ep->config.api, call->req.payload != nullptr);
+    decoder.emplace(ep->config.api, call->req.payload != nullptr || owner.options.read_content_flaws);
     sse.emplace();
   }
   if (parser->is_done()) {
@@ -395,6 +396,8 @@ void attempt::complete() {
       a->finish_reason = decoder->finish_reason();
       a->response_id = decoder->response_id();
       o.answer = std::move(a);
+    } else if (owner.options.read_content_flaws) {
+      o.flaw = evident_flaw(decoder->text(), decoder->finish_reason());
     }
   } else {
     const decoded_answer answer = decode_answer(ep->config.api, body);
@@ -411,6 +414,8 @@ void attempt::complete() {
       auto a = std::make_shared<answer_payload>();
       if (!r.payload->raw_body.empty() || read_answer_text(ep->config.api, body, *a)) a->body = std::move(body);
       o.answer = std::move(a);
+    } else if (owner.options.read_content_flaws) {
+      if (answer_payload a; read_answer_text(ep->config.api, body, a)) o.flaw = evident_flaw(a.text, a.finish_reason);
     }
   }
   o.kind = outcome_class::ok;

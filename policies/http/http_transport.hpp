@@ -164,6 +164,12 @@ struct http_transport_options {
   // squall's fake providers key their draws like the simulation (the load generator turns this on). A
   // production client leaves it off: real providers have no use for them. The default value is false.
   bool squall_headers = false;
+  // Read the text of every ok answer of a call without a payload (the load generator's) and state its
+  // evident flaw (policies/core/content_flaw.hpp: empty, cut by length, JSON that does not parse) on the
+  // outcome, as the simulation's providers state theirs: so that a live run counts the bad content of a
+  // brownout like the simulation of it (the load generator turns this on). Costs the text's bytes per
+  // answer. The default value is false.
+  bool read_content_flaws = false;
 };
 
 struct http_transport_stats {

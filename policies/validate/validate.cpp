@@ -4,17 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "policies/core/content_flaw.hpp"
 #include "policies/core/json_parse.hpp"
 
 namespace squall {
 namespace {
-
-bool blank(std::string_view text) noexcept {
-  for (char c : text) {
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
-  }
-  return true;
-}
 
 bool json_type_asked(const nlohmann::json& doc, const char* key) {
   const auto it = doc.find(key);
@@ -81,10 +75,8 @@ content_flaw find_flaw(const validate_options& options, const request& req, cons
   }
   if (!o.answer) return content_flaw::none;  // nothing to read: nothing to refuse
   const answer_payload& a = *o.answer;
-  if (options.non_empty && blank(a.text)) return content_flaw::empty;
-  if (options.not_truncated && (a.finish_reason == "length" || a.finish_reason == "max_tokens")) {
-    return content_flaw::truncated;
-  }
+  if (options.non_empty && blank_text(a.text)) return content_flaw::empty;
+  if (options.not_truncated && cut_by_length(a.finish_reason)) return content_flaw::truncated;
   if (json_checked && !parse_json_as<nlohmann::json>(a.text)) return content_flaw::invalid_json;
   return content_flaw::none;
 }

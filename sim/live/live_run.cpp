@@ -342,7 +342,8 @@ config_result<configuration_result> run_live_configuration(const scenario& s, st
   const configuration& config = s.configurations.at(index);
 
   http_transport_options transport_options;
-  transport_options.squall_headers = true;  // the fake providers key their draws on them
+  transport_options.squall_headers = true;       // the fake providers key their draws on them
+  transport_options.read_content_flaws = true;  // bad content counted as the simulation counts it
   for (const auto& p : s.providers) {
     const auto target = std::find_if(options.targets.begin(), options.targets.end(),
                                      [&](const live_target& t) { return t.provider == p.name; });

@@ -153,6 +153,41 @@ TEST(http_transport, openai_sse_stream_ttft_is_the_first_content_chunk) {
   EXPECT_EQ(server.requests().at(0).header("accept"), "text/event-stream");
 }
 
+// A live run counts the bad content of a brownout as the simulation does: the transport reads the text of
+// a load-generator call it does not keep and states the flaw, when asked to (and only then).
+TEST(http_transport, reads_the_flaws_of_answers_it_does_not_keep_when_asked) {
+  const std::vector<std::string> answers = {
+      R"({"choices":[{"index":0,"message":{"role":"assistant","content":"{\"answer\": \"cut"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}})",
+      R"({"choices":[{"index":0,"message":{"role":"assistant","content":""},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":0}})",
+      R"({"choices":[{"index":0,"message":{"role":"assistant","content":"Par"},"finish_reason":"length"}],"usage":{"prompt_tokens":1,"completion_tokens":1}})",
+      openai_ok};
+  std::atomic<std::size_t> next{0};
+  canned_http_server server([&](const received_request&) {
+    return canned_reply{}.write(http_response(200, "OK", answers[next++ % answers.size()]));
+  });
+  harness reading(server.base_url(), api_kind::openai, false, [](http_transport_options& o) { o.read_content_flaws = true; });
+  EXPECT_EQ(reading.call().flaw, content_flaw::invalid_json);
+  EXPECT_EQ(reading.call().flaw, content_flaw::empty);
+  EXPECT_EQ(reading.call().flaw, content_flaw::truncated);
+  const outcome fine = reading.call();
+  EXPECT_EQ(fine.kind, outcome_class::ok);
+  EXPECT_EQ(fine.flaw, content_flaw::none);
+  EXPECT_FALSE(fine.answer) << "read, not kept";
+  harness not_asked(server.base_url());
+  EXPECT_EQ(not_asked.call().flaw, content_flaw::none) << "an invalid-JSON answer, unread";
+
+  // A stream's deltas are read the same way.
+  canned_http_server streaming([](const received_request&) {
+    canned_reply r;
+    r.write(http_stream_head() + openai_sse(R"({"id":"c","choices":[{"index":0,"delta":{"content":"[1, "}}]})") +
+            openai_sse(R"({"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})") +
+            openai_sse("[DONE]") + http_last_chunk);
+    return r;
+  });
+  harness stream(streaming.base_url(), api_kind::openai, true, [](http_transport_options& o) { o.read_content_flaws = true; });
+  EXPECT_EQ(stream.call().flaw, content_flaw::invalid_json);
+}
+
 TEST(http_transport, anthropic_sse_stream_with_pings_and_usage) {
   canned_http_server server([](const received_request&) {
     canned_reply r;
