@@ -27,6 +27,11 @@ class event_loop final : public runtime {
 
   // Fires the earliest live timer, advancing the clock to it. Returns false when none is left.
   bool step();
+  // Fires timers until none is left.
+  void run() {
+    while (step()) {
+    }
+  }
   // Fires every timer due at or before `until`, then sets the clock to `until` (if it is later).
   void run_until(time_point until);
   // Time of the earliest live timer, or time_never.

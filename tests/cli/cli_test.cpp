@@ -9,10 +9,12 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/squall_binary_test.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
-const fs::path source_dir = SQUALL_SOURCE_DIR;
+using squall::testing::source_dir;
 const std::string squall = SQUALL_BINARY;
 
 struct result {

@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-const fs::path source_dir = SQUALL_SOURCE_DIR;
+using squall::testing::source_dir;
 
 class CliInterrupted : public squall::testing::squall_binary_test {
  protected:

@@ -23,7 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-const fs::path source_dir = SQUALL_SOURCE_DIR;
+using squall::testing::source_dir;
 
 class Live : public squall::testing::squall_binary_test {
  protected:

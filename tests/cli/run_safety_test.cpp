@@ -12,13 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/squall_binary_test.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
-const fs::path source_dir = SQUALL_SOURCE_DIR;
-const std::string squall = SQUALL_BINARY;
+using squall::testing::source_dir;
+const std::string squall_bin = SQUALL_BINARY;
 
-std::string slurp(const fs::path& p) {
+std::string read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream s;
   s << in.rdbuf();
@@ -56,11 +58,11 @@ class CliRunSafety : public ::testing::Test {
 
   // The exit code of `squall ARGS` run in `cwd` (default: the source tree); its output in out_ and err_.
   int run(const std::string& args, const fs::path& cwd = source_dir) {
-    const std::string command = "cd '" + cwd.string() + "' && '" + squall + "' " + args + " >'" +
+    const std::string command = "cd '" + cwd.string() + "' && '" + squall_bin + "' " + args + " >'" +
                                 (dir_ / "stdout.txt").string() + "' 2>'" + (dir_ / "stderr.txt").string() + "' </dev/null";
     const int status = std::system(command.c_str());
-    out_ = slurp(dir_ / "stdout.txt");
-    err_ = slurp(dir_ / "stderr.txt");
+    out_ = read_all(dir_ / "stdout.txt");
+    err_ = read_all(dir_ / "stderr.txt");
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
@@ -195,7 +197,7 @@ TEST_F(CliRunSafety, NegativeAndOverflowingUnsignedFlagsAreRefusedNamingTheFlag)
 // Issue 13: "policies": {"x": "a.json\u0000evil"} opened a.json, the path cut at the NUL. It is refused
 // with exit 2 naming the scenario and the JSON path.
 TEST_F(CliRunSafety, ANulInAPolicyPathIsRefusedNamingTheJsonPath) {
-  spit(dir_ / "work" / "a.json", slurp(source_dir / "scenarios/policies/no-retry.json"));
+  spit(dir_ / "work" / "a.json", read_all(source_dir / "scenarios/policies/no-retry.json"));
   std::string text = scenario_text("nul", R"("duration_s": 5)", R"({ "process": "poisson", "rate_per_s": 5 })");
   const std::string policies = (source_dir / "scenarios/policies").string();
   const std::string from = "\"a\": \"" + policies + "/no-retry.json\"";

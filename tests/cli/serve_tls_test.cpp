@@ -20,7 +20,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-const fs::path source_dir = SQUALL_SOURCE_DIR;
+using squall::testing::source_dir;
 const std::string scenario = "tests/fake_providers/sdk/sdk_scenario.json";  // an OpenAI and an Anthropic provider
 using squall::testing::child_process;  // `squall serve ...`, started in the source tree
 

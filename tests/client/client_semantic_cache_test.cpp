@@ -29,7 +29,7 @@ client_options options_for(const std::string& base_url) {
   return o;
 }
 
-chat_call question(const std::string& text) {
+chat_call asking(const std::string& text) {
   chat_call c;
   c.model = "gpt-4o-mini";
   c.messages = {{"user", text}};
@@ -49,13 +49,13 @@ TEST(client_semantic_cache, a_reworded_prompt_hits_through_the_providers_embeddi
   ASSERT_TRUE(made) << made.error().describe();
   client& c = *made.value();
 
-  const client_result first = c.call(question("What is the capital of France?")).get();
+  const client_result first = c.call(asking("What is the capital of France?")).get();
   ASSERT_TRUE(first.ok()) << first.error();
   ASSERT_TRUE(first.answer);
   EXPECT_FALSE(first.from_cache);
   EXPECT_FALSE(first.answer->body.empty());
   // Case and punctuation aside the same words: the fake provider's embeddings are then equal.
-  const client_result again = c.call(question("what is the capital of france")).get();
+  const client_result again = c.call(asking("what is the capital of france")).get();
   ASSERT_TRUE(again.ok()) << again.error();
   EXPECT_TRUE(again.from_cache);
   ASSERT_TRUE(again.answer);
@@ -63,7 +63,7 @@ TEST(client_semantic_cache, a_reworded_prompt_hits_through_the_providers_embeddi
   EXPECT_EQ(again.text(), first.text());
   EXPECT_EQ(again.cost_usd, 0.0);
 
-  const client_result other = c.call(question("Write a haiku about autumn leaves on a quiet lake.")).get();
+  const client_result other = c.call(asking("Write a haiku about autumn leaves on a quiet lake.")).get();
   ASSERT_TRUE(other.ok()) << other.error();
   EXPECT_FALSE(other.from_cache);
   EXPECT_NE(other.answer->body, first.answer->body);
@@ -83,7 +83,7 @@ TEST(client_semantic_cache, an_unreachable_embeddings_endpoint_never_fails_the_c
   o.transport.endpoints.push_back({"nowhere", api_kind::openai, "http://127.0.0.1:1/v1", "sk-test", false});
   auto made = client::create(o);
   ASSERT_TRUE(made) << made.error().describe();
-  const client_result r = made.value()->call(question("What is the capital of France?")).get();
+  const client_result r = made.value()->call(asking("What is the capital of France?")).get();
   EXPECT_TRUE(r.ok()) << r.error();
   EXPECT_FALSE(r.from_cache);
   EXPECT_EQ(gauge(*made.value(), "embeddings"), 0.0);
@@ -122,9 +122,9 @@ TEST(client_semantic_cache, the_services_own_embedder_decides_what_is_alike) {
   auto made = client::create(o);
   ASSERT_TRUE(made) << made.error().describe();
   client& c = *made.value();
-  const client_result with = c.call(question("Is this cake safe for children? It has alcohol.")).get();
-  const client_result without = c.call(question("Is this cake safe for children? It has no alcohol.")).get();
-  const client_result with_again = c.call(question("Is this cake OK for kids? It contains alcohol.")).get();
+  const client_result with = c.call(asking("Is this cake safe for children? It has alcohol.")).get();
+  const client_result without = c.call(asking("Is this cake safe for children? It has no alcohol.")).get();
+  const client_result with_again = c.call(asking("Is this cake OK for kids? It contains alcohol.")).get();
   ASSERT_TRUE(with.ok() && without.ok() && with_again.ok());
   EXPECT_FALSE(without.from_cache) << "the embedder keeps the negation apart";
   EXPECT_TRUE(with_again.from_cache);
@@ -144,8 +144,8 @@ TEST(client_semantic_cache, an_embedder_that_throws_or_never_answers_is_a_miss) 
   };
   auto made = client::create(o);
   ASSERT_TRUE(made) << made.error().describe();
-  EXPECT_TRUE(made.value()->call(question("first")).get().ok());
-  EXPECT_TRUE(made.value()->call(question("second")).get().ok());
+  EXPECT_TRUE(made.value()->call(asking("first")).get().ok());
+  EXPECT_TRUE(made.value()->call(asking("second")).get().ok());
   EXPECT_EQ(asked.load(), 2);
   made.value()->drain();
   for (auto& done : kept) done({1.0f}, "");  // late, after the drain: ignored

@@ -17,6 +17,7 @@ namespace {
 
 using nlohmann::json;
 using testing::anthropic_config;
+using testing::arm;
 using testing::client;
 using testing::parse_sse;
 using testing::reply;
@@ -94,11 +95,6 @@ void expect_weather_input(const json& input) {
   ASSERT_TRUE(input["days"].is_number_integer()) << input;
   EXPECT_GE(input["days"].get<int>(), 1);
   EXPECT_LE(input["days"].get<int>(), 7);
-}
-
-reply arm(std::uint16_t port, const json& fault) {
-  client c(port);
-  return c.post("/squall/faults", fault);
 }
 
 TEST(AnthropicToolUse, AnyAnswersWithAToolUseBlock) {

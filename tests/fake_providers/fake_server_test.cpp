@@ -16,6 +16,7 @@ namespace squall::fake {
 namespace {
 
 using nlohmann::json;
+using testing::arm;
 using testing::client;
 using testing::parse_sse;
 using testing::reply;
@@ -39,11 +40,6 @@ json message(std::uint32_t max_tokens, bool stream = false) {
             {"max_tokens", max_tokens}};
   if (stream) b["stream"] = true;
   return b;
-}
-
-reply arm(std::uint16_t port, const json& fault) {
-  client c(port);
-  return c.post("/squall/faults", fault);
 }
 
 TEST(FakeServer, ReportsOneEndpointPerProviderWithTheSdkBaseUrl) {

@@ -12,6 +12,7 @@ namespace squall::fake {
 namespace {
 
 using nlohmann::json;
+using testing::arm;
 using testing::client;
 using testing::parse_sse;
 using testing::reply;
@@ -33,11 +34,6 @@ json content(std::uint32_t max_output_tokens) {
                            "systemInstruction": {"parts": [{"text": "be brief"}]}})");
   b["generationConfig"] = {{"maxOutputTokens", max_output_tokens}};
   return b;
-}
-
-reply arm(std::uint16_t port, const json& fault) {
-  client c(port);
-  return c.post("/squall/faults", fault);
 }
 
 std::string text_of(const json& response) {

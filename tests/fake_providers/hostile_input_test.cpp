@@ -20,7 +20,7 @@ using testing::openai_config;
 using testing::reply;
 using testing::running;
 
-std::string nested(std::size_t depth) { return std::string(depth, '[') + "1" + std::string(depth, ']'); }
+std::string nested_array(std::size_t depth) { return std::string(depth, '[') + "1" + std::string(depth, ']'); }
 
 void expect_healthy(std::uint16_t port) {
   client c(port);
@@ -54,13 +54,13 @@ TEST(FakeServerHostileInput, ControlApiOutageOfThirtyAccentedLettersIsA400NotAnA
 TEST(FakeServerHostileInput, DeepJsonInTheControlApiAndInAChatMessageIsA400NotAStackOverflow) {
   running r({openai_config(), anthropic_config()});
   client c(r.port(0));
-  const reply control = c.post("/squall/faults", "{\"for_s\": 30, \"errors\": " + nested(100'000) + "}");
+  const reply control = c.post("/squall/faults", "{\"for_s\": 30, \"errors\": " + nested_array(100'000) + "}");
   ASSERT_EQ(control.status, 400) << control.body.substr(0, 300);
   EXPECT_EQ(control.json()["error"]["path"].get<std::string>().rfind("$.errors[0][0]", 0), 0U) << control.body;
   EXPECT_NE(control.json()["error"]["message"].get<std::string>().find("nested more than 64 deep"), std::string::npos);
 
   const std::string chat_body =
-      R"({"model":"gpt-4o-mini","max_tokens":3,"messages":[{"role":"user","content":)" + nested(100'000) + "}]}";
+      R"({"model":"gpt-4o-mini","max_tokens":3,"messages":[{"role":"user","content":)" + nested_array(100'000) + "}]}";
   const reply chat = c.post("/v1/chat/completions", chat_body);
   ASSERT_EQ(chat.status, 400) << chat.body.substr(0, 300);
   EXPECT_EQ(chat.json()["error"]["type"], "invalid_request_error");
@@ -69,7 +69,7 @@ TEST(FakeServerHostileInput, DeepJsonInTheControlApiAndInAChatMessageIsA400NotAS
 
   client a(r.port(1));
   const std::string message_body = R"({"model":"claude-sonnet-4","max_tokens":3,"messages":[{"role":"user","content":)" +
-                                   nested(100'000) + "}]}";
+                                   nested_array(100'000) + "}]}";
   const reply message = a.post("/v1/messages", message_body);
   ASSERT_EQ(message.status, 400) << message.body.substr(0, 300);
   EXPECT_EQ(message.json()["type"], "error");

@@ -25,7 +25,7 @@ using testing::openai_config;
 using testing::reply;
 using testing::running;
 
-json chat(std::string model = "gpt-4o-mini") {
+json model_chat(std::string model = "gpt-4o-mini") {
   return {{"model", std::move(model)},
           {"messages", json::array({{{"role", "user"}, {"content", "one two"}}})},
           {"max_tokens", 2}};
@@ -56,8 +56,8 @@ TEST(FakeServerMetrics, EveryAiExchangeIsObservedOnceByModelAndStatus) {
     o.record_attempts = record;
     running r({openai_config()}, o);
     client c(r.port());
-    for (int i = 0; i < 3; ++i) ASSERT_EQ(c.post("/v1/chat/completions", chat()).status, 200);
-    ASSERT_EQ(c.post("/v1/chat/completions", chat("gpt-9")).status, 404);
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(c.post("/v1/chat/completions", model_chat()).status, 200);
+    ASSERT_EQ(c.post("/v1/chat/completions", model_chat("gpt-9")).status, 404);
     ASSERT_EQ(c.post("/v1/chat/completions", std::string("{")).status, 400);
     const std::string t = c.get("/metrics").body;
 
@@ -76,7 +76,7 @@ TEST(FakeServerMetrics, EveryAiExchangeIsObservedOnceByModelAndStatus) {
 TEST(FakeServerMetrics, BucketsAreCumulativeWithCanonicalBoundsFrom5msTo120s) {
   running r({openai_config()});
   client c(r.port());
-  ASSERT_EQ(c.post("/v1/chat/completions", chat()).status, 200);
+  ASSERT_EQ(c.post("/v1/chat/completions", model_chat()).status, 200);
   const std::string t = c.get("/metrics").body;
   const std::vector<std::string> bounds = {"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0",
                                            "2.5",   "5.0",  "10.0",  "20.0", "30.0", "60.0", "120.0", "+Inf"};
@@ -103,7 +103,7 @@ TEST(FakeServerMetrics, AnExchangeThatEndsTwiceIsObservedOnce) {
   running r({openai_config()}, o);
   {
     client c(r.port());
-    ASSERT_EQ(c.post("/v1/chat/completions", chat()).status, 500);
+    ASSERT_EQ(c.post("/v1/chat/completions", model_chat()).status, 500);
   }
   client m(r.port());
   const std::string t = m.get("/metrics").body;
@@ -161,7 +161,7 @@ TEST(FakeServerMetrics, BuildInfoNamesTheVersion) {
 TEST(FakeServerMetrics, OpenMetricsWhenTheScraperAsksForIt) {
   running r({openai_config()});
   client c(r.port());
-  ASSERT_EQ(c.post("/v1/chat/completions", chat()).status, 200);
+  ASSERT_EQ(c.post("/v1/chat/completions", model_chat()).status, 200);
   const reply om = c.get("/metrics", {{"Accept", "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"}});
   ASSERT_EQ(om.status, 200);
   EXPECT_EQ(om.header("content-type"), "application/openmetrics-text; version=1.0.0; charset=utf-8");
@@ -193,9 +193,9 @@ TEST(FakeServerMetrics, NoTwoFamiliesShareANameUnderOpenMetrics) {
   // squall_fake_connections) used to: the open connections are squall_fake_open_connections now.
   running r({openai_config(), anthropic_config()});
   client c(r.port());
-  ASSERT_EQ(c.post("/v1/chat/completions", chat()).status, 200);
+  ASSERT_EQ(c.post("/v1/chat/completions", model_chat()).status, 200);
   ASSERT_EQ(c.post("/squall/faults", json{{"for_s", 600}, {"errors", {{"503", 1.0}}}}).status, 201);
-  ASSERT_EQ(c.post("/v1/chat/completions", chat()).status, 503);
+  ASSERT_EQ(c.post("/v1/chat/completions", model_chat()).status, 503);
   const std::string t = c.get("/metrics", {{"Accept", "application/openmetrics-text"}}).body;
   std::set<std::string> owned;
   std::set<std::string> families;

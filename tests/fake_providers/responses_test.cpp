@@ -14,6 +14,7 @@ namespace squall::fake {
 namespace {
 
 using nlohmann::json;
+using testing::arm;
 using testing::client;
 using testing::openai_config;
 using testing::parse_sse;
@@ -24,11 +25,6 @@ json ask(std::uint32_t max_output_tokens, bool stream = false) {
   json b = {{"model", "gpt-4o-mini"}, {"input", "one two three four five"}, {"max_output_tokens", max_output_tokens}};
   if (stream) b["stream"] = true;
   return b;
-}
-
-reply arm(std::uint16_t port, const json& fault) {
-  client c(port);
-  return c.post("/squall/faults", fault);
 }
 
 std::optional<error_spec> read(const std::string& body, parsed_request& out) {

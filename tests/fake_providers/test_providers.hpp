@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fake_providers/fake_server.hpp"
+#include "tests/support/http_test_client.hpp"
 
 namespace squall::fake::testing {
 
@@ -39,5 +40,11 @@ struct running {
   std::uint16_t port(std::size_t i = 0) const { return server.endpoints().at(i).port; }
   fake_server server;
 };
+
+// Arms a fault window through the control API (POST /squall/faults).
+inline reply arm(std::uint16_t port, const nlohmann::json& fault) {
+  client c(port);
+  return c.post("/squall/faults", fault);
+}
 
 }  // namespace squall::fake::testing

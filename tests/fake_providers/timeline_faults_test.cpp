@@ -20,14 +20,14 @@ using testing::parse_sse;
 using testing::reply;
 using testing::running;
 
-json chat(bool stream = false) {
+json chat_body(bool stream = false) {
   json b = {{"model", "gpt-4o-mini"}, {"messages", json::array({{{"role", "user"}, {"content", "one two"}}})},
             {"max_tokens", 100}};
   if (stream) b["stream"] = true;
   return b;
 }
 
-json message(bool stream = false) {
+json message_body(bool stream = false) {
   json b = {{"model", "claude-sonnet-4"}, {"messages", json::array({{{"role", "user"}, {"content", "a b"}}})},
             {"max_tokens", 100}};
   if (stream) b["stream"] = true;
@@ -58,7 +58,7 @@ TEST(TimelineFaults, NamedErrorKindsAreWrittenSoTheClassifierAgreesWithTheSimula
       const sim::provider_config cfg = with(anthropic ? anthropic_config() : openai_config(), w);
       running r({cfg});
       client c(r.port());
-      const reply rep = anthropic ? c.post("/v1/messages", message()) : c.post("/v1/chat/completions", chat());
+      const reply rep = anthropic ? c.post("/v1/messages", message_body()) : c.post("/v1/chat/completions", chat_body());
       SCOPED_TRACE(std::string(anthropic ? "anthropic " : "openai ") + std::string(info.name));
       ASSERT_EQ(rep.status, info.status);
       const json b = rep.json();
@@ -80,7 +80,7 @@ TEST(TimelineFaults, Anthropics500OverloadedAndTemporaryLimitHaveTheirExactShape
   w.errors = {sim::injected_error{500, 1.0, sim::error_kind::overloaded_500}};
   running r({with(anthropic_config(), w)});
   client c(r.port());
-  const json b = c.post("/v1/messages", message()).json();
+  const json b = c.post("/v1/messages", message_body()).json();
   EXPECT_EQ(b["type"], "error");
   EXPECT_EQ(b["error"]["type"], "api_error");
   EXPECT_EQ(b["error"]["message"], "Overloaded");
@@ -89,7 +89,7 @@ TEST(TimelineFaults, Anthropics500OverloadedAndTemporaryLimitHaveTheirExactShape
   q.errors = {sim::injected_error{429, 1.0, sim::error_kind::insufficient_quota}};
   running o({with(openai_config(), q)});
   client oc(o.port());
-  const json e = oc.post("/v1/chat/completions", chat()).json()["error"];
+  const json e = oc.post("/v1/chat/completions", chat_body()).json()["error"];
   EXPECT_EQ(e["type"], "insufficient_quota");
   EXPECT_EQ(e["code"], "insufficient_quota");
 }
@@ -100,7 +100,7 @@ TEST(TimelineFaults, ContentFaultsAreTwoHundredsWithBadContent) {
     w.content.*which = 1.0;
     running r({with(openai_config(), w)});
     client c(r.port());
-    return c.post("/v1/chat/completions", chat(stream), {{"x-squall-output-tokens", "20"}});
+    return c.post("/v1/chat/completions", chat_body(stream), {{"x-squall-output-tokens", "20"}});
   };
   const reply empty = answer(&sim::content_mix::empty, false);
   ASSERT_EQ(empty.status, 200);
@@ -140,7 +140,7 @@ TEST(TimelineFaults, AHandshakeOutageAnswersPlainHttpWithAnHttp2FrameAndCloses) 
   const std::string got = c.raw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", ec);
   EXPECT_EQ(got, std::string("\0\0\0\x04\0\0\0\0\0", 9)) << "an empty HTTP/2 SETTINGS frame, then the close";
   client after(r.port());
-  EXPECT_EQ(after.post("/v1/chat/completions", chat()).status, 0) << "no HTTP answer for any connection";
+  EXPECT_EQ(after.post("/v1/chat/completions", chat_body()).status, 0) << "no HTTP answer for any connection";
 }
 
 TEST(TimelineFaults, ScopedWindowsFirstNAndAttemptsChooseTheirAttempts) {
@@ -149,7 +149,7 @@ TEST(TimelineFaults, ScopedWindowsFirstNAndAttemptsChooseTheirAttempts) {
   embeddings_only.endpoints = {sim::endpoint_kind::embeddings};
   running r({with(openai_config(), embeddings_only)});
   client c(r.port());
-  EXPECT_EQ(c.post("/v1/chat/completions", chat()).status, 200);
+  EXPECT_EQ(c.post("/v1/chat/completions", chat_body()).status, 200);
   EXPECT_EQ(c.post("/v1/embeddings", json{{"model", "text-embedding-3-small"}, {"input", "a b"}}).status, 503);
 
   sim::fault_window first_two;
@@ -157,20 +157,20 @@ TEST(TimelineFaults, ScopedWindowsFirstNAndAttemptsChooseTheirAttempts) {
   first_two.first_n = 2;
   running f({with(openai_config(), first_two)});
   client fc(f.port());
-  EXPECT_EQ(fc.post("/v1/chat/completions", chat()).status, 429);
-  EXPECT_EQ(fc.post("/v1/chat/completions", chat()).status, 429);
-  EXPECT_EQ(fc.post("/v1/chat/completions", chat()).status, 200);
+  EXPECT_EQ(fc.post("/v1/chat/completions", chat_body()).status, 429);
+  EXPECT_EQ(fc.post("/v1/chat/completions", chat_body()).status, 429);
+  EXPECT_EQ(fc.post("/v1/chat/completions", chat_body()).status, 200);
 
   sim::fault_window first_attempt;
   first_attempt.errors = {sim::injected_error{429, 1.0, sim::error_kind::rate_limit_account}};
   first_attempt.attempts = 1;
   running a({with(openai_config(), first_attempt)});
   client ac(a.port());
-  EXPECT_EQ(ac.post("/v1/chat/completions", chat(), {{"x-squall-request-id", "7"}, {"x-squall-attempt", "1"}}).status, 429);
-  EXPECT_EQ(ac.post("/v1/chat/completions", chat(), {{"x-squall-request-id", "7"}, {"x-squall-attempt", "2"}}).status, 200);
+  EXPECT_EQ(ac.post("/v1/chat/completions", chat_body(), {{"x-squall-request-id", "7"}, {"x-squall-attempt", "1"}}).status, 429);
+  EXPECT_EQ(ac.post("/v1/chat/completions", chat_body(), {{"x-squall-request-id", "7"}, {"x-squall-attempt", "2"}}).status, 200);
   // Without the header the server counts the attempts of each request id itself.
-  EXPECT_EQ(ac.post("/v1/chat/completions", chat(), {{"x-squall-request-id", "8"}}).status, 429);
-  EXPECT_EQ(ac.post("/v1/chat/completions", chat(), {{"x-squall-request-id", "8"}}).status, 200);
+  EXPECT_EQ(ac.post("/v1/chat/completions", chat_body(), {{"x-squall-request-id", "8"}}).status, 429);
+  EXPECT_EQ(ac.post("/v1/chat/completions", chat_body(), {{"x-squall-request-id", "8"}}).status, 200);
 }
 
 }  // namespace

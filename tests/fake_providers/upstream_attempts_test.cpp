@@ -27,7 +27,7 @@ using testing::openai_config;
 using testing::reply;
 using testing::running;
 
-json chat(std::uint32_t max_tokens, const std::string& content = "one two three four five", bool stream = false) {
+json chat_saying(std::uint32_t max_tokens, const std::string& content = "one two three four five", bool stream = false) {
   json b = {{"model", "gpt-4o-mini"},
             {"messages", json::array({{{"role", "user"}, {"content", content}}})},
             {"max_tokens", max_tokens}};
@@ -75,7 +75,7 @@ TEST(FakeServerAttempts, PromptMarkerIsTheFirstWellFormedOne) {
 
 TEST(FakeServerAttempts, HeaderAttributionIsRecordedWithTheAnswerAndItsCost) {
   running r({openai_config()}, recording());
-  const reply rep = post_chat(r.port(), chat(3), {{"x-squall-request-id", "41"}, {"x-squall-attempt", "2"}});
+  const reply rep = post_chat(r.port(), chat_saying(3), {{"x-squall-request-id", "41"}, {"x-squall-attempt", "2"}});
   ASSERT_EQ(rep.status, 200) << rep.body;
   const std::vector<upstream_attempt> log = r.server.take_attempts();
   ASSERT_EQ(log.size(), 1U);
@@ -99,7 +99,7 @@ TEST(FakeServerAttempts, HeaderAttributionIsRecordedWithTheAnswerAndItsCost) {
 
 TEST(FakeServerAttempts, PromptMarkerAttributesEveryKindOfRequest) {
   running r({openai_config(), anthropic_config()}, recording());
-  EXPECT_EQ(post_chat(r.port(0), chat(2, "please answer [squall:1234] briefly")).status, 200);
+  EXPECT_EQ(post_chat(r.port(0), chat_saying(2, "please answer [squall:1234] briefly")).status, 200);
   client e(r.port(0));
   EXPECT_EQ(e.post("/v1/embeddings", json{{"model", "text-embedding-3-small"}, {"input", "x [squall:77]"}}).status, 200);
   client a(r.port(1));
@@ -128,8 +128,8 @@ TEST(FakeServerAttempts, PromptMarkerAttributesEveryKindOfRequest) {
 
 TEST(FakeServerAttempts, UnattributedRequestsAreRecordedAsNone) {
   running r({openai_config()}, recording());
-  EXPECT_EQ(post_chat(r.port(), chat(1, "no marker [squall:] here")).status, 200);
-  EXPECT_EQ(post_chat(r.port(), chat(1)).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1, "no marker [squall:] here")).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1)).status, 200);
   const std::vector<upstream_attempt> log = r.server.take_attempts();
   ASSERT_EQ(log.size(), 2U);
   for (const upstream_attempt& a : log) {
@@ -141,7 +141,7 @@ TEST(FakeServerAttempts, UnattributedRequestsAreRecordedAsNone) {
 
 TEST(FakeServerAttempts, TheHeaderWinsOverTheMarker) {
   running r({openai_config()}, recording());
-  EXPECT_EQ(post_chat(r.port(), chat(1, "[squall:5]"), {{"x-squall-request-id", "6"}}).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1, "[squall:5]"), {{"x-squall-request-id", "6"}}).status, 200);
   const std::vector<upstream_attempt> log = r.server.take_attempts();
   ASSERT_EQ(log.size(), 1U);
   EXPECT_EQ(log[0].attributed_by, attribution::header);
@@ -152,7 +152,7 @@ TEST(FakeServerAttempts, BadRequestsAreRecordedAsErrors) {
   running r({openai_config()}, recording());
   client c(r.port());
   EXPECT_EQ(c.post("/v1/chat/completions", std::string("{not json [squall:3]"), {}).status, 400);
-  EXPECT_EQ(c.post("/v1/chat/completions", chat(1), {{"x-squall-request-id", "3"}, {"x-squall-attempt", "0"}}).status, 400);
+  EXPECT_EQ(c.post("/v1/chat/completions", chat_saying(1), {{"x-squall-request-id", "3"}, {"x-squall-attempt", "0"}}).status, 400);
   const std::vector<upstream_attempt> log = r.server.take_attempts();
   ASSERT_EQ(log.size(), 2U);
   EXPECT_EQ(log[0].attributed_by, attribution::prompt_marker);
@@ -197,8 +197,8 @@ TEST(FakeServerAttempts, RetriesWithoutAnAttemptHeaderAreCountedAndDrawAfresh) {
       expected.push_back(simulated_error(cfg, seed, id, attempt));
       // By header on odd ids, by marker on even ones: the same count, the same draws.
       const bool by_header = id % 2 == 1;
-      const reply rep = by_header ? post_chat(r.port(), chat(1), {{"x-squall-request-id", std::to_string(id)}})
-                                  : post_chat(r.port(), chat(1, "q [squall:" + std::to_string(id) + "]"));
+      const reply rep = by_header ? post_chat(r.port(), chat_saying(1), {{"x-squall-request-id", std::to_string(id)}})
+                                  : post_chat(r.port(), chat_saying(1, "q [squall:" + std::to_string(id) + "]"));
       EXPECT_EQ(rep.status, expected.back() ? 500 : 200) << "id " << id << ", attempt " << attempt;
     }
     some_id_differs = some_id_differs || expected[0] != expected[1] || expected[1] != expected[2];
@@ -218,10 +218,10 @@ TEST(FakeServerAttempts, AnAttemptHeaderIsTakenAsSentAndNotCounted) {
   cfg.errors = {{500, 0.5}};
   running r({cfg}, recording());
   const header_list first = {{"x-squall-request-id", "3"}, {"x-squall-attempt", "1"}};
-  const reply a = post_chat(r.port(), chat(4), first);
-  const reply b = post_chat(r.port(), chat(4), first);
+  const reply a = post_chat(r.port(), chat_saying(4), first);
+  const reply b = post_chat(r.port(), chat_saying(4), first);
   EXPECT_EQ(a.status, b.status);
-  const reply c = post_chat(r.port(), chat(4), {{"x-squall-request-id", "3"}});
+  const reply c = post_chat(r.port(), chat_saying(4), {{"x-squall-request-id", "3"}});
   const std::vector<upstream_attempt> log = r.server.take_attempts();
   ASSERT_EQ(log.size(), 3U);
   EXPECT_EQ(log[0].attempt, 1U);
@@ -233,7 +233,7 @@ TEST(FakeServerAttempts, IdsBeyondTheTableCountAsFirstAttempts) {
   server_options o = recording();
   o.attempt_counted_ids_max = 1;
   running r({openai_config()}, o);
-  for (const char* id : {"1", "1", "2", "2"}) post_chat(r.port(), chat(1), {{"x-squall-request-id", id}});
+  for (const char* id : {"1", "1", "2", "2"}) post_chat(r.port(), chat_saying(1), {{"x-squall-request-id", id}});
   const std::vector<upstream_attempt> log = r.server.take_attempts();
   ASSERT_EQ(log.size(), 4U);
   EXPECT_EQ(log[0].attempt, 1U);
@@ -252,9 +252,9 @@ TEST(FakeServerAttempts, AFaultWindowsErrorsAreRecordedWithoutCost) {
   w.errors = {{503, 1.0}};
   cfg.faults = {w};
   running r({cfg}, recording());
-  EXPECT_EQ(post_chat(r.port(), chat(3), {{"x-squall-request-id", "1"}}).status, 503);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(3), {{"x-squall-request-id", "1"}}).status, 503);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  EXPECT_EQ(post_chat(r.port(), chat(3), {{"x-squall-request-id", "1"}}).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(3), {{"x-squall-request-id", "1"}}).status, 200);
   const std::vector<upstream_attempt> log = r.server.take_attempts();
   ASSERT_EQ(log.size(), 2U);
   EXPECT_EQ(log[0].status, 503);
@@ -275,22 +275,22 @@ TEST(FakeServerAttempts, WireFaultsAndOutagesEndAsTheClientSawThem) {
   running r({openai_config()}, recording());
   client control(r.port());
   ASSERT_EQ(control.post("/squall/faults", json{{"for_s", 60}, {"wire", {{"stream_cut", 1.0}}}}).status, 201);
-  EXPECT_EQ(post_chat(r.port(), chat(20, "[squall:1]", true)).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(20, "[squall:1]", true)).status, 200);
   ASSERT_EQ(control.request("DELETE", "/squall/faults", "").status, 200);
   ASSERT_EQ(control.post("/squall/faults", json{{"for_s", 60}, {"wire", {{"error_event", 1.0}}}}).status, 201);
-  EXPECT_EQ(post_chat(r.port(), chat(20, "[squall:2]", true)).status, 200);
-  EXPECT_EQ(post_chat(r.port(), chat(20, "[squall:3]")).status, 503);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(20, "[squall:2]", true)).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(20, "[squall:3]")).status, 503);
   ASSERT_EQ(control.request("DELETE", "/squall/faults", "").status, 200);
   ASSERT_EQ(control.post("/squall/faults", json{{"for_s", 60}, {"wire", {{"malformed", 1.0}}}}).status, 201);
-  EXPECT_EQ(post_chat(r.port(), chat(20, "[squall:4]")).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(20, "[squall:4]")).status, 200);
   ASSERT_EQ(control.request("DELETE", "/squall/faults", "").status, 200);
   ASSERT_EQ(control.post("/squall/faults", json{{"for_s", 60}, {"outage", "reset"}}).status, 201);
-  EXPECT_EQ(post_chat(r.port(), chat(20, "[squall:5]")).status, 0);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(20, "[squall:5]")).status, 0);
   ASSERT_EQ(control.request("DELETE", "/squall/faults", "").status, 200);
   ASSERT_EQ(control.post("/squall/faults", json{{"for_s", 60}, {"outage", "hang"}}).status, 201);
   {
     client gives_up(r.port(), 300);
-    EXPECT_EQ(gives_up.post("/v1/chat/completions", chat(20, "[squall:6]")).status, 0);
+    EXPECT_EQ(gives_up.post("/v1/chat/completions", chat_saying(20, "[squall:6]")).status, 0);
   }
   // The server notices the client left when its connection closes; the log is taken once it has (a
   // record taken earlier would stay "open").
@@ -316,7 +316,7 @@ TEST(FakeServerAttempts, ARequestStillOpenIsTakenAsOpen) {
   ASSERT_EQ(control.post("/squall/faults", json{{"for_s", 60}, {"outage", "hang"}}).status, 201);
   std::thread hung([&] {
     client c(r.port(), 1500);
-    c.post("/v1/chat/completions", chat(1, "[squall:8]"));
+    c.post("/v1/chat/completions", chat_saying(1, "[squall:8]"));
   });
   std::vector<upstream_attempt> log;
   for (int i = 0; i < 100 && log.empty(); ++i) {
@@ -340,12 +340,12 @@ TEST(FakeServerAttempts, RestartTimelineStartsTheScenarioAgainAndForgetsEarlierA
   w.errors = {{503, 1.0}};
   cfg.faults = {w};
   running r({cfg}, recording());
-  EXPECT_EQ(post_chat(r.port(), chat(1), {{"x-squall-request-id", "1"}}).status, 503);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1), {{"x-squall-request-id", "1"}}).status, 503);
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
-  EXPECT_EQ(post_chat(r.port(), chat(1), {{"x-squall-request-id", "1"}}).status, 200) << "the window is over";
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1), {{"x-squall-request-id", "1"}}).status, 200) << "the window is over";
 
   r.server.restart_timeline();
-  EXPECT_EQ(post_chat(r.port(), chat(1), {{"x-squall-request-id", "1"}}).status, 503) << "inside the window again";
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1), {{"x-squall-request-id", "1"}}).status, 503) << "inside the window again";
   const std::vector<upstream_attempt> log = r.server.take_attempts();
   ASSERT_EQ(log.size(), 1U) << "the attempts before the restart are gone";
   EXPECT_EQ(log[0].attempt, 1U) << "the attempt counts restarted too";
@@ -363,29 +363,29 @@ TEST(FakeServerAttempts, RestartTimelineClosesTheListenerForARefuseWindowAtZero)
   cfg.faults = {w};
   running r({cfg}, recording());
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  EXPECT_EQ(post_chat(r.port(), chat(1)).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1)).status, 200);
   r.server.restart_timeline();
   EXPECT_EQ(testing::connect_error(r.port()), boost::asio::error::connection_refused);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  EXPECT_EQ(post_chat(r.port(), chat(1)).status, 200) << "the listener is back when the window ends";
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1)).status, 200) << "the listener is back when the window ends";
 }
 
 TEST(FakeServerAttempts, RestartTimelineRefillsTheRateLimits) {
   sim::provider_config cfg = openai_config();
   cfg.rpm = 2;
   running r({cfg}, recording());
-  EXPECT_EQ(post_chat(r.port(), chat(1)).status, 200);
-  EXPECT_EQ(post_chat(r.port(), chat(1)).status, 200);
-  EXPECT_EQ(post_chat(r.port(), chat(1)).status, 429);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1)).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1)).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1)).status, 429);
   r.server.restart_timeline();
-  EXPECT_EQ(post_chat(r.port(), chat(1)).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1)).status, 200);
 }
 
 TEST(FakeServerAttempts, ARequestInFlightAcrossARestartIsAnsweredAndItsRecordDiscarded) {
   sim::provider_config cfg = openai_config();
   cfg.ttft_ms = sim::distribution::constant(400);
   running r({cfg}, recording());
-  std::thread slow([&] { EXPECT_EQ(post_chat(r.port(), chat(1)).status, 200); });
+  std::thread slow([&] { EXPECT_EQ(post_chat(r.port(), chat_saying(1)).status, 200); });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   r.server.restart_timeline();
   slow.join();
@@ -397,9 +397,9 @@ TEST(FakeServerAttempts, BeyondTheCapAttemptsAreServedAndCounted) {
   server_options o = recording();
   o.recorded_attempts_max = 2;
   running r({openai_config()}, o);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(post_chat(r.port(), chat(1)).status, 200);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(post_chat(r.port(), chat_saying(1)).status, 200);
   EXPECT_EQ(r.server.take_attempts().size(), 2U);
-  EXPECT_EQ(post_chat(r.port(), chat(1)).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1)).status, 200);
   EXPECT_EQ(r.server.take_attempts().size(), 1U) << "taking made room";
   const upstream_log_counts n = r.server.attempt_counts();
   EXPECT_EQ(n.recorded, 3U);
@@ -408,7 +408,7 @@ TEST(FakeServerAttempts, BeyondTheCapAttemptsAreServedAndCounted) {
 
 TEST(FakeServerAttempts, NothingIsRecordedWhenRecordingIsOff) {
   running r({openai_config()});
-  EXPECT_EQ(post_chat(r.port(), chat(1, "[squall:1]"), {{"x-squall-request-id", "2"}}).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1, "[squall:1]"), {{"x-squall-request-id", "2"}}).status, 200);
   EXPECT_TRUE(r.server.take_attempts().empty());
   const upstream_log_counts n = r.server.attempt_counts();
   EXPECT_EQ(n.recorded, 0U);
@@ -417,7 +417,7 @@ TEST(FakeServerAttempts, NothingIsRecordedWhenRecordingIsOff) {
 
 TEST(FakeServerAttempts, TheLogOutlivesStop) {
   running r({openai_config()}, recording());
-  EXPECT_EQ(post_chat(r.port(), chat(1)).status, 200);
+  EXPECT_EQ(post_chat(r.port(), chat_saying(1)).status, 200);
   r.server.stop();
   EXPECT_EQ(r.server.take_attempts().size(), 1U);
   r.server.restart_timeline();  // a no-op once stopped

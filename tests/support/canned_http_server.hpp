@@ -16,6 +16,8 @@
 
 namespace squall::testing {
 
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
 struct received_request {
   std::string method;
   std::string target;

@@ -16,6 +16,10 @@
 
 namespace squall::testing {
 
+// The source tree and the binary under test, for the files that need them outside the fixture.
+inline const std::filesystem::path source_dir = SQUALL_SOURCE_DIR;
+inline const std::string squall_binary = SQUALL_BINARY;
+
 class squall_binary_test : public ::testing::Test {
  protected:
   void SetUp() override {

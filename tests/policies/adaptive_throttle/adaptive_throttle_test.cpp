@@ -12,6 +12,7 @@
 
 #include "sim/engine/event_loop.hpp"
 #include "tests/support/fake_transport.hpp"
+#include "tests/support/time_points.hpp"
 
 namespace squall {
 namespace {
@@ -20,7 +21,7 @@ using testing::fake_transport;
 using testing::recording_receiver;
 using testing::recording_sink;
 
-time_point at_ms(double ms) { return time_point{from_ms(ms)}; }
+using testing::at_ms;
 
 struct throttle_rig {
   explicit throttle_rig(adaptive_throttle_options o, std::uint64_t seed = 11) {

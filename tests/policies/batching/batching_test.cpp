@@ -19,8 +19,8 @@ namespace {
 using testing::fake_transport;
 using testing::recording_sink;
 
-// One caller: its context and what it received.
-struct caller final : outcome_receiver {
+// One batch_caller: its context and what it received.
+struct batch_caller final : outcome_receiver {
   void on_outcome(outcome&& o) override {
     ++calls;
     last = std::move(o);
@@ -68,7 +68,7 @@ struct batching_rig {
     return *transport;
   }
 
-  operation& start(caller& c, std::uint32_t in, std::uint32_t out, std::string model = "m",
+  operation& start(batch_caller& c, std::uint32_t in, std::uint32_t out, std::string model = "m",
                    time_point deadline = time_never) {
     c.ctx.req.id = ++ids;
     c.ctx.req.model = std::move(model);
@@ -93,7 +93,7 @@ struct batching_rig {
 
 TEST(batching, a_batch_leaves_when_its_window_ends_as_one_call_with_summed_tokens) {
   batching_rig rig;
-  std::array<caller, 3> c;
+  std::array<batch_caller, 3> c;
   rig.start(c[0], 100, 10);
   rig.advance_ms(10);
   rig.start(c[1], 200, 20);
@@ -117,7 +117,7 @@ TEST(batching, a_batch_leaves_when_its_window_ends_as_one_call_with_summed_token
   EXPECT_EQ(e.delay, from_ms(50)) << "the longest wait in the batch";
   EXPECT_EQ(e.policy, "batching");
   rig.run();
-  for (const caller& x : c) EXPECT_EQ(x.calls, 1);
+  for (const batch_caller& x : c) EXPECT_EQ(x.calls, 1);
   EXPECT_EQ(rig.policy->open_batches(), 0U);
 }
 
@@ -125,7 +125,7 @@ TEST(batching, a_full_batch_leaves_at_once) {
   batching_options o;
   o.batch_size_max = 2;
   batching_rig rig(o);
-  std::array<caller, 3> c;
+  std::array<batch_caller, 3> c;
   rig.start(c[0], 10, 1);
   rig.advance_ms(5);
   rig.start(c[1], 10, 1);
@@ -142,7 +142,7 @@ TEST(batching, a_full_batch_leaves_at_once) {
 
 TEST(batching, calls_are_grouped_by_model) {
   batching_rig rig;
-  std::array<caller, 4> c;
+  std::array<batch_caller, 4> c;
   rig.start(c[0], 10, 1, "m");
   rig.start(c[1], 10, 1, "n");
   rig.start(c[2], 10, 1, "m");
@@ -158,7 +158,7 @@ TEST(batching, calls_are_grouped_by_model) {
 
 TEST(batching, the_answer_is_split_back_by_tokens) {
   batching_rig rig;
-  std::array<caller, 3> c;
+  std::array<batch_caller, 3> c;
   rig.start(c[0], 100, 10);  // 110 tokens
   rig.advance_ms(10);
   rig.start(c[1], 200, 20);  // 220
@@ -186,11 +186,11 @@ TEST(batching, the_answer_is_split_back_by_tokens) {
 TEST(batching, a_failure_fails_every_member) {
   batching_rig rig;
   rig.fail = true;
-  std::array<caller, 3> c;
-  for (caller& x : c) rig.start(x, 10, 1);
+  std::array<batch_caller, 3> c;
+  for (batch_caller& x : c) rig.start(x, 10, 1);
   rig.run();
   EXPECT_EQ(rig.transport->started(), 1);
-  for (const caller& x : c) {
+  for (const batch_caller& x : c) {
     EXPECT_EQ(x.calls, 1);
     EXPECT_EQ(x.last.kind, outcome_class::server_error);
     EXPECT_EQ(x.last.output_tokens, 0U);
@@ -201,7 +201,7 @@ TEST(batching, a_new_model_beyond_groups_max_is_sent_alone) {
   batching_options o;
   o.groups_max = 1;
   batching_rig rig(o);
-  caller a, b, c;
+  batch_caller a, b, c;
   rig.start(a, 10, 1, "m");
   rig.start(b, 10, 1, "n");
   EXPECT_EQ(rig.transport->started(), 1) << "no room for a second open batch: n leaves at once";
@@ -215,13 +215,13 @@ TEST(batching, a_new_model_beyond_groups_max_is_sent_alone) {
 
 TEST(batching, the_batch_runs_to_its_latest_members_deadline) {
   batching_rig rig;
-  caller a, b;
+  batch_caller a, b;
   rig.start(a, 10, 1, "m", time_point{from_ms(500)});
   rig.start(b, 10, 1, "m", time_point{from_ms(900)});
   rig.run();
   ASSERT_EQ(rig.inner.deadlines.size(), 1U);
   EXPECT_EQ(rig.inner.deadlines[0], time_point{from_ms(900)});
-  caller c, d;
+  batch_caller c, d;
   rig.start(c, 10, 1, "m", time_point{from_ms(2000)});
   rig.start(d, 10, 1);
   rig.run();
@@ -230,7 +230,7 @@ TEST(batching, the_batch_runs_to_its_latest_members_deadline) {
 
 TEST(batching, a_member_cancelled_before_the_batch_leaves_is_removed_from_it) {
   batching_rig rig;
-  caller a, b, c;
+  batch_caller a, b, c;
   rig.start(a, 100, 10);
   operation& op = rig.start(b, 500, 50);
   rig.start(c, 100, 10);
@@ -245,7 +245,7 @@ TEST(batching, a_member_cancelled_before_the_batch_leaves_is_removed_from_it) {
 
 TEST(batching, cancelling_every_member_of_an_open_batch_discards_it_and_its_timer) {
   batching_rig rig;
-  caller a, b;
+  batch_caller a, b;
   operation& op_a = rig.start(a, 10, 1);
   operation& op_b = rig.start(b, 10, 1);
   op_a.cancel();
@@ -258,7 +258,7 @@ TEST(batching, cancelling_every_member_of_an_open_batch_discards_it_and_its_time
 
 TEST(batching, cancelling_every_member_of_a_sent_batch_cancels_the_inner_call) {
   batching_rig rig;
-  caller a, b;
+  batch_caller a, b;
   operation& op_a = rig.start(a, 10, 1);
   operation& op_b = rig.start(b, 10, 1);
   rig.advance_ms(60);
@@ -273,7 +273,7 @@ TEST(batching, cancelling_every_member_of_a_sent_batch_cancels_the_inner_call) {
 
 TEST(batching, members_still_waiting_share_the_whole_bill_when_one_left_after_sending) {
   batching_rig rig;
-  caller a, b, c;
+  batch_caller a, b, c;
   operation& op_a = rig.start(a, 100, 0);
   rig.start(b, 100, 0);
   rig.start(c, 200, 0);  // the batch bills 400 tokens = $0.40
@@ -289,7 +289,7 @@ TEST(batching, members_still_waiting_share_the_whole_bill_when_one_left_after_se
 
 TEST(batching, a_receiver_may_cancel_another_member_while_the_answer_is_handed_out) {
   batching_rig rig;
-  caller a, b, c;
+  batch_caller a, b, c;
   rig.start(a, 10, 0);
   operation& op_b = rig.start(b, 10, 0);
   rig.start(c, 10, 0);
@@ -305,7 +305,7 @@ TEST(batching, batch_size_max_one_sends_every_call_alone) {
   batching_options o;
   o.batch_size_max = 1;
   batching_rig rig(o);
-  caller a, b;
+  batch_caller a, b;
   rig.start(a, 10, 1);
   rig.start(b, 10, 1);
   EXPECT_EQ(rig.transport->started(), 2);

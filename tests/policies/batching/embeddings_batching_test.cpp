@@ -23,7 +23,7 @@ namespace {
 using testing::fake_transport;
 using testing::recording_sink;
 
-struct caller final : outcome_receiver {
+struct embeddings_caller final : outcome_receiver {
   void on_outcome(outcome&& o) override {
     ++calls;
     last = std::move(o);
@@ -70,8 +70,8 @@ struct embeddings_rig {
     policy = std::make_unique<batching_handler>(options, "batching", policy_environment{loop, sink, 3}, *transport);
   }
 
-  caller& embed(const std::string& text, const std::string& extra = "") {
-    auto& c = *callers.emplace_back(std::make_unique<caller>());
+  embeddings_caller& embed(const std::string& text, const std::string& extra = "") {
+    auto& c = *callers.emplace_back(std::make_unique<embeddings_caller>());
     c.ctx.req.model = "text-embedding-3-small";
     c.ctx.req.payload = make_raw_payload(R"({"model":"text-embedding-3-small",)" + extra + R"("input":")" + text + R"("})",
                                          "/embeddings");
@@ -88,7 +88,7 @@ struct embeddings_rig {
   recording_sink sink;
   std::unique_ptr<fake_transport> transport;
   std::unique_ptr<batching_handler> policy;
-  std::vector<std::unique_ptr<caller>> callers;
+  std::vector<std::unique_ptr<embeddings_caller>> callers;
   std::vector<std::string> bodies, paths;
   std::optional<std::size_t> drop_index;
 };
@@ -102,9 +102,9 @@ std::vector<double> vector_of(const outcome& o) {
 
 TEST(embeddings_batching, single_text_calls_leave_as_one_array_call_and_each_gets_its_own_vector) {
   embeddings_rig rig;
-  caller& a = rig.embed("apple");
-  caller& b = rig.embed("banana split");
-  caller& c = rig.embed("cherry pie, warm");
+  embeddings_caller& a = rig.embed("apple");
+  embeddings_caller& b = rig.embed("banana split");
+  embeddings_caller& c = rig.embed("cherry pie, warm");
   rig.run();
   ASSERT_EQ(rig.transport->started(), 1) << "one call for the three";
   ASSERT_EQ(rig.bodies.size(), 1U);
@@ -112,7 +112,7 @@ TEST(embeddings_batching, single_text_calls_leave_as_one_array_call_and_each_get
   EXPECT_EQ(sent["input"], nlohmann::json::array({"apple", "banana split", "cherry pie, warm"}));
   EXPECT_EQ(sent["model"], "text-embedding-3-small");
   EXPECT_EQ(rig.paths[0], "/embeddings");
-  for (caller* m : {&a, &b, &c}) {
+  for (embeddings_caller* m : {&a, &b, &c}) {
     ASSERT_EQ(m->calls, 1);
     ASSERT_TRUE(m->last.ok());
     ASSERT_TRUE(m->last.answer);
@@ -133,9 +133,9 @@ TEST(embeddings_batching, single_text_calls_leave_as_one_array_call_and_each_get
 TEST(embeddings_batching, a_member_the_answer_has_no_item_for_fails_alone) {
   embeddings_rig rig;
   rig.drop_index = 1;
-  caller& a = rig.embed("apple");
-  caller& b = rig.embed("banana");
-  caller& c = rig.embed("cherry");
+  embeddings_caller& a = rig.embed("apple");
+  embeddings_caller& b = rig.embed("banana");
+  embeddings_caller& c = rig.embed("cherry");
   rig.run();
   EXPECT_TRUE(a.last.ok());
   EXPECT_EQ(vector_of(a.last), (std::vector<double>{5, 'a'}));
@@ -148,13 +148,13 @@ TEST(embeddings_batching, a_member_the_answer_has_no_item_for_fails_alone) {
 
 TEST(embeddings_batching, a_member_cancelled_after_sending_does_not_shift_the_others) {
   embeddings_rig rig;
-  caller& a = rig.embed("apple");
+  embeddings_caller& a = rig.embed("apple");
   rig.embed("banana");
-  caller& c = rig.embed("cherry");
+  embeddings_caller& c = rig.embed("cherry");
   rig.loop.run_until(rig.loop.now() + from_ms(60));  // the window (50 ms) is over: the batch left
   ASSERT_EQ(rig.transport->started(), 1);
   // Cancel the middle member: the third still gets input 2's vector.
-  caller& b = *rig.callers[1];
+  embeddings_caller& b = *rig.callers[1];
   b.op->cancel();
   rig.run();
   EXPECT_EQ(b.calls, 0);
@@ -166,7 +166,7 @@ TEST(embeddings_batching, different_bodies_and_chat_calls_are_not_batched_togeth
   embeddings_rig rig;
   rig.embed("apple");
   rig.embed("banana", R"("dimensions":256,)");
-  caller chat;
+  embeddings_caller chat;
   chat.ctx.req.model = "gpt-4o-mini";
   chat.ctx.req.payload = make_chat_payload({{"user", "hi"}});
   rig.policy->start(call_scope{&chat.ctx, time_never}, chat);

@@ -24,7 +24,7 @@ using testing::recording_sink;
 constexpr std::string_view provider_name = "prov";
 constexpr std::string_view model_name = "m";
 
-outcome answer(std::uint32_t in = 100, std::uint32_t out = 20, double cost = 0.01) {
+outcome cached_answer(std::uint32_t in = 100, std::uint32_t out = 20, double cost = 0.01) {
   outcome o;
   o.http_status = 200;
   o.input_tokens = in;
@@ -86,7 +86,7 @@ struct cache_rig {
   std::unique_ptr<fake_transport> transport;
   std::unique_ptr<cache_handler> policy;
   std::deque<outcome> answers;
-  outcome fallback = answer();
+  outcome fallback = cached_answer();
   std::uint64_t ids = 0;
 };
 
@@ -101,7 +101,7 @@ TEST(cache, requests_without_a_cache_key_pass_through_unseen) {
 
 TEST(cache, a_miss_calls_the_provider_and_a_repeat_hits_without_calling_it) {
   cache_rig rig({});
-  rig.answers = {answer(300, 40, 0.02)};
+  rig.answers = {cached_answer(300, 40, 0.02)};
   const outcome first = rig.call(42);
   EXPECT_FALSE(first.from_cache);
   EXPECT_EQ(first.cost_usd, 0.02);
@@ -140,9 +140,9 @@ TEST(cache, a_zero_hit_latency_still_answers_through_a_timer) {
 
 TEST(cache, failures_and_degraded_answers_are_not_stored) {
   cache_rig rig({});
-  outcome degraded = answer();
+  outcome degraded = cached_answer();
   degraded.degraded = true;
-  rig.answers = {outcome::failure(outcome_class::overloaded), degraded, answer()};
+  rig.answers = {outcome::failure(outcome_class::overloaded), degraded, cached_answer()};
   EXPECT_EQ(rig.call(9).kind, outcome_class::overloaded);
   EXPECT_TRUE(rig.call(9).degraded);
   EXPECT_FALSE(rig.call(9).from_cache);
@@ -198,7 +198,7 @@ TEST(cache, a_stale_entry_replaces_a_listed_failure) {
   o.stale_ms_max = 1000;
   o.serve_stale_on = {outcome_class::overloaded};
   cache_rig rig(o);
-  rig.answers = {answer(70, 7), outcome::failure(outcome_class::overloaded)};
+  rig.answers = {cached_answer(70, 7), outcome::failure(outcome_class::overloaded)};
   rig.call(8);           // stored at 10 ms, fresh until 110 ms
   rig.advance_ms(490);   // 500 ms
   const outcome stale = rig.call(8);
@@ -222,7 +222,7 @@ TEST(cache, stale_serving_stops_at_stale_ms_max_and_skips_unlisted_classes) {
   o.stale_ms_max = 1000;
   o.serve_stale_on = {outcome_class::overloaded};
   cache_rig rig(o);
-  rig.answers = {answer(), outcome::failure(outcome_class::server_error), outcome::failure(outcome_class::overloaded)};
+  rig.answers = {cached_answer(), outcome::failure(outcome_class::server_error), outcome::failure(outcome_class::overloaded)};
   rig.call(8);
   rig.advance_ms(500);
   EXPECT_EQ(rig.call(8).kind, outcome_class::server_error) << "not in serve_stale_on";
@@ -237,7 +237,7 @@ TEST(cache, semantic_mode_hits_a_fresh_answer_of_the_same_cluster) {
   o.match = cache_match::semantic;
   o.similarity_hit_ratio = 1.0;
   cache_rig rig(o);
-  rig.answers = {answer(10, 11)};
+  rig.answers = {cached_answer(10, 11)};
   rig.call(100, 7);
   const outcome similar = rig.call(101, 7);
   EXPECT_TRUE(similar.from_cache);
@@ -351,7 +351,7 @@ cache_options text_options(double similarity_min = 0.9) {
 
 TEST(cache_text, near_duplicate_prompts_hit_at_0_9) {
   cache_rig rig(text_options(0.9));
-  rig.answers = {answer(10, 11)};
+  rig.answers = {cached_answer(10, 11)};
   EXPECT_FALSE(rig.call_text(1, ticket).from_cache);
   EXPECT_EQ(rig.policy->embeddings(), 1U);
 
@@ -396,7 +396,7 @@ TEST(cache_text, the_threshold_is_respected_on_both_sides) {
 
 TEST(cache_text, the_most_similar_stored_prompt_answers) {
   cache_rig rig(text_options(0.5));
-  rig.answers = {answer(1, 1), answer(2, 2), answer(3, 3)};
+  rig.answers = {cached_answer(1, 1), cached_answer(2, 2), cached_answer(3, 3)};
   rig.call_text(1, haiku);
   rig.call_text(2, ticket_one_word);
   rig.call_text(3, "Summarise the following customer support ticket in five short bullet points and suggest a "
@@ -408,7 +408,7 @@ TEST(cache_text, the_most_similar_stored_prompt_answers) {
 
 TEST(cache_text, requests_without_text_keep_using_the_cluster_and_text_decides_for_requests_with_it) {
   cache_rig rig(text_options(0.9));
-  rig.answers = {answer(1, 1), answer(2, 2)};
+  rig.answers = {cached_answer(1, 1), cached_answer(2, 2)};
   rig.call(1, 7);  // no text, cluster 7
   EXPECT_TRUE(rig.call(2, 7).from_cache) << "no text: the cluster decides";
   EXPECT_FALSE(rig.call_text(3, haiku, 7).from_cache) << "with text, the text decides, not the cluster";
@@ -465,7 +465,7 @@ TEST(cache_text, a_similar_prompt_answer_can_be_served_stale) {
   o.stale_ms_max = 1000;
   o.serve_stale_on = {outcome_class::overloaded};
   cache_rig rig(o);
-  rig.answers = {answer(70, 7), outcome::failure(outcome_class::overloaded)};
+  rig.answers = {cached_answer(70, 7), outcome::failure(outcome_class::overloaded)};
   rig.call_text(1, ticket);
   rig.advance_ms(500);
   const outcome stale = rig.call_text(2, ticket_one_word);

@@ -8,11 +8,12 @@
 #include <gtest/gtest.h>
 
 #include "policies/core/rng.hpp"
+#include "tests/support/time_points.hpp"
 
 namespace squall {
 namespace {
 
-time_point at_s(double s) { return time_point{from_s(s)}; }
+using testing::at_s;
 
 TEST(breaker_window, count_window_keeps_the_last_size_results) {
   breaker_window w(breaker_window_kind::count, 3);

@@ -7,21 +7,21 @@
 namespace squall {
 namespace {
 
-std::optional<config_error> read(const char* text, circuit_breaker_options& o) {
+std::optional<config_error> read_circuit_breaker(const char* text, circuit_breaker_options& o) {
   const json j = json::parse(text);
   json_reader reader(j, "$.policies[2]");
   read_circuit_breaker_options(reader, o);
   return reader.finish();
 }
 
-std::optional<config_error> read(const char* text) {
+std::optional<config_error> read_circuit_breaker(const char* text) {
   circuit_breaker_options o;
-  return read(text, o);
+  return read_circuit_breaker(text, o);
 }
 
 TEST(circuit_breaker_options, defaults_are_the_documented_ones) {
   circuit_breaker_options o;
-  ASSERT_FALSE(read("{}", o));
+  ASSERT_FALSE(read_circuit_breaker("{}", o));
   EXPECT_EQ(o.window, breaker_window_kind::count);
   EXPECT_EQ(o.window_size, 100U);
   EXPECT_EQ(o.failure_rate_threshold, 0.5);
@@ -37,7 +37,7 @@ TEST(circuit_breaker_options, defaults_are_the_documented_ones) {
 
 TEST(circuit_breaker_options, reads_every_key) {
   circuit_breaker_options o;
-  ASSERT_FALSE(read(R"({"window": "time", "window_size": 60, "failure_rate_threshold": 0.25,
+  ASSERT_FALSE(read_circuit_breaker(R"({"window": "time", "window_size": 60, "failure_rate_threshold": 0.25,
                         "slow_call_rate_threshold": 0.8, "slow_call_ms": 2000, "calls_min": 20,
                         "open_ms": 5000, "half_open_calls": 4, "failure_on": ["rate_limited", "timeout"]})",
                     o));
@@ -53,33 +53,33 @@ TEST(circuit_breaker_options, reads_every_key) {
 }
 
 TEST(circuit_breaker_options, rates_must_be_above_zero_and_at_most_one) {
-  auto e = read(R"({"failure_rate_threshold": 0})");
+  auto e = read_circuit_breaker(R"({"failure_rate_threshold": 0})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[2].failure_rate_threshold");
   EXPECT_NE(e->message.find("greater than 0"), std::string::npos) << e->message;
-  e = read(R"({"slow_call_rate_threshold": 1.5})");
+  e = read_circuit_breaker(R"({"slow_call_rate_threshold": 1.5})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[2].slow_call_rate_threshold");
-  EXPECT_FALSE(read(R"({"failure_rate_threshold": 1})"));
+  EXPECT_FALSE(read_circuit_breaker(R"({"failure_rate_threshold": 1})"));
 }
 
 TEST(circuit_breaker_options, a_time_window_is_at_most_an_hour) {
-  EXPECT_FALSE(read(R"({"window": "count", "window_size": 5000})"));
-  auto e = read(R"({"window": "time", "window_size": 5000})");
+  EXPECT_FALSE(read_circuit_breaker(R"({"window": "count", "window_size": 5000})"));
+  auto e = read_circuit_breaker(R"({"window": "time", "window_size": 5000})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[2].window_size");
   EXPECT_NE(e->message.find("1 to 3600"), std::string::npos) << e->message;
 }
 
 TEST(circuit_breaker_options, ranges_and_classes_are_checked) {
-  EXPECT_TRUE(read(R"({"half_open_calls": 0})"));
-  EXPECT_TRUE(read(R"({"calls_min": 100001})"));
-  EXPECT_TRUE(read(R"({"open_ms": 0})"));
-  EXPECT_TRUE(read(R"({"window": "sliding"})"));
-  auto e = read(R"({"failure_on": ["timeout", "5xx"]})");
+  EXPECT_TRUE(read_circuit_breaker(R"({"half_open_calls": 0})"));
+  EXPECT_TRUE(read_circuit_breaker(R"({"calls_min": 100001})"));
+  EXPECT_TRUE(read_circuit_breaker(R"({"open_ms": 0})"));
+  EXPECT_TRUE(read_circuit_breaker(R"({"window": "sliding"})"));
+  auto e = read_circuit_breaker(R"({"failure_on": ["timeout", "5xx"]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[2].failure_on[1]");
-  e = read(R"({"failure_on": ["ok"]})");
+  e = read_circuit_breaker(R"({"failure_on": ["ok"]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[2].failure_on[0]");
 }

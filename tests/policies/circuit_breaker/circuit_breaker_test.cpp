@@ -10,6 +10,7 @@
 
 #include "sim/engine/event_loop.hpp"
 #include "tests/support/fake_transport.hpp"
+#include "tests/support/time_points.hpp"
 
 namespace squall {
 namespace {
@@ -18,7 +19,7 @@ using testing::fake_transport;
 using testing::recording_receiver;
 using testing::recording_sink;
 
-time_point at_ms(double ms) { return time_point{from_ms(ms)}; }
+using testing::at_ms;
 
 circuit_breaker_options small_breaker() {
   circuit_breaker_options o;

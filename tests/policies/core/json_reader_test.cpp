@@ -20,7 +20,7 @@ struct sample {
   std::optional<std::uint64_t> seed;
 };
 
-std::optional<config_error> read(const char* text, sample& s, const char* path = "$.providers.openai") {
+std::optional<config_error> read_json_reader(const char* text, sample& s, const char* path = "$.providers.openai") {
   const json j = json::parse(text);
   json_reader r(j, path);
   r.number("ratio", s.ratio, 0.0, 1.0)
@@ -34,14 +34,14 @@ std::optional<config_error> read(const char* text, sample& s, const char* path =
   return r.finish();
 }
 
-std::optional<config_error> read(const char* text) {
+std::optional<config_error> read_json_reader(const char* text) {
   sample s;
-  return read(text, s);
+  return read_json_reader(text, s);
 }
 
 TEST(json_reader, absent_keys_keep_their_defaults) {
   sample s;
-  ASSERT_FALSE(read("{}", s));
+  ASSERT_FALSE(read_json_reader("{}", s));
   EXPECT_EQ(s.ratio, 0.5);
   EXPECT_EQ(s.offset, -1);
   EXPECT_EQ(s.slots, 8U);
@@ -52,7 +52,7 @@ TEST(json_reader, absent_keys_keep_their_defaults) {
 
 TEST(json_reader, reads_every_kind_of_value) {
   sample s;
-  ASSERT_FALSE(read(R"({"ratio": 0.25, "offset": -3, "slots": 64, "enabled": true, "label": "x",
+  ASSERT_FALSE(read_json_reader(R"({"ratio": 0.25, "offset": -3, "slots": 64, "enabled": true, "label": "x",
                         "mode": "slow", "limit": 12.5, "seed": 18446744073709551615})",
                     s));
   EXPECT_EQ(s.ratio, 0.25);
@@ -66,14 +66,14 @@ TEST(json_reader, reads_every_kind_of_value) {
 }
 
 TEST(json_reader, unknown_key_suggests_the_closest_known_one) {
-  auto e = read(R"({"slotz": 4})");
+  auto e = read_json_reader(R"({"slotz": 4})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.providers.openai");
   EXPECT_EQ(e->message, "unknown key \"slotz\"; did you mean \"slots\"?");
 }
 
 TEST(json_reader, unknown_key_far_from_any_lists_the_known_ones) {
-  auto e = read(R"({"capacity": 4})");
+  auto e = read_json_reader(R"({"capacity": 4})");
   ASSERT_TRUE(e);
   EXPECT_NE(e->message.find("unknown key \"capacity\"; expected one of:"), std::string::npos) << e->message;
   EXPECT_NE(e->message.find(" ratio"), std::string::npos) << e->message;
@@ -81,53 +81,53 @@ TEST(json_reader, unknown_key_far_from_any_lists_the_known_ones) {
 }
 
 TEST(json_reader, type_errors_name_the_path_and_the_value_found) {
-  auto e = read(R"({"ratio": "high"})");
+  auto e = read_json_reader(R"({"ratio": "high"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.providers.openai.ratio");
   EXPECT_EQ(e->message, "expected a number, got \"high\"");
-  e = read(R"({"enabled": 1})");
+  e = read_json_reader(R"({"enabled": 1})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.providers.openai.enabled");
   EXPECT_EQ(e->message, "expected true or false, got 1");
-  e = read(R"({"label": {"a": 1}})");
+  e = read_json_reader(R"({"label": {"a": 1}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->message, "expected a string, got an object");
-  e = read(R"({"slots": 2.5})");
+  e = read_json_reader(R"({"slots": 2.5})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.providers.openai.slots");
   EXPECT_EQ(e->message, "expected an integer from 1 to 64, got 2.5");
-  e = read(R"({"seed": -1})");
+  e = read_json_reader(R"({"seed": -1})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.providers.openai.seed");
 }
 
 TEST(json_reader, range_errors_name_the_path_and_the_range) {
-  auto e = read(R"({"ratio": 1.5})");
+  auto e = read_json_reader(R"({"ratio": 1.5})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.providers.openai.ratio");
   EXPECT_EQ(e->message, "expected a number from 0 to 1, got 1.5");
-  e = read(R"({"offset": 11})");
+  e = read_json_reader(R"({"offset": 11})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->message, "expected an integer from -10 to 10, got 11");
-  e = read(R"({"slots": 0})");
+  e = read_json_reader(R"({"slots": 0})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.providers.openai.slots");
-  e = read(R"({"slots": 18446744073709551615})");
+  e = read_json_reader(R"({"slots": 18446744073709551615})");
   ASSERT_TRUE(e) << "a huge unsigned value is out of range, not wrapped";
-  e = read(R"({"mode": "medium"})");
+  e = read_json_reader(R"({"mode": "medium"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->message, "expected one of \"fast\", \"slow\", got \"medium\"");
 }
 
 TEST(json_reader, an_integral_float_is_an_integer) {
   sample s;
-  ASSERT_FALSE(read(R"({"slots": 4.0})", s));
+  ASSERT_FALSE(read_json_reader(R"({"slots": 4.0})", s));
   EXPECT_EQ(s.slots, 4U);
 }
 
 TEST(json_reader, the_first_error_wins_and_values_are_left_alone) {
   sample s;
-  auto e = read(R"({"ratio": 7, "slots": 0, "bogus": 1})", s);
+  auto e = read_json_reader(R"({"ratio": 7, "slots": 0, "bogus": 1})", s);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.providers.openai.ratio");
   EXPECT_EQ(s.ratio, 0.5);

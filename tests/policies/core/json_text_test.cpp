@@ -6,7 +6,7 @@
 namespace squall {
 namespace {
 
-using nlohmann::json;
+using njson = nlohmann::json;
 
 TEST(json_text, strings_escape_what_json_requires_and_round_trip) {
   std::string every_byte;
@@ -16,7 +16,7 @@ TEST(json_text, strings_escape_what_json_requires_and_round_trip) {
     std::string out = "x";
     append_json_string(out, text);
     ASSERT_EQ(out.front(), 'x');
-    EXPECT_EQ(json::parse(out.substr(1)).get<std::string>(), text);
+    EXPECT_EQ(njson::parse(out.substr(1)).get<std::string>(), text);
   }
   std::string out;
   append_json_string(out, std::string("a\x01\"b", 4));
@@ -38,7 +38,7 @@ TEST(json_text, bytes_that_are_not_utf8_become_the_replacement_character) {
     std::string out;
     append_json_string(out, in);
     EXPECT_EQ(out, "\"" + expected + "\"");
-    EXPECT_EQ(json::parse(out).get<std::string>(), expected);
+    EXPECT_EQ(njson::parse(out).get<std::string>(), expected);
   }
 }
 

@@ -10,21 +10,21 @@
 namespace squall {
 namespace {
 
-std::optional<config_error> read(const char* text, degrade_options& o) {
+std::optional<config_error> read_degrade(const char* text, degrade_options& o) {
   const json j = json::parse(text);
   json_reader reader(j, "$.policies[0]");
   read_degrade_options(reader, o);
   return reader.finish();
 }
 
-std::optional<config_error> read(const char* text) {
+std::optional<config_error> read_degrade(const char* text) {
   degrade_options o;
-  return read(text, o);
+  return read_degrade(text, o);
 }
 
 TEST(degrade_options, defaults_are_the_documented_ones) {
   degrade_options o;
-  ASSERT_FALSE(read("{}", o));
+  ASSERT_FALSE(read_degrade("{}", o));
   EXPECT_EQ(o.degrade_on, (outcome_class_set{outcome_class::rate_limited, outcome_class::overloaded,
                                              outcome_class::server_error, outcome_class::timeout,
                                              outcome_class::connection_error, outcome_class::quota,
@@ -40,7 +40,7 @@ TEST(degrade_options, defaults_are_the_documented_ones) {
 
 TEST(degrade_options, reads_every_key) {
   degrade_options o;
-  ASSERT_FALSE(read(R"({"degrade_on": ["timeout", "auth"], "answer": "last_good", "output_tokens": 0,
+  ASSERT_FALSE(read_degrade(R"({"degrade_on": ["timeout", "auth"], "answer": "last_good", "output_tokens": 0,
                         "latency_ms": 0, "entries_max": 3})",
                     o));
   EXPECT_EQ(o.degrade_on, (outcome_class_set{outcome_class::timeout, outcome_class::auth}));
@@ -51,39 +51,39 @@ TEST(degrade_options, reads_every_key) {
 }
 
 TEST(degrade_options, mistakes_name_their_path) {
-  auto e = read(R"({"degrade_on": ["timeout", "ok"]})");
+  auto e = read_degrade(R"({"degrade_on": ["timeout", "ok"]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].degrade_on[1]");
-  e = read(R"({"degrade_on": ["cancelled"]})");
+  e = read_degrade(R"({"degrade_on": ["cancelled"]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].degrade_on[0]");
-  e = read(R"({"answer": "cached"})");
+  e = read_degrade(R"({"answer": "cached"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].answer");
-  e = read(R"({"latency_ms": -1})");
+  e = read_degrade(R"({"latency_ms": -1})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].latency_ms");
-  e = read(R"({"answer": "last_good", "entries_max": 0})");
+  e = read_degrade(R"({"answer": "last_good", "entries_max": 0})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].entries_max");
-  e = read(R"({"output_tokens": 1000001})");
+  e = read_degrade(R"({"output_tokens": 1000001})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].output_tokens");
 }
 
 TEST(degrade_options, entries_max_only_with_last_good) {
-  auto e = read(R"({"entries_max": 10})");
+  auto e = read_degrade(R"({"entries_max": 10})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].entries_max");
   EXPECT_NE(e->message.find("last_good"), std::string::npos) << e->message;
-  EXPECT_FALSE(read(R"({"answer": "last_good", "entries_max": 10})"));
+  EXPECT_FALSE(read_degrade(R"({"answer": "last_good", "entries_max": 10})"));
 }
 
 // ---- Rules ----------------------------------------------------------------------------------------------
 
 TEST(degrade_options, reads_rules_in_order) {
   degrade_options o;
-  ASSERT_FALSE(read(R"({"answer": "pass", "entries_max": 5, "rules": [
+  ASSERT_FALSE(read_degrade(R"({"answer": "pass", "entries_max": 5, "rules": [
       {"name": "critical", "when": {"request_class": ["critical", "complex"]}, "answer": "pass"},
       {"when": {"priority_min": 2, "priority_max": 9, "model": ["gpt-4o"], "provider": ["openai", "azure"],
                 "failure": ["timeout", "overloaded"]}, "answer": "last_good", "output_tokens": 12},
@@ -112,7 +112,7 @@ TEST(degrade_options, reads_rules_in_order) {
 
 TEST(degrade_options, without_rules_nothing_changes) {
   degrade_options o;
-  ASSERT_FALSE(read("{}", o));
+  ASSERT_FALSE(read_degrade("{}", o));
   EXPECT_TRUE(o.rules.empty());
   EXPECT_FALSE(o.uses_last_good());
 }
@@ -167,7 +167,7 @@ TEST(degrade_options, rule_mistakes_name_their_path) {
       {R"({"rules": [{"answer": "pass"}], "entries_max": 9})", "$.policies[0].entries_max", "last_good"},
   };
   for (const auto& c : cases) {
-    const auto e = read(c.text);
+    const auto e = read_degrade(c.text);
     ASSERT_TRUE(e) << c.text;
     EXPECT_EQ(e->path, c.path) << c.text << "\n" << e->message;
     EXPECT_NE(e->message.find(c.says), std::string::npos) << c.text << "\n" << e->message;
@@ -180,7 +180,7 @@ TEST(degrade_options, at_most_32_rules) {
     if (i > 0) many += ", ";
     many += R"({"when": {"priority_min": )" + std::to_string(i + 1) + R"(}, "answer": "pass"})";
   }
-  auto e = read((many + "]}").c_str());
+  auto e = read_degrade((many + "]}").c_str());
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].rules");
   EXPECT_NE(e->message.find("33 entries"), std::string::npos) << e->message;
@@ -189,7 +189,7 @@ TEST(degrade_options, at_most_32_rules) {
     if (i > 0) many += ", ";
     many += R"({"when": {"priority_min": )" + std::to_string(i + 1) + R"(}, "answer": "pass"})";
   }
-  EXPECT_FALSE(read((many + "]}").c_str()));
+  EXPECT_FALSE(read_degrade((many + "]}").c_str()));
 }
 
 }  // namespace

@@ -19,7 +19,7 @@ using testing::fake_transport;
 using testing::recording_receiver;
 using testing::recording_sink;
 
-outcome answer(std::uint32_t tokens) {
+outcome answer_of(std::uint32_t tokens) {
   outcome o;
   o.http_status = 200;
   o.output_tokens = tokens;
@@ -71,7 +71,7 @@ struct degrade_rig {
 
 TEST(degrade, an_ok_answer_passes_unchanged) {
   degrade_rig rig{degrade_options{}};
-  rig.answers = {answer(17)};
+  rig.answers = {answer_of(17)};
   const outcome o = rig.call();
   EXPECT_TRUE(o.ok());
   EXPECT_FALSE(o.degraded);
@@ -128,7 +128,7 @@ TEST(degrade, last_good_serves_the_last_ok_answer_for_the_same_cache_key) {
   degrade_options opts;
   opts.answer = degrade_answer::last_good;
   degrade_rig rig(opts);
-  rig.answers = {answer(11), answer(12), answer(99)};
+  rig.answers = {answer_of(11), answer_of(12), answer_of(99)};
   rig.call(5);
   rig.call(5);   // the later answer replaces the earlier one
   rig.call(6);
@@ -161,7 +161,7 @@ TEST(degrade, degraded_answers_are_never_remembered_as_good) {
   degrade_options opts;
   opts.answer = degrade_answer::last_good;
   degrade_rig rig(opts);
-  outcome inner_degraded = answer(33);
+  outcome inner_degraded = answer_of(33);
   inner_degraded.degraded = true;
   rig.answers = {inner_degraded};
   const outcome passed = rig.call(5);
@@ -176,7 +176,7 @@ TEST(degrade, last_good_is_bounded_by_entries_max) {
   opts.answer = degrade_answer::last_good;
   opts.entries_max = 2;
   degrade_rig rig(opts);
-  rig.answers = {answer(1), answer(2), answer(3)};
+  rig.answers = {answer_of(1), answer_of(2), answer_of(3)};
   rig.call(1);
   rig.call(2);
   rig.call(3);
@@ -188,7 +188,7 @@ TEST(degrade, last_good_is_bounded_by_entries_max) {
 
 TEST(degrade, static_mode_remembers_nothing) {
   degrade_rig rig{degrade_options{}};
-  rig.answers = {answer(11)};
+  rig.answers = {answer_of(11)};
   rig.call(5);
   EXPECT_EQ(rig.policy.remembered(), 0U);
   EXPECT_EQ(rig.call(5).output_tokens, 50U);
@@ -299,7 +299,7 @@ TEST(degrade_rules, a_matching_pass_rule_lets_the_failure_through_and_says_which
 
 TEST(degrade_rules, the_first_matching_rule_wins) {
   degrade_rig rig(ruled_options());
-  rig.answers = {answer(31)};
+  rig.answers = {answer_of(31)};
   rig.call(make_request(0, 2, 44));  // ok: remembered for key 44 since the vip rule answers last_good
 
   // Critical and vip: critical comes first.
@@ -425,7 +425,7 @@ TEST(degrade_rules, rules_built_from_a_policy_file_decide_the_same_way) {
 TEST(degrade_rules, the_same_calls_give_the_same_events) {
   auto run = [] {
     degrade_rig rig(ruled_options());
-    rig.answers = {answer(5), answer(6)};
+    rig.answers = {answer_of(5), answer_of(6)};
     rig.call(make_request(0, 2, 1));
     for (std::uint8_t i = 0; i < 12; ++i) {
       rig.otherwise = outcome::failure(i % 3 == 0 ? outcome_class::timeout : outcome_class::overloaded);

@@ -9,21 +9,21 @@
 namespace squall {
 namespace {
 
-std::optional<config_error> read(const std::string& text, fallback_options& o) {
+std::optional<config_error> read_fallback(const std::string& text, fallback_options& o) {
   const json j = json::parse(text);
   json_reader reader(j, "$.policies[1]");
   read_fallback_options(reader, o);
   return reader.finish();
 }
 
-std::optional<config_error> read(const std::string& text) {
+std::optional<config_error> read_fallback(const std::string& text) {
   fallback_options o;
-  return read(text, o);
+  return read_fallback(text, o);
 }
 
 TEST(fallback_options, defaults_are_the_documented_ones) {
   fallback_options o;
-  ASSERT_FALSE(read(R"({"endpoints": [{"model": "gpt-4o-mini"}]})", o));
+  ASSERT_FALSE(read_fallback(R"({"endpoints": [{"model": "gpt-4o-mini"}]})", o));
   ASSERT_EQ(o.endpoints.size(), 1U);
   EXPECT_EQ(o.endpoints[0].provider, "");
   EXPECT_EQ(o.endpoints[0].model, "gpt-4o-mini");
@@ -39,7 +39,7 @@ TEST(fallback_options, defaults_are_the_documented_ones) {
 
 TEST(fallback_options, reads_every_key) {
   fallback_options o;
-  ASSERT_FALSE(read(R"({"endpoints": [{"provider": "openai", "model": "gpt-4o"}, {"provider": "local"}, {}],
+  ASSERT_FALSE(read_fallback(R"({"endpoints": [{"provider": "openai", "model": "gpt-4o"}, {"provider": "local"}, {}],
                         "fallback_on": ["overloaded", "invalid_request"], "failures_to_cooldown": 5,
                         "cooldown_ms": 1500, "probe_calls": 2, "when_all_cooling": "fail"})",
                     o));
@@ -55,61 +55,61 @@ TEST(fallback_options, reads_every_key) {
 }
 
 TEST(fallback_options, endpoints_are_required_and_bounded) {
-  auto e = read("{}");
+  auto e = read_fallback("{}");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1]");
   EXPECT_NE(e->message.find("\"endpoints\""), std::string::npos) << e->message;
-  e = read(R"({"endpoints": []})");
+  e = read_fallback(R"({"endpoints": []})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1].endpoints");
   std::string many = R"({"endpoints": [)";
   for (int i = 0; i < 17; ++i) many += std::string(i ? "," : "") + R"({"model": "m"})";
-  e = read(many + "]}");
+  e = read_fallback(many + "]}");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1].endpoints");
   EXPECT_NE(e->message.find("1 to 16"), std::string::npos) << e->message;
-  e = read(R"({"endpoints": {"model": "m"}})");
+  e = read_fallback(R"({"endpoints": {"model": "m"}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1].endpoints");
 }
 
 TEST(fallback_options, endpoint_mistakes_name_the_entry) {
-  auto e = read(R"({"endpoints": [{"model": "a"}, {"provider": "openai", "modle": "b"}]})");
+  auto e = read_fallback(R"({"endpoints": [{"model": "a"}, {"provider": "openai", "modle": "b"}]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1].endpoints[1]");
   EXPECT_NE(e->message.find("did you mean \"model\""), std::string::npos) << e->message;
-  e = read(R"({"endpoints": [{"model": "a"}, {"provider": ""}]})");
+  e = read_fallback(R"({"endpoints": [{"model": "a"}, {"provider": ""}]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1].endpoints[1].provider");
-  e = read(R"({"endpoints": [{"model": 4}]})");
+  e = read_fallback(R"({"endpoints": [{"model": 4}]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1].endpoints[0].model");
-  e = read(R"({"endpoints": ["openai/gpt-4o"]})");
+  e = read_fallback(R"({"endpoints": ["openai/gpt-4o"]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1].endpoints[0]");
 }
 
 TEST(fallback_options, ranges_and_classes_are_checked) {
   const std::string ep = R"("endpoints": [{"model": "m"}])";
-  auto e = read("{" + ep + R"(, "fallback_on": ["timeout", "ok"]})");
+  auto e = read_fallback("{" + ep + R"(, "fallback_on": ["timeout", "ok"]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1].fallback_on[1]");
-  e = read("{" + ep + R"(, "fallback_on": ["cancelled"]})");
+  e = read_fallback("{" + ep + R"(, "fallback_on": ["cancelled"]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1].fallback_on[0]");
-  e = read("{" + ep + R"(, "failures_to_cooldown": 0})");
+  e = read_fallback("{" + ep + R"(, "failures_to_cooldown": 0})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1].failures_to_cooldown");
-  e = read("{" + ep + R"(, "cooldown_ms": 0})");
+  e = read_fallback("{" + ep + R"(, "cooldown_ms": 0})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1].cooldown_ms");
-  e = read("{" + ep + R"(, "probe_calls": 1001})");
+  e = read_fallback("{" + ep + R"(, "probe_calls": 1001})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1].probe_calls");
-  e = read("{" + ep + R"(, "when_all_cooling": "wait"})");
+  e = read_fallback("{" + ep + R"(, "when_all_cooling": "wait"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[1].when_all_cooling");
-  e = read("{" + ep + R"(, "cooldwn_ms": 5})");
+  e = read_fallback("{" + ep + R"(, "cooldwn_ms": 5})");
   ASSERT_TRUE(e);
   EXPECT_NE(e->message.find("did you mean \"cooldown_ms\""), std::string::npos) << e->message;
 }

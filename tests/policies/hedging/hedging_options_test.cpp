@@ -7,21 +7,21 @@
 namespace squall {
 namespace {
 
-std::optional<config_error> read(const char* text, hedging_options& o) {
+std::optional<config_error> read_hedging(const char* text, hedging_options& o) {
   const json j = json::parse(text);
   json_reader reader(j, "$.policies[2]");
   read_hedging_options(reader, o);
   return reader.finish();
 }
 
-std::optional<config_error> read(const char* text) {
+std::optional<config_error> read_hedging(const char* text) {
   hedging_options o;
-  return read(text, o);
+  return read_hedging(text, o);
 }
 
 TEST(hedging_options, defaults_are_the_documented_ones) {
   hedging_options o;
-  ASSERT_FALSE(read("{}", o));
+  ASSERT_FALSE(read_hedging("{}", o));
   EXPECT_EQ(o.delay_ms, 1000.0);
   EXPECT_FALSE(o.delay_percentile);
   EXPECT_EQ(o.latency_window, 1000U);
@@ -34,7 +34,7 @@ TEST(hedging_options, defaults_are_the_documented_ones) {
 
 TEST(hedging_options, reads_every_key) {
   hedging_options o;
-  ASSERT_FALSE(read(R"({"delay_ms": 250, "delay_percentile": 0.95, "latency_window": 500,
+  ASSERT_FALSE(read_hedging(R"({"delay_ms": 250, "delay_percentile": 0.95, "latency_window": 500,
                         "latency_samples_min": 50, "hedges_max": 3, "hedge_on": ["timeout", "overloaded"],
                         "budget": {"kind": "token_bucket", "tokens_max": 20}})",
                     o));
@@ -67,22 +67,22 @@ TEST(hedging_options, ranges_are_checked_with_the_path) {
                         bad_case{R"({"hedge_on": ["slow"]})", "$.policies[2].hedge_on[0]"},
                         bad_case{R"({"budget": {"kind": "percent", "percent": -5}})", "$.policies[2].budget.percent"},
                         bad_case{R"({"hedges": 2})", "$.policies[2]"}}) {
-    const auto e = read(c.text);
+    const auto e = read_hedging(c.text);
     ASSERT_TRUE(e) << c.text;
     EXPECT_EQ(e->path, c.path) << c.text << ": " << e->message;
   }
-  const auto e = read(R"({"hedges_max": 9})");
+  const auto e = read_hedging(R"({"hedges_max": 9})");
   ASSERT_TRUE(e);
   EXPECT_NE(e->message.find("from 1 to 5"), std::string::npos) << e->message;
 }
 
 TEST(hedging_options, samples_min_above_the_window_is_refused) {
-  const auto e = read(R"({"latency_window": 10, "latency_samples_min": 11})");
+  const auto e = read_hedging(R"({"latency_window": 10, "latency_samples_min": 11})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[2].latency_samples_min");
   EXPECT_NE(e->message.find("latency_window"), std::string::npos) << e->message;
-  EXPECT_FALSE(read(R"({"latency_window": 10, "latency_samples_min": 10})"));
-  EXPECT_TRUE(read(R"({"latency_window": 10})")) << "the default minimum of 20 is above a window of 10";
+  EXPECT_FALSE(read_hedging(R"({"latency_window": 10, "latency_samples_min": 10})"));
+  EXPECT_TRUE(read_hedging(R"({"latency_window": 10})")) << "the default minimum of 20 is above a window of 10";
 }
 
 }  // namespace

@@ -289,7 +289,7 @@ TEST(http_transport_options, one_key_source_per_endpoint) {
 
 // ----- the proxy (HTTP CONNECT) ------------------------------------------------------------------
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using testing::contains;
 
 TEST(http_transport_options, a_plain_endpoint_is_reached_through_the_proxys_tunnel) {
   canned_http_server server(answer_ok());

@@ -26,7 +26,7 @@ using testing::openai_ok_body;
 using testing::received_request;
 using testing::transport_harness;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using testing::contains;
 
 TEST(http_transport_safety, a_reused_connection_that_breaks_after_the_write_is_reported_once_and_not_sent_again) {
   // The first request is answered on a keep-alive connection; the server reads the second one whole,

@@ -22,9 +22,9 @@ namespace {
 
 using testing::transport_harness;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using testing::contains;
 
-sim::provider_config quick_openai() {
+sim::provider_config quick_tls_openai() {
   sim::provider_config c;
   c.name = "openai";
   c.api = "openai";
@@ -57,7 +57,7 @@ struct https_provider {
     fake::server_options o;
     o.tls = fake::make_server_certificate(ca, names);
     o.idle_timeout_s = idle_timeout_s;
-    server = std::make_unique<fake::fake_server>(std::vector<sim::provider_config>{quick_openai()}, o);
+    server = std::make_unique<fake::fake_server>(std::vector<sim::provider_config>{quick_tls_openai()}, o);
     const auto e = server->start();
     EXPECT_FALSE(e) << *e;
   }
@@ -130,7 +130,7 @@ TEST(http_transport_tls, a_certificate_that_does_not_name_the_host_fails) {
 
 TEST(http_transport_tls, a_plain_http_server_behind_an_https_url_fails_the_handshake) {
   // The fake provider without TLS answers the ClientHello with a 400, as a plain HTTP server does.
-  fake::fake_server plain(std::vector<sim::provider_config>{quick_openai()});
+  fake::fake_server plain(std::vector<sim::provider_config>{quick_tls_openai()});
   ASSERT_FALSE(plain.start());
   transport_harness h("https://127.0.0.1:" + std::to_string(plain.endpoints().at(0).port) + "/v1");
   EXPECT_EQ(h.call().kind, outcome_class::connection_error);

@@ -50,14 +50,14 @@ struct production_rig {
   }
 };
 
-const std::string openai_answer =
+const std::string paris_answer =
     R"({"id":"chatcmpl-77","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,)"
     R"("message":{"role":"assistant","content":"The capital is Paris."},"finish_reason":"stop"}],)"
     R"("usage":{"prompt_tokens":9,"completion_tokens":5}})";
 
 TEST(payload_transport, the_callers_messages_go_out_and_the_providers_answer_comes_back_whole) {
   canned_http_server server([](const received_request&) {
-    return canned_reply{}.write(http_response(200, "OK", openai_answer));
+    return canned_reply{}.write(http_response(200, "OK", paris_answer));
   });
   production_rig rig(server.base_url(), api_kind::openai, false);
   const outcome o = rig.call(make_chat_payload({{"system", "Answer in one line."}, {"user", "Capital of France?"}}, 50),
@@ -67,7 +67,7 @@ TEST(payload_transport, the_callers_messages_go_out_and_the_providers_answer_com
   EXPECT_EQ(o.answer->text, "The capital is Paris.");
   EXPECT_EQ(o.answer->finish_reason, "stop");
   EXPECT_EQ(o.answer->response_id, "chatcmpl-77");
-  EXPECT_EQ(o.answer->body, openai_answer) << "the raw body, byte for byte";
+  EXPECT_EQ(o.answer->body, paris_answer) << "the raw body, byte for byte";
   EXPECT_EQ(o.input_tokens, 9U);
 
   const auto reqs = server.requests();

@@ -20,7 +20,7 @@ using testing::fake_transport;
 using testing::recording_receiver;
 using testing::recording_sink;
 
-outcome answer(double cost = 0.01) {
+outcome idempotent_answer(double cost = 0.01) {
   outcome o;
   o.http_status = 200;
   o.input_tokens = 100;
@@ -65,7 +65,7 @@ struct idempotency_rig {
   std::unique_ptr<fake_transport> transport;
   std::unique_ptr<idempotency_handler> policy;
   std::deque<outcome> answers;
-  outcome fallback = answer();
+  outcome fallback = idempotent_answer();
   std::uint64_t ids = 0;
 };
 
@@ -122,9 +122,9 @@ TEST(idempotency, unique_keys_as_in_a_simulated_workload_never_replay) {
 
 TEST(idempotency, failures_leave_no_record) {
   idempotency_rig rig;
-  outcome degraded = answer();
+  outcome degraded = idempotent_answer();
   degraded.degraded = true;
-  rig.answers = {outcome::failure(outcome_class::server_error), degraded, answer()};
+  rig.answers = {outcome::failure(outcome_class::server_error), degraded, idempotent_answer()};
   submitted a, b, c, d;
   rig.submit(a, 5);
   rig.submit(b, 5);
@@ -182,7 +182,7 @@ TEST(idempotency, outside_a_retry_it_replays_the_whole_calls_answer) {
   int started = 0;
   fake_transport transport(loop, from_ms(10), [&](const call_context& c, std::uint32_t) {
     ++started;
-    outcome o = started == 1 ? outcome::failure(outcome_class::overloaded) : answer();
+    outcome o = started == 1 ? outcome::failure(outcome_class::overloaded) : idempotent_answer();
     const_cast<call_context&>(c).cost_usd += o.cost_usd;
     return o;
   });
@@ -212,7 +212,7 @@ TEST(idempotency, inside_a_retry_it_answers_the_duplicates_first_attempt) {
   int started = 0;
   fake_transport transport(loop, from_ms(10), [&](const call_context& c, std::uint32_t) {
     ++started;
-    outcome o = started == 1 ? outcome::failure(outcome_class::overloaded) : answer();
+    outcome o = started == 1 ? outcome::failure(outcome_class::overloaded) : idempotent_answer();
     const_cast<call_context&>(c).cost_usd += o.cost_usd;
     return o;
   });

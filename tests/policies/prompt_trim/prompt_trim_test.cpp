@@ -16,45 +16,45 @@ using testing::fake_transport;
 using testing::recording_receiver;
 using testing::recording_sink;
 
-std::optional<config_error> read(const char* text, prompt_trim_options& o) {
+std::optional<config_error> read_prompt_trim(const char* text, prompt_trim_options& o) {
   const json j = json::parse(text);
   json_reader reader(j, "$.policies[3]");
   read_prompt_trim_options(reader, o);
   return reader.finish();
 }
 
-std::optional<config_error> read(const char* text) {
+std::optional<config_error> read_prompt_trim(const char* text) {
   prompt_trim_options o;
-  return read(text, o);
+  return read_prompt_trim(text, o);
 }
 
 TEST(prompt_trim_options, reads_every_key_with_the_documented_default) {
   prompt_trim_options o;
-  ASSERT_FALSE(read(R"({"input_tokens_max": 4000})", o));
+  ASSERT_FALSE(read_prompt_trim(R"({"input_tokens_max": 4000})", o));
   EXPECT_EQ(o.input_tokens_max, 4000U);
   EXPECT_EQ(o.on_exceeded, prompt_trim_mode::trim);
-  ASSERT_FALSE(read(R"({"input_tokens_max": 2000000, "on_exceeded": "reject"})", o));
+  ASSERT_FALSE(read_prompt_trim(R"({"input_tokens_max": 2000000, "on_exceeded": "reject"})", o));
   EXPECT_EQ(o.input_tokens_max, 2000000U);
   EXPECT_EQ(o.on_exceeded, prompt_trim_mode::reject);
 }
 
 TEST(prompt_trim_options, input_tokens_max_is_required_and_checked) {
-  auto e = read(R"({"on_exceeded": "trim"})");
+  auto e = read_prompt_trim(R"({"on_exceeded": "trim"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[3]");
   EXPECT_NE(e->message.find("missing key \"input_tokens_max\""), std::string::npos) << e->message;
-  e = read(R"({"input_tokens_max": 0})");
+  e = read_prompt_trim(R"({"input_tokens_max": 0})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[3].input_tokens_max");
   EXPECT_NE(e->message.find("from 1 to 2000000"), std::string::npos) << e->message;
-  e = read(R"({"input_tokens_max": 2000001})");
+  e = read_prompt_trim(R"({"input_tokens_max": 2000001})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[3].input_tokens_max");
-  e = read(R"({"input_tokens_max": 10, "on_exceeded": "truncate"})");
+  e = read_prompt_trim(R"({"input_tokens_max": 10, "on_exceeded": "truncate"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[3].on_exceeded");
   // A misspelt key is reported as unknown (with a suggestion), not as a missing key.
-  e = read(R"({"input_token_max": 10})");
+  e = read_prompt_trim(R"({"input_token_max": 10})");
   ASSERT_TRUE(e);
   EXPECT_NE(e->message.find("unknown key \"input_token_max\""), std::string::npos) << e->message;
 }

@@ -8,21 +8,21 @@
 namespace squall {
 namespace {
 
-std::optional<config_error> read(const char* text, rate_limiter_options& o) {
+std::optional<config_error> read_rate_limiter(const char* text, rate_limiter_options& o) {
   const json j = json::parse(text);
   json_reader reader(j, "$.policies[0]");
   read_rate_limiter_options(reader, o);
   return reader.finish();
 }
 
-std::optional<config_error> read(const char* text) {
+std::optional<config_error> read_rate_limiter(const char* text) {
   rate_limiter_options o;
-  return read(text, o);
+  return read_rate_limiter(text, o);
 }
 
 TEST(rate_limiter_options, defaults_are_the_documented_ones) {
   rate_limiter_options o;
-  ASSERT_FALSE(read(R"({"rpm": 60})", o));
+  ASSERT_FALSE(read_rate_limiter(R"({"rpm": 60})", o));
   EXPECT_EQ(o.rpm, 60.0);
   EXPECT_FALSE(o.tpm);
   EXPECT_EQ(o.mode, limiter_mode::wait);
@@ -40,7 +40,7 @@ TEST(rate_limiter_options, defaults_are_the_documented_ones) {
 
 TEST(rate_limiter_options, reads_every_key) {
   rate_limiter_options o;
-  ASSERT_FALSE(read(R"({"rpm": 600, "tpm": 90000, "mode": "reject", "wait_ms_max": 250, "queue_max": 7,
+  ASSERT_FALSE(read_rate_limiter(R"({"rpm": 600, "tpm": 90000, "mode": "reject", "wait_ms_max": 250, "queue_max": 7,
                         "burst_s": 2.5, "adaptive": {"kind": "aimd", "decrease_factor": 0.7, "increase_per_s": 5,
                         "rpm_min": 10, "rpm_max": 900, "cooldown_ms": 200}})",
                     o));
@@ -59,56 +59,56 @@ TEST(rate_limiter_options, reads_every_key) {
 }
 
 TEST(rate_limiter_options, a_rate_is_required) {
-  auto e = read(R"({"mode": "wait"})");
+  auto e = read_rate_limiter(R"({"mode": "wait"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0]");
   EXPECT_NE(e->message.find("\"rpm\", \"tpm\" or both"), std::string::npos) << e->message;
-  EXPECT_FALSE(read(R"({"tpm": 1000})"));
+  EXPECT_FALSE(read_rate_limiter(R"({"tpm": 1000})"));
 }
 
 TEST(rate_limiter_options, ranges_are_checked) {
-  auto e = read(R"({"rpm": 0})");
+  auto e = read_rate_limiter(R"({"rpm": 0})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].rpm");
-  e = read(R"({"rpm": 60, "burst_s": 0})");
+  e = read_rate_limiter(R"({"rpm": 60, "burst_s": 0})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].burst_s");
-  e = read(R"({"rpm": 60, "mode": "drop"})");
+  e = read_rate_limiter(R"({"rpm": 60, "mode": "drop"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].mode");
   EXPECT_NE(e->message.find("\"wait\""), std::string::npos) << e->message;
-  e = read(R"({"rpm": 60, "queue_max": -1})");
+  e = read_rate_limiter(R"({"rpm": 60, "queue_max": -1})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].queue_max");
-  e = read(R"({"rpm": 60, "burst": 2})");
+  e = read_rate_limiter(R"({"rpm": 60, "burst": 2})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0]");
   EXPECT_NE(e->message.find("unknown key \"burst\""), std::string::npos) << e->message;
 }
 
 TEST(rate_limiter_options, adaptive_mistakes_name_the_nested_path) {
-  auto e = read(R"({"rpm": 60, "adaptive": {"kind": "cubic"}})");
+  auto e = read_rate_limiter(R"({"rpm": 60, "adaptive": {"kind": "cubic"}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].adaptive.kind");
-  e = read(R"({"rpm": 60, "adaptive": {"decrease_factor": 1.5}})");
+  e = read_rate_limiter(R"({"rpm": 60, "adaptive": {"decrease_factor": 1.5}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].adaptive.decrease_factor");
-  e = read(R"({"rpm": 60, "adaptive": {"decrease": 0.5}})");
+  e = read_rate_limiter(R"({"rpm": 60, "adaptive": {"decrease": 0.5}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].adaptive");
   EXPECT_NE(e->message.find("unknown key \"decrease\""), std::string::npos) << e->message;
-  e = read(R"({"rpm": 60, "adaptive": {"rpm_min": 100}})");
+  e = read_rate_limiter(R"({"rpm": 60, "adaptive": {"rpm_min": 100}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].adaptive.rpm_min");
   EXPECT_NE(e->message.find("at most rpm"), std::string::npos) << e->message;
-  e = read(R"({"rpm": 60, "adaptive": {"rpm_max": 30}})");
+  e = read_rate_limiter(R"({"rpm": 60, "adaptive": {"rpm_max": 30}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].adaptive.rpm_max");
-  e = read(R"({"tpm": 600, "adaptive": {}})");
+  e = read_rate_limiter(R"({"tpm": 600, "adaptive": {}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].adaptive");
   EXPECT_NE(e->message.find("needs \"rpm\""), std::string::npos) << e->message;
-  e = read(R"({"rpm": 60, "adaptive": "aimd"})");
+  e = read_rate_limiter(R"({"rpm": 60, "adaptive": "aimd"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].adaptive");
 }

@@ -13,6 +13,7 @@
 
 #include "sim/engine/event_loop.hpp"
 #include "tests/support/fake_transport.hpp"
+#include "tests/support/time_points.hpp"
 
 namespace squall {
 namespace {
@@ -20,7 +21,7 @@ namespace {
 using testing::fake_transport;
 using testing::recording_sink;
 
-time_point at_ms(double ms) { return time_point{from_ms(ms)}; }
+using testing::at_ms;
 
 using one_call = testing::timed_call;
 

@@ -2,13 +2,14 @@
 // allowance over its sliding window, and reading its options.
 
 #include "policies/retry/retry_budget.hpp"
+#include "tests/support/time_points.hpp"
 
 #include <gtest/gtest.h>
 
 namespace squall {
 namespace {
 
-time_point at_s(double s) { return time_point{from_s(s)}; }
+using testing::at_s;
 
 retry_budget_options bucket(double tokens_max, double ratio) {
   retry_budget_options o;

@@ -7,21 +7,21 @@
 namespace squall {
 namespace {
 
-std::optional<config_error> read(const char* text, retry_options& o) {
+std::optional<config_error> read_retry(const char* text, retry_options& o) {
   const json j = json::parse(text);
   json_reader reader(j, "$.policies[0]");
   read_retry_options(reader, o);
   return reader.finish();
 }
 
-std::optional<config_error> read(const char* text) {
+std::optional<config_error> read_retry(const char* text) {
   retry_options o;
-  return read(text, o);
+  return read_retry(text, o);
 }
 
 TEST(retry_options, defaults_are_the_documented_ones) {
   retry_options o;
-  ASSERT_FALSE(read("{}", o));
+  ASSERT_FALSE(read_retry("{}", o));
   EXPECT_EQ(o.attempts_max, 3U);
   EXPECT_EQ(o.backoff, backoff_kind::exponential);
   EXPECT_EQ(o.delay_ms_base, 200.0);
@@ -44,7 +44,7 @@ TEST(retry_options, defaults_are_the_documented_ones) {
 
 TEST(retry_options, reads_every_key) {
   retry_options o;
-  ASSERT_FALSE(read(R"({"attempts_max": 5, "backoff": "linear", "delay_ms_base": 50, "multiplier": 3,
+  ASSERT_FALSE(read_retry(R"({"attempts_max": 5, "backoff": "linear", "delay_ms_base": 50, "multiplier": 3,
                         "delay_ms_max": 900, "jitter": "decorrelated", "retry_on": ["overloaded"],
                         "retry_after": "ignore", "retry_after_ms_max": 1000, "retry_after_over_max": "give_up"})",
                     o));
@@ -61,71 +61,71 @@ TEST(retry_options, reads_every_key) {
 }
 
 TEST(retry_options, ranges_are_checked) {
-  auto e = read(R"({"attempts_max": 0})");
+  auto e = read_retry(R"({"attempts_max": 0})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].attempts_max");
   EXPECT_NE(e->message.find("from 1 to 100"), std::string::npos) << e->message;
-  EXPECT_TRUE(read(R"({"attempts_max": 101})"));
-  EXPECT_TRUE(read(R"({"multiplier": 0.5})"));
-  EXPECT_TRUE(read(R"({"delay_ms_base": -1})"));
-  e = read(R"({"backoff": "fibonacci"})");
+  EXPECT_TRUE(read_retry(R"({"attempts_max": 101})"));
+  EXPECT_TRUE(read_retry(R"({"multiplier": 0.5})"));
+  EXPECT_TRUE(read_retry(R"({"delay_ms_base": -1})"));
+  e = read_retry(R"({"backoff": "fibonacci"})");
   ASSERT_TRUE(e);
   EXPECT_NE(e->message.find("\"exponential\""), std::string::npos) << e->message;
-  EXPECT_TRUE(read(R"({"jitter": true})"));
+  EXPECT_TRUE(read_retry(R"({"jitter": true})"));
 }
 
 TEST(retry_options, delay_ms_max_below_base_is_refused) {
-  auto e = read(R"({"delay_ms_base": 500, "delay_ms_max": 100})");
+  auto e = read_retry(R"({"delay_ms_base": 500, "delay_ms_max": 100})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].delay_ms_max");
   EXPECT_NE(e->message.find("delay_ms_base"), std::string::npos) << e->message;
 }
 
 TEST(retry_options, permanent_classes_are_refused_with_the_reason) {
-  auto e = read(R"({"retry_on": ["overloaded", "quota"]})");
+  auto e = read_retry(R"({"retry_on": ["overloaded", "quota"]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].retry_on[1]");
   EXPECT_NE(e->message.find("never retried"), std::string::npos) << e->message;
   for (const char* c : {R"({"retry_on": ["invalid_request"]})", R"({"retry_on": ["auth"]})"}) {
-    e = read(c);
+    e = read_retry(c);
     ASSERT_TRUE(e) << c;
     EXPECT_NE(e->message.find("never retried"), std::string::npos) << e->message;
   }
 }
 
 TEST(retry_options, unknown_class_names_the_index_path) {
-  auto e = read(R"({"retry_on": ["overloaded", "server_error", "503"]})");
+  auto e = read_retry(R"({"retry_on": ["overloaded", "server_error", "503"]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].retry_on[2]");
   EXPECT_NE(e->message.find("unknown outcome class \"503\""), std::string::npos) << e->message;
-  e = read(R"({"retry_on": "overloaded"})");
+  e = read_retry(R"({"retry_on": "overloaded"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].retry_on");
 }
 
 TEST(retry_options, reads_the_hint_modes_and_the_budget) {
   retry_options o;
-  ASSERT_FALSE(read(R"({"should_retry_header": "ignore", "ratelimit_reset": "ignore",
+  ASSERT_FALSE(read_retry(R"({"should_retry_header": "ignore", "ratelimit_reset": "ignore",
                         "budget": {"kind": "percent", "percent": 20}})",
                     o));
   EXPECT_EQ(o.should_retry_header, hint_mode::ignore);
   EXPECT_EQ(o.ratelimit_reset, hint_mode::ignore);
   EXPECT_EQ(o.budget.kind, retry_budget_kind::percent);
   EXPECT_EQ(o.budget.percent, 20.0);
-  auto e = read(R"({"should_retry_header": "maybe"})");
+  auto e = read_retry(R"({"should_retry_header": "maybe"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].should_retry_header");
-  e = read(R"({"ratelimit_reset": true})");
+  e = read_retry(R"({"ratelimit_reset": true})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].ratelimit_reset");
-  e = read(R"({"budget": {"kind": "token_bucket", "token_ratio": -1}})");
+  e = read_retry(R"({"budget": {"kind": "token_bucket", "token_ratio": -1}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].budget.token_ratio");
 }
 
 TEST(retry_options, reads_per_class_overrides) {
   retry_options o;
-  ASSERT_FALSE(read(R"({"delay_ms_base": 100, "per_class": {
+  ASSERT_FALSE(read_retry(R"({"delay_ms_base": 100, "per_class": {
                           "rate_limited": {"attempts_max": 6, "delay_ms_base": 2000, "backoff": "constant",
                                            "jitter": "none", "multiplier": 3, "delay_ms_max": 60000},
                           "overloaded": {"attempts_max": 2}, "connection_error": {"attempts_max": 2}}})",
@@ -147,53 +147,53 @@ TEST(retry_options, reads_per_class_overrides) {
 }
 
 TEST(retry_options, per_class_mistakes_name_the_path) {
-  auto e = read(R"({"per_class": {"auth": {"attempts_max": 2}}})");
+  auto e = read_retry(R"({"per_class": {"auth": {"attempts_max": 2}}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].per_class.auth");
   EXPECT_NE(e->message.find("never retried"), std::string::npos) << e->message;
   for (const char* c : {R"({"per_class": {"ok": {}}})", R"({"per_class": {"quota": {}}})",
                         R"({"per_class": {"invalid_request": {}}})"}) {
-    e = read(c);
+    e = read_retry(c);
     ASSERT_TRUE(e) << c;
     EXPECT_NE(e->message.find("never retried"), std::string::npos) << e->message;
   }
 
-  e = read(R"({"per_class": {"rate_limit": {}}})");
+  e = read_retry(R"({"per_class": {"rate_limit": {}}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limit");
   EXPECT_NE(e->message.find("unknown outcome class"), std::string::npos) << e->message;
 
-  e = read(R"({"retry_on": ["overloaded"], "per_class": {"rate_limited": {"attempts_max": 2}}})");
+  e = read_retry(R"({"retry_on": ["overloaded"], "per_class": {"rate_limited": {"attempts_max": 2}}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited");
   EXPECT_NE(e->message.find("retry_on"), std::string::npos) << e->message;
 
-  e = read(R"({"per_class": {"rate_limited": {"attempts_max": 0}}})");
+  e = read_retry(R"({"per_class": {"rate_limited": {"attempts_max": 0}}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited.attempts_max");
 
-  e = read(R"({"per_class": {"rate_limited": {"delay_ms_base": 40000}}})");
+  e = read_retry(R"({"per_class": {"rate_limited": {"delay_ms_base": 40000}}})");
   ASSERT_TRUE(e) << "the class base above the inherited cap of 30000";
   EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited.delay_ms_base");
   EXPECT_NE(e->message.find("delay_ms_max"), std::string::npos) << e->message;
 
-  e = read(R"({"per_class": {"rate_limited": {"delay_ms_max": 50}}})");
+  e = read_retry(R"({"per_class": {"rate_limited": {"delay_ms_max": 50}}})");
   ASSERT_TRUE(e) << "the class cap below the inherited base of 200";
   EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited.delay_ms_max");
 
-  e = read(R"({"per_class": {"rate_limited": {"attempts": 2}}})");
+  e = read_retry(R"({"per_class": {"rate_limited": {"attempts": 2}}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited");
   EXPECT_NE(e->message.find("attempts_max"), std::string::npos) << e->message;
 
-  e = read(R"({"per_class": {"rate_limited": {"jitter": "fancy"}}})");
+  e = read_retry(R"({"per_class": {"rate_limited": {"jitter": "fancy"}}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited.jitter");
 
-  e = read(R"({"per_class": ["rate_limited"]})");
+  e = read_retry(R"({"per_class": ["rate_limited"]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].per_class");
-  e = read(R"({"per_class": {"rate_limited": 6}})");
+  e = read_retry(R"({"per_class": {"rate_limited": 6}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited");
 }

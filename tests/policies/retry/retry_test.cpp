@@ -12,6 +12,7 @@
 
 #include "sim/engine/event_loop.hpp"
 #include "tests/support/fake_transport.hpp"
+#include "tests/support/time_points.hpp"
 
 namespace squall {
 namespace {
@@ -65,7 +66,7 @@ retry_options no_jitter(backoff_kind kind = backoff_kind::constant, double base 
   return o;
 }
 
-time_point at_ms(double ms) { return time_point{from_ms(ms)}; }
+using testing::at_ms;
 
 TEST(retry, success_on_the_first_attempt_is_delivered_unchanged) {
   retry_rig rig(no_jitter());

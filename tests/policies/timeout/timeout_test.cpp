@@ -9,6 +9,7 @@
 #include "policies/retry/retry.hpp"
 #include "sim/engine/event_loop.hpp"
 #include "tests/support/fake_transport.hpp"
+#include "tests/support/time_points.hpp"
 
 namespace squall {
 namespace {
@@ -17,7 +18,7 @@ using testing::fake_transport;
 using testing::recording_sink;
 using testing::timed_receiver;
 
-time_point at_ms(double ms) { return time_point{from_ms(ms)}; }
+using testing::at_ms;
 
 // Passes calls through, remembering the deadline of the last scope it was given.
 struct scope_probe final : handler {

@@ -13,6 +13,7 @@
 
 #include "sim/engine/event_loop.hpp"
 #include "tests/support/fake_transport.hpp"
+#include "tests/support/time_points.hpp"
 
 namespace squall {
 namespace {
@@ -21,7 +22,7 @@ using testing::fake_transport;
 using testing::recording_receiver;
 using testing::recording_sink;
 
-time_point at_s(double s) { return time_point{from_s(s)}; }
+using testing::at_s;
 
 // Answers report the request's own tokens, at `usd_per_call`, unless `usage` says otherwise.
 struct budget_rig {

@@ -27,7 +27,7 @@ moments sample(const distribution& d, int n, std::uint64_t seed = 7) {
   return m;
 }
 
-distribution parse_ok(const char* text) {
+distribution distribution_of(const char* text) {
   auto d = parse_distribution(json::parse(text), "$.x", 0, 1e6);
   EXPECT_TRUE(d.ok()) << (d.ok() ? "" : d.error().describe());
   return d.ok() ? *d : distribution{};
@@ -39,7 +39,7 @@ config_error parse_fails(const char* text, double min = 0, double max = 1e6) {
   return d.ok() ? config_error{} : d.error();
 }
 
-constexpr int n = 200'000;
+constexpr int samples = 200'000;
 
 TEST(Distribution, ConstantAlwaysGivesItsValue) {
   const auto m = sample(distribution::constant(42), 1000);
@@ -51,8 +51,8 @@ TEST(Distribution, ConstantAlwaysGivesItsValue) {
 
 TEST(Distribution, UniformMeanAndBounds) {
   const auto d = distribution::uniform(100, 900);
-  const auto m = sample(d, n);
-  // Standard error of the mean: (800/sqrt(12))/sqrt(n) ~ 0.52; allow five of them.
+  const auto m = sample(d, samples);
+  // Standard error of the mean: (800/sqrt(12))/sqrt(samples) ~ 0.52; allow five of them.
   EXPECT_NEAR(m.mean, 500, 2.6);
   EXPECT_GE(m.min, 100);
   EXPECT_LT(m.max, 900);
@@ -61,8 +61,8 @@ TEST(Distribution, UniformMeanAndBounds) {
 
 TEST(Distribution, ExponentialMean) {
   const auto d = distribution::exponential(400);
-  const auto m = sample(d, n);
-  EXPECT_NEAR(m.mean, 400, 5 * 400 / std::sqrt(n));
+  const auto m = sample(d, samples);
+  EXPECT_NEAR(m.mean, 400, 5 * 400 / std::sqrt(samples));
   EXPECT_GT(m.min, 0);
   EXPECT_DOUBLE_EQ(d.mean(), 400);
 }
@@ -71,38 +71,38 @@ TEST(Distribution, LognormalMeanAndMedian) {
   const auto d = distribution::lognormal(400, 0.5);
   const double expected = 400 * std::exp(0.125);
   EXPECT_NEAR(d.mean(), expected, 1e-9);
-  const auto m = sample(d, n);
+  const auto m = sample(d, samples);
   const double sd = expected * std::sqrt(std::exp(0.25) - 1);
-  EXPECT_NEAR(m.mean, expected, 5 * sd / std::sqrt(n));
+  EXPECT_NEAR(m.mean, expected, 5 * sd / std::sqrt(samples));
   // The median: about half the draws lie below 400.
   rng r(11);
   int below = 0;
-  for (int i = 0; i < n; ++i) below += d.sample(r) < 400 ? 1 : 0;
-  EXPECT_NEAR(static_cast<double>(below) / n, 0.5, 5 * 0.5 / std::sqrt(n));
+  for (int i = 0; i < samples; ++i) below += d.sample(r) < 400 ? 1 : 0;
+  EXPECT_NEAR(static_cast<double>(below) / samples, 0.5, 5 * 0.5 / std::sqrt(samples));
 }
 
 TEST(Distribution, ParsesEachKind) {
   rng r(1);
-  EXPECT_EQ(parse_ok("250").sample(r), 250);
-  EXPECT_EQ(parse_ok(R"({"dist":"constant","value":3})").mean(), 3);
-  EXPECT_EQ(parse_ok(R"({"dist":"uniform","min":1,"max":3})").mean(), 2);
-  EXPECT_EQ(parse_ok(R"({"dist":"exponential","mean":9})").mean(), 9);
-  EXPECT_EQ(parse_ok(R"({"dist":"lognormal","median":400,"sigma":0.5})").shape(), distribution::kind::lognormal);
+  EXPECT_EQ(distribution_of("250").sample(r), 250);
+  EXPECT_EQ(distribution_of(R"({"dist":"constant","value":3})").mean(), 3);
+  EXPECT_EQ(distribution_of(R"({"dist":"uniform","min":1,"max":3})").mean(), 2);
+  EXPECT_EQ(distribution_of(R"({"dist":"exponential","mean":9})").mean(), 9);
+  EXPECT_EQ(distribution_of(R"({"dist":"lognormal","median":400,"sigma":0.5})").shape(), distribution::kind::lognormal);
 }
 
 TEST(Distribution, CapBoundsEveryDraw) {
-  const auto d = parse_ok(R"({"dist":"lognormal","median":400,"sigma":2,"cap":1000})");
-  const auto m = sample(d, n);
+  const auto d = distribution_of(R"({"dist":"lognormal","median":400,"sigma":2,"cap":1000})");
+  const auto m = sample(d, samples);
   EXPECT_LE(m.max, 1000);
   EXPECT_EQ(m.max, 1000) << "with sigma 2, many draws exceed the cap and land on it";
-  const auto e = parse_ok(R"({"dist":"exponential","mean":100,"cap":150})");
-  EXPECT_LE(sample(e, n).max, 150);
+  const auto e = distribution_of(R"({"dist":"exponential","mean":100,"cap":150})");
+  EXPECT_LE(sample(e, samples).max, 150);
 }
 
 TEST(Distribution, TheRangeMaximumCapsUnboundedKinds) {
   auto d = parse_distribution(json::parse(R"({"dist":"exponential","mean":50})"), "$.x", 0, 60);
   ASSERT_TRUE(d.ok());
-  EXPECT_LE(sample(*d, n).max, 60);
+  EXPECT_LE(sample(*d, samples).max, 60);
 }
 
 TEST(Distribution, ParseErrorsNameThePath) {

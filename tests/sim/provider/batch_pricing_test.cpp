@@ -14,12 +14,12 @@ namespace {
 using testing::client;
 using testing::simple_config;
 
-config_result<provider_config> parse(const std::string& text) {
+config_result<provider_config> parse_pricing(const std::string& text) {
   return parse_provider(json::parse(text), "$.providers.openai", "openai");
 }
 
 TEST(BatchPricing, ParsesTheDiscountAndDefaultsToNone) {
-  auto r = parse(R"({"models": {"m": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 2, "batch_discount": 0.5},
+  auto r = parse_pricing(R"({"models": {"m": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 2, "batch_discount": 0.5},
                                 "n": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 2}}})");
   ASSERT_TRUE(r.ok()) << r.error().describe();
   EXPECT_EQ(r->models[0].second.batch_discount, 0.5);
@@ -27,7 +27,7 @@ TEST(BatchPricing, ParsesTheDiscountAndDefaultsToNone) {
 }
 
 TEST(BatchPricing, ADiscountOutsideZeroToOneNamesItsPath) {
-  auto r = parse(R"({"models": {"m": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 2, "batch_discount": 1.5}}})");
+  auto r = parse_pricing(R"({"models": {"m": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 2, "batch_discount": 1.5}}})");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().path, "$.providers.openai.models.m.batch_discount");
   EXPECT_NE(r.error().message.find("from 0 to 1"), std::string::npos) << r.error().message;

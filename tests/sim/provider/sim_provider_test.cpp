@@ -16,21 +16,16 @@ using testing::client;
 using testing::simple_config;
 using testing::window;
 
-constexpr std::uint64_t seed = 1234;
-
-void run(event_loop& loop) {
-  while (loop.step()) {
-  }
-}
+constexpr std::uint64_t root_seed = 1234;
 
 TEST(SimProvider, ServesWithTtftPlusTokensAndBills) {
   event_loop loop;
-  sim_provider p(loop, simple_config(), seed);
+  sim_provider p(loop, simple_config(), root_seed);
   client c(loop, 1, 50);
   c.send(p);
   EXPECT_EQ(c.received, 0) << "never delivered from inside start()";
   EXPECT_EQ(p.busy(), 1U);
-  run(loop);
+  loop.run();
   ASSERT_EQ(c.received, 1);
   const outcome& o = *c.got;
   EXPECT_TRUE(o.ok());
@@ -53,10 +48,10 @@ TEST(SimProvider, RefuseAnswersAConnectionErrorWithinAMillisecond) {
   fault_window w = window(0, 10);
   w.outage = outage_kind::refuse;
   cfg.faults = {w};
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, root_seed);
   client c(loop);
   c.send(p);
-  run(loop);
+  loop.run();
   ASSERT_EQ(c.received, 1);
   EXPECT_EQ(c.got->kind, outcome_class::connection_error);
   EXPECT_EQ(c.got->http_status, 0);
@@ -70,10 +65,10 @@ TEST(SimProvider, ResetAnswersAConnectionErrorAfterTheErrorLatency) {
   fault_window w = window(0, 10);
   w.outage = outage_kind::reset;
   cfg.faults = {w};
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, root_seed);
   client c(loop);
   c.send(p);
-  run(loop);
+  loop.run();
   ASSERT_EQ(c.received, 1);
   EXPECT_EQ(c.got->kind, outcome_class::connection_error);
   EXPECT_EQ(c.got->latency, 30ms);
@@ -86,7 +81,7 @@ TEST(SimProvider, HangNeverAnswersUntilCancelledThenFreesAtOnce) {
   fault_window w = window(0, 10);
   w.outage = outage_kind::hang;
   cfg.faults = {w};
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, root_seed);
   client c(loop);
   operation& op = c.send(p);
   loop.run_until(time_point{3600s});
@@ -98,7 +93,7 @@ TEST(SimProvider, HangNeverAnswersUntilCancelledThenFreesAtOnce) {
   EXPECT_EQ(p.hung(), 0U);
   EXPECT_EQ(p.in_flight(), 0U);
   EXPECT_EQ(p.live_attempts(), 0U);
-  run(loop);
+  loop.run();
   EXPECT_EQ(c.received, 0);
 }
 
@@ -108,13 +103,13 @@ TEST(SimProvider, HangEndsForNewArrivalsWhenTheWindowEnds) {
   fault_window w = window(0, 10);
   w.outage = outage_kind::hang;
   cfg.faults = {w};
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, root_seed);
   client before(loop, 1), edge(loop, 2);
   loop.run_until(time_point{10s} - duration{1});
   before.send(p);
   loop.run_until(time_point{10s});
   edge.send(p);
-  run(loop);
+  loop.run();
   EXPECT_EQ(before.received, 0);
   ASSERT_EQ(edge.received, 1);
   EXPECT_TRUE(edge.got->ok());
@@ -127,10 +122,10 @@ TEST(SimProvider, InjectedErrorsCarryTheWindowsRetryHint) {
   w.errors = {{503, 1.0}};
   w.retry_after_s = 2;
   cfg.faults = {w};
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, root_seed);
   client c(loop);
   c.send(p);
-  run(loop);
+  loop.run();
   ASSERT_EQ(c.received, 1);
   EXPECT_EQ(c.got->kind, outcome_class::overloaded);
   EXPECT_EQ(c.got->http_status, 503);
@@ -144,11 +139,11 @@ TEST(SimProvider, InjectedErrorsCarryTheWindowsRetryHint) {
 
 TEST(SimProvider, UnknownModelGets404) {
   event_loop loop;
-  sim_provider p(loop, simple_config(), seed);
+  sim_provider p(loop, simple_config(), root_seed);
   client c(loop);
   c.call.req.model = "gpt-7";
   c.send(p);
-  run(loop);
+  loop.run();
   ASSERT_EQ(c.received, 1);
   EXPECT_EQ(c.got->kind, outcome_class::invalid_request);
   EXPECT_EQ(c.got->http_status, 404);
@@ -160,13 +155,13 @@ TEST(SimProvider, RateLimitBurstBeyondTheBucketGets429WithTheRightHint) {
   provider_config cfg = simple_config();
   cfg.rpm = 120;  // two per second; a minute's worth (120) in the bucket
   cfg.slots = 1000;
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, root_seed);
   std::vector<std::unique_ptr<client>> clients;
   for (std::uint64_t i = 0; i < 125; ++i) {
     clients.push_back(std::make_unique<client>(loop, i + 1));
     clients.back()->send(p);
   }
-  run(loop);
+  loop.run();
   int ok = 0, limited = 0;
   for (const auto& c : clients) {
     ASSERT_EQ(c->received, 1);
@@ -188,7 +183,7 @@ TEST(SimProvider, RateLimitBurstBeyondTheBucketGets429WithTheRightHint) {
   client again(loop, 999);
   loop.run_until(time_point{1s});
   again.send(p);
-  run(loop);
+  loop.run();
   EXPECT_TRUE(again.got->ok());
 }
 
@@ -197,7 +192,7 @@ TEST(SimProvider, FullQueueShedsWith503ForOpenai) {
   provider_config cfg = simple_config();
   cfg.slots = 2;
   cfg.queue = 3;
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, root_seed);
   std::vector<std::unique_ptr<client>> cs;
   for (std::uint64_t i = 0; i < 6; ++i) {
     cs.push_back(std::make_unique<client>(loop, i + 1));
@@ -206,7 +201,7 @@ TEST(SimProvider, FullQueueShedsWith503ForOpenai) {
   EXPECT_EQ(p.busy(), 2U);
   EXPECT_EQ(p.queue_depth(), 3U);
   EXPECT_EQ(p.in_flight(), 5U);
-  run(loop);
+  loop.run();
   EXPECT_EQ(cs[0]->latency_ms(), 100);
   EXPECT_EQ(cs[1]->latency_ms(), 100);
   EXPECT_EQ(cs[2]->latency_ms(), 200);
@@ -226,11 +221,11 @@ TEST(SimProvider, AnthropicShedsWith529) {
   cfg.api = "anthropic";
   cfg.slots = 1;
   cfg.queue = 0;
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, root_seed);
   client a(loop, 1), b(loop, 2);
   a.send(p);
   b.send(p);
-  run(loop);
+  loop.run();
   EXPECT_TRUE(a.got->ok());
   EXPECT_EQ(b.got->http_status, 529);
   EXPECT_EQ(b.got->kind, outcome_class::overloaded);
@@ -241,7 +236,7 @@ TEST(SimProvider, AbandonedWorkKeepsItsSlotAndIsBilled) {
   provider_config cfg = simple_config();
   cfg.slots = 1;
   billing_listener bills;
-  sim_provider p(loop, cfg, seed, &bills);
+  sim_provider p(loop, cfg, root_seed, &bills);
   client a(loop, 1), b(loop, 2), c(loop, 3), d(loop, 4);
   operation& op_a = a.send(p);  // in service 0..100
   b.send(p);                     // queued, serves 100..200
@@ -252,7 +247,7 @@ TEST(SimProvider, AbandonedWorkKeepsItsSlotAndIsBilled) {
   op_c.cancel();
   EXPECT_EQ(p.busy(), 1U) << "the server does not know the caller left";
   EXPECT_EQ(p.queue_depth(), 3U);
-  run(loop);
+  loop.run();
   EXPECT_EQ(a.received, 0);
   EXPECT_EQ(c.received, 0);
   EXPECT_EQ(b.latency_ms(), 200) << "the abandoned request still delayed the next one";
@@ -271,13 +266,13 @@ TEST(SimProvider, CancellingAnErrorOnItsWaySuppressesIt) {
   event_loop loop;
   provider_config cfg = simple_config();
   cfg.errors = {{500, 1.0}};
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, root_seed);
   client c(loop);
   operation& op = c.send(p);
   EXPECT_EQ(p.live_attempts(), 1U);
   op.cancel();
   EXPECT_EQ(p.live_attempts(), 0U);
-  run(loop);
+  loop.run();
   EXPECT_EQ(c.received, 0);
 }
 
@@ -288,11 +283,11 @@ TEST(SimProvider, LatencyFactorIsTakenAtServiceStart) {
   fault_window w = window(0.1, 10);
   w.latency_x = 10;
   cfg.faults = {w};
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, root_seed);
   client a(loop, 1), b(loop, 2);
   a.send(p);  // starts at 0, before the window: 100 ms
   b.send(p);  // queued; starts at 100 ms, inside the window: 1000 ms
-  run(loop);
+  loop.run();
   EXPECT_EQ(a.latency_ms(), 100);
   EXPECT_EQ(b.latency_ms(), 100 + 1000);
   EXPECT_EQ(b.got->time_to_first_token, std::optional<duration>{1100ms});
@@ -302,11 +297,11 @@ TEST(SimProvider, SlowdownGrowsWithBusySlots) {
   event_loop loop;
   provider_config cfg = simple_config();
   cfg.slowdown = 1.0;
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, root_seed);
   client a(loop, 1), b(loop, 2);
   a.send(p);  // busy 1 of 4: x1.25
   b.send(p);  // busy 2 of 4: x1.5
-  run(loop);
+  loop.run();
   EXPECT_EQ(a.latency_ms(), 125);
   EXPECT_EQ(b.latency_ms(), 150);
 }
@@ -334,13 +329,13 @@ TEST(SimProvider, AFreedSlotGoesToTheQueueBeforeAnyoneHearsOfIt) {
   event_loop loop;
   provider_config cfg = simple_config();
   cfg.slots = 1;
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, root_seed);
   eager_client e(loop, p);
   client waiting(loop, 2);
   ++e.call.attempts;
   p.start(call_scope{&e.call, time_never}, e);
   waiting.send(p);
-  run(loop);
+  loop.run();
   EXPECT_EQ(waiting.latency_ms(), 200);
   EXPECT_EQ(e.second_at, time_point{300ms});
 }
@@ -359,7 +354,7 @@ TEST(SimProvider, CommonRandomNumbersSameAttemptSameDrawWhateverCameBefore) {
   // Sends attempt `attempt` of request `id` after some unrelated traffic, alone on a fresh provider.
   auto observe = [&](std::uint64_t id, std::uint32_t attempt, std::uint64_t noise_from, int noise) {
     event_loop loop;
-    sim_provider p(loop, cfg, seed);
+    sim_provider p(loop, cfg, root_seed);
     std::vector<std::unique_ptr<client>> others;
     for (int i = 0; i < noise; ++i) {
       others.push_back(std::make_unique<client>(loop, noise_from + static_cast<std::uint64_t>(i)));
@@ -369,7 +364,7 @@ TEST(SimProvider, CommonRandomNumbersSameAttemptSameDrawWhateverCameBefore) {
     client c(loop, id);
     c.call.attempts = attempt - 1;
     c.send(p);
-    run(loop);
+    loop.run();
     return result{c.got->kind, c.got->latency};
   };
 
@@ -387,7 +382,7 @@ TEST(SimProvider, CommonRandomNumbersSameAttemptSameDrawWhateverCameBefore) {
   }
   EXPECT_GT(differing_attempts, 30) << "a retry is a new attempt with its own draws";
 
-  // A different provider seed gives different draws.
+  // A different provider root_seed gives different draws.
   event_loop loop;
   sim_provider a(loop, cfg, 1), b(loop, cfg, 2);
   int same = 0;
@@ -395,7 +390,7 @@ TEST(SimProvider, CommonRandomNumbersSameAttemptSameDrawWhateverCameBefore) {
     client x(loop, id), y(loop, id);
     x.send(a);
     y.send(b);
-    run(loop);
+    loop.run();
     same += x.got->latency == y.got->latency ? 1 : 0;
   }
   EXPECT_LT(same, 3);
@@ -412,7 +407,7 @@ TEST(SimProvider, DestructorFreesWorkInFlightAndCancelsItsTimers) {
   cfg.faults = {w};
   std::vector<std::unique_ptr<client>> cs;
   {
-    sim_provider p(loop, cfg, seed);
+    sim_provider p(loop, cfg, root_seed);
     for (std::uint64_t i = 0; i < 20; ++i) {
       cs.push_back(std::make_unique<client>(loop, i + 1));
       cs.back()->send(p);  // about half served one by one, half answered 500 after 30 ms
@@ -431,16 +426,16 @@ TEST(SimProvider, DestructorFreesWorkInFlightAndCancelsItsTimers) {
     EXPECT_GT(loop.pending(), 0U);
   }
   EXPECT_EQ(loop.pending(), 0U) << "the provider's timers are gone with it";
-  run(loop);
+  loop.run();
 }
 
 TEST(SimProvider, PoolReusesAttemptObjects) {
   event_loop loop;
-  sim_provider p(loop, simple_config(), seed);
+  sim_provider p(loop, simple_config(), root_seed);
   for (std::uint64_t i = 0; i < 1000; ++i) {
     client c(loop, i);
     c.send(p);
-    run(loop);
+    loop.run();
     ASSERT_TRUE(c.got->ok());
   }
   EXPECT_EQ(p.stats().served, 1000U);

@@ -12,11 +12,6 @@ using namespace std::chrono_literals;
 using testing::client;
 using testing::simple_config;
 
-void run(event_loop& loop) {
-  while (loop.step()) {
-  }
-}
-
 // Calls the transport directly: it, not the test, counts attempts.
 operation& start(handler& h, client& c) { return h.start(call_scope{&c.call, time_never}, c); }
 
@@ -49,7 +44,7 @@ TEST(SimTransport, RoutesByProviderNameAndDefaultsToTheFirstRoute) {
   named.call.req.provider = "anthropic";
   start(t.transport, named);
   start(t.transport, unnamed);
-  run(t.loop);
+  t.loop.run();
   EXPECT_EQ(named.got->provider, "anthropic");
   EXPECT_EQ(named.latency_ms(), 300);
   EXPECT_EQ(unnamed.got->provider, "openai");
@@ -69,7 +64,7 @@ TEST(SimTransport, ExplicitDefaultRoute) {
   transport.add_route("b", b, true);
   client c(loop);
   start(transport, c);
-  run(loop);
+  loop.run();
   EXPECT_EQ(c.got->provider, "b");
 }
 
@@ -78,13 +73,13 @@ TEST(SimTransport, CountsAttemptsAndAddsDeliveredCostToTheCall) {
   client c(t.loop, 1, 100);
   start(t.transport, c);
   EXPECT_EQ(c.call.attempts, 1U);
-  run(t.loop);
+  t.loop.run();
   const double one = 1000 * 1.0 / 1e6 + 100 * 2.0 / 1e6;
   EXPECT_DOUBLE_EQ(c.got->cost_usd, one);
   EXPECT_DOUBLE_EQ(c.call.cost_usd, one);
   start(t.transport, c);
   EXPECT_EQ(c.call.attempts, 2U);
-  run(t.loop);
+  t.loop.run();
   EXPECT_DOUBLE_EQ(c.call.cost_usd, 2 * one);
 }
 
@@ -102,7 +97,7 @@ TEST(SimTransport, TheProviderSeesTheAttemptNumberTheTransportCounted) {
   start(transport, a);
   b.call.attempts = 1;
   b.send(direct);
-  run(loop);
+  loop.run();
   EXPECT_EQ(a.call.attempts, 2U);
   EXPECT_EQ(a.got->latency, b.got->latency);
 }
@@ -113,7 +108,7 @@ TEST(SimTransport, UnknownProviderFailsAsInvalidRequestButNotFromInsideStart) {
   c.call.req.provider = "gemini";
   start(t.transport, c);
   EXPECT_EQ(c.received, 0);
-  run(t.loop);
+  t.loop.run();
   ASSERT_EQ(c.received, 1);
   EXPECT_EQ(c.got->kind, outcome_class::invalid_request);
   EXPECT_EQ(t.transport.unroutable(), 1U);
@@ -131,7 +126,7 @@ TEST(SimTransport, CancelPropagatesToTheProvider) {
   t.loop.run_until(time_point{10ms});
   op.cancel();
   EXPECT_EQ(t.transport.live_relays(), 0U);
-  run(t.loop);
+  t.loop.run();
   EXPECT_EQ(c.received, 0);
   EXPECT_EQ(lost.received, 0);
   EXPECT_EQ(t.openai.stats().abandoned, 1U) << "the provider went on with the work and billed it";

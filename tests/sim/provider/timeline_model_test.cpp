@@ -156,11 +156,6 @@ TEST(TimelineModel, TokenXStretchesThePerTokenTimeOnly) {
   EXPECT_EQ(p.total, 100ms + 10 * 10ms * 5);
 }
 
-void run(event_loop& loop) {
-  while (loop.step()) {
-  }
-}
-
 TEST(TimelineSimProvider, ContentFaultsAreOkAnswersMarkedWithTheirFlaw) {
   const std::pair<double, content_flaw> cases[] = {{0, content_flaw::empty}, {1, content_flaw::truncated},
                                                    {2, content_flaw::invalid_json}};
@@ -173,7 +168,7 @@ TEST(TimelineSimProvider, ContentFaultsAreOkAnswersMarkedWithTheirFlaw) {
     sim_provider p(loop, c, 5);
     client cl(loop, 1, 40);
     cl.send(p);
-    run(loop);
+    loop.run();
     ASSERT_EQ(cl.received, 1);
     EXPECT_EQ(cl.got->kind, outcome_class::ok);
     EXPECT_TRUE(cl.got->ok());
@@ -198,7 +193,7 @@ TEST(TimelineSimProvider, AHandshakeFailureIsAConnectionErrorAsFastAsARefusal) {
   sim_provider p(loop, c, 5);
   client cl(loop, 1, 40);
   cl.send(p);
-  run(loop);
+  loop.run();
   ASSERT_EQ(cl.received, 1);
   EXPECT_EQ(cl.got->kind, outcome_class::connection_error);
   EXPECT_EQ(cl.got->latency, provider_model::refuse_latency);
@@ -216,10 +211,10 @@ TEST(TimelineSimProvider, AttemptsUsesTheCallsAttemptNumber) {
   sim_provider p(loop, c, 5);
   client cl(loop, 1, 4);
   cl.send(p);
-  run(loop);
+  loop.run();
   EXPECT_EQ(cl.got->kind, outcome_class::rate_limited);
   cl.send(p);  // attempt 2
-  run(loop);
+  loop.run();
   EXPECT_EQ(cl.got->kind, outcome_class::ok);
 }
 
@@ -232,7 +227,7 @@ TEST(TimelineSimProvider, TokenXSlowsTheStreamNotItsFirstToken) {
   sim_provider p(loop, c, 5);
   client cl(loop, 1, 10);
   cl.send(p);
-  run(loop);
+  loop.run();
   EXPECT_EQ(cl.got->time_to_first_token, 100ms);
   EXPECT_EQ(cl.got->latency, 100ms + 10 * 10ms * 3);
 }

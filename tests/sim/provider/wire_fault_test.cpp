@@ -14,12 +14,7 @@ using testing::client;
 using testing::simple_config;
 using testing::window;
 
-constexpr std::uint64_t seed = 99;
-
-void run(event_loop& loop) {
-  while (loop.step()) {
-  }
-}
+constexpr std::uint64_t wire_seed = 99;
 
 provider_config with_wire(wire_mix mix) {
   provider_config cfg = simple_config();
@@ -32,10 +27,10 @@ provider_config with_wire(wire_mix mix) {
 TEST(WireFault, MalformedBodyIsAServerErrorAtTheEndOfServiceBilledButUnused) {
   event_loop loop;
   billing_listener bill;
-  sim_provider p(loop, with_wire({.malformed = 1.0}), seed, &bill);
+  sim_provider p(loop, with_wire({.malformed = 1.0}), wire_seed, &bill);
   client c(loop, 1, 50);
   c.send(p);
-  run(loop);
+  loop.run();
   ASSERT_EQ(c.received, 1);
   EXPECT_EQ(c.got->kind, outcome_class::server_error);
   EXPECT_EQ(c.got->http_status, 200);
@@ -50,7 +45,7 @@ TEST(WireFault, MalformedBodyIsAServerErrorAtTheEndOfServiceBilledButUnused) {
 TEST(WireFault, StreamCutIsAConnectionErrorHalfwayThroughTheTokensWhileTheSlotStaysBusy) {
   event_loop loop;
   billing_listener bill;
-  sim_provider p(loop, with_wire({.stream_cut = 1.0}), seed, &bill);
+  sim_provider p(loop, with_wire({.stream_cut = 1.0}), wire_seed, &bill);
   client c(loop, 1, 50);
   c.send(p);
   loop.run_until(loop.now() + 400ms);  // cut at 100 + 25 * 10 = 350 ms
@@ -59,7 +54,7 @@ TEST(WireFault, StreamCutIsAConnectionErrorHalfwayThroughTheTokensWhileTheSlotSt
   EXPECT_EQ(c.got->http_status, 0);
   EXPECT_EQ(c.got->latency, 350ms);
   EXPECT_EQ(p.busy(), 1U) << "the server does not know the stream broke";
-  run(loop);
+  loop.run();
   EXPECT_EQ(c.received, 1);
   EXPECT_EQ(p.busy(), 0U);
   EXPECT_EQ(bill.calls, 1);
@@ -72,10 +67,10 @@ TEST(WireFault, ErrorEventIsOverloadedHalfwayWithTheShedStatus) {
   event_loop loop;
   provider_config cfg = with_wire({.error_event = 1.0});
   cfg.api = "anthropic";
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, wire_seed);
   client c(loop, 1, 50);
   c.send(p);
-  run(loop);
+  loop.run();
   ASSERT_EQ(c.received, 1);
   EXPECT_EQ(c.got->kind, outcome_class::overloaded);
   EXPECT_EQ(c.got->http_status, 529);
@@ -84,12 +79,12 @@ TEST(WireFault, ErrorEventIsOverloadedHalfwayWithTheShedStatus) {
 
 TEST(WireFault, CancelledBeforeTheCutCountsAsAbandonedAndHearsNothing) {
   event_loop loop;
-  sim_provider p(loop, with_wire({.stream_cut = 1.0}), seed);
+  sim_provider p(loop, with_wire({.stream_cut = 1.0}), wire_seed);
   client c(loop, 1, 50);
   operation& op = c.send(p);
   loop.run_until(loop.now() + 200ms);
   op.cancel();
-  run(loop);
+  loop.run();
   EXPECT_EQ(c.received, 0);
   EXPECT_EQ(p.stats().abandoned, 1U);
   EXPECT_EQ(p.stats().wire_faults, 0U);
@@ -99,14 +94,14 @@ TEST(WireFault, MixSplitsAttemptsByProbabilityAndLeavesTheRestServed) {
   event_loop loop;
   provider_config cfg = with_wire({.malformed = 0.2, .stream_cut = 0.2, .error_event = 0.2});
   cfg.slots = 1000;  // no shedding: every overloaded answer is an error event
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, wire_seed);
   std::vector<std::unique_ptr<client>> clients;
   for (std::uint64_t i = 0; i < 2000; ++i) {
     clients.push_back(std::make_unique<client>(loop, i + 1, 1));
     clients.back()->send(p);
     loop.run_until(loop.now() + 1ms);
   }
-  run(loop);
+  loop.run();
   int ok = 0, server = 0, conn = 0, over = 0;
   for (const auto& c : clients) {
     ASSERT_EQ(c->received, 1);
@@ -128,10 +123,10 @@ TEST(WireFault, SlowFirstTokenStretchesOnlyTheTimeToFirstToken) {
   fault_window w = window(0, 100);
   w.ttft_x = 10;
   cfg.faults = {w};
-  sim_provider p(loop, cfg, seed);
+  sim_provider p(loop, cfg, wire_seed);
   client c(loop, 1, 50);
   c.send(p);
-  run(loop);
+  loop.run();
   ASSERT_EQ(c.received, 1);
   EXPECT_TRUE(c.got->ok());
   EXPECT_EQ(c.got->time_to_first_token, std::optional<duration>{1000ms});
