@@ -161,7 +161,7 @@ class trace_parser {
         .string("request_id", a.request_id)
         .count("attempt", a.attempt, 0, 1'000'000)
         .string("provider", a.provider)
-        .choice("api", a.api, {"openai", "anthropic"})
+        .choice("api", a.api, {"openai", "anthropic", "gemini"})
         .string("endpoint", a.endpoint)
         .string("model", a.model)
         .boolean("stream", a.stream);

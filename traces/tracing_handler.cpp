@@ -45,7 +45,17 @@ void encode_hints(const outcome& o, trace_attempt& line) {
 }  // namespace
 
 std::string default_endpoint(std::string_view api) {
+  if (api == "gemini") return "/v1beta/models/{model}:generateContent";
   return api == "anthropic" ? "/v1/messages" : "/v1/chat/completions";
+}
+
+std::string endpoint_of(const trace_route& route, std::string_view model, bool stream) {
+  if (route.api != "gemini") return route.endpoint;
+  // Gemini names the model and the method in the path: what the live transport sends.
+  std::string path = "/v1beta/models/";
+  path += model;
+  path += stream ? ":streamGenerateContent" : ":generateContent";
+  return path;
 }
 
 tracing_handler::tracing_handler(runtime& clock, handler& next, trace_writer& writer, tracing_options options)
@@ -99,7 +109,7 @@ void tracing_handler::complete(relay& r, outcome&& result) {
   if (!result.model.empty()) line.model = std::string(result.model);
   if (const trace_route* route = find(line.provider)) {
     line.api = route->api;
-    line.endpoint = route->endpoint;
+    line.endpoint = endpoint_of(*route, line.model, line.stream);
   }
   line.status = result.http_status;
   line.outcome = std::string(to_string(result.kind));
@@ -118,7 +128,7 @@ void tracing_handler::cancel_relay(relay& r) noexcept {
   trace_attempt& line = r.line;
   if (const trace_route* route = find(line.provider)) {
     line.api = route->api;
-    line.endpoint = route->endpoint;
+    line.endpoint = endpoint_of(*route, line.model, line.stream);
   }
   line.status = 0;
   if (ending_) {

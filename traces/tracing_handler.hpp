@@ -31,12 +31,15 @@ namespace squall::traces {
 // How the trace names a provider's API and endpoint.
 struct trace_route {
   std::string provider;
-  std::string api;       // "openai" or "anthropic"
-  std::string endpoint;  // "/v1/chat/completions", "/v1/messages"
+  std::string api;       // "openai", "anthropic" or "gemini"
+  std::string endpoint;  // "/v1/chat/completions", "/v1/messages" (see default_endpoint)
 };
 
-// The request path of an API's chat endpoint: "/v1/messages" for "anthropic", else "/v1/chat/completions".
+// The request path of an API's chat endpoint: "/v1/messages" for "anthropic", the path with a "{model}"
+// placeholder for "gemini" (endpoint_of fills it), else "/v1/chat/completions".
 std::string default_endpoint(std::string_view api);
+// The endpoint a trace line names: the route's, or for Gemini the path of the model and method.
+std::string endpoint_of(const trace_route& route, std::string_view model, bool stream);
 
 struct tracing_options {
   std::vector<trace_route> routes;  // a handful: found by a linear scan

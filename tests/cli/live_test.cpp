@@ -138,6 +138,7 @@ TEST_F(Live, GeminiProviderAgreesWithTheSimulation) {
   std::size_t exhausted = 0, unavailable = 0;
   for (const json& a : trace_attempts(dir_ / "live.jsonl", "live")) {
     EXPECT_EQ(a["api"], "gemini");
+    EXPECT_EQ(a["endpoint"], "/v1beta/models/gemini-2.0-flash:streamGenerateContent");
     if (a["status"] == 429) {
       ++exhausted;
       EXPECT_EQ(a["outcome"], "rate_limited");
@@ -150,6 +151,13 @@ TEST_F(Live, GeminiProviderAgreesWithTheSimulation) {
   }
   EXPECT_GT(exhausted, 5U);
   EXPECT_GT(unavailable, 5U);
+  // The trace reads back: a Gemini trace reconstructs a Gemini provider.
+  ASSERT_EQ(run("trace2scenario " + (dir_ / "live.jsonl").string() + " --out " + (dir_ / "back.json").string()), 0)
+      << output();
+  std::ifstream back(dir_ / "back.json");
+  const json rebuilt = json::parse(back);
+  ASSERT_TRUE(rebuilt["providers"].is_object()) << rebuilt.dump();
+  EXPECT_EQ(rebuilt["providers"].begin().value()["api"], "gemini") << rebuilt.dump();
 }
 
 TEST_F(Live, InterruptStopsCleanlyAndWritesIncompleteResults) {

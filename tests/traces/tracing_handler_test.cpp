@@ -194,6 +194,12 @@ TEST_F(RunTrace, AttemptsStillInFlightWhenTheRunEndsAreCancelledNotTimedOut) {
 TEST(RunTraceEndpoints, FollowTheApi) {
   EXPECT_EQ(default_endpoint("anthropic"), "/v1/messages");
   EXPECT_EQ(default_endpoint("openai"), "/v1/chat/completions");
+  // Gemini's path names the model and the method, as the live transport sends it.
+  const trace_route gemini{"google", "gemini", default_endpoint("gemini")};
+  EXPECT_EQ(endpoint_of(gemini, "gemini-2.0-flash", true), "/v1beta/models/gemini-2.0-flash:streamGenerateContent");
+  EXPECT_EQ(endpoint_of(gemini, "gemini-2.0-flash", false), "/v1beta/models/gemini-2.0-flash:generateContent");
+  const trace_route openai{"openai", "openai", default_endpoint("openai")};
+  EXPECT_EQ(endpoint_of(openai, "gpt-4o", true), "/v1/chat/completions");
 }
 
 }  // namespace

@@ -124,7 +124,7 @@ class row_reader {
         else if (v == "false" || v == "0") a.stream = false;
         else return bad("true, false, 1 or 0");
       } else if (k.key == "api") {
-        if (v != "openai" && v != "anthropic") return bad("\"openai\" or \"anthropic\"");
+        if (v != "openai" && v != "anthropic" && v != "gemini") return bad("\"openai\", \"anthropic\" or \"gemini\"");
         a.api = std::string(v);
       } else if (k.key == "outcome") {
         if (!outcome_class_from_string(v)) return bad("an outcome class (ok, rate_limited, overloaded, ...)");

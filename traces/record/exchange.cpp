@@ -64,7 +64,19 @@ std::string_view path_of(std::string_view target) noexcept {
 api_kind api_for_path(std::string_view path) noexcept {
   path = path_of(path);
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  if (path.ends_with(":generateContent") || path.ends_with(":streamGenerateContent")) return api_kind::gemini;
   return path.ends_with("/messages") || path == "messages" ? api_kind::anthropic : api_kind::openai;
+}
+
+void read_gemini_path(std::string_view path, request_facts& facts) {
+  path = path_of(path);
+  const std::size_t colon = path.rfind(':');
+  const std::size_t models = path.rfind("/models/", colon);
+  if (colon == std::string_view::npos || models == std::string_view::npos) return;
+  const std::string_view method = path.substr(colon + 1);
+  if (method != "generateContent" && method != "streamGenerateContent") return;
+  facts.model = std::string(path.substr(models + 8, colon - models - 8));
+  facts.stream = method == "streamGenerateContent";
 }
 
 request_facts read_request_body(std::string_view body) {

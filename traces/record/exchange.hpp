@@ -21,8 +21,9 @@
 
 namespace squall::traces::record {
 
-// The API a request path speaks: ".../messages" is Anthropic's, everything else OpenAI's
-// (chat/completions, completions, embeddings, responses).
+// The API a request path speaks: ".../messages" is Anthropic's, "...:generateContent" and
+// "...:streamGenerateContent" Gemini's, everything else OpenAI's (chat/completions, completions,
+// embeddings, responses).
 api_kind api_for_path(std::string_view path) noexcept;
 
 // The request path without its query string.
@@ -33,6 +34,10 @@ struct request_facts {
   bool stream = false;
   std::optional<std::string> prompt;  // the prompt text; absent when the body names none
 };
+
+// What a Gemini path says that its body does not: the model ("/v1beta/models/gemini-2.0-flash:generateContent")
+// and whether the answer streams (":streamGenerateContent"). Leaves `facts` alone for any other path.
+void read_gemini_path(std::string_view path, request_facts& facts);
 
 // Reads the JSON request body. The prompt text is every text the request sends as input, joined with
 // '\n' in order: Anthropic's "system" (a string or text blocks), then each message's "content" (a

@@ -299,6 +299,7 @@ class session : public std::enable_shared_from_this<session> {
     rec_.provider = p_.options.provider.empty() ? rec_.api : p_.options.provider;
     rec_.endpoint = std::string(path_of(target));
     request_facts facts = read_request_body(req.body());
+    if (api == api_kind::gemini) read_gemini_path(target, facts);
     rec_.model = std::move(facts.model);
     rec_.stream = facts.stream;
     if (facts.prompt) {

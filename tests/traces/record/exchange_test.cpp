@@ -12,6 +12,24 @@ TEST(RecordExchange, ApiFollowsThePath) {
   EXPECT_EQ(api_for_path("/v1/chat/completions"), api_kind::openai);
   EXPECT_EQ(api_for_path("/v1/embeddings"), api_kind::openai);
   EXPECT_EQ(path_of("/v1/chat/completions?x=1"), "/v1/chat/completions");
+  EXPECT_EQ(api_for_path("/v1beta/models/gemini-2.0-flash:generateContent"), api_kind::gemini);
+  EXPECT_EQ(api_for_path("/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse"), api_kind::gemini);
+}
+
+TEST(RecordExchange, AGeminiPathNamesTheModelAndWhetherItStreams) {
+  request_facts facts;
+  read_gemini_path("/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse", facts);
+  EXPECT_EQ(facts.model, "gemini-2.0-flash");
+  EXPECT_TRUE(facts.stream);
+  request_facts plain;
+  read_gemini_path("/v1/models/gemini-2.5-pro:generateContent", plain);
+  EXPECT_EQ(plain.model, "gemini-2.5-pro");
+  EXPECT_FALSE(plain.stream);
+  request_facts other;
+  read_gemini_path("/v1/chat/completions", other);
+  read_gemini_path("/v1beta/models/x:countTokens", other);
+  read_gemini_path(":generateContent", other);
+  EXPECT_EQ(other.model, "");
 }
 
 TEST(RecordExchange, RequestBodyGivesModelStreamAndPromptText) {
