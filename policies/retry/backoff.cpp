@@ -18,7 +18,7 @@ double backoff_delay_ms(backoff_kind kind, double delay_ms_base, double multipli
   return std::min(d, delay_ms_max);
 }
 
-double apply_jitter_ms(jitter_kind kind, double delay_ms, double delay_ms_base, double delay_ms_max,
+double apply_jitter_ms(jitter_kind kind, double delay_ms, double delay_ms_base, double delay_ms_max, double fraction,
                        jitter_state& state, rng& random) noexcept {
   switch (kind) {
     case jitter_kind::none: return delay_ms;
@@ -32,6 +32,7 @@ double apply_jitter_ms(jitter_kind kind, double delay_ms, double delay_ms_base, 
       state.delay_ms_previous = d;
       return d;
     }
+    case jitter_kind::shrink: return delay_ms * (1.0 - fraction * random.uniform());
   }
   return delay_ms;
 }

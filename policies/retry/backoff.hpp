@@ -12,7 +12,7 @@
 namespace squall {
 
 enum class backoff_kind : std::uint8_t { constant, linear, exponential };
-enum class jitter_kind : std::uint8_t { none, full, equal, decorrelated };
+enum class jitter_kind : std::uint8_t { none, full, equal, decorrelated, shrink };
 
 // The delay before retry number `retry` (1 = the first retry), before jitter:
 //   constant: base; linear: base * retry; exponential: base * multiplier^(retry - 1);
@@ -27,9 +27,12 @@ struct jitter_state {
 
 // Spreads `delay_ms` (the capped backoff) with `kind`:
 //   none: d; full: uniform(0, d); equal: d/2 + uniform(0, d/2);
-//   decorrelated: min(cap, uniform(base, 3 * previous)), ignoring d, with previous starting at base.
-// Only decorrelated reads or updates `state`. Draws from `random` only when the kind needs a draw.
-double apply_jitter_ms(jitter_kind kind, double delay_ms, double delay_ms_base, double delay_ms_max,
+//   decorrelated: min(cap, uniform(base, 3 * previous)), ignoring d, with previous starting at base;
+//   shrink: d * (1 - fraction * uniform(0, 1)), the OpenAI and Anthropic SDKs' jitter with fraction 0.25
+//   (it only ever shortens the delay, so the first retry never waits longer than the base).
+// Only decorrelated reads or updates `state`; only shrink reads `fraction` (0 to 1). Draws from `random`
+// only when the kind needs a draw.
+double apply_jitter_ms(jitter_kind kind, double delay_ms, double delay_ms_base, double delay_ms_max, double fraction,
                        jitter_state& state, rng& random) noexcept;
 
 }  // namespace squall

@@ -55,17 +55,20 @@ class retry_call final : public operation, public outcome_receiver, public timer
                o.ratelimit_reset == hint_mode::honor) {
       hint = result.ratelimit_reset;
     }
+    if (hint && *hint <= duration{} && o.retry_after_zero == retry_after_zero_mode::backoff) hint.reset();
+    if (hint && *hint > owner_.retry_after_max_) {
+      switch (o.retry_after_over_max) {
+        case retry_after_over_max_mode::give_up:
+          emit(policy_event_kind::retry_hint_too_long, *hint, result.kind);
+          deliver(std::move(result));
+          return;
+        case retry_after_over_max_mode::cap: hint = owner_.retry_after_max_; break;
+        case retry_after_over_max_mode::backoff: hint.reset(); break;
+      }
+    }
     duration delay{};
     if (hint) {
       delay = *hint;
-      if (delay > owner_.retry_after_max_) {
-        if (o.retry_after_over_max == retry_after_over_max_mode::give_up) {
-          emit(policy_event_kind::retry_hint_too_long, delay, result.kind);
-          deliver(std::move(result));
-          return;
-        }
-        delay = owner_.retry_after_max_;
-      }
     } else {
       const double backoff_ms = backoff_delay_ms(s.backoff, s.delay_ms_base, s.multiplier, s.delay_ms_max, attempts_);
       if (s.jitter == jitter_kind::decorrelated && !decorrelated_started_) {
@@ -73,7 +76,8 @@ class retry_call final : public operation, public outcome_receiver, public timer
         jitter_.delay_ms_previous = s.delay_ms_base;
         decorrelated_started_ = true;
       }
-      delay = from_ms(apply_jitter_ms(s.jitter, backoff_ms, s.delay_ms_base, s.delay_ms_max, jitter_, owner_.random_));
+      delay = from_ms(
+          apply_jitter_ms(s.jitter, backoff_ms, s.delay_ms_base, s.delay_ms_max, o.jitter_fraction, jitter_, owner_.random_));
     }
 
     // Waiting past the deadline only to be cut off wastes the wait and hides the real failure.
@@ -100,12 +104,21 @@ class retry_call final : public operation, public outcome_receiver, public timer
   }
 
  private:
-  // Whether a failure may be retried at all, before counting attempts: never a permanent class; else the
-  // server's x-should-retry when honoured and sent; else retry_on.
+  // Whether a failure may be retried at all, before counting attempts. By status when retry_on_status is
+  // set and the failure has one: never after a 2xx (the answer had begun: an SDK's loop is over by then),
+  // else x-should-retry when honoured and sent, else the list, whatever the class. Otherwise never a
+  // permanent class; else x-should-retry when honoured and sent; else retry_on.
   bool is_retryable(const outcome& result) const noexcept {
+    const retry_options& o = owner_.options_;
+    const bool header = result.should_retry.has_value() && o.should_retry_header == hint_mode::honor;
+    if (o.retry_on_status && result.http_status != 0) {
+      if (result.http_status >= 200 && result.http_status < 300) return false;
+      if (header) return *result.should_retry;
+      return o.retry_on_status->contains(result.http_status);
+    }
     if (is_permanent(result.kind)) return false;
-    if (result.should_retry && owner_.options_.should_retry_header == hint_mode::honor) return *result.should_retry;
-    return owner_.options_.retry_on.contains(result.kind);
+    if (header) return *result.should_retry;
+    return o.retry_on.contains(result.kind);
   }
 
   void emit(policy_event_kind kind, duration delay, outcome_class cause) {

@@ -30,11 +30,12 @@ std::optional<backoff_kind> read_backoff(json_reader& reader) {
 
 std::optional<jitter_kind> read_jitter(json_reader& reader) {
   std::string jitter;
-  reader.choice("jitter", jitter, {"none", "full", "equal", "decorrelated"});
+  reader.choice("jitter", jitter, {"none", "full", "equal", "decorrelated", "shrink"});
   if (jitter == "none") return jitter_kind::none;
   if (jitter == "full") return jitter_kind::full;
   if (jitter == "equal") return jitter_kind::equal;
   if (jitter == "decorrelated") return jitter_kind::decorrelated;
+  if (jitter == "shrink") return jitter_kind::shrink;
   return std::nullopt;
 }
 
@@ -122,20 +123,30 @@ void read_retry_options(json_reader& reader, retry_options& options) {
                                         "), got " + describe_json(options.delay_ms_max));
   }
   options.jitter = read_jitter(reader).value_or(options.jitter);
+  reader.number("jitter_fraction", options.jitter_fraction, 0.0, 1.0);
 
   read_outcome_class_set(reader, "retry_on", options.retry_on, refuse_for_retry);
+  if (http_status_set statuses; read_http_status_set(reader, "retry_on_status", statuses)) {
+    options.retry_on_status = statuses;
+  }
 
   std::string hint;
   reader.choice("retry_after", hint, {"honor", "ignore"});
   if (hint == "honor") options.retry_after = retry_after_mode::honor;
   if (hint == "ignore") options.retry_after = retry_after_mode::ignore;
 
-  reader.number("retry_after_ms_max", options.retry_after_ms_max, 0.0, 86400000.0);
+  reader.number("retry_after_ms_max", options.retry_after_ms_max, 0.0, 2147483647.0);
 
   std::string over;
-  reader.choice("retry_after_over_max", over, {"cap", "give_up"});
+  reader.choice("retry_after_over_max", over, {"cap", "give_up", "backoff"});
   if (over == "cap") options.retry_after_over_max = retry_after_over_max_mode::cap;
   if (over == "give_up") options.retry_after_over_max = retry_after_over_max_mode::give_up;
+  if (over == "backoff") options.retry_after_over_max = retry_after_over_max_mode::backoff;
+
+  std::string zero;
+  reader.choice("retry_after_zero", zero, {"at_once", "backoff"});
+  if (zero == "at_once") options.retry_after_zero = retry_after_zero_mode::at_once;
+  if (zero == "backoff") options.retry_after_zero = retry_after_zero_mode::backoff;
 
   options.should_retry_header = read_hint_mode(reader, "should_retry_header", options.should_retry_header);
   options.ratelimit_reset = read_hint_mode(reader, "ratelimit_reset", options.ratelimit_reset);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "policies/core/http_status_set.hpp"
 #include "policies/core/json_reader.hpp"
 #include "policies/core/outcome.hpp"
 #include "policies/core/outcome_class_set.hpp"
@@ -21,8 +22,11 @@ namespace squall {
 
 // What to do with a server's Retry-After hint.
 enum class retry_after_mode : std::uint8_t { honor, ignore };
-// What to do when the server's hint is longer than retry_after_ms_max.
-enum class retry_after_over_max_mode : std::uint8_t { cap, give_up };
+// What to do when the server's hint is longer than retry_after_ms_max: wait the maximum, deliver the
+// failure at once, or ignore the hint and back off as if there were none.
+enum class retry_after_over_max_mode : std::uint8_t { cap, give_up, backoff };
+// What a hint of zero (or a date already past) does: retry at once, or back off as if there were none.
+enum class retry_after_zero_mode : std::uint8_t { at_once, backoff };
 // What to do with the other server hints (x-should-retry, the rate-limit reset).
 enum class hint_mode : std::uint8_t { honor, ignore };
 
@@ -60,6 +64,10 @@ struct retry_options {
   // "decorrelated" (min(cap, uniform in [base, 3 * previous])). The default is "full".
   jitter_kind jitter = jitter_kind::full;
 
+  // How much "shrink" jitter may take off a delay: d * (1 - jitter_fraction * U), U uniform in [0, 1).
+  // From 0 to 1. The default is 0.25, the OpenAI and Anthropic SDKs' value.
+  double jitter_fraction = 0.25;
+
   // The outcome classes worth another attempt. invalid_request, auth and quota may not be listed:
   // the same request fails the same way again. The default is
   // ["rate_limited", "overloaded", "server_error", "timeout", "connection_error", "bad_answer"]
@@ -67,17 +75,30 @@ struct retry_options {
   outcome_class_set retry_on{outcome_class::rate_limited, outcome_class::overloaded, outcome_class::server_error,
                              outcome_class::timeout,      outcome_class::connection_error, outcome_class::bad_answer};
 
+  // When set, a failure that carries an HTTP status is retried by its status, as the SDKs decide, not by
+  // its class: a listed status is retried whatever its class (a 429 insufficient_quota, a 409), an
+  // unlisted one is not, and a failure after a 2xx status (a stream cut or an error event inside a 200)
+  // never is. x-should-retry, when honoured, still comes first. Failures without a status (timeouts,
+  // connection errors before the status line, inner policies' refusals) are decided by retry_on.
+  // Items are statuses from 100 to 599 or classes "1xx" to "5xx". The default is unset.
+  std::optional<http_status_set> retry_on_status;
+
   // "honor": when a failure carries the server's Retry-After hint, wait that long instead of the
   // backoff; "ignore": always use the backoff. The default is "honor".
   retry_after_mode retry_after = retry_after_mode::honor;
 
-  // The longest hint honoured, in milliseconds. From 0 to 86400000. The default is 60000 ms.
+  // The longest hint honoured, in milliseconds. From 0 to 2147483647 (2^31 - 1, the longest wait one
+  // JavaScript timer holds, which @anthropic-ai/sdk honours). The default is 60000 ms.
   double retry_after_ms_max = 60000.0;
 
-  // A hint above retry_after_ms_max is either shortened to it ("cap") or makes the policy give up and
-  // deliver the failure at once ("give_up"), for callers who would rather fail over than wait.
-  // The default is "cap".
+  // A hint above retry_after_ms_max is shortened to it ("cap"), makes the policy give up and deliver the
+  // failure at once ("give_up", for callers who would rather fail over than wait), or is ignored for the
+  // backoff ("backoff", as most SDKs do). The default is "cap".
   retry_after_over_max_mode retry_after_over_max = retry_after_over_max_mode::cap;
+
+  // A hint of zero (or an HTTP date already past) retries at once ("at_once") or is ignored for the
+  // backoff ("backoff", as the Python SDKs do). The default is "at_once".
+  retry_after_zero_mode retry_after_zero = retry_after_zero_mode::at_once;
 
   // "honor": the server's x-should-retry decides, as in the OpenAI and Anthropic SDKs: "true" retries a
   // failure even of a class not in retry_on (never a permanent class), "false" delivers it at once;

@@ -174,7 +174,9 @@ void sim_provider::strike_wire_fault(attempt& a) {
   ++stats_.wire_faults;
   outcome o;
   o.kind = a.wire == wire_fault::stream_cut ? outcome_class::connection_error : outcome_class::overloaded;
-  o.http_status = a.wire == wire_fault::stream_cut ? 0 : model_.shed_status();
+  // A cut stream had its 200 head already, as the HTTP fake sends it: a client that decides by status
+  // (an SDK's retry loop) has finished deciding by then.
+  o.http_status = a.wire == wire_fault::stream_cut ? 200 : model_.shed_status();
   o.latency = clock_.now() - a.arrival;
   o.time_to_first_token = a.ttft;
   o.provider = model_.config().name;

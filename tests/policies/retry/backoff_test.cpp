@@ -41,7 +41,7 @@ TEST(jitter, none_returns_the_delay_and_draws_nothing) {
   rng a(7);
   rng b(7);
   jitter_state s{100.0};
-  EXPECT_DOUBLE_EQ(apply_jitter_ms(jitter_kind::none, 800.0, 100.0, 30000.0, s, a), 800.0);
+  EXPECT_DOUBLE_EQ(apply_jitter_ms(jitter_kind::none, 800.0, 100.0, 30000.0, 0.25, s, a), 800.0);
   EXPECT_EQ(a.next(), b.next());
 }
 
@@ -57,7 +57,7 @@ TEST(jitter, full_is_uniform_between_zero_and_the_delay) {
   double lo = d;
   double hi = 0.0;
   for (int i = 0; i < draws; ++i) {
-    const double x = apply_jitter_ms(jitter_kind::full, d, 100.0, 30000.0, s, random);
+    const double x = apply_jitter_ms(jitter_kind::full, d, 100.0, 30000.0, 0.25, s, random);
     ASSERT_GE(x, 0.0);
     ASSERT_LE(x, d);
     sum += x;
@@ -77,7 +77,7 @@ TEST(jitter, equal_keeps_half_the_delay_and_spreads_the_other_half) {
   const double d = 1000.0;
   double sum = 0.0;
   for (int i = 0; i < draws; ++i) {
-    const double x = apply_jitter_ms(jitter_kind::equal, d, 100.0, 30000.0, s, random);
+    const double x = apply_jitter_ms(jitter_kind::equal, d, 100.0, 30000.0, 0.25, s, random);
     ASSERT_GE(x, d / 2.0);
     ASSERT_LE(x, d);
     sum += x;
@@ -96,7 +96,7 @@ TEST(jitter, decorrelated_stays_between_base_and_three_times_the_previous_delay_
     for (int retry = 0; retry < 20; ++retry) {
       const double previous = s.delay_ms_previous;
       // The backoff delay argument is ignored by decorrelated jitter.
-      const double x = apply_jitter_ms(jitter_kind::decorrelated, 12345.0, base, cap, s, random);
+      const double x = apply_jitter_ms(jitter_kind::decorrelated, 12345.0, base, cap, 0.25, s, random);
       ASSERT_GE(x, base);
       ASSERT_LE(x, std::min(cap, 3.0 * previous));
       ASSERT_DOUBLE_EQ(s.delay_ms_previous, x);
@@ -112,9 +112,33 @@ TEST(jitter, decorrelated_first_draw_is_uniform_between_base_and_three_base) {
   double sum = 0.0;
   for (int i = 0; i < draws; ++i) {
     jitter_state s{100.0};
-    sum += apply_jitter_ms(jitter_kind::decorrelated, 0.0, 100.0, 30000.0, s, random);
+    sum += apply_jitter_ms(jitter_kind::decorrelated, 0.0, 100.0, 30000.0, 0.25, s, random);
   }
   EXPECT_NEAR(sum / draws, 200.0, uniform_mean_tolerance(100.0, 300.0, draws));
+}
+
+TEST(jitter, shrink_takes_up_to_its_fraction_off_the_delay) {
+  rng random(45);
+  jitter_state s{100.0};
+  constexpr int draws = 100000;
+  const double d = 2000.0;
+  double sum = 0.0;
+  double lo = d;
+  double hi = 0.0;
+  for (int i = 0; i < draws; ++i) {
+    const double x = apply_jitter_ms(jitter_kind::shrink, d, 100.0, 30000.0, 0.25, s, random);
+    ASSERT_GT(x, 0.75 * d);
+    ASSERT_LE(x, d);
+    sum += x;
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  // The SDKs' sleep * (1 - 0.25 U): uniform over [0.75 d, d].
+  EXPECT_NEAR(sum / draws, 0.875 * d, uniform_mean_tolerance(0.75 * d, d, draws));
+  EXPECT_LT(lo, 0.751 * d);
+  EXPECT_GT(hi, 0.999 * d);
+  rng again(45);
+  EXPECT_DOUBLE_EQ(apply_jitter_ms(jitter_kind::shrink, d, 100.0, 30000.0, 0.0, s, again), d) << "fraction 0";
 }
 
 }  // namespace

@@ -198,5 +198,42 @@ TEST(retry_options, per_class_mistakes_name_the_path) {
   EXPECT_EQ(e->path, "$.policies[0].per_class.rate_limited");
 }
 
+TEST(retry_options, reads_the_sdk_keys) {
+  retry_options o;
+  ASSERT_FALSE(read_retry(R"({"jitter": "shrink", "jitter_fraction": 0.5, "retry_on_status": [408, 429, "5xx"],
+                        "retry_after_over_max": "backoff", "retry_after_zero": "backoff",
+                        "retry_after_ms_max": 2147483647})",
+                          o));
+  EXPECT_EQ(o.jitter, jitter_kind::shrink);
+  EXPECT_EQ(o.jitter_fraction, 0.5);
+  ASSERT_TRUE(o.retry_on_status);
+  for (int s : {408, 429, 500, 503, 529, 599}) EXPECT_TRUE(o.retry_on_status->contains(s)) << s;
+  for (int s : {200, 400, 409, 499, 600, 0}) EXPECT_FALSE(o.retry_on_status->contains(s)) << s;
+  EXPECT_EQ(o.retry_after_over_max, retry_after_over_max_mode::backoff);
+  EXPECT_EQ(o.retry_after_zero, retry_after_zero_mode::backoff);
+  EXPECT_EQ(o.retry_after_ms_max, 2147483647.0);
+  retry_options defaults;
+  EXPECT_FALSE(defaults.retry_on_status) << "by class unless asked";
+  EXPECT_EQ(defaults.retry_after_zero, retry_after_zero_mode::at_once);
+  EXPECT_EQ(defaults.jitter_fraction, 0.25);
+}
+
+TEST(retry_options, status_list_mistakes_name_the_item) {
+  auto e = read_retry(R"({"retry_on_status": [429, 99]})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].retry_on_status[1]");
+  EXPECT_NE(e->message.find("from 100 to 599"), std::string::npos) << e->message;
+  e = read_retry(R"({"retry_on_status": [429, "6xx"]})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].retry_on_status[1]");
+  EXPECT_NE(e->message.find("\"5xx\""), std::string::npos) << e->message;
+  e = read_retry(R"({"retry_on_status": "5xx"})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].retry_on_status");
+  EXPECT_TRUE(read_retry(R"({"jitter_fraction": 1.5})"));
+  EXPECT_TRUE(read_retry(R"({"retry_after_zero": "later"})"));
+  EXPECT_TRUE(read_retry(R"({"retry_after_ms_max": 2147483648})"));
+}
+
 }  // namespace
 }  // namespace squall

@@ -12,59 +12,17 @@
 
 #include "sim/engine/event_loop.hpp"
 #include "tests/support/fake_transport.hpp"
+#include "tests/policies/retry/retry_rig.hpp"
 #include "tests/support/time_points.hpp"
 
 namespace squall {
 namespace {
 
 using testing::fake_transport;
-using testing::recording_receiver;
+using testing::no_jitter;
 using testing::recording_sink;
-
-outcome with_class(outcome_class c) { return outcome::failure(c); }
-
-// A retry in front of a fake transport whose answers come from `answers` (then from `fallback`), with
-// the start time of every attempt recorded.
-struct retry_rig {
-  explicit retry_rig(retry_options o, duration latency = from_ms(10)) : options(o) {
-    transport = std::make_unique<fake_transport>(loop, latency, [this](const call_context&, std::uint32_t) {
-      attempt_starts.push_back(loop.now() - transport->latency());
-      if (answers.empty()) return fallback;
-      outcome next = answers.front();
-      answers.pop_front();
-      return next;
-    });
-    policy = std::make_unique<retry_handler>(options, "retry", policy_environment{loop, sink, 99}, *transport);
-  }
-
-  operation& start(time_point deadline = time_never) {
-    ctx.req.id = 7;
-    return policy->start(call_scope{&ctx, deadline}, receiver);
-  }
-  void run() {
-    while (loop.step()) {
-    }
-  }
-
-  retry_options options;
-  sim::event_loop loop;
-  recording_sink sink;
-  std::unique_ptr<fake_transport> transport;
-  std::unique_ptr<retry_handler> policy;
-  std::deque<outcome> answers;
-  outcome fallback = with_class(outcome_class::server_error);
-  std::vector<time_point> attempt_starts;
-  call_context ctx;
-  recording_receiver receiver;
-};
-
-retry_options no_jitter(backoff_kind kind = backoff_kind::constant, double base = 100.0) {
-  retry_options o;
-  o.backoff = kind;
-  o.delay_ms_base = base;
-  o.jitter = jitter_kind::none;
-  return o;
-}
+using testing::retry_rig;
+using testing::with_class;
 
 using testing::at_ms;
 
@@ -239,64 +197,6 @@ TEST(retry, same_seed_gives_the_same_jittered_schedule) {
   b.start();
   b.run();
   EXPECT_EQ(a.attempt_starts, b.attempt_starts);
-}
-
-outcome hinted(duration hint) {
-  outcome o = with_class(outcome_class::rate_limited);
-  o.http_status = 429;
-  o.retry_after = hint;
-  return o;
-}
-
-TEST(retry, honours_the_retry_after_hint_instead_of_the_backoff) {
-  retry_rig rig(no_jitter(backoff_kind::constant, 100.0));
-  rig.answers = {hinted(from_ms(1234)), outcome{}};
-  rig.start();
-  rig.run();
-  EXPECT_EQ(rig.attempt_starts, (std::vector<time_point>{at_ms(0), at_ms(1244)}));
-  EXPECT_TRUE(rig.receiver.last.ok());
-}
-
-TEST(retry, ignores_the_hint_when_told_to) {
-  retry_options o = no_jitter(backoff_kind::constant, 100.0);
-  o.retry_after = retry_after_mode::ignore;
-  retry_rig rig(o);
-  rig.answers = {hinted(from_ms(1234)), outcome{}};
-  rig.start();
-  rig.run();
-  EXPECT_EQ(rig.attempt_starts, (std::vector<time_point>{at_ms(0), at_ms(110)}));
-}
-
-TEST(retry, caps_a_long_hint_at_retry_after_ms_max) {
-  retry_options o = no_jitter(backoff_kind::constant, 100.0);
-  o.retry_after_ms_max = 2000.0;
-  retry_rig rig(o);
-  rig.answers = {hinted(from_s(30)), outcome{}};
-  rig.start();
-  rig.run();
-  EXPECT_EQ(rig.attempt_starts, (std::vector<time_point>{at_ms(0), at_ms(2010)}));
-  EXPECT_EQ(rig.sink.events.at(0).delay, from_ms(2000));
-}
-
-TEST(retry, gives_up_on_a_long_hint_when_told_to) {
-  retry_options o = no_jitter(backoff_kind::constant, 100.0);
-  o.retry_after_ms_max = 2000.0;
-  o.retry_after_over_max = retry_after_over_max_mode::give_up;
-  retry_rig rig(o);
-  rig.answers = {hinted(from_s(30)), outcome{}};
-  rig.start();
-  rig.run();
-  EXPECT_EQ(rig.transport->started(), 1);
-  EXPECT_EQ(rig.receiver.last.kind, outcome_class::rate_limited);
-  EXPECT_EQ(rig.receiver.last.retry_after, from_s(30));
-  EXPECT_EQ(rig.sink.count(policy_event_kind::retry_hint_too_long), 1U);
-  EXPECT_EQ(rig.sink.count(policy_event_kind::retry_scheduled), 0U);
-  // A hint exactly at the cap is still honoured.
-  retry_rig exact(o);
-  exact.answers = {hinted(from_ms(2000)), outcome{}};
-  exact.start();
-  exact.run();
-  EXPECT_EQ(exact.transport->started(), 2);
 }
 
 TEST(retry, stops_when_the_next_attempt_would_start_past_the_deadline) {
@@ -475,143 +375,6 @@ TEST(retry, attempts_count_across_classes_against_the_latest_failures_limit) {
   EXPECT_EQ(rig.transport->started(), 3);
   EXPECT_EQ(rig.receiver.last.kind, outcome_class::overloaded);
   EXPECT_EQ(rig.sink.count(policy_event_kind::retry_exhausted), 1U);
-}
-
-// --- server hints ---
-
-outcome with_should_retry(outcome_class c, bool should) {
-  outcome o = with_class(c);
-  o.should_retry = should;
-  return o;
-}
-
-TEST(retry, should_retry_true_retries_a_class_not_in_retry_on) {
-  retry_options o = no_jitter();
-  o.retry_on = {outcome_class::server_error};
-  retry_rig rig(o);
-  rig.answers = {with_should_retry(outcome_class::timeout, true), outcome{}};
-  rig.start();
-  rig.run();
-  EXPECT_EQ(rig.transport->started(), 2);
-  EXPECT_TRUE(rig.receiver.last.ok());
-  EXPECT_EQ(rig.sink.count(policy_event_kind::retry_scheduled), 1U);
-}
-
-TEST(retry, should_retry_false_stops_a_class_in_retry_on) {
-  retry_rig rig(no_jitter());
-  rig.answers = {with_should_retry(outcome_class::server_error, false), outcome{}};
-  rig.start();
-  rig.run();
-  EXPECT_EQ(rig.transport->started(), 1);
-  EXPECT_EQ(rig.receiver.last.kind, outcome_class::server_error);
-  EXPECT_TRUE(rig.sink.events.empty());
-}
-
-TEST(retry, should_retry_true_never_retries_a_permanent_class) {
-  retry_rig rig(no_jitter());
-  rig.answers = {with_should_retry(outcome_class::auth, true), outcome{}};
-  rig.start();
-  rig.run();
-  EXPECT_EQ(rig.transport->started(), 1);
-  EXPECT_EQ(rig.receiver.last.kind, outcome_class::auth);
-}
-
-TEST(retry, should_retry_header_ignore_leaves_retry_on_in_charge) {
-  retry_options o = no_jitter();
-  o.retry_on = {outcome_class::server_error};
-  o.should_retry_header = hint_mode::ignore;
-  {
-    retry_rig rig(o);
-    rig.answers = {with_should_retry(outcome_class::timeout, true), outcome{}};
-    rig.start();
-    rig.run();
-    EXPECT_EQ(rig.transport->started(), 1);
-  }
-  {
-    retry_rig rig(o);
-    rig.answers = {with_should_retry(outcome_class::server_error, false), outcome{}};
-    rig.start();
-    rig.run();
-    EXPECT_EQ(rig.transport->started(), 2);
-  }
-}
-
-outcome with_reset(outcome_class c, duration reset) {
-  outcome o = with_class(c);
-  o.ratelimit_reset = reset;
-  return o;
-}
-
-TEST(retry, waits_for_the_rate_limit_reset_when_there_is_no_retry_after) {
-  retry_rig rig(no_jitter(backoff_kind::constant, 100.0));
-  rig.answers = {with_reset(outcome_class::rate_limited, from_ms(4321)), outcome{}};
-  rig.start();
-  rig.run();
-  EXPECT_EQ(rig.attempt_starts, (std::vector<time_point>{at_ms(0), at_ms(4331)}));
-  EXPECT_EQ(rig.sink.events.at(0).delay, from_ms(4321));
-}
-
-TEST(retry, retry_after_wins_over_the_rate_limit_reset) {
-  retry_rig rig(no_jitter(backoff_kind::constant, 100.0));
-  outcome both = with_reset(outcome_class::rate_limited, from_ms(4321));
-  both.retry_after = from_ms(700);
-  rig.answers = {both, outcome{}};
-  rig.start();
-  rig.run();
-  EXPECT_EQ(rig.attempt_starts.at(1), at_ms(710));
-}
-
-TEST(retry, the_reset_applies_to_rate_limits_only_and_can_be_ignored) {
-  {
-    retry_rig rig(no_jitter(backoff_kind::constant, 100.0));
-    rig.answers = {with_reset(outcome_class::overloaded, from_ms(4321)), outcome{}};
-    rig.start();
-    rig.run();
-    EXPECT_EQ(rig.attempt_starts.at(1), at_ms(110));
-  }
-  {
-    retry_options o = no_jitter(backoff_kind::constant, 100.0);
-    o.ratelimit_reset = hint_mode::ignore;
-    retry_rig rig(o);
-    rig.answers = {with_reset(outcome_class::rate_limited, from_ms(4321)), outcome{}};
-    rig.start();
-    rig.run();
-    EXPECT_EQ(rig.attempt_starts.at(1), at_ms(110));
-  }
-  {
-    // An ignored Retry-After leaves the reset to decide.
-    retry_options o = no_jitter(backoff_kind::constant, 100.0);
-    o.retry_after = retry_after_mode::ignore;
-    retry_rig rig(o);
-    outcome both = with_reset(outcome_class::rate_limited, from_ms(4321));
-    both.retry_after = from_ms(700);
-    rig.answers = {both, outcome{}};
-    rig.start();
-    rig.run();
-    EXPECT_EQ(rig.attempt_starts.at(1), at_ms(4331));
-  }
-}
-
-TEST(retry, a_long_reset_is_capped_or_given_up_like_retry_after) {
-  retry_options o = no_jitter(backoff_kind::constant, 100.0);
-  o.retry_after_ms_max = 2000.0;
-  {
-    retry_rig rig(o);
-    rig.answers = {with_reset(outcome_class::rate_limited, from_s(60)), outcome{}};
-    rig.start();
-    rig.run();
-    EXPECT_EQ(rig.attempt_starts.at(1), at_ms(2010));
-  }
-  o.retry_after_over_max = retry_after_over_max_mode::give_up;
-  {
-    retry_rig rig(o);
-    rig.answers = {with_reset(outcome_class::rate_limited, from_s(60)), outcome{}};
-    rig.start();
-    rig.run();
-    EXPECT_EQ(rig.transport->started(), 1);
-    EXPECT_EQ(rig.sink.count(policy_event_kind::retry_hint_too_long), 1U);
-    EXPECT_EQ(rig.sink.events.at(0).delay, from_s(60));
-  }
 }
 
 // --- retry budgets ---
