@@ -35,7 +35,9 @@ class hedging_call final : public operation, public timer_target {
 
   void cancel() noexcept override {
     for (auto& a : attempts_) {
-      if (a.op != nullptr) a.op->cancel();
+      if (a.op == nullptr) continue;
+      a.op->cancel();
+      record_cancelled(a);
     }
     owner_.clock_.cancel_timer(timer_);
     delete this;
@@ -53,7 +55,31 @@ class hedging_call final : public operation, public timer_target {
     operation* op = nullptr;
     time_point started{};
     std::uint32_t number = 0;  // 0 for the first attempt, n for hedge n
+    bool alone = false;        // no other attempt of the call was running when this one started
   };
+
+  // The delay should be the chosen percentile of a single attempt's latency, so the window takes only
+  // samples of that distribution, or bounds that cannot move the percentile (issue 17). An attempt that
+  // started alone (the first, or a hedge after every earlier attempt failed) gives one: its latency when
+  // it answers ok, whether or not a hedge raced it, and its running time when it is cancelled. The latency
+  // of a cancelled attempt is unknown but at least its running time, and another attempt ends one that
+  // started alone only after the delay ran out, so this sample lies at or above the delay just as the true
+  // latency does: the share of samples below the delay, from which the percentile is read, stays right.
+  // A hedge gives none: it answers only when it wins the race, so its latencies are the fast ones (taking
+  // them and not the slow first attempts they overtook doubled the hedges at p95), and a cancelled hedge's
+  // running time is a bound that may lie below the delay. Failures and degraded answers say nothing about
+  // how long a good answer takes.
+  void record_answered(const attempt& a, const outcome& result) {
+    if (!owner_.latencies_ || !a.alone || result.degraded) return;
+    owner_.latencies_->record(owner_.clock_.now() - a.started);
+  }
+  void record_cancelled(const attempt& a) {
+    if (!owner_.latencies_ || !a.alone) return;
+    const duration ran = owner_.clock_.now() - a.started;
+    // Only the caller can cancel an attempt that started alone before the delay; such a short bound
+    // could lie below the percentile and is left out.
+    if (ran >= delay_) owner_.latencies_->record(ran);
+  }
 
   void on_attempt(attempt& a, outcome&& result) {
     a.op = nullptr;
@@ -61,7 +87,7 @@ class hedging_call final : public operation, public timer_target {
     const hedging_options& o = owner_.options_;
     if (result.kind == outcome_class::ok) {
       owner_.budget_.on_attempt_ok();
-      if (owner_.latencies_ && !result.degraded) owner_.latencies_->record(owner_.clock_.now() - a.started);
+      record_answered(a, result);
       finish(std::move(result));
       return;
     }
@@ -92,6 +118,7 @@ class hedging_call final : public operation, public timer_target {
   void launch() {
     attempt& a = attempts_[launched_++];
     a.started = owner_.clock_.now();
+    a.alone = in_flight_ == 0;
     ++in_flight_;
     a.op = &owner_.next_.start(scope_, a);
   }
@@ -123,6 +150,7 @@ class hedging_call final : public operation, public timer_target {
       if (a.op == nullptr) continue;
       a.op->cancel();
       a.op = nullptr;
+      record_cancelled(a);
       emit(policy_event_kind::hedge_cancelled, duration{}, result.kind, a.number);
     }
     deliver(std::move(result));

@@ -6,8 +6,9 @@
 // class, the last of those failures is delivered.
 //
 // Every attempt runs through the same next handler with the same scope (so a timeout placed inside the
-// hedging bounds each attempt). The hedge delay is fixed (delay_ms) or the chosen percentile of recent
-// successful attempt latencies; an optional budget shared by all calls gates every hedge.
+// hedging bounds each attempt). The hedge delay is fixed (delay_ms) or the chosen percentile of the recent
+// latencies of single attempts (first attempts, raced or not, but not hedges); an optional budget shared by
+// all calls gates every hedge.
 
 #include <memory>
 #include <optional>

@@ -21,11 +21,14 @@ struct hedging_options {
   // delay_percentile, the delay used until enough latencies are known. The default is 1000 ms.
   double delay_ms = 1000.0;
 
-  // When set, the hedge delay is this percentile of the latencies of recent successful attempts
-  // (0.95 = p95). Greater than 0 and less than 1. The default is unset: always delay_ms.
+  // When set, the hedge delay is this percentile of the recent latencies of single attempts, so that the
+  // timer starts a hedge in about 1 - delay_percentile of the calls (0.95 = p95: about 5%). A first
+  // attempt counts whether or not a hedge raced it (one a hedge overtook, by the time it ran, a lower
+  // bound above the delay); a hedge does not (it answers only when it wins: the fast ones), nor do
+  // failures and degraded answers. Greater than 0 and less than 1. The default is unset: always delay_ms.
   std::optional<double> delay_percentile;
 
-  // How many recent successful latencies the percentile is taken over. From 1 to 100000.
+  // How many recent latencies of single attempts the percentile is taken over. From 1 to 100000.
   // The default is 1000.
   std::uint32_t latency_window = 1000;
 

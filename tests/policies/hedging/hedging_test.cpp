@@ -354,6 +354,54 @@ TEST(hedging, the_percentile_delay_follows_recent_successful_latencies) {
   EXPECT_EQ(rig.loop.pending(), 0U);
 }
 
+// A delay at the median of a window that refreshes its estimate on every sample: after one call holding a
+// single sample, hedge_delay() is that sample, and after two the smaller one.
+hedging_options median_after_ms(double delay_ms, std::uint32_t hedges_max = 1) {
+  hedging_options o = after_ms(delay_ms, hedges_max);
+  o.delay_percentile = 0.5;
+  o.latency_window = 20;
+  o.latency_samples_min = 1;
+  return o;
+}
+
+// Issue 17: the winners of races were the samples, which put the p95 delay too low and hedged about
+// twice as often as asked.
+TEST(hedging, a_first_attempt_overtaken_by_a_hedge_counts_as_its_running_time_and_the_hedge_not_at_all) {
+  hedging_rig rig(median_after_ms(200), {{5000, ok_with(1)}, {100, ok_with(2)}});
+  rig.start();
+  EXPECT_EQ(rig.until_delivered(), at_ms(300));
+  EXPECT_EQ(rig.receiver.last.output_tokens, 2U);
+  EXPECT_EQ(rig.policy->hedge_delay(), from_ms(300))
+      << "the first attempt ran 300 ms and would have taken longer; the hedge's 100 ms is a race's winner";
+}
+
+TEST(hedging, a_first_attempt_that_wins_after_a_hedge_started_counts_whole_and_the_cancelled_hedge_not) {
+  hedging_rig rig(median_after_ms(100), {{150, ok_with(1)}, {500, ok_with(2)}});
+  rig.start();
+  EXPECT_EQ(rig.until_delivered(), at_ms(150));
+  EXPECT_EQ(rig.policy->hedge_delay(), from_ms(150)) << "not the hedge's 50 ms of running";
+}
+
+TEST(hedging, a_hedge_started_after_the_first_attempt_failed_runs_alone_and_counts) {
+  hedging_rig rig(median_after_ms(1000), {{10, failed(outcome_class::server_error, 500)}, {20, ok_with(2)}});
+  rig.start();
+  EXPECT_EQ(rig.until_delivered(), at_ms(30));
+  EXPECT_EQ(rig.policy->hedge_delay(), from_ms(20)) << "the failure's 10 ms is no latency";
+}
+
+TEST(hedging, a_call_cancelled_by_its_caller_counts_the_first_attempt_only_after_the_delay) {
+  hedging_rig rig(median_after_ms(100), {{10000, ok_with(1)}, {10000, ok_with(2)}});
+  operation& early = rig.start();
+  rig.loop.run_until(at_ms(50));
+  early.cancel();
+  EXPECT_EQ(rig.policy->hedge_delay(), from_ms(100)) << "an attempt cancelled before the delay is left out";
+  operation& late = rig.start();
+  rig.loop.run_until(at_ms(300));
+  ASSERT_EQ(rig.transport->started(), 3) << "the hedge started at 150 ms";
+  late.cancel();
+  EXPECT_EQ(rig.policy->hedge_delay(), from_ms(250)) << "the first attempt ran 250 ms; the hedge's 150 ms not";
+}
+
 // Call latencies with and without hedging over many calls, where one first attempt in ten is slow.
 TEST(hedging, cuts_the_tail_latency_of_slow_first_attempts) {
   auto run = [](std::uint32_t hedges_max, bool hedge) {
