@@ -66,6 +66,7 @@ json series_document(const sim::run_metrics& m) {
   column("breaker_rejections", [](const sim::interval_row& r) { return r.breaker_rejections; });
   column("breaker_state", [](const sim::interval_row& r) { return static_cast<int>(r.breaker); });
   column("breaker_open_s", [](const sim::interval_row& r) { return tidy(r.breaker_open_s); });
+  column("breakers_open", [](const sim::interval_row& r) { return r.breakers_open; });
   column("latency_p50_ms", [](const sim::interval_row& r) { return tidy(r.latency_p50_ms); });
   column("latency_p95_ms", [](const sim::interval_row& r) { return tidy(r.latency_p95_ms); });
   column("latency_p99_ms", [](const sim::interval_row& r) { return tidy(r.latency_p99_ms); });
@@ -141,9 +142,12 @@ json results_document(const run_record& run) {
     c["providers"] = std::move(providers);
     json breakers = json::array();
     for (const auto& b : m.breakers()) {
-      breakers.push_back({{"name", b.name}, {"openings", b.openings}, {"open_s", tidy(b.open_s)}});
+      json entry = {{"name", b.name}, {"openings", b.openings}, {"open_s", tidy(b.open_s)}};
+      if (!r.fleet.is_null()) entry["instance"] = b.instance;
+      breakers.push_back(std::move(entry));
     }
     c["breakers"] = std::move(breakers);
+    if (!r.fleet.is_null()) c["fleet"] = r.fleet;
     json decisions = json::object();
     for (const auto& d : m.decisions()) {
       json counts = json::object();

@@ -9,6 +9,7 @@
 #include "policies/http/http_transport.hpp"
 #include "policies/http/url.hpp"
 #include "policies/pipeline/pipeline.hpp"
+#include "sim/run/fleet.hpp"
 #include "sim/metrics/attempt_meter.hpp"
 #include "sim/run/call_slots.hpp"
 #include "sim/workload/arrivals.hpp"
@@ -386,12 +387,14 @@ config_result<configuration_result> run_live_configuration(const scenario& s, st
                                                        trace_options_for(s, options.stream));
   }
   attempt_meter meter(tracer ? static_cast<handler&>(*tracer) : *transport.value(), metrics);
-  pipeline chain(config.pipeline, rt, metrics, stream_seed(seed, "policies"), meter);
+  fleet chain(config.pipeline, config.fleet, rt, metrics, stream_seed(seed, "policies"),
+              stream_seed(seed, "fleet/spread"), meter);
   const live_drive drive = drive_live_workload(s, seed, options, rt, chain, metrics, progress, tracer.get());
   result.simulated_s = drive.elapsed_s;
   result.events = drive.events;
   result.incomplete = drive.incomplete;
   result.incomplete_reason = drive.incomplete_reason;
+  result.fleet = fleet_document(chain);
   return result;
 }
 

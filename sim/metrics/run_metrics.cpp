@@ -52,11 +52,11 @@ void run_metrics::on_abandoned_billed(double usd) noexcept {
   current_.cost_usd += usd;
 }
 
-breaker_track& run_metrics::breaker_for(std::string_view name) {
+breaker_track& run_metrics::breaker_for(std::string_view name, std::uint32_t instance) {
   for (auto& b : breakers_) {
-    if (b.name == name) return b;
+    if (b.instance == instance && b.name == name) return b;
   }
-  breakers_.push_back(breaker_track{std::string(name)});
+  breakers_.push_back(breaker_track{std::string(name), instance});
   return breakers_.back();
 }
 
@@ -96,7 +96,7 @@ void run_metrics::explain(const policy_event& event) {
                                                   to_ms(event.delay), event.value, std::string(event.detail)});
 }
 
-void run_metrics::on_policy_event(const policy_event& event) {
+void run_metrics::on_policy_event(const policy_event& event, std::uint32_t instance) {
   record_decision(event);
   explain(event);
   switch (event.kind) {
@@ -113,7 +113,7 @@ void run_metrics::on_policy_event(const policy_event& event) {
       ++current_.breaker_rejections;
       break;
     case policy_event_kind::breaker_opened: {
-      auto& b = breaker_for(event.policy);
+      auto& b = breaker_for(event.policy, instance);
       if (b.state != breaker_state::open) b.open_since = event.at;
       b.state = breaker_state::open;
       ++b.openings;
@@ -122,7 +122,7 @@ void run_metrics::on_policy_event(const policy_event& event) {
     }
     case policy_event_kind::breaker_half_opened:
     case policy_event_kind::breaker_closed: {
-      auto& b = breaker_for(event.policy);
+      auto& b = breaker_for(event.policy, instance);
       if (b.state == breaker_state::open) {
         const time_point from = std::max(b.open_since, interval_start_);
         current_.breaker_open_s = std::max(current_.breaker_open_s, to_s(event.at - from));
@@ -168,11 +168,13 @@ void run_metrics::close_interval(time_point end, std::uint64_t in_flight, std::u
   for (const auto& b : breakers_) {
     worst = std::max(worst, b.state);
     if (b.state == breaker_state::open) {
+      ++current_.breakers_open;
       const time_point from = std::max(b.open_since, interval_start_);
       current_.breaker_open_s = std::max(current_.breaker_open_s, to_s(end - from));
     }
   }
   current_.breaker = worst;
+  breakers_open_max_ = std::max(breakers_open_max_, current_.breakers_open);
   series_.push_back(current_);
   current_ = interval_row{};
   interval_latency_.reset();

@@ -38,6 +38,7 @@ struct interval_row {
   std::uint64_t provider_queue = 0;
   breaker_state breaker = breaker_state::closed;  // the worst state of any breaker at the end
   double breaker_open_s = 0;      // time any breaker spent open during the interval
+  std::uint64_t breakers_open = 0;  // breakers open at the end, over every instance of a fleet
   std::uint64_t cache_hits = 0;   // fresh and stale hits
   std::uint64_t cache_misses = 0;
   std::uint64_t hedges = 0;
@@ -68,6 +69,7 @@ struct explained_request {
 
 struct breaker_track {
   std::string name;
+  std::uint32_t instance = 0;     // which instance of a fleet it belongs to (0 without a fleet)
   breaker_state state = breaker_state::closed;
   time_point open_since{};
   double open_s = 0;
@@ -91,7 +93,10 @@ class run_metrics final : public event_sink {
   void on_unfinished(const call_context& call) noexcept;
   // Work the provider did for a request the client had abandoned (billed all the same).
   void on_abandoned_billed(double usd) noexcept;
-  void on_policy_event(const policy_event& event) override;
+  void on_policy_event(const policy_event& event) override { on_policy_event(event, 0); }
+  // An event of the policies of fleet instance `instance` (sim/run/fleet.hpp): counted with every other
+  // instance's, except a breaker's state, which is each instance's own.
+  void on_policy_event(const policy_event& event, std::uint32_t instance);
 
   // Closes the interval ending at `end` with the gauges read at that instant.
   void close_interval(time_point end, std::uint64_t in_flight, std::uint64_t provider_busy,
@@ -122,11 +127,14 @@ class run_metrics final : public event_sink {
   std::uint64_t retries() const noexcept { return retries_; }
   std::uint64_t timeouts() const noexcept { return timeouts_; }
   std::uint64_t breaker_rejections() const noexcept { return breaker_rejections_; }
+  // The most breakers open at once at an interval's end (over a fleet's instances: how many pods had
+  // given up on the provider at the worst moment).
+  std::uint64_t breakers_open_max() const noexcept { return breakers_open_max_; }
   double cost_usd() const noexcept { return cost_usd_; }
   double cost_useful_usd() const noexcept { return cost_useful_usd_; }
 
  private:
-  breaker_track& breaker_for(std::string_view name);
+  breaker_track& breaker_for(std::string_view name, std::uint32_t instance);
   void record_decision(const policy_event& event);
   void explain(const policy_event& event);
 
@@ -145,7 +153,7 @@ class run_metrics final : public event_sink {
   histogram ttft_;
   std::array<std::uint64_t, outcome_class_count> outcomes_{};
   std::uint64_t offered_ = 0, shed_ = 0, completed_ = 0, unfinished_ = 0, degraded_ = 0, bad_content_ = 0;
-  std::uint64_t attempts_ = 0, retries_ = 0, timeouts_ = 0, breaker_rejections_ = 0;
+  std::uint64_t attempts_ = 0, retries_ = 0, timeouts_ = 0, breaker_rejections_ = 0, breakers_open_max_ = 0;
   double cost_usd_ = 0;         // everything billed
   double cost_useful_usd_ = 0;  // billed for the attempts whose answers were used
 };

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <string>
 
+#include "policies/cache/cache.hpp"
+
 namespace squall::sim {
 namespace {
 
@@ -19,6 +21,22 @@ constexpr double interval_bytes_rendered = 3072;
 constexpr double in_flight_bytes = 2048;
 // The program itself, the scenario and the histograms: a floor under every estimate.
 constexpr double base_bytes = 64.0 * 1024 * 1024;
+// One instance's policies (breaker windows, budgets, limiters' buckets), and one cached answer at most:
+// what a fleet multiplies. A cache's entries dominate; the rest is small and generous here.
+constexpr double instance_bytes = 16.0 * 1024;
+constexpr double cache_entry_bytes = 512;
+
+// The policy state of one configuration at its largest: every instance of its fleet with full caches.
+// Configurations run one after the other, so the run needs the largest of them.
+double policy_state_bytes(const configuration& c) {
+  double per_instance = instance_bytes;
+  for (const auto& p : c.pipeline.policies) {
+    if (const auto* cache = dynamic_cast<const cache_spec*>(p.get())) {
+      per_instance += static_cast<double>(cache->options.entries_max) * cache_entry_bytes;
+    }
+  }
+  return per_instance * static_cast<double>(c.fleet.instances);
+}
 
 std::string figure(double v) {
   char buffer[64];
@@ -63,8 +81,10 @@ run_estimate estimate_run(const scenario& s, std::uint32_t seeds) {
   e.intervals = intervals >= 1e18 ? std::uint64_t{1'000'000'000'000'000'000} : static_cast<std::uint64_t>(intervals);
 
   const double recorded = w.recorded_times_s ? static_cast<double>(w.recorded_times_s->size()) * 8 : 0;
+  for (const auto& c : s.configurations) e.policy_bytes = std::max(e.policy_bytes, policy_state_bytes(c));
   e.memory_bytes = base_bytes + recorded + static_cast<double>(w.in_flight_max) * in_flight_bytes +
-                   intervals * configurations * (interval_bytes_per_seed * seed_count + interval_bytes_rendered);
+                   intervals * configurations * (interval_bytes_per_seed * seed_count + interval_bytes_rendered) +
+                   e.policy_bytes;
   return e;
 }
 
@@ -96,9 +116,11 @@ std::optional<config_error> check_run_limits(const scenario& s, const run_estima
   if (e.memory_bytes > limits.memory_bytes_max) {
     return config_error{s.file, "$.interval_s, $.policies",
                         "the run would need about " + mebibytes(e.memory_bytes) + " of memory (" +
-                            figure(static_cast<double>(e.intervals)) + " intervals x " + runs +
-                            " x seeds), more than the limit of " + mebibytes(limits.memory_bytes_max) +
-                            "; expected a longer interval_s, fewer configurations or fewer --seeds" + raise};
+                            figure(static_cast<double>(e.intervals)) + " intervals x " + runs + " x seeds, and " +
+                            mebibytes(e.policy_bytes) + " of policy state: fleet instances x caches' entries_max)"
+                            ", more than the limit of " + mebibytes(limits.memory_bytes_max) +
+                            "; expected a longer interval_s, fewer configurations or fewer --seeds, or fewer fleet instances or "
+                            "smaller caches" + raise};
   }
   return std::nullopt;
 }

@@ -34,6 +34,7 @@ struct run_estimate {
   double requests = 0;          // arrivals x configurations x seeds
   std::uint64_t intervals = 0;  // time-series intervals of one configuration
   double memory_bytes = 0;      // the run's estimated peak memory
+  double policy_bytes = 0;      // of it, the largest configuration's policy state (fleet instances x caches)
 };
 
 // `seeds` is --seeds (each seed runs every configuration and keeps its results until they are averaged).

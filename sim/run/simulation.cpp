@@ -12,6 +12,7 @@
 #include "sim/workload/arrivals.hpp"
 #include "sim/metrics/attempt_meter.hpp"
 #include "sim/run/call_slots.hpp"
+#include "sim/run/fleet.hpp"
 #include "sim/workload/request_factory.hpp"
 
 namespace squall::sim {
@@ -237,7 +238,8 @@ configuration_result run_configuration(const scenario& s, std::size_t index, std
   if (trace) tracer = std::make_unique<traces::tracing_handler>(loop, transport, *trace, trace_options_for(s, false));
   attempt_meter meter(tracer ? static_cast<handler&>(*tracer) : transport, metrics);
   // Policies draw from streams keyed by their position, the same root for every configuration.
-  pipeline chain(config.pipeline, loop, metrics, stream_seed(seed, "policies"), meter);
+  fleet chain(config.pipeline, config.fleet, loop, metrics, stream_seed(seed, "policies"),
+              stream_seed(seed, "fleet/spread"), meter);
 
   driver load(s, seed, loop, chain, metrics, provider_ptrs, result.providers);
   load.start();
@@ -272,6 +274,7 @@ configuration_result run_configuration(const scenario& s, std::size_t index, std
   load.stop();
   result.simulated_s = to_s(loop.now());
   result.events = loop.fired();
+  result.fleet = fleet_document(chain);
   if (stopped) {
     result.incomplete = true;
     result.incomplete_reason = "stopped at " + std::to_string(static_cast<long long>(result.simulated_s)) +

@@ -42,6 +42,9 @@ struct configuration_result {
   // (the upstream_* metrics). Null and empty otherwise.
   json upstream;
   std::vector<std::pair<std::string, double>> upstream_summary;
+  // A configuration run as a fleet of more than one instance: {"instances", "spread", "per_instance":
+  // [{"requests", "retries", ...}]} (sim/run/fleet.hpp). Null otherwise.
+  json fleet;
 };
 
 // Called now and then with the fraction of simulated time done, for progress displays.

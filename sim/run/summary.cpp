@@ -56,6 +56,7 @@ summary summarize(const configuration_result& result) {
       {"breaker_openings", static_cast<double>(openings)},
       {"breaker_rejections", static_cast<double>(m.breaker_rejections())},
       {"breaker_open_s", open_s},
+      {"breakers_open_max", static_cast<double>(m.breakers_open_max())},
       {"cost_usd", m.cost_usd()},
       {"cost_per_success_usd", ratio(m.cost_usd(), succeeded)},
       {"cost_wasted_usd", m.cost_usd() - m.cost_useful_usd()},

@@ -16,7 +16,7 @@ const std::vector<std::string>& summary_metric_names() {
       "latency_ok_p50_ms", "latency_ok_p95_ms",  "latency_ok_p99_ms", "ttft_p50_ms",
       "ttft_p95_ms",       "ttft_p99_ms",        "attempts",          "attempts_per_request",
       "retries",           "timeouts",           "breaker_openings",  "breaker_rejections",
-      "breaker_open_s",    "cost_usd",           "cost_per_success_usd", "cost_wasted_usd",
+      "breaker_open_s",    "breakers_open_max",  "cost_usd",           "cost_per_success_usd", "cost_wasted_usd",
       "cache_hit_rate",    "cache_hits",         "hedges",            "fallbacks",
       "client_rejections", "retry_budget_refusals", "bad_content", "bad_content_rate",
       // A run with a service (upstream_metric_names).
@@ -58,6 +58,23 @@ std::string sha256_hex(const std::string& data) {
 }
 
 namespace {
+
+// "fleet": {"instances": 50, "spread": "round_robin"}.
+void read_fleet(json_reader& parent, const json& f, const std::string& path, fleet_spec& out) {
+  if (!f.is_object()) {
+    parent.fail(path, "expected an object such as {\"instances\": 50, \"spread\": \"round_robin\"}, got " +
+                          describe_json(f));
+    return;
+  }
+  json_reader reader(f, path);
+  reader.allow_only({"instances", "spread"});
+  reader.count("instances", out.instances, 1, fleet_spec::instances_max);
+  std::string spread;
+  reader.choice("spread", spread, {"round_robin", "random", "sticky"});
+  if (spread == "random") out.spread = fleet_spread::random;
+  if (spread == "sticky") out.spread = fleet_spread::sticky;
+  if (auto e = reader.finish()) parent.fail(e->path, e->message);
+}
 
 // Names for "expected one of" messages, quoted: "a", "b".
 std::string quoted_list(const std::vector<std::string>& names) {
@@ -232,11 +249,28 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
         const std::string cpath = json_path_key("$.policies", it.key());
         configuration c;
         c.name = it.key();
-        if (it->is_string()) {
-          c.source = it->get<std::string>();
+        // {"policy": <path or inline object>, "fleet": {...}}: the same policies, run as a fleet.
+        const json* policy = &*it;
+        std::string policy_path = cpath;
+        json policy_canonical;  // a policy file's document, inlined for the digest
+        if (it->is_object() && it->contains("fleet")) {
+          json_reader wrapper(*it, cpath);
+          wrapper.allow_only({"policy", "fleet"});
+          policy = wrapper.required("policy", "the configuration's policy file path or inline policy object");
+          if (const json* f = wrapper.child("fleet"); f != nullptr && !wrapper.failed()) {
+            read_fleet(wrapper, *f, json_path_key(cpath, "fleet"), c.fleet);
+          }
+          if (auto e = wrapper.finish()) {
+            r.fail(e->path, e->message);
+            break;
+          }
+          policy_path = json_path_key(cpath, "policy");
+        }
+        if (policy->is_string()) {
+          c.source = policy->get<std::string>();
           // The operating system reads a path only up to a NUL: "a.json\u0000evil" would open a.json.
           if (c.source.find('\0') != std::string::npos) {
-            r.fail(cpath, "expected a policy file path without a NUL character (\\u0000)");
+            r.fail(policy_path, "expected a policy file path without a NUL character (\\u0000)");
             break;
           }
           const std::filesystem::path file = base_dir / c.source;
@@ -246,13 +280,13 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
             // A mistake inside the policy file names that file and its path; a file that cannot be
             // read or parsed names the scenario key that points at it.
             if (!e.path.empty()) return e;
-            return config_error{{}, cpath, "policy file " + e.file + ": " + e.message};
+            return config_error{{}, policy_path, "policy file " + e.file + ": " + e.message};
           }
           c.pipeline = std::move(*spec);
-          canonical["policies"][it.key()] = c.pipeline.source;
-        } else if (it->is_object()) {
+          policy_canonical = c.pipeline.source;
+        } else if (policy->is_object()) {
           c.source = "inline";
-          auto spec = parse_pipeline(*it, cpath);
+          auto spec = parse_pipeline(*policy, policy_path);
           if (!spec) {
             r.fail(spec.error().path, spec.error().message);
             break;
@@ -260,9 +294,16 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
           c.pipeline = std::move(*spec);
           if (c.pipeline.name.empty()) c.pipeline.name = c.name;
         } else {
-          r.fail(cpath, "expected a policy file path (relative to the scenario) or an inline policy object, got " +
-                            describe_json(*it));
+          r.fail(policy_path, "expected a policy file path (relative to the scenario) or an inline policy object, got " +
+                                  describe_json(*policy));
           break;
+        }
+        if (policy != &*it) {
+          // The digest covers the fleet as well as the policies it runs.
+          canonical["policies"][it.key()] = {{"policy", policy_canonical.is_null() ? *policy : policy_canonical},
+                                             {"fleet", (*it)["fleet"]}};
+        } else if (!policy_canonical.is_null()) {
+          canonical["policies"][it.key()] = std::move(policy_canonical);
         }
         s.configurations.push_back(std::move(c));
       }

@@ -17,10 +17,22 @@
 
 namespace squall::sim {
 
+// How requests are spread over the instances of a fleet.
+enum class fleet_spread : std::uint8_t { round_robin, random, sticky };
+
+// A configuration run as a fleet of client instances (pods): each instance has its own policy state
+// (breakers, budgets, limiters, caches), the providers are shared. One instance is the plain case.
+struct fleet_spec {
+  static constexpr std::uint32_t instances_max = 1000;
+  std::uint32_t instances = 1;
+  fleet_spread spread = fleet_spread::round_robin;
+};
+
 struct configuration {
   std::string name;     // the key under "policies"
   std::string source;   // the policy file as written in the scenario, or "inline"
   pipeline_spec pipeline;
+  fleet_spec fleet;     // "fleet" when the configuration is written {"policy": ..., "fleet": {...}}
 };
 
 // One bound on one summary metric of one configuration: "success_rate_min": 0.99.
