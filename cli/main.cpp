@@ -10,6 +10,7 @@
 #include "cli/fatal_signals.hpp"
 #include "cli/flag_checks.hpp"
 #include "cli/import_command.hpp"
+#include "cli/import_config_command.hpp"
 #include "cli/record_command.hpp"
 #include "cli/replay_command.hpp"
 #include "cli/run_command.hpp"
@@ -101,6 +102,8 @@ int main(int argc, char** argv) {
 
   import_args import_opts;
   auto* import_cmd = add_import_command(app, import_opts);
+  import_config_args import_config_opts;
+  auto* import_config = add_import_config_command(app, import_config_opts);
   record_args record_opts;
   auto* record = add_record_command(app, record_opts);
   replay_args trace2scenario_opts;
@@ -143,6 +146,7 @@ int main(int argc, char** argv) {
     if (validate->parsed()) return validate_command(validate_files, validate_large);
     if (serve->parsed()) return serve_command(serve_opts);
     if (import_cmd->parsed()) return import_command(import_opts);
+    if (import_config->parsed()) return import_config_command(import_config_opts);
     if (record->parsed()) return record_command(record_opts);
     if (trace2scenario->parsed()) return trace2scenario_command(trace2scenario_opts);
     if (replay->parsed()) return replay_command(replay_opts);

@@ -49,7 +49,8 @@ class retry_call final : public operation, public outcome_receiver, public timer
     // A server hint replaces the backoff: Retry-After (or retry-after-ms) first, then, for a rate limit,
     // the time until the provider's window resets.
     std::optional<duration> hint;
-    if (result.retry_after && o.retry_after == retry_after_mode::honor) {
+    if (result.retry_after && o.retry_after == retry_after_mode::honor &&
+        (!o.retry_after_on_status || o.retry_after_on_status->contains(result.http_status))) {
       hint = result.retry_after;
     } else if (result.kind == outcome_class::rate_limited && result.ratelimit_reset &&
                o.ratelimit_reset == hint_mode::honor) {
@@ -69,6 +70,9 @@ class retry_call final : public operation, public outcome_receiver, public timer
     duration delay{};
     if (hint) {
       delay = *hint;
+      hint_honoured_ = true;
+    } else if (hint_honoured_ && o.backoff_after_hint == backoff_after_hint_mode::none) {
+      delay = duration{};  // Portkey's loop: after one honoured hint, the remaining retries do not wait
     } else {
       const double backoff_ms = backoff_delay_ms(s.backoff, s.delay_ms_base, s.multiplier, s.delay_ms_max, attempts_);
       if (s.jitter == jitter_kind::decorrelated && !decorrelated_started_) {
@@ -140,6 +144,7 @@ class retry_call final : public operation, public outcome_receiver, public timer
   std::uint32_t attempts_ = 1;  // attempts started, the running one included
   jitter_state jitter_;
   bool decorrelated_started_ = false;
+  bool hint_honoured_ = false;  // a server hint set one of this call's waits
 };
 
 retry_handler::retry_handler(const retry_options& options, std::string name, const policy_environment& env,

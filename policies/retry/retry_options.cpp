@@ -143,6 +143,14 @@ void read_retry_options(json_reader& reader, retry_options& options) {
   if (over == "give_up") options.retry_after_over_max = retry_after_over_max_mode::give_up;
   if (over == "backoff") options.retry_after_over_max = retry_after_over_max_mode::backoff;
 
+  if (http_status_set statuses; read_http_status_set(reader, "retry_after_on_status", statuses)) {
+    options.retry_after_on_status = statuses;
+  }
+  std::string after_hint;
+  reader.choice("backoff_after_hint", after_hint, {"keep", "none"});
+  if (after_hint == "keep") options.backoff_after_hint = backoff_after_hint_mode::keep;
+  if (after_hint == "none") options.backoff_after_hint = backoff_after_hint_mode::none;
+
   std::string zero;
   reader.choice("retry_after_zero", zero, {"at_once", "backoff"});
   if (zero == "at_once") options.retry_after_zero = retry_after_zero_mode::at_once;

@@ -25,6 +25,8 @@ enum class retry_after_mode : std::uint8_t { honor, ignore };
 // What to do when the server's hint is longer than retry_after_ms_max: wait the maximum, deliver the
 // failure at once, or ignore the hint and back off as if there were none.
 enum class retry_after_over_max_mode : std::uint8_t { cap, give_up, backoff };
+// What the backoff is after a server hint was waited once in a call: as usual, or none at all.
+enum class backoff_after_hint_mode : std::uint8_t { keep, none };
 // What a hint of zero (or a date already past) does: retry at once, or back off as if there were none.
 enum class retry_after_zero_mode : std::uint8_t { at_once, backoff };
 // What to do with the other server hints (x-should-retry, the rate-limit reset).
@@ -95,6 +97,15 @@ struct retry_options {
   // failure at once ("give_up", for callers who would rather fail over than wait), or is ignored for the
   // backoff ("backoff", as most SDKs do). The default is "cap".
   retry_after_over_max_mode retry_after_over_max = retry_after_over_max_mode::cap;
+
+  // When set, Retry-After (and retry-after-ms) is read only on failures with one of these statuses (Portkey
+  // reads it on 429 alone); on the others the backoff applies. Same items as retry_on_status. The default
+  // is unset: on any failure.
+  std::optional<http_status_set> retry_after_on_status;
+
+  // "none": once a server hint has set a wait in a call, its later retries without a hint do not wait at
+  // all (Portkey's gateway does this); "keep": they back off as usual. The default is "keep".
+  backoff_after_hint_mode backoff_after_hint = backoff_after_hint_mode::keep;
 
   // A hint of zero (or an HTTP date already past) retries at once ("at_once") or is ignored for the
   // backoff ("backoff", as the Python SDKs do). The default is "at_once".

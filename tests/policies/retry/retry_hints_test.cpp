@@ -314,5 +314,31 @@ TEST(retry, by_status_x_should_retry_comes_first_even_for_a_permanent_class) {
   EXPECT_EQ(attempts_after(ignoring, no), 2);
 }
 
+TEST(retry, retry_after_on_status_reads_the_hint_on_those_statuses_only) {
+  retry_options o = no_jitter(backoff_kind::constant, 100.0);
+  http_status_set only_429;
+  only_429.insert(429);
+  o.retry_after_on_status = only_429;
+  retry_rig rig(o);
+  outcome on_503 = with_status(outcome_class::overloaded, 503);
+  on_503.retry_after = from_s(5);
+  rig.answers = {on_503, hinted(from_s(5)), outcome{}};  // hinted() is a 429
+  rig.start();
+  rig.run();
+  EXPECT_EQ(rig.attempt_starts, (std::vector<time_point>{at_ms(0), at_ms(110), at_ms(5120)}));
+}
+
+TEST(retry, backoff_after_hint_none_stops_waiting_once_a_hint_was_obeyed) {
+  retry_options o = no_jitter(backoff_kind::constant, 100.0);
+  o.attempts_max = 5;
+  o.backoff_after_hint = backoff_after_hint_mode::none;
+  retry_rig rig(o);
+  rig.answers = {with_class(outcome_class::overloaded), hinted(from_ms(700)), with_class(outcome_class::overloaded),
+                 outcome{}};
+  rig.start();
+  rig.run();
+  EXPECT_EQ(rig.attempt_starts, (std::vector<time_point>{at_ms(0), at_ms(110), at_ms(820), at_ms(830)}));
+}
+
 }  // namespace
 }  // namespace squall

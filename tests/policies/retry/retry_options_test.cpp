@@ -202,7 +202,8 @@ TEST(retry_options, reads_the_sdk_keys) {
   retry_options o;
   ASSERT_FALSE(read_retry(R"({"jitter": "shrink", "jitter_fraction": 0.5, "retry_on_status": [408, 429, "5xx"],
                         "retry_after_over_max": "backoff", "retry_after_zero": "backoff",
-                        "retry_after_ms_max": 2147483647})",
+                        "retry_after_ms_max": 2147483647, "retry_after_on_status": [429],
+                        "backoff_after_hint": "none"})",
                           o));
   EXPECT_EQ(o.jitter, jitter_kind::shrink);
   EXPECT_EQ(o.jitter_fraction, 0.5);
@@ -212,7 +213,13 @@ TEST(retry_options, reads_the_sdk_keys) {
   EXPECT_EQ(o.retry_after_over_max, retry_after_over_max_mode::backoff);
   EXPECT_EQ(o.retry_after_zero, retry_after_zero_mode::backoff);
   EXPECT_EQ(o.retry_after_ms_max, 2147483647.0);
+  ASSERT_TRUE(o.retry_after_on_status);
+  EXPECT_TRUE(o.retry_after_on_status->contains(429));
+  EXPECT_FALSE(o.retry_after_on_status->contains(503));
+  EXPECT_EQ(o.backoff_after_hint, backoff_after_hint_mode::none);
   retry_options defaults;
+  EXPECT_FALSE(defaults.retry_after_on_status);
+  EXPECT_EQ(defaults.backoff_after_hint, backoff_after_hint_mode::keep);
   EXPECT_FALSE(defaults.retry_on_status) << "by class unless asked";
   EXPECT_EQ(defaults.retry_after_zero, retry_after_zero_mode::at_once);
   EXPECT_EQ(defaults.jitter_fraction, 0.25);

@@ -1,0 +1,65 @@
+// `squall import-config` through the binary: a Portkey config becomes a policy file a scenario loads, what
+// it cannot express is listed, and bad input is refused with exit 2 naming the JSON path.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "cli/exit_codes.hpp"
+#include "policies/pipeline/pipeline.hpp"
+#include "tests/support/squall_binary_test.hpp"
+
+namespace squall {
+namespace {
+
+class ImportConfig : public testing::squall_binary_test {};
+
+TEST_F(ImportConfig, WritesALoadablePolicyFileAndListsWhatItCannotExpress) {
+  const auto out = dir_ / "portkey.policy.json";
+  ASSERT_EQ(run("import-config portkey tests/config_import/samples/portkey-fallback.json --out '" + out.string() + "'"),
+            cli::exit_ok)
+      << output();
+  EXPECT_NE(output().find("not expressed"), std::string::npos) << output();
+  EXPECT_NE(output().find("$.targets[2].retry"), std::string::npos) << output();
+  EXPECT_NE(output().find("ignored"), std::string::npos) << output();
+  EXPECT_NE(output().find("wrote " + out.string() + " (4 policies"), std::string::npos) << output();
+  auto spec = load_pipeline_file(out);
+  ASSERT_TRUE(spec.ok()) << spec.error().describe();
+  EXPECT_EQ(spec->policies.size(), 4U);
+  // And a scenario runs it.
+  std::ofstream(dir_ / "s.json") << R"({"name": "imported", "duration_s": 5,
+    "providers": {"openai": {"models": {"gpt-4o": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 1}}},
+                  "anthropic-prod": {"models": {"claude-sonnet-4": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 1}}},
+                  "azure-openai": {"models": {"gpt-4o": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 1}}}},
+    "workload": {"arrivals": {"process": "constant", "rate_per_s": 5}, "provider": "openai", "model": "gpt-4o"},
+    "policies": {"portkey": ")" + out.string() + R"("}})";
+  EXPECT_EQ(run("run '" + (dir_ / "s.json").string() + "' -q --out '" + (dir_ / "o").string() + "'"), cli::exit_ok)
+      << output();
+}
+
+TEST_F(ImportConfig, BadInputIsRefusedWithItsPathAndNothingWritten) {
+  std::ofstream(dir_ / "bad.json") << R"({"retry": {"attempts": 9}})";
+  EXPECT_EQ(run("import-config portkey '" + (dir_ / "bad.json").string() + "'"), cli::exit_bad_input);
+  EXPECT_NE(output().find("$.retry.attempts"), std::string::npos) << output();
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "bad.policy.json"));
+  std::ofstream(dir_ / "broken.json") << "{\"retry\": ";
+  EXPECT_EQ(run("import-config portkey '" + (dir_ / "broken.json").string() + "'"), cli::exit_bad_input);
+  EXPECT_EQ(run("import-config kong '" + (dir_ / "bad.json").string() + "'"), cli::exit_bad_input);
+  EXPECT_EQ(run("import-config portkey '" + (dir_ / "missing.json").string() + "'"), cli::exit_bad_input);
+  EXPECT_EQ(run("import-config portkey '" + (dir_ / "bad.json").string() + "' --out '" +
+                (dir_ / "bad.json").string() + "'"),
+            cli::exit_bad_input);
+}
+
+TEST_F(ImportConfig, TheDefaultOutputSitsBesideTheConfig) {
+  std::ofstream(dir_ / "gw.json") << R"({"retry": {"attempts": 2}})";
+  ASSERT_EQ(run("import-config portkey '" + (dir_ / "gw.json").string() + "'"), cli::exit_ok) << output();
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "gw.policy.json"));
+  std::ofstream(dir_ / "ro");
+  std::filesystem::create_directories(dir_ / "dir.policy.json");
+  std::ofstream(dir_ / "dir.json") << R"({"retry": {"attempts": 2}})";
+  EXPECT_EQ(run("import-config portkey '" + (dir_ / "dir.json").string() + "'"), cli::exit_io_error) << output();
+}
+
+}  // namespace
+}  // namespace squall
