@@ -278,6 +278,7 @@ TEST(FakeServerAbuse, ServeAnswersHealthzThroughGarbageDeepJsonHugeAnswersExhaus
   ASSERT_NE(serve.anthropic(), 0) << serve.log();
   const std::uint16_t port = serve.openai();
   expect_healthy(port, "at start");
+  const double start_mb = serve.status_kb("VmRSS") / 1024;
 
   // Garbage: random bytes, a request line with no end, a bad chunked body. Each gets a 400 or a close.
   rng r(13);
@@ -387,13 +388,17 @@ TEST(FakeServerAbuse, ServeAnswersHealthzThroughGarbageDeepJsonHugeAnswersExhaus
   expect_healthy(port, "at the end");
 
   const double peak_mb = serve.status_kb("VmHWM") / 1024;
-  std::printf("squall serve under abuse: peak memory (VmHWM) %.1f MB\n", peak_mb);
+  std::printf("squall serve under abuse: peak memory (VmHWM) %.1f MB, %.1f MB at start\n", peak_mb, start_mb);
   EXPECT_GT(peak_mb, 0);
 #if defined(__SANITIZE_THREAD__)
   // ThreadSanitizer shadows each byte the program touches with several of its own, so the RSS of its
-  // build is mostly the sanitizer's: the 200 MB bound is checked in the other builds (plain, and ASan,
-  // whose shadow is an eighth and whose quarantine is kept small above).
+  // build is mostly the sanitizer's: the bound is checked in the other builds.
   std::printf("ThreadSanitizer build: the peak is not compared with 200 MB\n");
+#elif defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer starts squall serve at about 144 MB of its own (shadow and allocator; the plain
+  // build starts at 10 MB and peaks at 51 MB here), which left the peak a hair either side of 200 MB from
+  // run to run. What the server itself takes is the growth from its start (about 60 MB), held to 120 MB.
+  EXPECT_LT(peak_mb - start_mb, 120) << "memory squall serve took under abuse";
 #else
   EXPECT_LT(peak_mb, 200) << "peak memory of squall serve";
 #endif
