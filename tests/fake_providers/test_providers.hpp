@@ -47,4 +47,24 @@ inline reply arm(std::uint16_t port, const nlohmann::json& fault) {
   return c.post("/squall/faults", fault);
 }
 
+// A chat completion request body for the test providers' gpt-4o-mini.
+inline nlohmann::json chat(std::uint32_t max_tokens, bool stream = false, bool usage = false) {
+  nlohmann::json b = {{"model", "gpt-4o-mini"},
+            {"messages", nlohmann::json::array({{{"role", "user"}, {"content", "one two three four five"}}})},
+            {"max_tokens", max_tokens}};
+  if (stream) b["stream"] = true;
+  if (usage) b["stream_options"] = {{"include_usage", true}};
+  return b;
+}
+
+// A messages request body for the test providers' claude-sonnet-4.
+inline nlohmann::json message(std::uint32_t max_tokens, bool stream = false) {
+  nlohmann::json b = {{"model", "claude-sonnet-4"},
+            {"system", "be brief"},
+            {"messages", nlohmann::json::array({{{"role", "user"}, {"content", nlohmann::json::array({{{"type", "text"}, {"text", "a b c"}}})}}})},
+            {"max_tokens", max_tokens}};
+  if (stream) b["stream"] = true;
+  return b;
+}
+
 }  // namespace squall::fake::testing

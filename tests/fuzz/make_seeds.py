@@ -7,6 +7,7 @@
   request_body  the bodies quoted in the fake providers' tests, each behind all ten (API, endpoint) bytes
   control       every fault window of every scenario, at two arming times
   schema_instance  the schemas of tests/fake_providers/content/schema_corpus.json, behind two seed bytes
+  gateway_config   tests/config_import/samples/*.json, the configs quoted in the importer's tests
   results       written by fuzz_seed_results (scripts/fuzz.sh runs it), not here
 
 and, per target, the dictionary: tests/fuzz/dict/json.dict + <target>.dict + the key names of its seeds.
@@ -62,7 +63,7 @@ for f in tree("scenarios/*.json") + tree("tests/**/*.json"):
             put("scenario", h.read())
 
 # policy: policy files, valid and broken, and the JSON examples of the docs that are policy documents.
-for f in tree("scenarios/policies/*.json") + tree("tests/**/policies/*.json"):
+for f in tree("scenarios/policies/**/*.json") + tree("tests/**/policies/*.json"):
     with open(f, "rb") as h:
         put("policy", h.read())
 for f in tree("docs/**/*.md"):
@@ -74,6 +75,13 @@ for f in tree("docs/**/*.md"):
                 continue
             if isinstance(doc, dict) and "policies" in doc and "providers" not in doc:
                 put("policy", block)
+
+# gateway_config: the sample gateway configs and the configs quoted in the importer's tests.
+for f in tree("tests/config_import/samples/*.json"):
+    with open(f, "rb") as h:
+        put("gateway_config", h.read())
+for s in raw_strings("tests/config_import/*.cpp"):
+    put("gateway_config", s)
 
 # trace: the header and a run of lines, from a few places in each incident trace (the calm start, the
 # incident), small enough for -max_len; and the trace lines quoted in the trace tests.
@@ -126,7 +134,8 @@ def keys(value, acc):
             keys(v, acc)
 
 
-for target in ("scenario", "policy", "trace", "results", "request_body", "control", "schema_instance"):
+for target in ("scenario", "policy", "trace", "results", "request_body", "control", "schema_instance",
+               "gateway_config"):
     acc = set()
     for f in glob.glob(os.path.join(out, "seeds", target, "*")):
         with open(f, "rb") as h:
