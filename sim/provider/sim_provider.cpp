@@ -141,6 +141,8 @@ void sim_provider::start_service(attempt& a) {
   ++stats_.service_started;
   const duration wait = now - a.arrival;
   stats_.queue_wait_total += wait;
+  if (wait > duration::zero()) ++stats_.service_waited;
+  queue_wait_us_.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(wait).count()));
   const service_factors f = model_.factors_at(now, a.timeline);
   const service_plan plan =
       model_.plan_service(a.draws, a.output_tokens, f.latency_x, busy_, f.ttft_x, f.token_x);

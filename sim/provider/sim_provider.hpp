@@ -25,6 +25,7 @@
 #include "policies/core/free_list_pool.hpp"
 #include "policies/core/rng.hpp"
 #include "policies/core/runtime.hpp"
+#include "sim/metrics/histogram.hpp"
 #include "sim/provider/provider_config.hpp"
 #include "sim/provider/provider_model.hpp"
 
@@ -63,6 +64,7 @@ struct provider_stats {
   double billed_usd = 0.0;            // every served attempt, delivered or abandoned
   double abandoned_usd = 0.0;         // the abandoned part of billed_usd
   std::uint64_t service_started = 0;
+  std::uint64_t service_waited = 0;   // service starts that waited in the queue at all (> 0)
   duration queue_wait_total{};        // sum over service starts of (service start - arrival)
 };
 
@@ -92,6 +94,9 @@ class sim_provider final : public handler {
   // Attempts alive in any state, error answers on their way included.
   std::size_t live_attempts() const noexcept { return pool_.in_use(); }
   const provider_stats& stats() const noexcept { return stats_; }
+  // Queue wait of every service start (0 for one that found a free slot), in microseconds: a fixed-size
+  // histogram, so that its percentiles cost no memory that grows with the run.
+  const histogram& queue_wait_us() const noexcept { return queue_wait_us_; }
 
  private:
   enum class state : std::uint8_t { free, answering, hung, queued, in_service };
@@ -155,6 +160,7 @@ class sim_provider final : public handler {
   std::uint32_t busy_ = 0;
   std::size_t hung_ = 0;
   provider_stats stats_;
+  histogram queue_wait_us_;
 };
 
 }  // namespace squall::sim
