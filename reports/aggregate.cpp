@@ -150,6 +150,17 @@ config_result<json> aggregate_seeds(const std::vector<json>& runs) {
           }
           if (c["providers"][p].contains(key)) c["providers"][p][key] = most;
         }
+        // Queue waits are read like the summary's latency percentiles: the mean of each run's figure.
+        for (const char* key : {"service_started", "queue_waited_share", "queue_wait_mean_ms", "queue_wait_p50_ms",
+                                "queue_wait_p90_ms", "queue_wait_p99_ms"}) {
+          if (!c["providers"][p].contains(key)) continue;
+          double sum = 0;
+          for (const auto& r : runs) {
+            const json& rp = r["configurations"][k].value("providers", json::array());
+            if (p < rp.size() && rp[p].contains(key)) sum += number_at(rp[p][key]);
+          }
+          c["providers"][p][key] = tidy(sum / n);
+        }
       }
     }
   }

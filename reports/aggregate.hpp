@@ -16,7 +16,8 @@ namespace squall::reports {
 //   - configurations[].summary_stats.<metric>: {"n", "mean", "sd" (sample, n-1), "ci95_low", "ci95_high"}
 //     where the interval is mean -/+ t(0.975, n-1) * sd / sqrt(n);
 //   - outcomes, latency_spectrum, breakers, decisions, simulated_s, events and every series column:
-//     means over the runs (series cut to the shortest run); providers' busy_max and queue_max: maxima;
+//     means over the runs (series cut to the shortest run); providers' busy_max and queue_max: maxima,
+//     their service_started, queue_waited_share and queue_wait_*_ms: means;
 //     explained_requests and warnings: those of the first run;
 //   - assertions: re-checked against the means, with "passed_runs" (how many single runs held it);
 //   - seed and reproduce: the first run's (the command line may replace reproduce with its --seeds form).

@@ -137,7 +137,17 @@ json results_document(const run_record& run) {
     c["latency_spectrum"] = std::move(spectrum);
     json providers = json::array();
     for (const auto& p : r.providers) {
-      providers.push_back({{"name", p.name}, {"busy_max", p.busy_max}, {"queue_max", p.queue_max}});
+      json entry = {{"name", p.name}, {"busy_max", p.busy_max}, {"queue_max", p.queue_max}};
+      if (p.queue_wait) {
+        const sim::queue_wait_summary& q = *p.queue_wait;
+        entry["service_started"] = q.service_started;
+        entry["queue_waited_share"] = tidy(q.waited_share);
+        entry["queue_wait_mean_ms"] = tidy(q.mean_ms);
+        entry["queue_wait_p50_ms"] = tidy(q.p50_ms);
+        entry["queue_wait_p90_ms"] = tidy(q.p90_ms);
+        entry["queue_wait_p99_ms"] = tidy(q.p99_ms);
+      }
+      providers.push_back(std::move(entry));
     }
     c["providers"] = std::move(providers);
     json breakers = json::array();

@@ -6,6 +6,7 @@
 
 #include "policies/core/json_parse.hpp"
 #include "reports/format.hpp"
+#include "reports/provider_table.hpp"
 
 namespace squall::reports {
 namespace {
@@ -163,6 +164,22 @@ std::string summary_markdown(const json& results) {
     for (const auto& c : configs) paired = paired || c.contains("baseline");
     if (paired) out += "Changes in brackets are against the base run of the same configuration.\n\n";
     else if (configs.size() > 1) out += "Changes in brackets are against " + code(str(configs[0], "name")) + ".\n\n";
+  }
+
+  if (const provider_table providers = provider_figures(results); !providers.rows.empty()) {
+    out += "### Providers\n\n|";
+    for (const auto& h : providers.header) out += " " + h + " |";
+    out += "\n|---|---|";
+    for (std::size_t i = 2; i < providers.header.size(); ++i) out += "---:|";
+    out += "\n";
+    for (const auto& row : providers.rows) {
+      out += "|";
+      for (const auto& text : row) out += " " + cell(text) + " |";
+      out += "\n";
+    }
+    out += "\nWaited: the share of attempts that started service after waiting in the provider's queue; the "
+           "queue wait percentiles are over every attempt that started service (0 for one that found a free "
+           "slot).\n\n";
   }
 
   if (assertions.empty()) {

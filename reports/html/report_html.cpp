@@ -10,6 +10,7 @@
 
 #include "reports/format.hpp"
 #include "reports/html/report_assets.hpp"
+#include "reports/provider_table.hpp"
 
 namespace squall::reports {
 namespace {
@@ -994,6 +995,23 @@ void summary_table_html(std::string& out, const page& p, const std::vector<asser
   out += "</tbody>\n</table>\n</section>\n";
 }
 
+// Per provider: how busy it got and how long attempts waited in its queue (simulation only).
+void providers_html(std::string& out, const page& p) {
+  const provider_table table = provider_figures(p.results);
+  if (table.rows.empty()) return;
+  out += "<section id=\"providers\"><h2>Providers</h2>\n<p class=\"note\">Waited: the share of attempts that "
+         "started service after waiting in the provider's queue. The queue wait percentiles are over every attempt "
+         "that started service, 0 for one that found a free slot.</p>\n<table class=\"summary\">\n<thead><tr>";
+  for (const auto& h : table.header) out += "<th>" + escape_html(h) + "</th>";
+  out += "</tr></thead>\n<tbody>\n";
+  for (const auto& row : table.rows) {
+    out += "<tr>";
+    for (std::size_t i = 0; i < row.size(); ++i) out += (i < 2 ? "<th>" : "<td>") + escape_html(row[i]) + (i < 2 ? "</th>" : "</td>");
+    out += "</tr>\n";
+  }
+  out += "</tbody>\n</table>\n</section>\n";
+}
+
 void chart_html(std::string& out, const json& chart) {
   const std::string id = chart["id"].get<std::string>();
   out += "<figure class=\"chart\"><figcaption><h3>" + escape_html(chart["title"].get<std::string>()) + "</h3><p>" +
@@ -1176,6 +1194,7 @@ std::string report_html(const json& results) {
     if (chart["id"] == "chart-incident") chart_html(out, chart);
   }
   summary_table_html(out, p, assertions);
+  providers_html(out, p);
   out += "<section id=\"over-time\"><h2>Over time</h2>\n";
   if (p.configs.size() > 0) {
     out += "<p class=\"note\">Configurations: ";

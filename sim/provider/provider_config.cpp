@@ -14,6 +14,8 @@ namespace {
 constexpr double probability_sum_slack = 1e-9;
 
 constexpr double latency_ms_max = 3'600'000;  // one hour: anything longer is a hang, say so with an outage
+// A round trip above a minute is no network but an outage: say so with one.
+constexpr double network_rtt_ms_max = 60'000;
 constexpr double scenario_s_max = 31'536'000;  // one year of scenario time
 
 std::string injectable_list() {
@@ -338,6 +340,18 @@ config_result<provider_config> parse_provider(const json& value, const std::stri
     cr.count("queue", config.queue, 0, 10'000'000);
     cr.number("slowdown", config.slowdown, 0, 1000);
     if (auto e = cr.finish()) r.fail(e->path, e->message);
+  }
+
+  if (const json* network = r.child("network"); network && !r.failed()) {
+    json_reader nr(*network, json_path_key(path, "network"));
+    nr.allow_only({"rtt_ms"});
+    distribution rtt = distribution::constant(0);
+    if (nr.required("rtt_ms", "a distribution of the round trip in ms, such as 40 or "
+                              "{\"dist\": \"lognormal\", \"median\": 40, \"sigma\": 0.3}") && !nr.failed()) {
+      read_distribution(nr, "rtt_ms", rtt, 0, network_rtt_ms_max);
+      config.network_rtt_ms = rtt;
+    }
+    if (auto e = nr.finish()) r.fail(e->path, e->message);
   }
 
   if (const json* limits = r.child("rate_limits"); limits && !r.failed()) {

@@ -170,6 +170,11 @@ struct provider_config {
   std::optional<double> tpm;        // server-side tokens per minute (input + output)
   error_mix errors;                 // baseline error mix outside fault windows
   std::vector<fault_window> faults;
+  // "network": {"rtt_ms": ...}: the round trip between client and provider, outside the provider's
+  // capacity. Each attempt pays half on its way to the provider (before admission and the queue) and half
+  // on the way back (before the client hears the answer or the error); it holds no slot and no window or
+  // slowdown stretches it. None: the attempt reaches the provider at once, as before the key existed.
+  std::optional<distribution> network_rtt_ms;
 };
 
 // One fault window as a scenario's "faults[i]" (or the fake providers' control API) writes it.

@@ -113,6 +113,7 @@ attempt_draws provider_model::draw(rng& r) const noexcept {
   d.ms_per_output_token = config_.ms_per_output_token.sample(r);
   d.error_latency_ms = config_.error_latency_ms.sample(r);
   d.wire_u = r.uniform();
+  if (config_.network_rtt_ms) d.network_rtt_ms = config_.network_rtt_ms->sample(r);
   return d;
 }
 

@@ -31,6 +31,8 @@ struct attempt_draws {
   double error_latency_ms = 0.0;     // how long an error answer takes
   double wire_u = 1.0;               // uniform in [0, 1): picks the wire fault, if any (drawn last, so
                                      // scenarios without wire faults draw exactly what they drew before)
+  double network_rtt_ms = 0.0;       // the round trip to the provider; drawn after everything else and
+                                     // only with a "network" key, so other scenarios draw as before
 };
 
 // What the provider does with an attempt when it arrives.
@@ -135,6 +137,8 @@ class provider_model {
   service_plan plan_service(const attempt_draws& draws, std::uint32_t output_tokens, double latency_x,
                             std::uint32_t busy, double ttft_x = 1.0, double token_x = 1.0) const noexcept;
   duration error_latency(const attempt_draws& draws) const noexcept { return from_ms(draws.error_latency_ms); }
+  // One way of the attempt's network round trip (half of it): zero without a "network" key.
+  duration network_leg(const attempt_draws& draws) const noexcept { return from_ms(draws.network_rtt_ms / 2); }
   // A refused connection fails about as fast as a loopback round trip.
   static constexpr duration refuse_latency = std::chrono::milliseconds{1};
 

@@ -56,12 +56,9 @@ sim_provider::attempt* sim_provider::pop_queue() noexcept {
 
 operation& sim_provider::start(const call_scope& scope, outcome_receiver& receiver) {
   const call_context& call = *scope.call;
-  const time_point now = clock_.now();
-  ++stats_.arrivals;
-
   attempt& a = allocate();
   a.receiver = &receiver;
-  a.arrival = now;
+  a.sent = clock_.now();
   a.input_tokens = call.req.input_tokens;
   a.output_tokens = call.req.output_tokens;
   a.batch_size = call.req.batch_size;
@@ -70,8 +67,25 @@ operation& sim_provider::start(const call_scope& scope, outcome_receiver& receiv
   // Common random numbers: this attempt's draws depend on (request id, attempt number) only.
   rng_.reseed(mix_seed(mix_seed(seed_, call.req.id), call.attempts));
   a.draws = model_.draw(rng_);
+  a.leg = model_.network_leg(a.draws);
+  if (a.leg > duration::zero()) {
+    // The call context is the caller's to change once start() returns: keep what admission reads.
+    a.held = call.req;
+    a.held.payload = nullptr;
+    a.attempt_number = call.attempts;
+    a.st = state::outbound;
+    a.timer = clock_.start_timer(a.leg, a, 0);
+  } else {
+    arrive(a, call.req, call.attempts);
+  }
+  return a;
+}
 
-  const admission verdict = model_.admit(now, call.req, a.draws, call.attempts, model_.chat_endpoint());
+void sim_provider::arrive(attempt& a, const request& req, std::uint32_t attempt_number) {
+  const time_point now = clock_.now();
+  ++stats_.arrivals;
+  a.arrival = now;
+  const admission verdict = model_.admit(now, req, a.draws, attempt_number, model_.chat_endpoint());
   a.has_model = verdict.kind != admission_kind::unknown_model && verdict.kind != admission_kind::refuse &&
                 verdict.kind != admission_kind::reset && verdict.kind != admission_kind::hang;
   a.model_index = verdict.model_index;
@@ -127,12 +141,29 @@ operation& sim_provider::start(const call_scope& scope, outcome_receiver& receiv
       a.st = state::hung;
       break;
   }
-  return a;
 }
 
 void sim_provider::answer_after(attempt& a, duration delay) {
   a.st = state::answering;
-  a.timer = clock_.start_timer(delay, a, 0);
+  a.timer = clock_.start_timer(delay + a.leg, a, 0);
+}
+
+void sim_provider::send_back(attempt& a, outcome o) {
+  a.reply = std::move(o);
+  if (a.leg > duration::zero()) {
+    a.st = state::returning;
+    a.timer = clock_.start_timer(a.leg, a, 0);
+  } else {
+    deliver_reply(a);
+  }
+}
+
+void sim_provider::deliver_reply(attempt& a) {
+  outcome o = std::move(a.reply);
+  o.latency = clock_.now() - a.sent;
+  outcome_receiver* receiver = a.receiver;
+  release(a);
+  receiver->on_outcome(std::move(o));
 }
 
 void sim_provider::start_service(attempt& a) {
@@ -141,16 +172,23 @@ void sim_provider::start_service(attempt& a) {
   ++stats_.service_started;
   const duration wait = now - a.arrival;
   stats_.queue_wait_total += wait;
+  if (wait > duration::zero()) ++stats_.service_waited;
+  queue_wait_us_.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(wait).count()));
   const service_factors f = model_.factors_at(now, a.timeline);
   const service_plan plan =
       model_.plan_service(a.draws, a.output_tokens, f.latency_x, busy_, f.ttft_x, f.token_x);
-  a.ttft = wait + plan.ttft;
+  // The first token is seen by the client: after the way there, the wait, and the way back.
+  a.ttft = a.leg + wait + plan.ttft + a.leg;
   a.st = state::in_service;
   // A truncated answer stops halfway through its output tokens, with a length finish reason.
   a.timer = clock_.start_timer(a.content == content_fault::truncated ? plan.wire_fault_at() : plan.total, a, 0);
-  if (a.wire == wire_fault::stream_cut || a.wire == wire_fault::error_event) {
+  // An answer without output tokens has no halfway: it ends whole before a cut could strike. (Armed
+  // anyway, the strike fired on an attempt already answered and released, perhaps taken again by a
+  // retry at the same instant.)
+  if ((a.wire == wire_fault::stream_cut || a.wire == wire_fault::error_event) && plan.wire_fault_at() < plan.total) {
     a.wire_pending = true;
-    a.wire_timer = clock_.start_timer(plan.wire_fault_at(), a, 1);
+    // The client hears of the cut one network leg after it happened.
+    a.wire_timer = clock_.start_timer(plan.wire_fault_at() + a.leg, a, 1);
   }
 }
 
@@ -159,6 +197,10 @@ void sim_provider::on_attempt_timer(attempt& a, std::uint32_t cookie) {
     strike_wire_fault(a);
   } else if (a.st == state::in_service) {
     finish_service(a);
+  } else if (a.st == state::outbound) {
+    arrive(a, a.held, a.attempt_number);
+  } else if (a.st == state::returning) {
+    deliver_reply(a);
   } else {
     deliver_error(a);
   }
@@ -169,18 +211,22 @@ void sim_provider::strike_wire_fault(attempt& a) {
   a.wire_pending = false;
   outcome_receiver* receiver = a.receiver;
   if (!receiver) return;  // the caller left already: nobody sees the fault
-  a.receiver = nullptr;
-  a.wire_struck = true;
   ++stats_.wire_faults;
   outcome o;
   o.kind = a.wire == wire_fault::stream_cut ? outcome_class::connection_error : outcome_class::overloaded;
   // A cut stream had its 200 head already, as the HTTP fake sends it: a client that decides by status
   // (an SDK's retry loop) has finished deciding by then.
   o.http_status = a.wire == wire_fault::stream_cut ? 200 : model_.shed_status();
-  o.latency = clock_.now() - a.arrival;
+  o.latency = clock_.now() - a.sent;
   o.time_to_first_token = a.ttft;
   o.provider = model_.config().name;
   o.model = model_.model_name(a.model_index);
+  if (a.st == state::returning) {
+    release(a);  // the server finished while the news of the cut was on its way back
+  } else {
+    a.receiver = nullptr;
+    a.wire_struck = true;
+  }
   receiver->on_outcome(std::move(o));
 }
 
@@ -203,6 +249,14 @@ void sim_provider::finish_service(attempt& a) {
     if (listener_) listener_->on_abandoned_billed(cost);
     return;
   }
+  if (a.wire_pending) {
+    // The stream broke during service, but the client hears of it only a network leg later, after the
+    // server finished: the work is billed and unused; the attempt waits for the news to arrive.
+    stats_.abandoned_usd += cost;
+    a.st = state::returning;
+    if (listener_) listener_->on_abandoned_billed(cost);
+    return;
+  }
   if (a.wire == wire_fault::malformed) {
     // The whole answer arrived but does not parse: the work is billed and wasted.
     ++stats_.wire_faults;
@@ -210,19 +264,16 @@ void sim_provider::finish_service(attempt& a) {
     outcome o;
     o.kind = outcome_class::server_error;
     o.http_status = 200;
-    o.latency = clock_.now() - a.arrival;
     o.time_to_first_token = a.ttft;
     o.provider = model_.config().name;
     o.model = model_.model_name(a.model_index);
-    release(a);
     if (listener_) listener_->on_abandoned_billed(cost);
-    receiver->on_outcome(std::move(o));
+    send_back(a, std::move(o));
     return;
   }
   outcome o;
   o.kind = outcome_class::ok;
   o.http_status = 200;
-  o.latency = clock_.now() - a.arrival;
   o.time_to_first_token = a.ttft;
   o.input_tokens = a.input_tokens;
   o.output_tokens = a.output_tokens;
@@ -238,8 +289,7 @@ void sim_provider::finish_service(attempt& a) {
   }
   if (o.flaw != content_flaw::none) ++stats_.content_faults;
   set_limits(o);
-  release(a);
-  receiver->on_outcome(std::move(o));
+  send_back(a, std::move(o));
 }
 
 void sim_provider::set_limits(outcome& o) const noexcept {
@@ -255,7 +305,7 @@ void sim_provider::deliver_error(attempt& a) {
   outcome o;
   o.kind = a.cls;
   o.http_status = a.http_status;
-  o.latency = clock_.now() - a.arrival;
+  o.latency = clock_.now() - a.sent;
   o.retry_after = a.retry_after;
   o.provider = model_.config().name;
   if (a.has_model) o.model = model_.model_name(a.model_index);
@@ -268,8 +318,27 @@ void sim_provider::deliver_error(attempt& a) {
 void sim_provider::cancel_attempt(attempt& a) noexcept {
   ++stats_.cancelled;
   switch (a.st) {
+    case state::outbound:
+      // Still on its way: the provider never hears of it.
+      ++stats_.cancelled_in_transit;
+      clock_.cancel_timer(a.timer);
+      release(a);
+      break;
     case state::answering:
       clock_.cancel_timer(a.timer);
+      release(a);
+      break;
+    case state::returning:
+      // Served, its answer on the way back: dropped. Work nobody received is abandoned work.
+      clock_.cancel_timer(a.timer);
+      if (a.wire_pending) {
+        clock_.cancel_timer(a.wire_timer);
+        ++stats_.abandoned;  // billed at the end of service already
+      } else if (a.reply.kind == outcome_class::ok) {
+        ++stats_.abandoned;
+        stats_.abandoned_usd += a.reply.cost_usd;
+        if (listener_) listener_->on_abandoned_billed(a.reply.cost_usd);
+      }
       release(a);
       break;
     case state::hung:

@@ -11,6 +11,11 @@
 //    until its service ends, as on a real server that never learns the client left. It is billed, and the
 //    bill is reported to the listener. A hung attempt that is cancelled is freed at once.
 //  - Outages and injected errors apply to attempts when they arrive; work already admitted finishes.
+//  - Network ("network": {"rtt_ms"}): an attempt travels half its drawn round trip before it arrives
+//    (admission, rate limits, the queue and fault windows all see it then) and its answer or error half
+//    on the way back. The legs hold no slot and no window or slowdown stretches them. An attempt
+//    cancelled on its way there never arrives; one cancelled on the way back is dropped (its work
+//    billed, unseen, as any abandoned work).
 //
 // Attempt objects come from a pool owned by the provider (no allocation once the pool has grown to the
 // peak concurrency). The destructor cancels the provider's timers and frees every attempt, so a run may
@@ -25,6 +30,7 @@
 #include "policies/core/free_list_pool.hpp"
 #include "policies/core/rng.hpp"
 #include "policies/core/runtime.hpp"
+#include "sim/metrics/histogram.hpp"
 #include "sim/provider/provider_config.hpp"
 #include "sim/provider/provider_model.hpp"
 
@@ -35,13 +41,15 @@ namespace squall::sim {
 class provider_listener {
  public:
   // An abandoned attempt finished its service and was billed `usd`, though nobody received the answer.
+  // Also called from cancel() when an answer on its way back over the network is dropped.
   virtual void on_abandoned_billed(double usd) = 0;
 
  protected:
   ~provider_listener() = default;
 };
 
-// Counters since construction. Each arrival ends in exactly one of: served, shed, rate_limited,
+// Counters since construction. An attempt cancelled on its way to the provider (cancelled_in_transit)
+// never arrives. Each arrival ends in exactly one of: served, shed, rate_limited,
 // injected_errors, unknown_model, refused, handshake_failed, reset, hung (or is still queued / in service / answering).
 struct provider_stats {
   std::uint64_t arrivals = 0;
@@ -60,9 +68,11 @@ struct provider_stats {
   std::uint64_t content_faults = 0;   // served and delivered ok, but with a content fault (empty,
                                       // truncated, invalid JSON): the outcome carries the flaw
   std::uint64_t cancelled = 0;        // attempts the caller cancelled, in any state
+  std::uint64_t cancelled_in_transit = 0;  // of those, cancelled on the network before they arrived
   double billed_usd = 0.0;            // every served attempt, delivered or abandoned
   double abandoned_usd = 0.0;         // the abandoned part of billed_usd
   std::uint64_t service_started = 0;
+  std::uint64_t service_waited = 0;   // service starts that waited in the queue at all (> 0)
   duration queue_wait_total{};        // sum over service starts of (service start - arrival)
 };
 
@@ -92,9 +102,14 @@ class sim_provider final : public handler {
   // Attempts alive in any state, error answers on their way included.
   std::size_t live_attempts() const noexcept { return pool_.in_use(); }
   const provider_stats& stats() const noexcept { return stats_; }
+  // Queue wait of every service start (0 for one that found a free slot), in microseconds: a fixed-size
+  // histogram, so that its percentiles cost no memory that grows with the run.
+  const histogram& queue_wait_us() const noexcept { return queue_wait_us_; }
 
  private:
-  enum class state : std::uint8_t { free, answering, hung, queued, in_service };
+  // outbound: on the network towards the provider; returning: served, its answer (or, with a pending
+  // wire_timer, the news of a broken stream) on the network back to the client.
+  enum class state : std::uint8_t { free, outbound, answering, hung, queued, in_service, returning };
 
   struct attempt final : operation, timer_target {
     void cancel() noexcept override { owner->cancel_attempt(*this); }
@@ -105,8 +120,13 @@ class sim_provider final : public handler {
     attempt* next_free = nullptr;
     timer_id timer{};
     timer_id wire_timer{};                 // a stream_cut / error_event striking mid-service
-    time_point arrival{};
-    duration ttft{};                       // queue wait + scaled time to first token
+    time_point sent{};                     // when the client sent it: latencies count from here
+    time_point arrival{};                  // when it reached the provider: queue waits count from here
+    duration leg{};                        // one way of its network round trip (zero without "network")
+    request held;                          // outbound: what admission reads on arrival (no payload)
+    std::uint32_t attempt_number = 0;      // outbound: the call's attempt count, for admission
+    outcome reply;                         // returning: the answer on its way back
+    duration ttft{};                       // round trip + queue wait + scaled time to first token
     attempt_draws draws{};
     std::optional<duration> retry_after;
     std::uint32_t input_tokens = 0;
@@ -126,7 +146,13 @@ class sim_provider final : public handler {
 
   attempt& allocate();
   void release(attempt& a) noexcept;
+  // The attempt reaches the provider: admission, then capacity.
+  void arrive(attempt& a, const request& req, std::uint32_t attempt_number);
+  // An error answer leaves after `delay` (and its way back).
   void answer_after(attempt& a, duration delay);
+  // A served attempt's answer (ok or broken) goes back to the client, over the network when there is one.
+  void send_back(attempt& a, outcome o);
+  void deliver_reply(attempt& a);
   void start_service(attempt& a);
   void finish_service(attempt& a);
   void deliver_error(attempt& a);
@@ -155,6 +181,7 @@ class sim_provider final : public handler {
   std::uint32_t busy_ = 0;
   std::size_t hung_ = 0;
   provider_stats stats_;
+  histogram queue_wait_us_;
 };
 
 }  // namespace squall::sim

@@ -199,6 +199,21 @@ class driver final : public timer_target {
 
 }  // namespace
 
+queue_wait_summary summarize_queue_wait(const sim_provider& provider) {
+  const histogram& h = provider.queue_wait_us();
+  auto ms = [](std::uint64_t us) { return static_cast<double>(us) / 1000.0; };
+  queue_wait_summary q;
+  q.service_started = provider.stats().service_started;
+  if (q.service_started > 0) {
+    q.waited_share = static_cast<double>(provider.stats().service_waited) / static_cast<double>(q.service_started);
+  }
+  q.mean_ms = h.mean() / 1000.0;
+  q.p50_ms = ms(h.quantile(0.50));
+  q.p90_ms = ms(h.quantile(0.90));
+  q.p99_ms = ms(h.quantile(0.99));
+  return q;
+}
+
 traces::tracing_options trace_options_for(const scenario& s, bool stream) {
   traces::tracing_options options;
   for (const auto& p : s.providers) options.routes.push_back({p.name, p.api, traces::default_endpoint(p.api)});
@@ -275,6 +290,7 @@ configuration_result run_configuration(const scenario& s, std::size_t index, std
   result.simulated_s = to_s(loop.now());
   result.events = loop.fired();
   result.fleet = fleet_document(chain);
+  for (std::size_t i = 0; i < providers.size(); ++i) result.providers[i].queue_wait = summarize_queue_wait(*providers[i]);
   if (stopped) {
     result.incomplete = true;
     result.incomplete_reason = "stopped at " + std::to_string(static_cast<long long>(result.simulated_s)) +

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,24 @@
 
 namespace squall::sim {
 
+// How long attempts waited in a provider's queue before their service started, over every attempt that
+// started service (one that found a free slot waited 0).
+struct queue_wait_summary {
+  std::uint64_t service_started = 0;
+  double waited_share = 0;  // of service_started, those that waited at all (> 0)
+  double mean_ms = 0;
+  double p50_ms = 0;
+  double p90_ms = 0;
+  double p99_ms = 0;
+};
+
 struct provider_summary {
   std::string name;
   std::uint64_t busy_max = 0;   // peak concurrent requests in service (sampled at interval ends)
   std::uint64_t queue_max = 0;  // peak queue depth (sampled at interval ends)
+  // Measured by the simulated provider only: a live run's providers are servers elsewhere, and
+  // nothing here is made up for them.
+  std::optional<queue_wait_summary> queue_wait{};
 };
 
 struct configuration_result {
@@ -59,6 +74,10 @@ using progress_fn = std::function<void(double fraction)>;
 configuration_result run_configuration(const scenario& s, std::size_t index, std::uint64_t seed,
                                        const progress_fn& progress = {}, traces::trace_writer* trace = nullptr,
                                        const std::atomic<bool>* stop = nullptr);
+
+class sim_provider;
+// The queue wait figures of a simulated provider since its construction.
+queue_wait_summary summarize_queue_wait(const sim_provider& provider);
 
 // How a run trace names the scenario's providers (api, endpoint) and whether answers are streamed.
 traces::tracing_options trace_options_for(const scenario& s, bool stream);

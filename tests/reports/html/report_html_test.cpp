@@ -338,6 +338,21 @@ TEST(report_html, leaves_out_what_the_run_did_not_have) {
   EXPECT_NE(html.find(">PASS</div>"), std::string::npos);
 }
 
+TEST(report_html, providers_section_shows_queue_waits_when_the_run_measured_them) {
+  json doc = sample_results();
+  EXPECT_EQ(report_html(doc).find("<section id=\"providers\">"), std::string::npos) << "no provider figures, no section";
+  doc["configurations"][0]["providers"] = {{{"name", "openai"}, {"busy_max", 64}, {"queue_max", 12},
+                                            {"service_started", 900}, {"queue_waited_share", 0.25},
+                                            {"queue_wait_mean_ms", 120}, {"queue_wait_p50_ms", 0},
+                                            {"queue_wait_p90_ms", 400}, {"queue_wait_p99_ms", 1500}}};
+  const std::string html = report_html(doc);
+  const auto at = html.find("<section id=\"providers\">");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_NE(html.find("<tr><th>retry-only</th><th>openai</th><td>64</td><td>12</td><td>25.00%</td><td>120 ms</td>"
+                      "<td>0 ms</td><td>400 ms</td><td>1500 ms</td></tr>", at), std::string::npos);
+  EXPECT_LT(html.find("<section id=\"summary\">"), at) << "after the side-by-side table";
+}
+
 TEST(report_html, renders_partial_or_odd_documents_without_throwing) {
   for (const json& doc : {json(), json::object(), json::array(), json{{"configurations", 3}},
                           json{{"configurations", {{{"name", 5}, {"summary", "x"}, {"series", {{"end_s", {"a", 5}}}}}}}},
