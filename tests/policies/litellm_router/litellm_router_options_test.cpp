@@ -2,10 +2,13 @@
 
 #include "policies/litellm_router/litellm_router_options.hpp"
 
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "policies/litellm_router/litellm_router.hpp"
+#include "policies/pipeline/pipeline.hpp"
 #include "policies/pipeline/registry.hpp"
 
 namespace squall {
@@ -102,6 +105,22 @@ TEST(litellm_router_options, the_type_is_registered) {
   const policy_registration* r = find_policy("litellm_router");
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->type, "litellm_router");
+}
+
+TEST(litellm_router_options, the_preset_loads_with_litellms_defaults) {
+  auto spec = load_pipeline_file(std::filesystem::path(SQUALL_SOURCE_DIR) / "scenarios/policies/presets/litellm-router.json");
+  ASSERT_TRUE(spec.ok()) << spec.error().describe();
+  ASSERT_EQ(spec->policies.size(), 1U);
+  const auto* litellm = dynamic_cast<const litellm_router_spec*>(spec->policies[0].get());
+  ASSERT_NE(litellm, nullptr);
+  const litellm_router_options& o = litellm->options;
+  ASSERT_EQ(o.deployments.size(), 2U);
+  EXPECT_EQ(o.deployments[0].name, "openai-east/*");
+  EXPECT_EQ(o.deployments[1].name, "openai-west/*");
+  EXPECT_EQ(o.num_retries, 2U);
+  EXPECT_EQ(o.cooldown_time_s, 5.0);
+  EXPECT_EQ(o.allowed_fails, 3U);
+  EXPECT_EQ(o.retry_after_s, 0.0);
 }
 
 }  // namespace
