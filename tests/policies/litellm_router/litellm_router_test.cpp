@@ -3,6 +3,7 @@
 
 #include "policies/litellm_router/litellm_router.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
