@@ -9,6 +9,7 @@
 #include "policies/idempotency/idempotency.hpp"
 #include "policies/batching/batching.hpp"
 #include "policies/fallback/fallback.hpp"
+#include "policies/litellm_router/litellm_router.hpp"
 #include "policies/degrade/degrade.hpp"
 #include "policies/router/router.hpp"
 #include "policies/rate_limiter/rate_limiter.hpp"
@@ -33,6 +34,7 @@ std::span<const policy_registration> policy_registry() {
       idempotency_registration(),
       batching_registration(),
       fallback_registration(),
+      litellm_router_registration(),
       degrade_registration(),
       router_registration(),
       rate_limiter_registration(),
