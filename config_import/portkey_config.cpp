@@ -115,7 +115,12 @@ std::optional<json> read_retry(reader_state& st, const json& retry, const std::s
 // statuses is; a class only partly listed is an approximation, named.
 json fallback_classes(reader_state& st, const std::vector<int>& statuses, const std::string& path) {
   std::set<std::string> classes;
-  for (int s : statuses) {
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    const int s = statuses[i];
+    if (s >= 200 && s < 300) {
+      st.not_expressed(json_path_index(path, i), "a success status: squall never falls back on an answer");
+      continue;
+    }
     const outcome_class c = classify_http(s);
     classes.insert(std::string(to_string(c)));
     if (s == 429) classes.insert("quota");  // a 429 whatever its body says

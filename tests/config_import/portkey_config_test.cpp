@@ -93,6 +93,21 @@ TEST(PortkeyImport, DefaultsAreTheGatewaysAndUseRetryAfterHeaderFalseIgnoresHint
   EXPECT_TRUE(p->not_expressed.empty());
 }
 
+TEST(PortkeyImport, ASuccessStatusInTheFallbackListIsNamedNotFallenBackOn) {
+  // Found by the gateway_config fuzzer: a 2xx in on_status_codes made a fallback on "ok", which no policy
+  // file may hold.
+  auto p = import_portkey_config(json::parse(R"({"strategy": {"mode": "fallback", "on_status_codes": [214, 503]},
+                                                 "targets": [{"provider": "a"}, {"provider": "b"}]})"),
+                                 "c");
+  ASSERT_TRUE(p.ok()) << p.error().describe();
+  EXPECT_TRUE(names(p->not_expressed, "$.strategy.on_status_codes[0]"));
+  EXPECT_EQ((*policy_of(*p, "fallback"))["fallback_on"], json::parse(R"(["overloaded"])"));
+  auto only = import_portkey_config(json::parse(R"({"strategy": {"mode": "fallback", "on_status_codes": [200]},
+                                                    "targets": [{"provider": "a"}]})"),
+                                    "c");
+  ASSERT_TRUE(only.ok()) << only.error().describe();
+}
+
 TEST(PortkeyImport, MistakesNameTheirPath) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"({"retry": {"attempts": 6}})", "$.retry.attempts"},
