@@ -49,6 +49,14 @@ enum class policy_event_kind : std::uint8_t {
 
 inline constexpr std::size_t policy_event_kind_count = 32;
 
+// A call refused on the client's side before any attempt (a limiter, a throttle, a full bulkhead, a spent
+// budget): what results count as client_rejections. One list, so the run's series, its summary and each
+// fleet instance's counts cannot disagree on what a rejection is.
+constexpr bool is_client_rejection(policy_event_kind kind) noexcept {
+  return kind == policy_event_kind::limiter_rejected || kind == policy_event_kind::throttled ||
+         kind == policy_event_kind::bulkhead_rejected || kind == policy_event_kind::budget_rejected;
+}
+
 struct policy_event {
   policy_event_kind kind;
   std::string_view policy;        // the policy's name in its file (type if unnamed)

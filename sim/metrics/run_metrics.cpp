@@ -144,15 +144,10 @@ void run_metrics::on_policy_event(const policy_event& event, std::uint32_t insta
     case policy_event_kind::fallback_used:
       ++current_.fallbacks;
       break;
-    case policy_event_kind::limiter_rejected:
-    case policy_event_kind::throttled:
-    case policy_event_kind::bulkhead_rejected:
-    case policy_event_kind::budget_rejected:
-      ++current_.client_rejections;
-      break;
     default:
       break;
   }
+  if (is_client_rejection(event.kind)) ++current_.client_rejections;
 }
 
 void run_metrics::close_interval(time_point end, std::uint64_t in_flight, std::uint64_t provider_busy,

@@ -112,6 +112,13 @@ class run_metrics final : public event_sink {
   const std::vector<policy_decisions>& decisions() const noexcept { return decisions_; }
   const std::vector<explained_request>& explained() const noexcept { return explained_; }
   std::uint64_t total(policy_event_kind kind) const noexcept { return totals_[static_cast<std::size_t>(kind)]; }
+  // Calls refused on the client's side (is_client_rejection), over the run.
+  std::uint64_t client_rejections() const noexcept {
+    std::uint64_t n = 0;
+    for (std::size_t k = 0; k < policy_event_kind_count; ++k)
+      if (is_client_rejection(static_cast<policy_event_kind>(k))) n += totals_[k];
+    return n;
+  }
 
   std::uint64_t offered() const noexcept { return offered_; }
   std::uint64_t shed() const noexcept { return shed_; }

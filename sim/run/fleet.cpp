@@ -53,15 +53,12 @@ std::vector<fleet_instance_counts> fleet::counts() const {
 }
 
 void fleet::instance::on_policy_event(const policy_event& event) {
+  if (is_client_rejection(event.kind)) ++counts.client_rejections;
   switch (event.kind) {
     case policy_event_kind::retry_scheduled: ++counts.retries; break;
     case policy_event_kind::retry_budget_exhausted: ++counts.retry_budget_refusals; break;
     case policy_event_kind::breaker_opened: ++counts.breaker_openings; break;
     case policy_event_kind::breaker_rejected: ++counts.breaker_rejections; break;
-    case policy_event_kind::limiter_rejected:
-    case policy_event_kind::throttled:
-    case policy_event_kind::bulkhead_rejected:
-    case policy_event_kind::budget_rejected: ++counts.client_rejections; break;
     default: break;
   }
   metrics->on_policy_event(event, index);

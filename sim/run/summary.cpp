@@ -64,10 +64,7 @@ summary summarize(const configuration_result& result) {
       {"cache_hits", hits},
       {"hedges", static_cast<double>(m.total(policy_event_kind::hedge_sent))},
       {"fallbacks", static_cast<double>(m.total(policy_event_kind::fallback_used))},
-      {"client_rejections", static_cast<double>(m.total(policy_event_kind::limiter_rejected) +
-                                                m.total(policy_event_kind::throttled) +
-                                                m.total(policy_event_kind::bulkhead_rejected) +
-                                                m.total(policy_event_kind::budget_rejected))},
+      {"client_rejections", static_cast<double>(m.client_rejections())},
       {"retry_budget_refusals", static_cast<double>(m.total(policy_event_kind::retry_budget_exhausted))},
       {"bad_content", static_cast<double>(m.bad_content())},
       {"bad_content_rate", ratio(static_cast<double>(m.bad_content()), requests)},

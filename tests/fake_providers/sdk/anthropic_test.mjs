@@ -3,24 +3,12 @@
 // SDK assembles input_json_delta pieces into the final message's input), an agent loop (a tool_result turn
 // answered in words, "end_turn"), a call cut by max_tokens, and messages.countTokens.
 // Usage: node anthropic_test.mjs <server binary> <scenario.json>
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { startServer } from './serve.mjs';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 
 const [serverBin, scenario] = process.argv.slice(2);
-const server = spawn(serverBin, [scenario], { stdio: ['ignore', 'pipe', 'inherit'] });
-const urls = {};
-await new Promise((resolve, reject) => {
-  const lines = createInterface({ input: server.stdout });
-  lines.on('line', (line) => {
-    const [name, url] = line.split(' ');
-    if (url && url.startsWith('http://')) urls[name] = url;
-    if (urls.anthropic) resolve();
-  });
-  server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  setTimeout(() => reject(new Error('server did not print its URLs')), 10000);
-});
+const { server, urls } = await startServer(serverBin, [scenario], ['anthropic']);
 
 // The answer's natural length, as squall's load generator plans it.
 const tokens = (n) => ({ headers: { 'x-squall-output-tokens': String(n) } });

@@ -2,24 +2,12 @@
 // generateContentStream, countTokens and the model list, Google's error envelope raised as the SDK's
 // ApiError, maxOutputTokens ending the answer with MAX_TOKENS, and an error in the middle of a stream.
 // Usage: node gemini_test.mjs <server binary> <scenario.json>
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { startServer } from './serve.mjs';
 import assert from 'node:assert/strict';
 import { GoogleGenAI, ApiError, FinishReason } from '@google/genai';
 
 const [serverBin, scenario] = process.argv.slice(2);
-const server = spawn(serverBin, [scenario], { stdio: ['ignore', 'pipe', 'inherit'] });
-const urls = {};
-await new Promise((resolve, reject) => {
-  const lines = createInterface({ input: server.stdout });
-  lines.on('line', (line) => {
-    const [name, url] = line.split(' ');
-    if (url && url.startsWith('http://')) urls[name] = url;
-    if (urls.gemini) resolve();
-  });
-  server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  setTimeout(() => reject(new Error('server did not print its URLs')), 10000);
-});
+const { server, urls } = await startServer(serverBin, [scenario], ['gemini']);
 
 const words = (s) => s.split(/\s+/).filter(Boolean).length;
 const arm = async (fault) => {

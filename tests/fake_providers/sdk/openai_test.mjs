@@ -2,25 +2,13 @@
 // API plain and through its stream helper, chat with tools and tool_choice "required", structured outputs
 // through the SDK's parse helpers, an answer cut by max_tokens, and the AzureOpenAI class on Azure's paths.
 // Usage: node openai_test.mjs <server binary> <scenario.json>
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { startServer } from './serve.mjs';
 import assert from 'node:assert/strict';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { LengthFinishReasonError } from 'openai/core/error';
 
 const [serverBin, scenario] = process.argv.slice(2);
-const server = spawn(serverBin, [scenario], { stdio: ['ignore', 'pipe', 'inherit'] });
-const urls = {};
-await new Promise((resolve, reject) => {
-  const lines = createInterface({ input: server.stdout });
-  lines.on('line', (line) => {
-    const [name, url] = line.split(' ');
-    if (url && url.startsWith('http://')) urls[name] = url;
-    if (urls.openai) resolve();
-  });
-  server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  setTimeout(() => reject(new Error('server did not print its URLs')), 10000);
-});
+const { server, urls } = await startServer(serverBin, [scenario], ['openai']);
 
 const words = (s) => s.split(/\s+/).filter(Boolean).length;
 const origin = new URL(urls.openai).origin;

@@ -9,14 +9,14 @@
 //     two-sample Kolmogorov-Smirnov test at the 1% level (waits compared at 10 ms resolution: a real timer
 //     fires a millisecond or two late, which would make a server's exact 300 ms look like another law).
 // Usage: node sdk_agreement.mjs <squall binary> <source dir> [case name ...]
-import { spawn, execFileSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
+import { startServer } from './serve.mjs';
 
 const [squall, sourceDir, ...only] = process.argv.slice(2);
 if (!squall || !sourceDir) {
@@ -86,17 +86,8 @@ function simulate(file, dir) {
 }
 
 async function startServe(file, name) {
-  const server = spawn(squall, ['serve', file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise((resolve, reject) => {
-    const lines = createInterface({ input: server.stdout });
-    lines.on('line', (line) => {
-      const [n, u] = line.split(' ');
-      if (n === name && u && u.startsWith('http://')) resolve(u);
-    });
-    server.on('exit', (code) => reject(new Error(`squall serve exited with ${code}`)));
-    setTimeout(() => reject(new Error('squall serve did not print its URLs')), 20000);
-  });
-  return { server, url };
+  const { server, urls } = await startServer(squall, ['serve', file], [name]);
+  return { server, url: urls[name] };
 }
 
 // The real client: the same requests at the same moments, each attempt's start and end recorded by a

@@ -1,25 +1,13 @@
 // The official OpenAI and Anthropic Node clients against squall's fake providers: plain and streaming
 // requests, error parsing, and a 429 retried after the Retry-After the fault sets.
 // Usage: node sdk_test.mjs <server binary> <scenario.json>
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { startServer } from './serve.mjs';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 
 const [serverBin, scenario] = process.argv.slice(2);
-const server = spawn(serverBin, [scenario], { stdio: ['ignore', 'pipe', 'inherit'] });
-const urls = {};
-await new Promise((resolve, reject) => {
-  const lines = createInterface({ input: server.stdout });
-  lines.on('line', (line) => {
-    const [name, url] = line.split(' ');
-    if (url && url.startsWith('http://')) urls[name] = url;
-    if (urls.openai && urls.anthropic) resolve();
-  });
-  server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  setTimeout(() => reject(new Error('server did not print its URLs')), 10000);
-});
+const { server, urls } = await startServer(serverBin, [scenario], ['openai', 'anthropic']);
 
 const words = (s) => s.split(/\s+/).filter(Boolean).length;
 const origin = (name) => new URL(urls[name]).origin;
