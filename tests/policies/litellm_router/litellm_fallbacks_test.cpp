@@ -15,7 +15,7 @@ namespace {
 
 using testing::litellm_failure_of;
 using testing::litellm_fallback_of;
-using testing::litellm_group;
+using testing::litellm_test_group;
 using testing::litellm_mirror;
 using testing::litellm_rig;
 using testing::litellm_success_of;
@@ -27,7 +27,7 @@ constexpr duration fallback_attempt_latency = from_ms(10);
 
 // One deployment "m0" and the fallback groups named, each of one deployment.
 litellm_router_options litellm_with_fallbacks(std::uint32_t num_retries, std::initializer_list<const char*> names) {
-  litellm_router_options o = litellm_group(1, num_retries);
+  litellm_router_options o = litellm_test_group(1, num_retries);
   o.model_group = "primary";
   for (const char* n : names) o.fallbacks.push_back(litellm_fallback_of(n, 1));
   return o;
@@ -112,7 +112,7 @@ TEST(litellm_fallbacks, each_group_keeps_its_own_cooldowns) {
   litellm_mirror m;
   const std::size_t first = m.pick(2);
   const std::string cooled = "m" + std::to_string(first);
-  litellm_router_options o = litellm_group(2, 0);
+  litellm_router_options o = litellm_test_group(2, 0);
   o.fallbacks.push_back(litellm_fallback_of("backup", 1));
   o.fallbacks[0].deployments[0].model = cooled;
   o.fallbacks[0].deployments[0].name = "backup:p/" + cooled;
@@ -150,7 +150,7 @@ TEST(litellm_fallbacks, a_fallback_group_with_every_deployment_cooling_fails_at_
 // ---- routing strategies inside the loop ----
 
 TEST(litellm_router_strategies, least_busy_spreads_concurrent_calls_by_in_flight_count) {
-  litellm_router_options o = litellm_group(2, 0);
+  litellm_router_options o = litellm_test_group(2, 0);
   o.routing_strategy = litellm_routing_strategy::least_busy;
   litellm_rig rig(o);
   rig.fallback = outcome{};
@@ -167,7 +167,7 @@ TEST(litellm_router_strategies, least_busy_spreads_concurrent_calls_by_in_flight
 }
 
 TEST(litellm_router_strategies, cancelling_a_call_in_flight_frees_its_least_busy_slot) {
-  litellm_router_options o = litellm_group(1, 0);
+  litellm_router_options o = litellm_test_group(1, 0);
   o.routing_strategy = litellm_routing_strategy::least_busy;
   litellm_rig rig(o);
   call_context ctx;
@@ -180,7 +180,7 @@ TEST(litellm_router_strategies, cancelling_a_call_in_flight_frees_its_least_busy
 }
 
 TEST(litellm_router_strategies, latency_based_learns_from_the_calls_it_routes) {
-  litellm_router_options o = litellm_group(2, 0);
+  litellm_router_options o = litellm_test_group(2, 0);
   o.routing_strategy = litellm_routing_strategy::latency_based;
   litellm_rig rig(o);
   rig.fallback = litellm_success_of(10, 100);
@@ -199,7 +199,7 @@ TEST(litellm_router_strategies, latency_based_learns_from_the_calls_it_routes) {
 }
 
 TEST(litellm_router_strategies, usage_based_with_every_deployment_over_its_limit_fails_rate_limited) {
-  litellm_router_options o = litellm_group(2, 2);
+  litellm_router_options o = litellm_test_group(2, 2);
   o.routing_strategy = litellm_routing_strategy::usage_based;
   o.deployments[0].tpm = 100;
   o.deployments[1].tpm = 100;
@@ -218,7 +218,7 @@ TEST(litellm_router_strategies, usage_based_with_every_deployment_over_its_limit
 }
 
 TEST(litellm_router_strategies, usage_based_v2_refuses_the_attempt_past_rpm_with_a_429_against_the_deployment) {
-  litellm_router_options o = litellm_group(1, 1);
+  litellm_router_options o = litellm_test_group(1, 1);
   o.routing_strategy = litellm_routing_strategy::usage_based_v2;
   o.deployments[0].rpm = 1;
   litellm_rig rig(o);
@@ -237,7 +237,7 @@ TEST(litellm_router_strategies, usage_based_v2_refuses_the_attempt_past_rpm_with
 }
 
 TEST(litellm_router_strategies, usage_based_v2_with_every_deployment_over_tpm_fails_with_retry_after_60_s) {
-  litellm_router_options o = litellm_group(1, 0);
+  litellm_router_options o = litellm_test_group(1, 0);
   o.routing_strategy = litellm_routing_strategy::usage_based_v2;
   o.deployments[0].tpm = 10;
   litellm_rig rig(o);

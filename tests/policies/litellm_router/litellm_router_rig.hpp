@@ -23,7 +23,7 @@ inline outcome litellm_failure_of(outcome_class c, int status, std::optional<dou
 }
 
 // A group of `models` deployments ("m0", "m1", ... on provider "p"), num_retries as given.
-inline litellm_router_options litellm_group(std::size_t models, std::uint32_t num_retries) {
+inline litellm_router_options litellm_test_group(std::size_t models, std::uint32_t num_retries) {
   litellm_router_options o;
   for (std::size_t i = 0; i < models; ++i) {
     litellm_deployment d;
