@@ -17,9 +17,13 @@ constexpr double litellm_jitter_s_max = 0.75;
 constexpr duration litellm_retry_after_max = from_s(60.0);
 constexpr std::uint32_t litellm_default_allowed_fails = 3;  // litellm.allowed_fails
 
+// The Retry-After of usage-based-routing-v2's own RateLimitErrors (lowest_tpm_rpm_v2.py).
+constexpr duration litellm_v2_retry_after = from_s(60.0);
+
 constexpr std::uint32_t timer_retry = 0;
 constexpr std::uint32_t timer_no_deployment = 1;
 constexpr std::uint32_t timer_give_up = 2;
+constexpr std::uint32_t timer_fallback = 3;
 
 int usual_status(outcome_class c) noexcept {
   switch (c) {
@@ -67,7 +71,7 @@ litellm_failure classify_for_litellm(const outcome& result) noexcept {
   return f;
 }
 
-// One call through the model group: at most one attempt or one sleep at a time. It is the receiver of
+// One call through the model groups: at most one attempt or one sleep at a time. It is the receiver of
 // every attempt and the target of every timer, and frees itself when it delivers or is cancelled.
 class litellm_router_call final : public operation, public outcome_receiver, public timer_target {
  public:
@@ -81,7 +85,10 @@ class litellm_router_call final : public operation, public outcome_receiver, pub
   void begin() { attempt(); }
 
   void cancel() noexcept override {
-    if (inner_ != nullptr) inner_->cancel();
+    if (inner_ != nullptr) {
+      inner_->cancel();
+      group().attempt_abandoned(index_);
+    }
     owner_.clock_.cancel_timer(timer_);
     restore();
     delete this;
@@ -89,13 +96,14 @@ class litellm_router_call final : public operation, public outcome_receiver, pub
 
   void on_outcome(outcome&& result) override {
     inner_ = nullptr;
+    group().attempt_ended(index_, owner_.clock_.now(), result, owner_.clock_.now() - attempt_start_);
     // A degraded answer is still an answer: LiteLLM sees no exception.
     if (result.kind == outcome_class::ok) {
-      owner_.record_success(index_);
+      owner_.record_success(group(), index_);
       finish(std::move(result));
       return;
     }
-    owner_.record_failure(index_, result, request_id());
+    owner_.record_failure(group(), index_, result, request_id());
     on_failure(std::move(result));
   }
 
@@ -107,28 +115,53 @@ class litellm_router_call final : public operation, public outcome_receiver, pub
         attempt();
         return;
       case timer_no_deployment:
-        on_failure(outcome::failure(outcome_class::rate_limited, owner_.name_));
+        on_failure(std::move(refusal_));
+        return;
+      case timer_fallback:
+        attempt();
         return;
       default:
-        finish(std::move(first_failure_));
+        group_failed(std::move(first_failure_));
         return;
     }
   }
 
  private:
   std::uint64_t request_id() const noexcept { return scope_.call->req.id; }
+  litellm_group& group() noexcept { return owner_.groups_[group_]; }
 
   void attempt() {
-    index_ = owner_.pick();
-    if (index_ == owner_.options_.deployments.size()) {
+    request& req = scope_.call->req;
+    const time_point now = owner_.clock_.now();
+    const litellm_pick pick = group().pick(now, req.input_tokens, owner_.random_);
+    if (pick.status != litellm_pick_status::picked) {
+      refusal_ = outcome::failure(outcome_class::rate_limited, owner_.name_);
+      // usage-based-routing-v2 raises its own RateLimitError, with a Retry-After of 60 s.
+      if (pick.status == litellm_pick_status::none_within_limits &&
+          owner_.options_.routing_strategy == litellm_routing_strategy::usage_based_v2) {
+        refusal_.retry_after = litellm_v2_retry_after;
+      }
       // Never answer from inside start(): the caller may still be wiring the call up.
       timer_ = owner_.clock_.start_timer(duration{}, *this, timer_no_deployment);
       return;
     }
-    const litellm_deployment& d = owner_.options_.deployments[index_];
-    request& req = scope_.call->req;
+    index_ = pick.index;
+    if (owner_.options_.routing_strategy == litellm_routing_strategy::usage_based_v2 && !group().admit(index_, now)) {
+      // async_pre_call_check: the deployment is at its rpm; the RateLimitError is logged as the
+      // deployment's failure and goes through the cooldown rules.
+      outcome refused = outcome::failure(outcome_class::rate_limited, owner_.name_);
+      refused.http_status = 429;
+      refused.retry_after = litellm_v2_retry_after;
+      owner_.record_failure(group(), index_, refused, request_id());
+      refusal_ = std::move(refused);
+      timer_ = owner_.clock_.start_timer(duration{}, *this, timer_no_deployment);
+      return;
+    }
+    const litellm_deployment& d = group().deployments()[index_];
     req.provider = d.provider.empty() ? own_provider_ : d.provider;
     req.model = d.model.empty() ? own_model_ : d.model;
+    attempt_start_ = now;
+    group().attempt_started(index_);
     inner_ = &owner_.next_.start(scope_, *this);
   }
 
@@ -137,21 +170,21 @@ class litellm_router_call final : public operation, public outcome_receiver, pub
       first_failure_ = std::move(result);
       first_ = classify_for_litellm(first_failure_);
       if (!retried_at_all()) {
-        finish(std::move(first_failure_));
+        group_failed(std::move(first_failure_));
         return;
       }
       retries_ = owner_.retries_for(first_.error);
       if (retries_ == 0) {
-        finish(std::move(first_failure_));
+        group_failed(std::move(first_failure_));
         return;
       }
-      schedule(owner_.sleep_before_retry(first_failure_, retries_, retries_), timer_retry);
+      schedule(owner_.sleep_before_retry(group(), first_failure_, retries_, retries_), timer_retry);
       return;
     }
     // LiteLLM's loop: remaining_retries = num_retries - current_attempt, current_attempt counting from 0
     // for retry 1, so the sleep after retry 1 repeats the exponent of the sleep before it.
     const std::uint32_t current_attempt = retries_started_ - 1;
-    const duration delay = owner_.sleep_before_retry(first_failure_, retries_ - current_attempt, retries_);
+    const duration delay = owner_.sleep_before_retry(group(), first_failure_, retries_ - current_attempt, retries_);
     if (retries_started_ < retries_) {
       schedule(delay, timer_retry);
     } else {
@@ -162,10 +195,39 @@ class litellm_router_call final : public operation, public outcome_receiver, pub
   }
 
   // should_retry_this_error, asked about the first failure only, once its cooldown is recorded.
-  bool retried_at_all() const noexcept {
+  bool retried_at_all() noexcept {
     if (first_.error == litellm_error::not_found) return false;
-    if (first_.error == litellm_error::authentication && owner_.options_.deployments.size() <= 1) return false;
-    return owner_.healthy_count() > 0;
+    if (first_.error == litellm_error::authentication && group().size() <= 1) return false;
+    return group().healthy_count(owner_.clock_.now()) > 0;
+  }
+
+  // The group's loop raised `result`: run_async_fallback moves on to the next fallback group; once none
+  // is left, async_function_with_fallbacks raises the primary group's exception.
+  void group_failed(outcome&& result) {
+    if (group_ == 0) primary_failure_ = std::move(result);
+    const litellm_router_options& o = owner_.options_;
+    // run_async_fallback checks the depth once, on entry: max_fallbacks 0 stops here, any other value
+    // lets the whole list run.
+    if (group_ == 0 && o.max_fallbacks == 0) {
+      finish(std::move(primary_failure_));
+      return;
+    }
+    const outcome_class cause = group_ == 0 ? primary_failure_.kind : result.kind;
+    std::size_t next = group_ + 1;
+    // A fallback naming the primary group itself is skipped.
+    while (next < owner_.groups_.size() && !o.model_group.empty() && o.fallbacks[next - 1].model_group == o.model_group) {
+      ++next;
+    }
+    if (next >= owner_.groups_.size()) {
+      finish(std::move(primary_failure_));
+      return;
+    }
+    group_ = next;
+    retries_started_ = 0;
+    retries_ = 0;
+    owner_.emit(policy_event_kind::fallback_used, request_id(), duration{}, cause, group_, group().name());
+    // The fallback's first attempt starts from a timer, not from inside the failed attempt's delivery.
+    timer_ = owner_.clock_.start_timer(duration{}, *this, timer_fallback);
   }
 
   void schedule(duration delay, std::uint32_t cookie) {
@@ -181,7 +243,7 @@ class litellm_router_call final : public operation, public outcome_receiver, pub
 
   void finish(outcome&& result) {
     restore();
-    // `result` may be this call's own first_failure_: move it out before the call frees itself.
+    // `result` may be one of this call's own members: move it out before the call frees itself.
     outcome delivered = std::move(result);
     outcome_receiver& receiver = receiver_;
     delete this;
@@ -193,11 +255,15 @@ class litellm_router_call final : public operation, public outcome_receiver, pub
   outcome_receiver& receiver_;
   operation* inner_ = nullptr;
   timer_id timer_;
-  std::size_t index_ = 0;
+  std::size_t group_ = 0;  // 0: the primary group; k: the k-th fallback
+  std::size_t index_ = 0;  // the deployment of the attempt in flight, in group_
+  time_point attempt_start_{};
   std::uint32_t retries_started_ = 0;
-  std::uint32_t retries_ = 0;  // this call's num_retries, fixed by its first failure
+  std::uint32_t retries_ = 0;  // this group's num_retries, fixed by its first failure
   outcome first_failure_;
   litellm_failure first_;
+  outcome refusal_;          // the failure of an attempt that found no deployment or was refused
+  outcome primary_failure_;  // what the call delivers when every group has failed
   std::string own_provider_;  // the request's own values, put back before delivering
   std::string own_model_;
 };
@@ -210,8 +276,12 @@ litellm_router_handler::litellm_router_handler(const litellm_router_options& opt
       clock_(env.clock),
       events_(env.events),
       next_(next),
-      random_(env.seed),
-      health_(options.deployments.size()) {}
+      random_(env.seed) {
+  // The groups refer to options_'s deployments, which live as long as the handler.
+  groups_.reserve(1 + options_.fallbacks.size());
+  groups_.emplace_back(options_.model_group, options_.deployments, options_);
+  for (const litellm_fallback_group& f : options_.fallbacks) groups_.emplace_back(f.model_group, f.deployments, options_);
+}
 
 operation& litellm_router_handler::start(const call_scope& scope, outcome_receiver& receiver) {
   auto* call = new litellm_router_call(*this, scope, receiver);
@@ -219,54 +289,26 @@ operation& litellm_router_handler::start(const call_scope& scope, outcome_receiv
   return *call;
 }
 
-bool litellm_router_handler::cooling(std::size_t index) const noexcept {
-  const deployment_health& h = health_[index];
-  return h.cooled && clock_.now() < h.cooling_until;
+bool litellm_router_handler::cooling(std::size_t index) const noexcept { return groups_[0].cooling(index, clock_.now()); }
+
+std::size_t litellm_router_handler::healthy_count() const noexcept { return groups_[0].healthy_count(clock_.now()); }
+
+void litellm_router_handler::record_success(litellm_group& g, std::size_t index) {
+  g.state(index).successes.add(clock_.now(), litellm_minute_counter_ttl);
 }
 
-std::size_t litellm_router_handler::healthy_count() const noexcept {
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < health_.size(); ++i) if (!cooling(i)) ++n;
-  return n;
-}
-
-std::size_t litellm_router_handler::pick() {
-  const std::size_t count = options_.deployments.size();
-  double total = 0.0;
-  std::size_t healthy = 0;
-  std::size_t last = count;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (cooling(i)) continue;
-    total += options_.deployments[i].weight;
-    ++healthy;
-    last = i;
-  }
-  // One candidate needs no draw, so a group of one spends its random stream on jitter alone.
-  if (healthy <= 1) return last;
-  double u = random_.uniform() * total;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (cooling(i)) continue;
-    u -= options_.deployments[i].weight;
-    if (u < 0.0) return i;
-  }
-  return last;  // rounding left u at 0 past the last weight
-}
-
-void litellm_router_handler::record_success(std::size_t index) {
-  health_[index].successes.add(clock_.now(), litellm_minute_counter_ttl);
-}
-
-void litellm_router_handler::record_failure(std::size_t index, const outcome& result, std::uint64_t request_id) {
-  deployment_health& h = health_[index];
+void litellm_router_handler::record_failure(litellm_group& g, std::size_t index, const outcome& result,
+                                            std::uint64_t request_id) {
+  litellm_deployment_state& h = g.state(index);
   h.failures.add(clock_.now(), litellm_minute_counter_ttl);
   const litellm_failure failure = classify_for_litellm(result);
-  if (!should_cool(index, failure)) return;
+  if (!should_cool(g, index, failure)) return;
   h.cooled = true;
   h.cooling_until = clock_.now() + cooldown_;
-  emit(policy_event_kind::endpoint_cooldown, request_id, cooldown_, result.kind, index, options_.deployments[index].name);
+  emit(policy_event_kind::endpoint_cooldown, request_id, cooldown_, result.kind, index, g.deployments()[index].name);
 }
 
-bool litellm_router_handler::should_cool(std::size_t index, const litellm_failure& failure) {
+bool litellm_router_handler::should_cool(litellm_group& g, std::size_t index, const litellm_failure& failure) {
   if (options_.disable_cooldowns) return false;
   // _is_cooldown_required: a client-side connection error says nothing about the deployment, and most
   // 4xx are the request's fault.
@@ -274,7 +316,7 @@ bool litellm_router_handler::should_cool(std::size_t index, const litellm_failur
   const int s = failure.status;
   if (s >= 400 && s < 500 && s != 429 && s != 401 && s != 408 && s != 404) return false;
 
-  deployment_health& h = health_[index];
+  litellm_deployment_state& h = g.state(index);
   const time_point now = clock_.now();
   if (options_.allowed_fails != litellm_default_allowed_fails) {
     // should_cooldown_based_on_allowed_fails_policy: the failure that would pass the allowance cools
@@ -283,13 +325,13 @@ bool litellm_router_handler::should_cool(std::size_t index, const litellm_failur
     h.allowed_fails_count.add(now, cooldown_);
     return false;
   }
-  const bool group = options_.deployments.size() > 1;
+  const bool multiple = g.size() > 1;
   const std::uint64_t fails = h.failures.at(now);
   const std::uint64_t total = fails + h.successes.at(now);
   const double share = total > 0 ? static_cast<double>(fails) / static_cast<double>(total) : 0.0;
-  if (s == 429 && group) return true;
+  if (s == 429 && multiple) return true;
   if (share >= 1.0 && total >= litellm_single_deployment_requests_min) return true;
-  if (share > litellm_failure_share_threshold && total >= options_.failure_share_requests_min && group) return true;
+  if (share > litellm_failure_share_threshold && total >= options_.failure_share_requests_min && multiple) return true;
   return !litellm_status_is_transient(s);
 }
 
@@ -306,10 +348,10 @@ std::uint32_t litellm_router_handler::retries_for(litellm_error first) const noe
   return chosen != nullptr && chosen->has_value() ? **chosen : options_.num_retries;
 }
 
-duration litellm_router_handler::sleep_before_retry(const outcome& first, std::uint32_t remaining,
-                                                    std::uint32_t retries) {
+duration litellm_router_handler::sleep_before_retry(const litellm_group& g, const outcome& first,
+                                                    std::uint32_t remaining, std::uint32_t retries) {
   // Another deployment can take the retry at once.
-  if (healthy_count() > 1) return duration{};
+  if (g.healthy_count(clock_.now()) > 1) return duration{};
   const duration jitter = from_s(random_.uniform(0.0, litellm_jitter_s_max));
   if (first.retry_after && *first.retry_after > duration{} && *first.retry_after <= litellm_retry_after_max) {
     return *first.retry_after + jitter;
@@ -340,7 +382,7 @@ std::unique_ptr<policy_spec> parse_litellm_router(json_reader& reader) {
 
 policy_registration litellm_router_registration() {
   return policy_registration{"litellm_router", &parse_litellm_router,
-                             "LiteLLM Router's retry loop and deployment cooldowns over one model group, as its source does them"};
+                             "LiteLLM Router's retry loop, cooldowns, routing strategies and fallbacks across model groups, as its source does them"};
 }
 
 }  // namespace squall

@@ -1,9 +1,10 @@
 #pragma once
-// The litellm_router policy: LiteLLM Router's retry loop and cooldowns over ONE model group, as its source
-// does them (docs/policies/litellm_router.md names the version read and every known difference).
+// The litellm_router policy: LiteLLM Router's retry loop, cooldowns, routing strategies and fallbacks
+// across model groups, as its source does them (docs/policies/litellm_router.md names the version read
+// and every known difference).
 //
-// A call goes to a deployment drawn by simple-shuffle (weighted random) among those not cooling down.
-// When it fails:
+// A call goes to a deployment of the primary group chosen by routing_strategy among those not cooling
+// down (litellm_routing.hpp). When it fails:
 //   - the failure is counted against its deployment, which may cool down (the rules below);
 //   - the call is not retried at all for a 404, for a 401 in a group of one, or when no deployment is
 //     healthy any more; else it gets retry_policy's count for the class of this FIRST failure, or
@@ -12,9 +13,13 @@
 //     d when 0 < d <= 60 s, else max(retry_after_s, min(0.5 s * 2^n, 8 s)), either plus U(0, 0.75) s.
 //     n is 0 for the sleep before retry 1 and again before retry 2, then 1, 2, ... (LiteLLM computes
 //     the first two from the same remaining count);
-//   - after the last retry fails it sleeps once more, then delivers the FIRST failure, not the last.
-// A retry finds no healthy deployment: it fails at once with rate_limited (LiteLLM's "no deployments
+//   - after the last retry fails it sleeps once more, and the group's loop ends with its FIRST failure.
+// A retry finds no deployment: it fails at once with rate_limited (LiteLLM's "no deployments
 // available"), counted against no deployment.
+//
+// When the primary group's loop ends in a failure, whatever the failure, each fallback group is tried in
+// order (none when max_fallbacks is 0), each with its own deployments, cooldowns and the same retry loop.
+// The first success is delivered; when every group has failed, the primary group's failure is.
 //
 // Cooldowns (per deployment, shared by every call of the policy): no cooldown for a connection error or
 // a 4xx other than 401, 404, 408 and 429. Otherwise, at allowed_fails 3 (the default), a deployment cools
@@ -39,6 +44,7 @@
 #include "policies/core/rng.hpp"
 #include "policies/core/runtime.hpp"
 #include "policies/litellm_router/litellm_router_options.hpp"
+#include "policies/litellm_router/litellm_routing.hpp"
 #include "policies/pipeline/policy_spec.hpp"
 
 namespace squall {
@@ -66,48 +72,33 @@ litellm_failure classify_for_litellm(const outcome& result) noexcept;
 
 class litellm_router_handler final : public handler {
  public:
-  // `env.seed` seeds the shuffle and the jitter, drawn from one stream in call order.
+  // `env.seed` seeds the routing draws and the jitter, drawn from one stream in call order.
   litellm_router_handler(const litellm_router_options& options, std::string name, const policy_environment& env,
                          handler& next);
+  litellm_router_handler(const litellm_router_handler&) = delete;
+  litellm_router_handler& operator=(const litellm_router_handler&) = delete;
 
   operation& start(const call_scope& scope, outcome_receiver& receiver) override;
 
   const litellm_router_options& options() const noexcept { return options_; }
-  // Whether deployment `index` is out of rotation now.
+  // Whether deployment `index` of the primary group is out of rotation now.
   bool cooling(std::size_t index) const noexcept;
-  // How many deployments are in rotation now.
+  // How many deployments of the primary group are in rotation now.
   std::size_t healthy_count() const noexcept;
+  // Group 0 is the primary group, group k the k-th fallback.
+  std::size_t group_count() const noexcept { return groups_.size(); }
+  const litellm_group& group(std::size_t g) const noexcept { return groups_[g]; }
 
  private:
   friend class litellm_router_call;
 
-  // A count that LiteLLM keeps in a cache entry with a time to live, renewed on every increment.
-  struct expiring_count {
-    std::uint64_t value = 0;
-    time_point expires{};
-    std::uint64_t at(time_point now) const noexcept { return now < expires ? value : 0; }
-    void add(time_point now, duration ttl) noexcept {
-      value = at(now) + 1;
-      expires = now + ttl;
-    }
-  };
-
-  struct deployment_health {
-    time_point cooling_until{};
-    bool cooled = false;  // cooling_until is meaningful
-    expiring_count successes;
-    expiring_count failures;
-    expiring_count allowed_fails_count;  // the count rule's own counter
-  };
-
-  // Draws a healthy deployment; deployments.size() when none is healthy.
-  std::size_t pick();
-  void record_success(std::size_t index);
-  void record_failure(std::size_t index, const outcome& result, std::uint64_t request_id);
-  bool should_cool(std::size_t index, const litellm_failure& failure);
+  void record_success(litellm_group& g, std::size_t index);
+  void record_failure(litellm_group& g, std::size_t index, const outcome& result, std::uint64_t request_id);
+  bool should_cool(litellm_group& g, std::size_t index, const litellm_failure& failure);
   std::uint32_t retries_for(litellm_error first) const noexcept;
   // LiteLLM's _time_to_sleep_before_retry over _calculate_retry_after.
-  duration sleep_before_retry(const outcome& first, std::uint32_t remaining, std::uint32_t retries);
+  duration sleep_before_retry(const litellm_group& g, const outcome& first, std::uint32_t remaining,
+                              std::uint32_t retries);
   void emit(policy_event_kind kind, std::uint64_t request_id, duration delay, outcome_class cause, std::uint64_t value,
             std::string_view detail);
 
@@ -118,7 +109,7 @@ class litellm_router_handler final : public handler {
   event_sink& events_;
   handler& next_;
   rng random_;
-  std::vector<deployment_health> health_;  // one per deployment, at most 16
+  std::vector<litellm_group> groups_;  // the primary group, then one per fallback; at most 9
 };
 
 class litellm_router_spec final : public policy_spec {

@@ -101,6 +101,110 @@ TEST(litellm_router_options, errors_name_their_json_path) {
   EXPECT_NE(e->message.find("17 entries"), std::string::npos) << e->message;
 }
 
+TEST(litellm_router_options, new_keys_default_to_litellms) {
+  litellm_router_options o;
+  ASSERT_FALSE(read_litellm(R"({"deployments": [{"model": "gpt-4o", "weight": 1}]})", o));
+  EXPECT_EQ(o.model_group, "");
+  EXPECT_EQ(o.routing_strategy, litellm_routing_strategy::simple_shuffle);
+  EXPECT_EQ(o.routing_strategy_args.ttl_s, 3600.0);
+  EXPECT_EQ(o.routing_strategy_args.lowest_latency_buffer, 0.0);
+  EXPECT_TRUE(o.fallbacks.empty());
+  EXPECT_EQ(o.max_fallbacks, 5U);
+  EXPECT_FALSE(o.deployments[0].rpm.has_value());
+  EXPECT_FALSE(o.deployments[0].tpm.has_value());
+  EXPECT_TRUE(o.deployments[0].weight_given);
+  litellm_router_options no_weight;
+  ASSERT_FALSE(read_litellm(R"({"deployments": [{"model": "gpt-4o"}]})", no_weight));
+  EXPECT_FALSE(no_weight.deployments[0].weight_given);
+}
+
+TEST(litellm_router_options, reads_every_new_key) {
+  litellm_router_options o;
+  ASSERT_FALSE(read_litellm(R"({"model_group": "gpt-4o",
+                                "deployments": [{"provider": "azure", "rpm": 600, "tpm": 90000}, {"provider": "openai"}],
+                                "routing_strategy": "latency-based-routing",
+                                "routing_strategy_args": {"ttl_s": 120, "lowest_latency_buffer": 0.5},
+                                "fallbacks": [{"model_group": "gpt-4o-mini",
+                                               "deployments": [{"model": "gpt-4o-mini", "rpm": 0}]},
+                                              {"model_group": "claude", "deployments": [{"provider": "anthropic"}]}],
+                                "max_fallbacks": 2})",
+                            o));
+  EXPECT_EQ(o.model_group, "gpt-4o");
+  EXPECT_EQ(o.routing_strategy, litellm_routing_strategy::latency_based);
+  EXPECT_EQ(o.routing_strategy_args.ttl_s, 120.0);
+  EXPECT_EQ(o.routing_strategy_args.lowest_latency_buffer, 0.5);
+  EXPECT_EQ(o.deployments[0].rpm, 600U);
+  EXPECT_EQ(o.deployments[0].tpm, 90000U);
+  EXPECT_EQ(o.deployments[0].name, "azure/*");
+  ASSERT_EQ(o.fallbacks.size(), 2U);
+  EXPECT_EQ(o.fallbacks[0].model_group, "gpt-4o-mini");
+  ASSERT_EQ(o.fallbacks[0].deployments.size(), 1U);
+  EXPECT_EQ(o.fallbacks[0].deployments[0].rpm, 0U);
+  EXPECT_EQ(o.fallbacks[0].deployments[0].name, "gpt-4o-mini:*/gpt-4o-mini");
+  EXPECT_EQ(o.fallbacks[1].deployments[0].name, "claude:anthropic/*");
+  EXPECT_EQ(o.max_fallbacks, 2U);
+
+  const std::pair<const char*, litellm_routing_strategy> names[] = {
+      {"simple-shuffle", litellm_routing_strategy::simple_shuffle},
+      {"least-busy", litellm_routing_strategy::least_busy},
+      {"latency-based-routing", litellm_routing_strategy::latency_based},
+      {"usage-based-routing", litellm_routing_strategy::usage_based},
+      {"usage-based-routing-v2", litellm_routing_strategy::usage_based_v2},
+  };
+  for (const auto& [name, strategy] : names) {
+    litellm_router_options s;
+    ASSERT_FALSE(read_litellm(std::string(R"({"deployments": [{"model": "x"}], "routing_strategy": ")") + name + "\"}", s));
+    EXPECT_EQ(s.routing_strategy, strategy) << name;
+  }
+}
+
+TEST(litellm_router_options, errors_in_new_keys_name_their_json_path) {
+  struct bad_case {
+    const char* text;
+    const char* path;
+  };
+  const bad_case cases[] = {
+      {R"({"deployments": [{"model": "x"}], "model_group": 3})", "$.policies[0].model_group"},
+      {R"({"deployments": [{"model": "x"}], "routing_strategy": "cost-based-routing"})", "$.policies[0].routing_strategy"},
+      {R"({"deployments": [{"model": "x"}], "routing_strategy": "least_busy"})", "$.policies[0].routing_strategy"},
+      {R"({"deployments": [{"model": "x"}], "routing_strategy_args": []})", "$.policies[0].routing_strategy_args"},
+      {R"({"deployments": [{"model": "x"}], "routing_strategy_args": {"ttl": 60}})", "$.policies[0].routing_strategy_args"},
+      {R"({"deployments": [{"model": "x"}], "routing_strategy_args": {"ttl_s": 0}})", "$.policies[0].routing_strategy_args.ttl_s"},
+      {R"({"deployments": [{"model": "x"}], "routing_strategy_args": {"lowest_latency_buffer": -0.1}})",
+       "$.policies[0].routing_strategy_args.lowest_latency_buffer"},
+      {R"({"deployments": [{"model": "x", "rpm": -1}]})", "$.policies[0].deployments[0].rpm"},
+      {R"({"deployments": [{"model": "x", "rpm": 1.5}]})", "$.policies[0].deployments[0].rpm"},
+      {R"({"deployments": [{"model": "x"}, {"model": "y", "tpm": "many"}]})", "$.policies[0].deployments[1].tpm"},
+      {R"({"deployments": [{"model": "x"}], "fallbacks": {"model_group": "y"}})", "$.policies[0].fallbacks"},
+      {R"({"deployments": [{"model": "x"}], "fallbacks": ["y"]})", "$.policies[0].fallbacks[0]"},
+      {R"({"deployments": [{"model": "x"}], "fallbacks": [{"deployments": [{"model": "y"}]}]})",
+       "$.policies[0].fallbacks[0]"},
+      {R"({"deployments": [{"model": "x"}], "fallbacks": [{"model_group": "", "deployments": [{"model": "y"}]}]})",
+       "$.policies[0].fallbacks[0].model_group"},
+      {R"({"deployments": [{"model": "x"}], "fallbacks": [{"model_group": "y"}]})", "$.policies[0].fallbacks[0]"},
+      {R"({"deployments": [{"model": "x"}], "fallbacks": [{"model_group": "y", "deployments": []}]})",
+       "$.policies[0].fallbacks[0].deployments"},
+      {R"({"deployments": [{"model": "x"}], "fallbacks": [{"model_group": "y", "deployments": [{"model": "z", "tpm": -5}]}]})",
+       "$.policies[0].fallbacks[0].deployments[0].tpm"},
+      {R"({"deployments": [{"model": "x"}], "fallbacks": [{"model_group": "y", "deployments": [{"model": "z"}], "num_retries": 1}]})",
+       "$.policies[0].fallbacks[0]"},
+      {R"({"deployments": [{"model": "x"}], "max_fallbacks": 101})", "$.policies[0].max_fallbacks"},
+      {R"({"deployments": [{"model": "x"}], "max_fallbacks": -1})", "$.policies[0].max_fallbacks"},
+  };
+  for (const auto& c : cases) {
+    const auto e = read_litellm(c.text);
+    ASSERT_TRUE(e) << c.text;
+    EXPECT_EQ(e->path, c.path) << c.text << ": " << e->message;
+  }
+  std::string many = R"({"deployments": [{"model": "x"}], "fallbacks": [)";
+  for (int i = 0; i < 9; ++i) many += std::string(i == 0 ? "" : ",") + R"({"model_group": "g", "deployments": [{"model": "y"}]})";
+  many += "]}";
+  const auto e = read_litellm(many);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "$.policies[0].fallbacks");
+  EXPECT_NE(e->message.find("9 entries"), std::string::npos) << e->message;
+}
+
 TEST(litellm_router_options, the_type_is_registered) {
   const policy_registration* r = find_policy("litellm_router");
   ASSERT_NE(r, nullptr);

@@ -23,7 +23,7 @@ inline outcome litellm_failure_of(outcome_class c, int status, std::optional<dou
 }
 
 // A group of `models` deployments ("m0", "m1", ... on provider "p"), num_retries as given.
-inline litellm_router_options litellm_group(std::size_t models, std::uint32_t num_retries) {
+inline litellm_router_options litellm_test_group(std::size_t models, std::uint32_t num_retries) {
   litellm_router_options o;
   for (std::size_t i = 0; i < models; ++i) {
     litellm_deployment d;
@@ -33,6 +33,28 @@ inline litellm_router_options litellm_group(std::size_t models, std::uint32_t nu
     o.deployments.push_back(d);
   }
   o.num_retries = num_retries;
+  return o;
+}
+
+// A fallback group named `name` of `models` deployments ("<name>0", "<name>1", ... on provider "p").
+inline litellm_fallback_group litellm_fallback_of(const std::string& name, std::size_t models) {
+  litellm_fallback_group g;
+  g.model_group = name;
+  for (std::size_t i = 0; i < models; ++i) {
+    litellm_deployment d;
+    d.provider = "p";
+    d.model = name + std::to_string(i);
+    d.name = name + ":p/" + d.model;
+    g.deployments.push_back(d);
+  }
+  return g;
+}
+
+// A success reporting its tokens, as a provider's usage does.
+inline outcome litellm_success_of(std::uint32_t input_tokens, std::uint32_t output_tokens) {
+  outcome o;
+  o.input_tokens = input_tokens;
+  o.output_tokens = output_tokens;
   return o;
 }
 
@@ -55,15 +77,36 @@ struct litellm_rig {
                                                       policy_environment{loop, sink, litellm_rig_seed}, *transport);
   }
 
-  // Starts a call with the request's own model "own" and runs it to the end.
-  timed_call& call() {
+  // Starts a call with the request's own model "own" and `input_tokens`, without running the loop.
+  timed_call& start(std::uint32_t input_tokens = 0) {
     timed_call& c = calls.emplace_back(loop);
     c.ctx.req.id = calls.size();
     c.ctx.req.provider = "own-provider";
     c.ctx.req.model = "own";
+    c.ctx.req.input_tokens = input_tokens;
     policy->start(call_scope{&c.ctx, time_never}, c.receiver);
+    return c;
+  }
+
+  // Starts a call and runs it to the end.
+  timed_call& call(std::uint32_t input_tokens = 0) {
+    timed_call& c = start(input_tokens);
     loop.run();
     return c;
+  }
+
+  std::vector<std::string> details(policy_event_kind kind) const {
+    std::vector<std::string> out;
+    for (const auto& e : sink.events) {
+      if (e.kind == kind) out.emplace_back(e.detail);
+    }
+    return out;
+  }
+
+  std::vector<std::string> models() const {
+    std::vector<std::string> out;
+    for (const auto& a : attempts) out.push_back(a.model);
+    return out;
   }
 
   std::vector<duration> delays(policy_event_kind kind) const {

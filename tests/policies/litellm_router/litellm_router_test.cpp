@@ -16,7 +16,7 @@ namespace squall {
 namespace {
 
 using testing::litellm_failure_of;
-using testing::litellm_group;
+using testing::litellm_test_group;
 using testing::litellm_mirror;
 using testing::litellm_rig;
 using testing::recording_receiver;
@@ -32,7 +32,7 @@ std::vector<duration> litellm_all_sleeps(const litellm_rig& rig) {
 }
 
 TEST(litellm_router, backoff_repeats_the_first_exponent_and_sleeps_after_the_last_retry) {
-  litellm_rig rig(litellm_group(1, 3));
+  litellm_rig rig(litellm_test_group(1, 3));
   rig.answers.push_back(litellm_failure_of(outcome_class::server_error, 500));
   rig.fallback = litellm_failure_of(outcome_class::overloaded, 503);
   timed_call& c = rig.call();
@@ -55,7 +55,7 @@ TEST(litellm_router, backoff_repeats_the_first_exponent_and_sleeps_after_the_las
 }
 
 TEST(litellm_router, backoff_is_capped_at_8_s) {
-  litellm_rig rig(litellm_group(1, 6));
+  litellm_rig rig(litellm_test_group(1, 6));
   rig.call();
   litellm_mirror m;
   std::vector<duration> expected;
@@ -64,7 +64,7 @@ TEST(litellm_router, backoff_is_capped_at_8_s) {
 }
 
 TEST(litellm_router, router_retry_after_is_a_floor_under_the_backoff) {
-  litellm_router_options o = litellm_group(1, 3);
+  litellm_router_options o = litellm_test_group(1, 3);
   o.retry_after_s = 1.5;
   litellm_rig rig(o);
   rig.call();
@@ -75,7 +75,7 @@ TEST(litellm_router, router_retry_after_is_a_floor_under_the_backoff) {
 }
 
 TEST(litellm_router, a_hint_up_to_60_s_from_the_first_failure_sets_every_sleep) {
-  litellm_router_options o = litellm_group(1, 2);
+  litellm_router_options o = litellm_test_group(1, 2);
   o.retry_after_s = 10.0;  // a floor for the backoff only: the hint wins even when shorter
   litellm_rig rig(o);
   rig.answers.push_back(litellm_failure_of(outcome_class::rate_limited, 429, 2.0));
@@ -92,7 +92,7 @@ TEST(litellm_router, a_hint_up_to_60_s_from_the_first_failure_sets_every_sleep) 
 }
 
 TEST(litellm_router, a_hint_over_60_s_falls_back_on_the_backoff) {
-  litellm_rig rig(litellm_group(1, 2));
+  litellm_rig rig(litellm_test_group(1, 2));
   rig.answers.push_back(litellm_failure_of(outcome_class::rate_limited, 429, 61.0));
   rig.fallback = litellm_failure_of(outcome_class::rate_limited, 429, 1.0);
   rig.call();
@@ -102,7 +102,7 @@ TEST(litellm_router, a_hint_over_60_s_falls_back_on_the_backoff) {
 }
 
 TEST(litellm_router, no_sleep_while_another_deployment_is_healthy) {
-  litellm_rig rig(litellm_group(2, 2));
+  litellm_rig rig(litellm_test_group(2, 2));
   timed_call& c = rig.call();
   // Three 500s spread over two deployments stay under the five requests the share rule needs.
   EXPECT_EQ(rig.sink.count(policy_event_kind::endpoint_cooldown), 0U);
@@ -120,7 +120,7 @@ TEST(litellm_router, no_sleep_while_another_deployment_is_healthy) {
 }
 
 TEST(litellm_router, a_429_cools_a_deployment_of_a_group_and_the_retry_goes_to_the_other) {
-  litellm_rig rig(litellm_group(2, 2));
+  litellm_rig rig(litellm_test_group(2, 2));
   rig.answers.push_back(litellm_failure_of(outcome_class::rate_limited, 429));
   rig.fallback = outcome{};
   timed_call& c = rig.call();
@@ -146,7 +146,7 @@ TEST(litellm_router, a_429_cools_a_deployment_of_a_group_and_the_retry_goes_to_t
 }
 
 TEST(litellm_router, a_retry_that_finds_no_deployment_fails_at_once_and_the_first_failure_is_delivered) {
-  litellm_rig rig(litellm_group(2, 2));
+  litellm_rig rig(litellm_test_group(2, 2));
   rig.answers.push_back(litellm_failure_of(outcome_class::rate_limited, 429));
   rig.answers.push_back(litellm_failure_of(outcome_class::rate_limited, 429, 3.0));
   timed_call& c = rig.call();
@@ -164,7 +164,7 @@ TEST(litellm_router, a_retry_that_finds_no_deployment_fails_at_once_and_the_firs
 }
 
 TEST(litellm_router, a_401_in_a_group_of_one_cools_and_is_not_retried) {
-  litellm_rig rig(litellm_group(1, 3));
+  litellm_rig rig(litellm_test_group(1, 3));
   rig.fallback = litellm_failure_of(outcome_class::auth, 401);
   timed_call& c = rig.call();
   EXPECT_EQ(rig.attempts.size(), 1U);
@@ -179,7 +179,7 @@ TEST(litellm_router, a_401_in_a_group_of_one_cools_and_is_not_retried) {
 }
 
 TEST(litellm_router, a_401_in_a_group_is_retried_on_the_other_deployment) {
-  litellm_rig rig(litellm_group(2, 1));
+  litellm_rig rig(litellm_test_group(2, 1));
   rig.answers.push_back(litellm_failure_of(outcome_class::auth, 401));
   rig.fallback = outcome{};
   timed_call& c = rig.call();
@@ -189,7 +189,7 @@ TEST(litellm_router, a_401_in_a_group_is_retried_on_the_other_deployment) {
 }
 
 TEST(litellm_router, a_404_cools_and_is_never_retried) {
-  litellm_rig rig(litellm_group(2, 3));
+  litellm_rig rig(litellm_test_group(2, 3));
   rig.fallback = litellm_failure_of(outcome_class::invalid_request, 404);
   timed_call& c = rig.call();
   EXPECT_EQ(rig.attempts.size(), 1U);
@@ -198,7 +198,7 @@ TEST(litellm_router, a_404_cools_and_is_never_retried) {
 }
 
 TEST(litellm_router, a_400_is_retried_but_never_cools) {
-  litellm_rig rig(litellm_group(1, 2));
+  litellm_rig rig(litellm_test_group(1, 2));
   rig.fallback = litellm_failure_of(outcome_class::invalid_request, 400);
   rig.call();
   EXPECT_EQ(rig.attempts.size(), 3U);
@@ -206,7 +206,7 @@ TEST(litellm_router, a_400_is_retried_but_never_cools) {
 }
 
 TEST(litellm_router, a_connection_error_never_cools) {
-  litellm_router_options o = litellm_group(2, 0);
+  litellm_router_options o = litellm_test_group(2, 0);
   o.failure_share_requests_min = 1;
   litellm_rig rig(o);
   rig.fallback = outcome::failure(outcome_class::connection_error);
@@ -215,7 +215,7 @@ TEST(litellm_router, a_connection_error_never_cools) {
 }
 
 TEST(litellm_router, retry_policy_counts_follow_the_class_of_the_first_failure) {
-  litellm_router_options o = litellm_group(1, 3);
+  litellm_router_options o = litellm_test_group(1, 3);
   o.retry_policy.rate_limit = 1;
   o.retry_policy.bad_request = 0;
   litellm_rig rig(o);
@@ -237,7 +237,7 @@ TEST(litellm_router, retry_policy_counts_follow_the_class_of_the_first_failure) 
 }
 
 TEST(litellm_router, more_than_half_failed_over_five_requests_cools_a_deployment_of_a_group) {
-  litellm_rig rig(litellm_group(2, 0));
+  litellm_rig rig(litellm_test_group(2, 0));
   litellm_mirror m;
   std::array<int, 2> fails{};
   std::size_t cooled = 2;
@@ -260,7 +260,7 @@ TEST(litellm_router, more_than_half_failed_over_five_requests_cools_a_deployment
 }
 
 TEST(litellm_router, the_share_rule_counts_from_failure_share_requests_min) {
-  litellm_router_options o = litellm_group(2, 0);
+  litellm_router_options o = litellm_test_group(2, 0);
   o.failure_share_requests_min = 2;
   litellm_rig rig(o);
   litellm_mirror m;
@@ -277,7 +277,7 @@ TEST(litellm_router, the_share_rule_counts_from_failure_share_requests_min) {
 }
 
 TEST(litellm_router, exactly_half_failed_does_not_cool) {
-  litellm_router_options o = litellm_group(2, 0);
+  litellm_router_options o = litellm_test_group(2, 0);
   o.failure_share_requests_min = 2;
   litellm_rig rig(o);
   // Successes everywhere first, then failures: each deployment's failures never pass its successes.
@@ -304,7 +304,7 @@ TEST(litellm_router, exactly_half_failed_does_not_cool) {
 }
 
 TEST(litellm_router, a_single_deployment_cools_only_at_1000_requests_all_failed) {
-  litellm_rig rig(litellm_group(1, 0));
+  litellm_rig rig(litellm_test_group(1, 0));
   for (int i = 0; i < 999; ++i) rig.call();
   EXPECT_EQ(rig.sink.count(policy_event_kind::endpoint_cooldown), 0U);
   rig.call();
@@ -312,7 +312,7 @@ TEST(litellm_router, a_single_deployment_cools_only_at_1000_requests_all_failed)
 }
 
 TEST(litellm_router, the_minute_counters_forget_60_s_after_their_last_increment) {
-  litellm_router_options o = litellm_group(2, 0);
+  litellm_router_options o = litellm_test_group(2, 0);
   litellm_rig rig(o);
   // Four 500s on the deployments, then a pause of a minute: the fifth failure starts from zero.
   for (int i = 0; i < 4; ++i) rig.call();
@@ -322,7 +322,7 @@ TEST(litellm_router, the_minute_counters_forget_60_s_after_their_last_increment)
 }
 
 TEST(litellm_router, an_allowed_fails_other_than_3_cools_on_the_failure_past_it) {
-  litellm_router_options o = litellm_group(1, 0);
+  litellm_router_options o = litellm_test_group(1, 0);
   o.allowed_fails = 1;
   litellm_rig rig(o);
   rig.call();
@@ -332,7 +332,7 @@ TEST(litellm_router, an_allowed_fails_other_than_3_cools_on_the_failure_past_it)
 }
 
 TEST(litellm_router, allowed_fails_3_is_the_default_rule) {
-  litellm_router_options o = litellm_group(1, 0);
+  litellm_router_options o = litellm_test_group(1, 0);
   o.allowed_fails = 3;
   litellm_rig rig(o);
   for (int i = 0; i < 6; ++i) rig.call();
@@ -340,7 +340,7 @@ TEST(litellm_router, allowed_fails_3_is_the_default_rule) {
 }
 
 TEST(litellm_router, the_count_rule_forgets_cooldown_time_after_the_last_failure) {
-  litellm_router_options o = litellm_group(1, 0);
+  litellm_router_options o = litellm_test_group(1, 0);
   o.allowed_fails = 1;
   litellm_rig rig(o);
   rig.call();
@@ -350,7 +350,7 @@ TEST(litellm_router, the_count_rule_forgets_cooldown_time_after_the_last_failure
 }
 
 TEST(litellm_router, disable_cooldowns_keeps_every_deployment) {
-  litellm_router_options o = litellm_group(2, 0);
+  litellm_router_options o = litellm_test_group(2, 0);
   o.disable_cooldowns = true;
   litellm_rig rig(o);
   rig.fallback = litellm_failure_of(outcome_class::rate_limited, 429);
@@ -359,7 +359,7 @@ TEST(litellm_router, disable_cooldowns_keeps_every_deployment) {
 }
 
 TEST(litellm_router, weights_steer_the_shuffle) {
-  litellm_router_options o = litellm_group(2, 0);
+  litellm_router_options o = litellm_test_group(2, 0);
   o.deployments[1].weight = 3.0;
   litellm_rig rig(o);
   rig.fallback = outcome{};
@@ -372,7 +372,7 @@ TEST(litellm_router, weights_steer_the_shuffle) {
 }
 
 TEST(litellm_router, cancelling_a_sleeping_call_puts_the_request_back) {
-  litellm_rig rig(litellm_group(1, 2));
+  litellm_rig rig(litellm_test_group(1, 2));
   call_context ctx;
   ctx.req.model = "own";
   recording_receiver receiver;
