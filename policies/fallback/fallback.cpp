@@ -185,8 +185,7 @@ std::uint32_t fallback_handler::open_endpoints(std::uint64_t request_id) {
 void fallback_handler::record_breaker(std::size_t index, const outcome& result, std::uint64_t request_id) {
   if (breakers_->record(index, result, clock_.now())) {
     last_cooldown_cause_ = result.kind;
-    emit(policy_event_kind::endpoint_cooldown, request_id, result.kind, breakers_->failures(index),
-         options_.endpoints[index].name);
+    emit(policy_event_kind::endpoint_cooldown, request_id, result.kind, index, options_.endpoints[index].name);
   }
 }
 

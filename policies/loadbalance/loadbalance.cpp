@@ -115,8 +115,7 @@ std::optional<std::size_t> loadbalance_handler::draw(std::uint32_t left_out) {
 void loadbalance_handler::record(std::size_t index, const outcome& result, std::uint64_t request_id) {
   if (!breakers_) return;
   if (breakers_->record(index, result, clock_.now())) {
-    emit(policy_event_kind::endpoint_cooldown, request_id, result.kind, breakers_->failures(index),
-         options_.targets[index].name);
+    emit(policy_event_kind::endpoint_cooldown, request_id, result.kind, index, options_.targets[index].name);
   }
 }
 

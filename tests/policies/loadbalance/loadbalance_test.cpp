@@ -127,7 +127,8 @@ TEST(loadbalance, an_open_target_is_left_out_until_its_cooldown_has_run_from_its
   }
   ASSERT_EQ(rig.sink.count(policy_event_kind::endpoint_cooldown), 1U);
   EXPECT_EQ(rig.sink.events.back().detail, "anthropic/claude");
-  EXPECT_EQ(rig.sink.events.back().value, 2U) << "opened at its second failure";
+  EXPECT_EQ(rig.sink.events.back().value, 1U) << "its index";
+  EXPECT_EQ(rig.policy.breakers()->failures(1), 2U) << "opened at its second failure";
   // Every call that starts up to 30 s after the first failure goes to openai.
   std::size_t while_open = 0;
   while (rig.loop.now() + from_ms(10) <= first_failure + from_ms(30000)) {
