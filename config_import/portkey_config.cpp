@@ -399,8 +399,9 @@ config_result<imported_policy> import_portkey_config(const json& config, const s
       json lb_targets = json::array();
       double total = 0.0;
       for (const auto& t : read) {
-        json e = {{"provider", t.provider}, {"weight", t.weight}};
+        json e = {{"provider", t.provider}};
         if (!t.model.empty()) e["model"] = t.model;
+        e["weight"] = t.weight;
         lb_targets.push_back(std::move(e));
         total += t.weight;
       }

@@ -207,7 +207,8 @@ TEST(target_breaker_options, mistakes_name_their_json_path) {
   EXPECT_EQ(e->path, "$.policies[0].breaker.failure_on_status[1]");
   e = read_breaker_json(R"({"breaker": {"failures_to_open": 1, "cooldown_interval": 1}})", o);
   ASSERT_TRUE(e);
-  EXPECT_EQ(e->path, "$.policies[0].breaker.cooldown_interval");
+  EXPECT_EQ(e->path, "$.policies[0].breaker");
+  EXPECT_NE(e->message.find("cooldown_interval"), std::string::npos) << e->message;
   EXPECT_FALSE(o) << "nothing is kept from a wrong breaker";
 }
 

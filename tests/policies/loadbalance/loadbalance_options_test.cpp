@@ -65,7 +65,8 @@ TEST(loadbalance_options, mistakes_name_their_json_path) {
   EXPECT_EQ(e->path, "$.policies[2].targets[0].provider");
   e = read_loadbalance_json(R"({"targets": [{"provider": "a", "wieght": 2}]})");
   ASSERT_TRUE(e);
-  EXPECT_EQ(e->path, "$.policies[2].targets[0].wieght");
+  EXPECT_EQ(e->path, "$.policies[2].targets[0]");
+  EXPECT_NE(e->message.find("\"weight\""), std::string::npos) << "suggests the key meant: " << e->message;
   e = read_loadbalance_json(R"({"targets": [{"provider": "a"}], "breaker": {"failures_to_open": "5"}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->path, "$.policies[2].breaker.failures_to_open");
