@@ -144,9 +144,72 @@ json fallback_classes(reader_state& st, const std::vector<int>& statuses, const 
   return out;
 }
 
+// The breaker of a Portkey strategy.cb_config at `path`, as the "breaker" object of squall's fallback and
+// loadbalance policies (policies/core/target_breaker.hpp); json() when Portkey would ignore it. Read from
+// Portkey's gateway 2.2.3 (branch 2.0.0 of Portkey-AI/gateway, src/utils/circuitBreaker.ts,
+// extractCircuitBreakerConfigs): a cb_config counts only with a failure_threshold or a
+// failure_threshold_percentage and a cooldown_interval, which is raised to at least 30 s; minimum_requests
+// 0 or absent means 5.
+std::optional<json> read_cb_config(reader_state& st, const json& cb, const std::string& path) {
+  if (!cb.is_object()) {
+    st.fail(path, "expected an object such as {\"failure_threshold\": 5, \"cooldown_interval\": 60000}, got " +
+                      describe_json(cb));
+    return std::nullopt;
+  }
+  std::int64_t failures = 0;
+  double percent = 0.0;
+  double cooldown_ms = 0.0;
+  std::int64_t requests_min = 0;
+  std::optional<std::vector<int>> statuses;
+  for (auto it = cb.begin(); it != cb.end(); ++it) {
+    const std::string key_path = json_path_key(path, it.key());
+    const std::string& k = it.key();
+    if (k == "failure_threshold" || k == "minimum_requests") {
+      if (!it->is_number_integer() || it->get<long long>() < 0 || it->get<long long>() > 100000) {
+        st.fail(key_path, "expected an integer from 0 to 100000, got " + describe_json(*it));
+        return std::nullopt;
+      }
+      (k == "failure_threshold" ? failures : requests_min) = it->get<std::int64_t>();
+    } else if (k == "failure_threshold_percentage") {
+      if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 100) {
+        st.fail(key_path, "expected a percentage from 0 to 100, got " + describe_json(*it));
+        return std::nullopt;
+      }
+      percent = it->get<double>();
+    } else if (k == "cooldown_interval") {
+      if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 86400000) {
+        st.fail(key_path, "expected milliseconds from 0 to 86400000, got " + describe_json(*it));
+        return std::nullopt;
+      }
+      cooldown_ms = it->get<double>();
+    } else if (k == "failure_status_codes") {
+      statuses = read_statuses(st, *it, key_path);
+      if (!statuses) return std::nullopt;
+    } else {
+      st.not_expressed(key_path, "an unknown circuit breaker setting");
+    }
+  }
+  if ((failures == 0 && percent <= 0.0) || cooldown_ms <= 0.0) {
+    st.ignored(path, "Portkey itself ignores a cb_config without a failure_threshold or "
+                     "failure_threshold_percentage and a cooldown_interval: no breaker");
+    return json();
+  }
+  json breaker = json::object();
+  if (failures > 0) breaker["failures_to_open"] = failures;
+  if (percent > 0.0) {
+    breaker["failure_percent_to_open"] = percent;
+    breaker["requests_min"] = requests_min > 0 ? requests_min : 5;
+  }
+  breaker["cooldown_ms"] = std::max(cooldown_ms, 30000.0);
+  if (statuses) breaker["failure_on_status"] = status_list(*statuses);
+  return breaker;
+}
+
 struct target_info {
   std::string provider;
   std::string model;
+  bool by_virtual_key = false;  // named by virtual_key alone: Portkey 2.2.3 keeps a breaker only for these
+  double weight = 1.0;          // Portkey's default
 };
 
 std::optional<target_info> read_target(reader_state& st, const json& t, const std::string& path,
@@ -165,6 +228,7 @@ std::optional<target_info> read_target(reader_state& st, const json& t, const st
         return std::nullopt;
       }
       if (k == "provider" || info.provider.empty()) info.provider = it->get<std::string>();
+      if (k == "virtual_key") info.by_virtual_key = true;
       if (k == "virtual_key") st.ignored(key_path, "a credential; the target is named by it where it has no provider");
     } else if (k == "override_params") {
       if (!it->is_object()) {
@@ -180,7 +244,14 @@ std::optional<target_info> read_target(reader_state& st, const json& t, const st
         }
       }
     } else if (k == "weight") {
-      // Read with the strategy: only loadbalance uses it.
+      // Only loadbalance uses it; Portkey's schema takes any number, squall a share from 0 to 1000000.
+      if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 1000000) {
+        st.fail(key_path, "expected a weight from 0 to 1000000, got " + describe_json(*it));
+        return std::nullopt;
+      }
+      info.weight = it->get<double>();
+    } else if (k == "cb_config") {
+      st.ignored(key_path, "Portkey reads cb_config only inside a strategy object; here it does nothing");
     } else if (k == "retry") {
       if (top_retry == nullptr || *top_retry != *it) {
         st.not_expressed(key_path, "a retry of this target's own; the policy file has one retry for every "
@@ -212,6 +283,7 @@ config_result<imported_policy> import_portkey_config(const json& config, const s
   if (!config.is_object()) return config_error{file, "$", "expected a Portkey config object, got " + describe_json(config)};
 
   json cache_policy, fallback_policy, retry_policy, timeout_policy;
+  json breaker;  // strategy.cb_config as a breaker object, or null
   const json* retry = config.contains("retry") ? &config["retry"] : nullptr;
   std::string mode = "single";
   std::optional<std::vector<int>> fallback_statuses;
@@ -269,6 +341,8 @@ config_result<imported_policy> import_portkey_config(const json& config, const s
           }
         } else if (s.key() == "on_status_codes") {
           fallback_statuses = read_statuses(st, *s, spath);
+        } else if (s.key() == "cb_config") {
+          if (auto b = read_cb_config(st, *s, spath)) breaker = std::move(*b);
         } else {
           st.not_expressed(spath, "a strategy setting squall does not model (conditions, defaults)");
         }
@@ -309,6 +383,7 @@ config_result<imported_policy> import_portkey_config(const json& config, const s
         endpoints.push_back(std::move(e));
       }
       fallback_policy = {{"type", "fallback"}, {"name", "portkey-fallback"}, {"endpoints", std::move(endpoints)}};
+      if (!breaker.is_null()) fallback_policy["breaker"] = breaker;
       if (fallback_statuses) {
         fallback_policy["fallback_on"] = fallback_classes(st, *fallback_statuses, "$.strategy.on_status_codes");
       } else {
@@ -316,23 +391,49 @@ config_result<imported_policy> import_portkey_config(const json& config, const s
         fallback_policy["fallback_on"] = {"rate_limited", "overloaded",      "server_error", "timeout",
                                           "connection_error", "invalid_request", "auth",         "quota"};
       }
-      st.approximated("$.targets", "squall's fallback also cools an endpoint down after 3 failures in a row and "
-                                   "probes it before using it again; Portkey tries every target on every call");
-    } else if (mode == "loadbalance") {
-      std::string weights;
-      for (std::size_t i = 0; i < targets.size(); ++i) {
-        const json& w = targets[i].contains("weight") ? targets[i]["weight"] : json(1);
-        weights += (weights.empty() ? "" : ", ") + read[i].provider + " " + w.dump();
+      if (breaker.is_null()) {
+        st.approximated("$.targets", "squall's fallback also cools an endpoint down after 3 failures in a row and "
+                                     "probes it before using it again; Portkey tries every target on every call");
       }
-      st.not_expressed("$.strategy.mode", "loadbalance over " + std::to_string(read.size()) + " targets (" + weights +
-                                              "): squall has no weighted load balancer yet; every call goes to the "
-                                              "request's provider");
+    } else if (mode == "loadbalance") {
+      json lb_targets = json::array();
+      double total = 0.0;
+      for (const auto& t : read) {
+        json e = {{"provider", t.provider}};
+        if (!t.model.empty()) e["model"] = t.model;
+        e["weight"] = t.weight;
+        lb_targets.push_back(std::move(e));
+        total += t.weight;
+      }
+      if (total <= 0.0) {
+        return config_error{file, "$.targets", "expected a target with a weight above 0: with every weight 0 "
+                                               "Portkey selects no target and answers every request with an error"};
+      }
+      fallback_policy = {{"type", "loadbalance"}, {"name", "portkey-loadbalance"}, {"targets", std::move(lb_targets)}};
+      if (!breaker.is_null()) fallback_policy["breaker"] = breaker;
     } else if (mode == "conditional") {
       st.not_expressed("$.strategy.mode", "conditional routing on request metadata; squall's router routes by "
                                           "request class (docs/policies/router.md)");
     } else if (read.size() > 1) {
       st.not_expressed("$.targets", "several targets without a fallback or loadbalance strategy");
     }
+    if (!breaker.is_null() && (mode == "fallback" || mode == "loadbalance")) {
+      std::string without;
+      for (std::size_t i = 0; i < read.size(); ++i) {
+        if (!read[i].by_virtual_key) without += (without.empty() ? "" : ", ") + json_path_index("$.targets", i);
+      }
+      if (!without.empty()) {
+        st.approximated("$.strategy.cb_config", "Portkey 2.2.3 keeps a breaker only for targets named by a "
+                                                "virtual_key (later versions for provider targets too); squall's "
+                                                "breaker also covers " + without);
+      }
+    }
+  }
+  if (!breaker.is_null() && mode != "fallback" && mode != "loadbalance") {
+    st.not_expressed("$.strategy.cb_config", mode == "conditional"
+                                                 ? "Portkey does not evaluate breakers under a conditional strategy"
+                                                 : "a breaker without a fallback or loadbalance strategy over "
+                                                   "targets: it never changes where a call goes");
   }
 
   json policies = json::array();

@@ -37,6 +37,15 @@ class fallback_call final : public operation, public outcome_receiver, public ti
 
   void begin() {
     const std::size_t count = owner_.options_.endpoints.size();
+    if (owner_.breakers_) {
+      left_out_ = owner_.open_endpoints(request_id());
+      for (std::size_t i = 0; i < count; ++i) {
+        if ((left_out_ >> i) & 1U) continue;
+        if (i > 0) emit_fallback_used(i, outcome_class::circuit_open);
+        attempt(i, endpoint_admission::normal);
+        return;
+      }
+    }
     for (std::size_t i = 0; i < count; ++i) {
       const endpoint_admission admission = owner_.admit(i);
       if (admission == endpoint_admission::none) continue;
@@ -64,7 +73,11 @@ class fallback_call final : public operation, public outcome_receiver, public ti
 
   void on_outcome(outcome&& result) override {
     inner_ = nullptr;
-    owner_.record(index_, epoch_, admission_, result, request_id());
+    if (owner_.breakers_) {
+      owner_.record_breaker(index_, result, request_id());
+    } else {
+      owner_.record(index_, epoch_, admission_, result, request_id());
+    }
     // A degraded answer is still an answer; only the listed failures move the call on.
     if (result.kind == outcome_class::ok || !owner_.options_.fallback_on.contains(result.kind)) {
       finish(std::move(result));
@@ -77,6 +90,13 @@ class fallback_call final : public operation, public outcome_receiver, public ti
     }
     const std::size_t count = owner_.options_.endpoints.size();
     for (std::size_t i = index_ + 1; i < count; ++i) {
+      if (owner_.breakers_) {
+        // Portkey decides which targets are open once, when the request starts.
+        if ((left_out_ >> i) & 1U) continue;
+        emit_fallback_used(i, result.kind);
+        attempt(i, endpoint_admission::normal);
+        return;
+      }
       const endpoint_admission admission = owner_.admit(i);
       if (admission == endpoint_admission::none) continue;
       emit_fallback_used(i, result.kind);
@@ -130,6 +150,7 @@ class fallback_call final : public operation, public outcome_receiver, public ti
   std::size_t index_ = 0;
   std::uint64_t epoch_ = 0;
   endpoint_admission admission_ = endpoint_admission::none;
+  std::uint32_t left_out_ = 0;  // with a breaker: the endpoints open when the call started
   bool provider_saved_ = false;
   bool model_saved_ = false;
   std::string saved_provider_;  // the request's own values while an endpoint overrides them
@@ -144,7 +165,29 @@ fallback_handler::fallback_handler(const fallback_options& options, std::string 
       clock_(env.clock),
       events_(env.events),
       next_(next),
-      health_(options.endpoints.size()) {}
+      health_(options.endpoints.size()) {
+  if (options_.breaker) breakers_.emplace(*options_.breaker, options_.endpoints.size());
+}
+
+std::uint32_t fallback_handler::open_endpoints(std::uint64_t request_id) {
+  const target_breakers::check c = breakers_->start_call(clock_.now());
+  const std::size_t count = options_.endpoints.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    if ((c.recovered >> i) & 1U) {
+      emit(policy_event_kind::endpoint_recovered, request_id, outcome_class::ok, i, options_.endpoints[i].name);
+    }
+  }
+  const std::uint32_t all = (1U << count) - 1U;
+  // Every endpoint open: Portkey bypasses the breakers rather than refuse the request.
+  return c.open == all ? 0U : c.open;
+}
+
+void fallback_handler::record_breaker(std::size_t index, const outcome& result, std::uint64_t request_id) {
+  if (breakers_->record(index, result, clock_.now())) {
+    last_cooldown_cause_ = result.kind;
+    emit(policy_event_kind::endpoint_cooldown, request_id, result.kind, index, options_.endpoints[index].name);
+  }
+}
 
 operation& fallback_handler::start(const call_scope& scope, outcome_receiver& receiver) {
   auto* call = new fallback_call(*this, scope, receiver);

@@ -19,18 +19,24 @@
 // layers see the request as the caller made it. The outcome carries the provider and model that served
 // it, as the transport reported them.
 //
+// With "breaker" (fallback_options::breaker), Portkey's per-target circuit breaker replaces the cooldown
+// and probes above: the endpoints open when a call starts are skipped for that whole call, all of them
+// are used when all are open, and no endpoint is ever refused for want of a probe permit.
+//
 // Placement: put the fallback OUTSIDE any hedging policy (and outside retries meant per endpoint). A
 // hedging policy outside the fallback would run several fallback calls in parallel on one shared
 // call_context, each rewriting the same request.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "policies/core/call.hpp"
 #include "policies/core/events.hpp"
 #include "policies/core/runtime.hpp"
+#include "policies/core/target_breaker.hpp"
 #include "policies/fallback/fallback_options.hpp"
 #include "policies/pipeline/policy_spec.hpp"
 
@@ -75,6 +81,9 @@ class fallback_handler final : public handler {
               std::uint64_t request_id);
   void forget(std::size_t index, std::uint64_t epoch, endpoint_admission admission) noexcept;
   void cool(std::size_t index, outcome_class cause, std::uint64_t request_id);
+  // With a breaker: the endpoints a starting call leaves out (none when every one is open), and an answer.
+  std::uint32_t open_endpoints(std::uint64_t request_id);
+  void record_breaker(std::size_t index, const outcome& result, std::uint64_t request_id);
   void emit(policy_event_kind kind, std::uint64_t request_id, outcome_class cause, std::uint64_t value,
             std::string_view detail);
 
@@ -85,6 +94,7 @@ class fallback_handler final : public handler {
   event_sink& events_;
   handler& next_;
   std::vector<endpoint_health> health_;  // one per endpoint, at most 16
+  std::optional<target_breakers> breakers_;  // with "breaker": Portkey's health instead of health_
   outcome_class last_cooldown_cause_ = outcome_class::server_error;
 };
 

@@ -48,6 +48,17 @@ void read_fallback_options(json_reader& reader, fallback_options& options) {
     }
   }
   read_outcome_class_set(reader, "fallback_on", options.fallback_on, refuse_for_fallback);
+  read_target_breaker(reader, "breaker", options.breaker);
+  if (options.breaker && !reader.failed()) {
+    // Two health models on one chain would contradict each other: the breaker replaces the cooldown.
+    for (std::string_view key : {"failures_to_cooldown", "cooldown_ms", "probe_calls", "when_all_cooling"}) {
+      if (reader.child(key) != nullptr) {
+        reader.fail_key(key, "not allowed with \"breaker\", which replaces the cooldown and its probes (use "
+                             "the breaker's own \"cooldown_ms\")");
+        return;
+      }
+    }
+  }
   reader.count("failures_to_cooldown", options.failures_to_cooldown, 1, 1000)
       .number("cooldown_ms", options.cooldown_ms, 1.0, 86400000.0)
       .count("probe_calls", options.probe_calls, 1, 1000);

@@ -10,12 +10,14 @@
 //     "failures_to_cooldown": 3, "cooldown_ms": 30000, "probe_calls": 1 }
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "policies/core/json_reader.hpp"
 #include "policies/core/outcome.hpp"
 #include "policies/core/outcome_class_set.hpp"
+#include "policies/core/target_breaker.hpp"
 
 namespace squall {
 
@@ -61,6 +63,14 @@ struct fallback_options {
   // at once with the class of the most recent failure that started a cooldown. The default is
   // "try_first".
   all_cooling_mode when_all_cooling = all_cooling_mode::try_first;
+
+  // When set, the endpoints' health is Portkey's circuit breaker instead of the cooldown and probes
+  // above (policies/core/target_breaker.hpp), so failures_to_cooldown, cooldown_ms, probe_calls and
+  // when_all_cooling may not be given with it. It is checked when a call starts: the call goes through
+  // the endpoints that are not open, in order; when every endpoint is open it goes through all of them
+  // (Portkey bypasses its breakers then). Every endpoint's answer counts towards its breaker. The default
+  // is unset.
+  std::optional<target_breaker_options> breaker;
 };
 
 // Reads every key above from `reader`, checking ranges; leaves absent keys at their defaults.

@@ -93,7 +93,7 @@ std::vector<std::string> order_warnings(const std::vector<std::shared_ptr<const 
                            "place the hedging inside the retry");
       }
     }
-    if (type == "fallback" || type == "router") {
+    if (type == "fallback" || type == "router" || type == "loadbalance") {
       if (const auto j = find_before(policies, i, "hedging"); j != npos) {
         warnings.push_back(label(policies, i) + ": the " + std::string(type) + " sits inside hedging " +
                            label(policies, j) + ", whose parallel attempts share the request it rewrites; "

@@ -10,6 +10,7 @@
 #include "policies/batching/batching.hpp"
 #include "policies/fallback/fallback.hpp"
 #include "policies/litellm_router/litellm_router.hpp"
+#include "policies/loadbalance/loadbalance.hpp"
 #include "policies/degrade/degrade.hpp"
 #include "policies/router/router.hpp"
 #include "policies/rate_limiter/rate_limiter.hpp"
@@ -35,6 +36,7 @@ std::span<const policy_registration> policy_registry() {
       batching_registration(),
       fallback_registration(),
       litellm_router_registration(),
+      loadbalance_registration(),
       degrade_registration(),
       router_registration(),
       rate_limiter_registration(),

@@ -121,6 +121,7 @@ TEST(pipeline, explains_each_questionable_order_of_the_catalogue) {
       {R"([{"type": "adaptive_throttle"}, {"type": "retry"}])", "retries bypass it"},
       {R"([{"type": "retry"}, {"type": "degrade"}])", "make degrade the outermost policy"},
       {R"([{"type": "hedging"}, {"type": "fallback", "endpoints": [{"model": "a"}]}])", "place it outside the hedging"},
+      {R"([{"type": "hedging"}, {"type": "loadbalance", "targets": [{"model": "a"}]}])", "place it outside the hedging"},
       {R"([{"type": "hedging"}, {"type": "retry"}])", "every hedge runs a whole retry loop"},
   };
   for (const auto& c : cases) {
