@@ -449,6 +449,9 @@ config_result<imported_policy> import_litellm_config(const json& config, const s
   std::string group_timeout_path;
   if (setting s = resolve(st, router, module, "timeout", "request_timeout", true); s.value != nullptr) {
     if (auto t = read_seconds(st, s, 86400.0, "the request timeout (squall's longest is one day)")) {
+      if (*t < 0.001) {
+        st.fail(s.path, "expected at least 0.001 s, the timeout policy's shortest, got " + describe_json(*s.value));
+      }
       group_timeout_s = *t;
       group_timeout_path = s.path;
     }

@@ -74,8 +74,10 @@ void read_rate(reader_state& st, const json& v, const std::string& path, const c
 void read_timeout(reader_state& st, const json& v, const std::string& path, deployment& d) {
   if (refuse_environment_reference(st, v, path)) return;
   if (v.is_null()) return;
-  if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > timeout_s_max) {
-    st.fail(path, "expected seconds from 0 to 86400 (squall's longest timeout), got " + describe_json(v));
+  // 0 is "no timeout here" to LiteLLM (below); else a millisecond at least, the timeout policy's shortest.
+  if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > timeout_s_max ||
+      (v.get<double>() > 0 && v.get<double>() < 0.001)) {
+    st.fail(path, "expected 0, or seconds from 0.001 to 86400 (the timeout policy's range), got " + describe_json(v));
     return;
   }
   // LiteLLM picks the first truthy of timeout, request_timeout, router timeout (Router._get_non_stream_timeout):

@@ -1,6 +1,12 @@
 #include "config_import/yaml_document.hpp"
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/parser.h>
+
+#include <algorithm>
+#include <map>
 
 #include <charconv>
 #include <cmath>
@@ -210,136 +216,209 @@ std::optional<std::size_t> first_unprintable(std::string_view text) {
   return std::nullopt;
 }
 
-class converter {
+// Builds the JSON from yaml-cpp's parser events, not from its YAML::Node graph: every event counts against
+// nodes_max (an alias counts the values it copies), so the bound also stops a parse that does not end.
+// yaml-cpp 0.7 loops allocating nodes forever on some malformed flow collections (found by the
+// gateway_config fuzzer: tests/fuzz/crashes/gateway_config/yaml-cpp-endless-flow-map); building from
+// events, the count stops it after nodes_max events instead of after all of memory.
+class json_builder : public YAML::EventHandler {
  public:
-  explicit converter(const yaml_limits& limits) : limits_(limits) {}
+  explicit json_builder(const yaml_limits& limits) : limits_(limits) {}
 
-  json convert(const YAML::Node& node, const std::string& path, std::size_t depth) {
-    if (++nodes_ > limits_.nodes_max) {
-      fail(node, path, "the document holds more than " + std::to_string(limits_.nodes_max) +
-                           " values once its aliases are expanded; refused (is it a \"billion laughs\"?)");
-    }
-    if (depth > limits_.depth_max) {
-      fail(node, path, "nested deeper than " + std::to_string(limits_.depth_max) +
-                           " levels (or an alias that contains itself); refused");
-    }
-    const std::string& tag = node.Tag();
-    switch (node.Type()) {
-      case YAML::NodeType::Null:
-      case YAML::NodeType::Undefined:
-        if (tag == tag_prefix + "str") return json("");
-        return json(nullptr);
-      case YAML::NodeType::Scalar:
-        return scalar(node, path);
-      case YAML::NodeType::Sequence: {
-        check_collection_tag(node, path, "seq");
-        json out = json::array();
-        std::size_t i = 0;
-        for (const auto& item : node) out.push_back(convert(item, json_path_index(path, i++), depth + 1));
-        return out;
-      }
-      case YAML::NodeType::Map:
-        check_collection_tag(node, path, "map");
-        return mapping(node, path, depth);
-    }
-    return json(nullptr);
+  json take_root() { return std::move(root_); }
+  std::size_t documents() const { return documents_; }
+
+  void OnDocumentStart(const YAML::Mark&) override { ++documents_; }
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    count(mark, 1);
+    if (key_expected()) return set_key(mark, "null", false);
+    complete(json(nullptr), anchor, 1);
   }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    const auto found = anchors_.find(anchor);
+    if (found == anchors_.end()) fail(mark, "an alias inside its own anchor; refused");
+    count(mark, found->second.second);
+    if (key_expected()) fail(mark, "an alias used as a key; squall reads scalar keys only");
+    complete(found->second.first, YAML::NullAnchor, found->second.second);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    count(mark, 1);
+    if (key_expected()) {
+      const bool merge = value == "<<" && (tag == "?" || tag == tag_prefix + "merge");
+      return set_key(mark, value, merge);
+    }
+    complete(scalar(mark, tag, value), anchor, 1);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, tag, anchor, false);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, tag, anchor, true);
+  }
+  void OnMapEnd() override { close(); }
 
  private:
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& path, const std::string& message) {
-    throw conversion_failure{config_error{{}, path, "invalid YAML" + at(node.Mark()) + ": " + message}};
+  struct entry {
+    std::string key;
+    bool merge = false;
+    json value;
+  };
+  struct frame {
+    bool is_map = false;
+    YAML::Mark mark;
+    YAML::anchor_t anchor = YAML::NullAnchor;
+    std::string path;
+    json items = json::array();  // a sequence's values
+    std::vector<entry> entries;  // a mapping's, in order
+    bool has_key = false;        // a mapping: the key of the next value has been read
+    std::size_t nodes = 1;       // values inside, itself included
+  };
+
+  [[noreturn]] void fail(const YAML::Mark& mark, const std::string& message) {
+    throw conversion_failure{config_error{{}, path_here(), "invalid YAML" + at(mark) + ": " + message}};
   }
 
-  void check_collection_tag(const YAML::Node& node, const std::string& path, const std::string& kind) {
-    const std::string& tag = node.Tag();
-    if (tag.empty() || tag == "?" || tag == "!" || tag == tag_prefix + kind) return;
-    fail(node, path, "the tag " + valid_utf8(cut_utf8(tag, 80)) + " is not read (PyYAML's safe_load refuses it too)");
+  std::string path_here() const {
+    if (stack_.empty()) return "$";
+    const frame& f = stack_.back();
+    if (!f.is_map) return json_path_index(f.path, f.items.size());
+    if (f.has_key) return json_path_key(f.path, f.entries.back().key);
+    return f.path;
   }
 
-  json scalar(const YAML::Node& node, const std::string& path) {
-    const std::string& text = node.Scalar();
-    const std::string& tag = node.Tag();
+  void count(const YAML::Mark& mark, std::size_t n) {
+    nodes_ += n;
+    if (nodes_ > limits_.nodes_max) {
+      fail(mark, "the document holds more than " + std::to_string(limits_.nodes_max) +
+                     " values once its aliases are expanded; refused (is it a \"billion laughs\"?)");
+    }
+  }
+
+  bool key_expected() const { return !stack_.empty() && stack_.back().is_map && !stack_.back().has_key; }
+
+  void set_key(const YAML::Mark&, const std::string& key, bool merge) {
+    frame& f = stack_.back();
+    f.entries.push_back(entry{key, merge, json()});
+    f.has_key = true;
+  }
+
+  void open(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, bool is_map) {
+    count(mark, 1);
+    if (key_expected()) fail(mark, "a mapping or sequence used as a key; squall reads scalar keys only");
+    if (!tag.empty() && tag != "?" && tag != "!" && tag != tag_prefix + (is_map ? "map" : "seq")) {
+      fail(mark, "the tag " + valid_utf8(cut_utf8(tag, 80)) + " is not read (PyYAML's safe_load refuses it too)");
+    }
+    if (stack_.size() >= limits_.depth_max) {
+      fail(mark, "nested deeper than " + std::to_string(limits_.depth_max) + " levels; refused");
+    }
+    frame f;
+    f.is_map = is_map;
+    f.mark = mark;
+    f.anchor = anchor;
+    f.path = path_here();
+    stack_.push_back(std::move(f));
+  }
+
+  void close() {
+    frame f = std::move(stack_.back());
+    stack_.pop_back();
+    if (!f.is_map) return complete(std::move(f.items), f.anchor, f.nodes);
+    complete(mapping(f), f.anchor, f.nodes);
+  }
+
+  // A mapping with PyYAML's merge keys: the entries of every "<<" first (for a sequence of mappings, the
+  // later mapping first, so that the earlier one wins), then the explicit keys, each assignment overriding
+  // an earlier one of the same key as Python's dict does (SafeConstructor.flatten_mapping).
+  json mapping(const frame& f) {
+    std::vector<std::pair<std::string, const json*>> merged;
+    for (const auto& e : f.entries) {
+      if (!e.merge) continue;
+      const std::string merge_path = json_path_key(f.path, "<<");
+      auto take = [&](const json& m) {
+        for (auto it = m.begin(); it != m.end(); ++it) merged.emplace_back(it.key(), &it.value());
+      };
+      if (e.value.is_object()) {
+        take(e.value);
+      } else if (e.value.is_array() && std::all_of(e.value.begin(), e.value.end(),
+                                                   [](const json& m) { return m.is_object(); })) {
+        for (auto m = e.value.rbegin(); m != e.value.rend(); ++m) take(*m);
+      } else {
+        throw conversion_failure{config_error{{}, merge_path, "invalid YAML" + at(f.mark) +
+                                                                  ": a merge key (<<) takes a mapping or a "
+                                                                  "sequence of mappings"}};
+      }
+    }
+    json out = json::object();
+    for (const auto& [k, v] : merged) out[k] = *v;
+    for (const auto& e : f.entries) {
+      if (!e.merge) out[e.key] = e.value;
+    }
+    return out;
+  }
+
+  void complete(json value, YAML::anchor_t anchor, std::size_t nodes) {
+    if (anchor != YAML::NullAnchor) anchors_[anchor] = {value, nodes};
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return;
+    }
+    frame& f = stack_.back();
+    f.nodes += nodes;
+    if (f.is_map) {
+      f.entries.back().value = std::move(value);
+      f.has_key = false;
+    } else {
+      f.items.push_back(std::move(value));
+    }
+  }
+
+  json scalar(const YAML::Mark& mark, const std::string& tag, const std::string& text) {
     if (tag == "!") return json(text);  // quoted, or a block scalar: always a string
-    if (tag == "?" || tag.empty()) return resolve_plain(node, path, text);
+    if (tag == "?" || tag.empty()) return resolve_plain(mark, text);
     if (tag == tag_prefix + "str") return json(text);
     if (tag == tag_prefix + "null" && is_null_text(text)) return json(nullptr);
     if (tag == tag_prefix + "bool" && (is_bool_true(text) || is_bool_false(text))) return json(is_bool_true(text));
-    if (tag == tag_prefix + "int" && matches_int(text)) return resolve_plain(node, path, text);
+    if (tag == tag_prefix + "int" && matches_int(text)) return resolve_plain(mark, text);
     if (tag == tag_prefix + "float" && (matches_float(text) || matches_int(text))) {
-      return number(node, path, construct_float(text));
+      return number(mark, construct_float(text));
     }
-    fail(node, path, "the tag " + valid_utf8(cut_utf8(tag, 80)) + " on \"" + valid_utf8(cut_utf8(text, 40)) +
-                         "\" is not read (PyYAML's safe_load refuses unknown tags)");
+    fail(mark, "the tag " + valid_utf8(cut_utf8(tag, 80)) + " on \"" + valid_utf8(cut_utf8(text, 40)) +
+                   "\" is not read (PyYAML's safe_load refuses unknown tags)");
   }
 
-  json number(const YAML::Node& node, const std::string& path, double value) {
-    if (!std::isfinite(value)) fail(node, path, "an infinite or NaN number; squall's JSON has none");
+  json number(const YAML::Mark& mark, double value) {
+    if (!std::isfinite(value)) fail(mark, "an infinite or NaN number; squall's JSON has none");
     return json(value);
   }
 
-  json resolve_plain(const YAML::Node& node, const std::string& path, const std::string& text) {
+  json resolve_plain(const YAML::Mark& mark, const std::string& text) {
     if (is_null_text(text)) return json(nullptr);
     if (is_bool_true(text)) return json(true);
     if (is_bool_false(text)) return json(false);
     if (matches_int(text)) {
       auto value = construct_int(text);
-      if (!value) fail(node, path, "the integer " + cut_utf8(text, 40) + " does not fit in 64 bits");
+      if (!value) fail(mark, "the integer " + cut_utf8(text, 40) + " does not fit in 64 bits");
       return json(*value);
     }
-    if (matches_float(text)) return number(node, path, construct_float(text));
+    if (matches_float(text)) return number(mark, construct_float(text));
     return json(text);
   }
 
-  std::string key_text(const YAML::Node& key, const std::string& path) {
-    if (key.Type() == YAML::NodeType::Scalar) return key.Scalar();
-    if (key.Type() == YAML::NodeType::Null) return "null";
-    fail(key, path, "a mapping or sequence used as a key; squall reads scalar keys only");
-  }
-
-  // A mapping with PyYAML's merge keys: the entries of every "<<" come first (for a sequence of mappings
-  // the earlier mapping wins), then the explicit keys, each assignment overriding an earlier one of the same
-  // key, as Python's dict does with repeated keys (SafeConstructor.flatten_mapping).
-  json mapping(const YAML::Node& node, const std::string& path, std::size_t depth) {
-    std::vector<std::pair<std::string, json>> merged;
-    std::vector<std::pair<std::string, json>> own;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node key = it->first;  // copies: the iterator hands out a temporary pair
-      const YAML::Node value = it->second;
-      const bool merge = key.Type() == YAML::NodeType::Scalar && key.Scalar() == "<<" &&
-                         (key.Tag() == "?" || key.Tag() == tag_prefix + "merge");
-      if (!merge) {
-        const std::string name = key_text(key, path);
-        own.emplace_back(name, convert(value, json_path_key(path, name), depth + 1));
-        continue;
-      }
-      const std::string merge_path = json_path_key(path, "<<");
-      if (value.Type() == YAML::NodeType::Map) {
-        json m = convert(value, merge_path, depth + 1);
-        for (auto& [k, v] : m.items()) merged.emplace_back(k, v);
-      } else if (value.Type() == YAML::NodeType::Sequence) {
-        std::vector<json> maps;
-        std::size_t i = 0;
-        for (const auto& item : value) {
-          if (item.Type() != YAML::NodeType::Map) {
-            fail(item, json_path_index(merge_path, i), "a merge key (<<) takes mappings only");
-          }
-          maps.push_back(convert(item, json_path_index(merge_path, i++), depth + 2));
-        }
-        for (auto m = maps.rbegin(); m != maps.rend(); ++m) {
-          for (auto& [k, v] : m->items()) merged.emplace_back(k, v);
-        }
-      } else {
-        fail(value, merge_path, "a merge key (<<) takes a mapping or a sequence of mappings");
-      }
-    }
-    json out = json::object();
-    for (auto& [k, v] : merged) out[k] = std::move(v);
-    for (auto& [k, v] : own) out[k] = std::move(v);
-    return out;
-  }
-
   const yaml_limits& limits_;
+  std::vector<frame> stack_;
+  std::map<YAML::anchor_t, std::pair<json, std::size_t>> anchors_;
+  json root_;
   std::size_t nodes_ = 0;
+  std::size_t documents_ = 0;
 };
 
 }  // namespace
@@ -364,14 +443,16 @@ config_result<json> parse_yaml(std::string_view text, const yaml_limits& limits)
                                     ": a control character YAML does not allow"};
   }
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    if (documents.size() > 1) {
-      return config_error{{}, {}, "invalid YAML" + at(documents[1].Mark()) +
-                                      ": a second document; expected one (as LiteLLM's yaml.safe_load does)"};
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    json_builder builder(limits);
+    if (!parser.HandleNextDocument(builder)) return json(nullptr);
+    json root = builder.take_root();
+    const std::size_t first = builder.documents();
+    if (parser.HandleNextDocument(builder) && builder.documents() > first) {
+      return config_error{{}, {}, "invalid YAML: a second document; expected one (as LiteLLM's yaml.safe_load does)"};
     }
-    if (documents.empty()) return json(nullptr);
-    converter c(limits);
-    return c.convert(documents[0], "$", 0);
+    return root;
   } catch (const conversion_failure& f) {
     return f.error;
   } catch (const YAML::Exception& e) {

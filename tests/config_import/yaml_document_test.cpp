@@ -65,7 +65,7 @@ repeated: {k: 1, k: 2}
   EXPECT_EQ((*doc)["repeated"]["k"], 2) << "the last of repeated keys, as a dict";
   auto bad = parse_yaml("a:\n  <<: [1, 2]\n");
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().path, "$.a[\"<<\"][0]");
+  EXPECT_EQ(bad.error().path, "$.a[\"<<\"]");
 }
 
 TEST(YamlDocument, SyntaxErrorsNameTheLineAndColumn) {
@@ -108,6 +108,16 @@ TEST(YamlDocument, DepthSizeAndBytesAreBounded) {
   auto control = parse_yaml("a: 1\nb: \x01\n");
   ASSERT_FALSE(control.ok());
   EXPECT_NE(control.error().message.find("line 2, column 4"), std::string::npos) << control.error().describe();
+}
+
+TEST(YamlDocument, TextOnWhichYamlCppStartsDocumentsWithoutEndIsRefused) {
+  // Found by the gateway_config fuzzer (tests/fuzz/crashes/gateway_config/yaml-cpp-endless-flow-map, after
+  // its gateway byte): on this text yaml-cpp 0.7's parser starts one document after another without end,
+  // and YAML::LoadAll took more than a gigabyte before libFuzzer's timeout. Read document by document, the
+  // second one is refused (PyYAML refuses the text at its first character).
+  auto endless = parse_yaml(",,: 1, \"b\"-: 9}");
+  ASSERT_FALSE(endless.ok());
+  EXPECT_EQ(endless.error().message.rfind("invalid YAML", 0), 0U) << endless.error().describe();
 }
 
 TEST(YamlDocument, AnEmptyDocumentIsNull) {
