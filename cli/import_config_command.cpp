@@ -6,7 +6,9 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/output_files.hpp"
+#include "config_import/litellm_config.hpp"
 #include "config_import/portkey_config.hpp"
+#include "config_import/yaml_document.hpp"
 #include "policies/core/json_parse.hpp"
 
 namespace squall::cli {
@@ -21,23 +23,41 @@ void print_notes(const char* heading, const std::vector<config_import::import_no
 }  // namespace
 
 CLI::App* add_import_config_command(CLI::App& app, import_config_args& args) {
-  auto* cmd = app.add_subcommand("import-config",
-                                 "Turn a gateway's configuration (Portkey config JSON) into a squall policy file");
-  cmd->add_option("gateway", args.gateway, "Whose configuration: portkey")
+  auto* cmd = app.add_subcommand(
+      "import-config",
+      "Turn a gateway's configuration (Portkey config JSON, LiteLLM config.yaml) into a squall policy file");
+  cmd->add_option("gateway", args.gateway, "Whose configuration: portkey (JSON) or litellm (YAML)")
       ->required()
-      ->check(CLI::IsMember({"portkey"}));
+      ->check(CLI::IsMember({"portkey", "litellm"}));
   cmd->add_option("config", args.config_path, "The configuration file")->required();
   cmd->add_option("--out", args.out_path, "The policy file to write (default: CONFIG with extension .policy.json)");
+  cmd->add_option("--model-group", args.model_group,
+                  "litellm: the model_list group (model_name) to import; required when the config has several");
   return cmd;
 }
 
-int import_config_command(const import_config_args& args) {
+namespace {
+
+config_result<config_import::imported_policy> import_file(const import_config_args& args) {
+  if (args.gateway == "litellm") {
+    auto document = config_import::read_yaml_file(args.config_path);
+    if (!document) return std::move(document).error();
+    return config_import::import_litellm_config(*document, args.config_path, args.model_group);
+  }
   auto document = read_json_file(args.config_path);
-  if (!document) {
-    std::cerr << "squall: error: " << document.error().describe() << "\n";
+  if (!document) return std::move(document).error();
+  return config_import::import_portkey_config(*document, args.config_path);
+}
+
+}  // namespace
+
+int import_config_command(const import_config_args& args) {
+  if (args.gateway != "litellm" && !args.model_group.empty()) {
+    std::cerr << "squall: error: --model-group is for litellm configs; a " << args.gateway
+              << " config has no model groups\n";
     return exit_bad_input;
   }
-  auto imported = config_import::import_portkey_config(*document, args.config_path);
+  auto imported = import_file(args);
   if (!imported) {
     std::cerr << "squall: error: " << imported.error().describe() << "\n";
     return exit_bad_input;

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(cmake ninja-build g++ make pkg-config libboost-dev nlohmann-json3-dev libcli11-dev
           libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcpp-httplib-dev libsimdjson-dev
           libxml2-utils chromium
+          libyaml-cpp-dev  # config_import/yaml_document.cpp: LiteLLM's router.yaml (squall import-config litellm)
           clang libclang-rt-14-dev python3  # the fuzz preset: clang with libFuzzer; make_seeds.py
           python3-aiohttp  # examples/python_service
           python3-jsonschema  # tests/fake_providers/content/validate.py: the fake's structured outputs, checked

@@ -7,7 +7,8 @@
   request_body  the bodies quoted in the fake providers' tests, each behind all ten (API, endpoint) bytes
   control       every fault window of every scenario, at two arming times
   schema_instance  the schemas of tests/fake_providers/content/schema_corpus.json, behind two seed bytes
-  gateway_config   tests/config_import/samples/*.json, the configs quoted in the importer's tests
+  gateway_config   tests/config_import/samples/*.json and *.yaml behind the gateway byte, the configs quoted
+                   in the importers' tests
   results       written by fuzz_seed_results (scripts/fuzz.sh runs it), not here
 
 and, per target, the dictionary: tests/fuzz/dict/json.dict + <target>.dict + the key names of its seeds.
@@ -76,12 +77,18 @@ for f in tree("docs/**/*.md"):
             if isinstance(doc, dict) and "policies" in doc and "providers" not in doc:
                 put("policy", block)
 
-# gateway_config: the sample gateway configs and the configs quoted in the importer's tests.
+# gateway_config: byte 0 picks the gateway (0 Portkey's JSON, 1 LiteLLM's YAML); the sample gateway configs
+# and the configs quoted in the importers' tests.
 for f in tree("tests/config_import/samples/*.json"):
     with open(f, "rb") as h:
-        put("gateway_config", h.read())
-for s in raw_strings("tests/config_import/*.cpp"):
-    put("gateway_config", s)
+        put("gateway_config", b"\x00" + h.read())
+for f in tree("tests/config_import/samples/*.yaml"):
+    with open(f, "rb") as h:
+        put("gateway_config", b"\x01" + h.read())
+for s in raw_strings("tests/config_import/portkey_config_test.cpp"):
+    put("gateway_config", b"\x00" + s.encode())
+for s in raw_strings("tests/config_import/yaml_document_test.cpp"):
+    put("gateway_config", b"\x01" + s.encode())
 
 # trace: the header and a run of lines, from a few places in each incident trace (the calm start, the
 # incident), small enough for -max_len; and the trace lines quoted in the trace tests.
