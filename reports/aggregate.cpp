@@ -6,18 +6,12 @@
 #include <cstdio>
 #include <string>
 
+#include "reports/format.hpp"
 #include "reports/results_input.hpp"
 #include "reports/statistics.hpp"
 
 namespace squall::reports {
 namespace {
-
-double tidy(double v) {
-  if (!std::isfinite(v) || v == 0) return std::isfinite(v) ? v : 0.0;
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.6g", v);
-  return std::strtod(buffer, nullptr);
-}
 
 double number_at(const json& v) { return v.is_number() ? v.get<double>() : 0.0; }
 
@@ -29,7 +23,7 @@ json mean_array(const std::vector<const json*>& arrays) {
   for (std::size_t i = 0; i < length; ++i) {
     double sum = 0;
     for (const json* a : arrays) sum += number_at((*a)[i]);
-    out.push_back(tidy(sum / static_cast<double>(arrays.size())));
+    out.push_back(results_number(sum / static_cast<double>(arrays.size())));
   }
   return out;
 }
@@ -46,7 +40,7 @@ json mean_tree(const std::vector<const json*>& values) {
   if (first->is_number()) {
     double sum = 0;
     for (const json* v : values) sum += v ? number_at(*v) : 0.0;
-    return tidy(sum / static_cast<double>(values.size()));
+    return results_number(sum / static_cast<double>(values.size()));
   }
   if (first->is_object()) {
     std::vector<std::string> keys;  // the union, in order of first appearance
@@ -130,9 +124,9 @@ config_result<json> aggregate_seeds(const std::vector<json>& runs) {
         values.push_back(s.contains(it.key()) ? s[it.key()].get<double>() : 0.0);
       }
       const sample_stats st = describe_sample(values);
-      summary[it.key()] = tidy(st.mean);
-      stats[it.key()] = {{"n", st.n}, {"mean", tidy(st.mean)}, {"sd", tidy(st.sd)},
-                         {"ci95_low", tidy(st.ci95_low)}, {"ci95_high", tidy(st.ci95_high)}};
+      summary[it.key()] = results_number(st.mean);
+      stats[it.key()] = {{"n", st.n}, {"mean", results_number(st.mean)}, {"sd", results_number(st.sd)},
+                         {"ci95_low", results_number(st.ci95_low)}, {"ci95_high", results_number(st.ci95_high)}};
     }
     c["summary"] = std::move(summary);
     c["summary_stats"] = std::move(stats);
@@ -159,7 +153,7 @@ config_result<json> aggregate_seeds(const std::vector<json>& runs) {
             const json& rp = r["configurations"][k].value("providers", json::array());
             if (p < rp.size() && rp[p].contains(key)) sum += number_at(rp[p][key]);
           }
-          c["providers"][p][key] = tidy(sum / n);
+          c["providers"][p][key] = results_number(sum / n);
         }
       }
     }
@@ -201,7 +195,7 @@ config_result<json> aggregate_seeds(const std::vector<json>& runs) {
           }
         }
       }
-      out["measured"] = tidy(sum / n);
+      out["measured"] = results_number(sum / n);
       out["passed"] = is_min ? sum / n >= bound : sum / n <= bound;
     }
     out["passed_runs"] = passed_runs;

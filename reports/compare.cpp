@@ -16,7 +16,7 @@ namespace squall::reports {
 namespace {
 
 // Six significant digits, as results.json stores its numbers: a bound shown is the bound checked.
-double tidy(double v) {
+double tidy_bound(double v) {
   if (!std::isfinite(v) || v == 0) return v;  // an infinite bound stays infinite (it used to become 0)
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.6g", v);
@@ -105,8 +105,8 @@ json run_identity(const json& doc) {
 json regression_document(const regression& r) {
   json out = {{"configuration", r.configuration}, {"metric", r.metric},        {"base", r.base},
               {"candidate", r.candidate},         {"tolerance", r.tolerance}, {"unit", r.unit}};
-  if (std::isfinite(r.change)) out["change"] = tidy(r.change);
-  if (r.noise > 0) out["noise"] = tidy(r.noise);
+  if (std::isfinite(r.change)) out["change"] = tidy_bound(r.change);
+  if (r.noise > 0) out["noise"] = tidy_bound(r.noise);
   out["description"] = r.describe();
   return out;
 }
@@ -138,7 +138,7 @@ std::string regression::describe() const {
     std::snprintf(line, sizeof line, "grew from 0 to %s", format_number(candidate).c_str());
   }
   std::string out = configuration + ": " + metric + " " + line;
-  if (noise > 0) out += ", seed noise +/-" + format_number(tidy(noise));
+  if (noise > 0) out += ", seed noise +/-" + format_number(tidy_bound(noise));
   return out;
 }
 
@@ -237,7 +237,7 @@ config_result<comparison> compare_results(const json& base, const json& candidat
       double bound = 0;
       if (spec.rate) bound = spec.higher_is_better ? b - tol / 100 : b + tol / 100;
       else bound = b + std::max(std::fabs(b) * (tol / 100), slack);  // tol / 100 first: |b| * tol overflows near 1.8e308
-      bound = tidy(bound);
+      bound = tidy_bound(bound);
       if (std::isinf(bound)) bound = std::copysign(std::numeric_limits<double>::max(), bound);  // JSON has no inf
       // A value equal to its base never regresses, whatever rounding or overflow did to the bound (two
       // identical documents with values near 1.7e308 used to be reported as regressions).
@@ -268,7 +268,7 @@ config_result<comparison> compare_results(const json& base, const json& candidat
                   format_number(tol) + (spec.rate ? " pp" : "%");
       a["base"] = b;
       a["source"] = "compare";
-      if (noise_only) a["note"] = "worse than the tolerance but within seed noise +/-" + format_number(tidy(r.noise));
+      if (noise_only) a["note"] = "worse than the tolerance but within seed noise +/-" + format_number(tidy_bound(r.noise));
       assertions.push_back(std::move(a));
       if (noise_only) out.within_noise.push_back(std::move(r));
       else if (!held) out.regressions.push_back(std::move(r));

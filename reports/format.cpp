@@ -3,6 +3,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+
+#include "policies/core/json_parse.hpp"
 
 namespace squall::reports {
 namespace {
@@ -85,6 +88,40 @@ std::string format_number(double v) {
   return std::string(b, r.ptr);
 }
 
+double results_number(double v) {
+  if (!std::isfinite(v) || v == 0) return std::isfinite(v) ? v : 0.0;
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", v);
+  return std::strtod(buffer, nullptr);
+}
+
+std::string text_field(const json& parent, const char* key) {
+  if (!parent.is_object() || !parent.contains(key)) return "";
+  const json& v = parent[key];
+  return v.is_string() ? v.get<std::string>() : dump_json(v);
+}
+
+std::string format_interval(const json& config, const char* metric, unit kind) {
+  if (!config.is_object()) return {};
+  const auto stats = config.find("summary_stats");
+  if (stats == config.end() || !stats->is_object()) return {};
+  const auto s = stats->find(metric);
+  if (s == stats->end() || !s->is_object()) return {};
+  const auto low = s->find("ci95_low");
+  const auto high = s->find("ci95_high");
+  if (low == s->end() || high == s->end() || !low->is_number() || !high->is_number()) return {};
+  const double h = (high->get<double>() - low->get<double>()) / 2;
+  char b[64];
+  if (kind == unit::percent) {
+    std::snprintf(b, sizeof b, "%.2f pp", h * 100);
+  } else if (kind == unit::count) {
+    std::snprintf(b, sizeof b, "%.1f", h);
+  } else {
+    return " \xC2\xB1 " + format_value(h, kind);
+  }
+  return std::string(" \xC2\xB1 ") + b;
+}
+
 const json* baseline_of(const json& configurations, std::size_t i) {
   if (!configurations.is_array() || i >= configurations.size()) return nullptr;
   const json& c = configurations[i];
@@ -94,6 +131,11 @@ const json* baseline_of(const json& configurations, std::size_t i) {
         return &configurations[k];
       }
     }
+  }
+  // A paired document (a comparison) measures only its candidates, each against its own base; the base
+  // run's configurations are not measured against each other.
+  for (const auto& other : configurations) {
+    if (other.is_object() && other.contains("baseline")) return nullptr;
   }
   return i == 0 ? nullptr : &configurations[0];
 }

@@ -27,11 +27,21 @@ std::string format_value(double v, unit kind);
 // The change from `base` to `v`: "+1.20 pp" for rates, "+12.5%" otherwise, "=" when unchanged, "new"
 // when the base is zero.
 std::string format_delta(double base, double v, unit kind);
+// A number as results.json stores it: six significant digits, so the file stays readable and the same
+// value always rounds the same way; not finite reads as 0.
+double results_number(double v);
+// A field of a JSON object as text: a string as it is, any other value as its JSON, "" when absent.
+std::string text_field(const json& parent, const char* key);
 // A JSON number as the shortest text that reads back to the same value ("0.995", "5000", "1e-06").
 std::string format_number(double v);
 
+// A multi-seed run's 95% interval of a configuration's summary metric (aggregate.hpp's summary_stats), as
+// text to put after its mean: " Â± 1.20 pp" for rates, " Â± 12 ms"; empty for a single run.
+std::string format_interval(const json& config, const char* metric, unit kind);
+
 // The configuration that configurations[i] is shown against: the one its "baseline" key names (set by
-// compare_results(): "candidate: X" against "base: X"), otherwise the first; nullptr for the first itself.
+// compare_results(): "candidate: X" against "base: X"), otherwise the first; nullptr for the first itself,
+// and for every configuration without a "baseline" in a document where some have one (the base run's).
 const json* baseline_of(const json& configurations, std::size_t i);
 
 // Whether `a` (an element of results.assertions) held, and the name a CI system shows for it:

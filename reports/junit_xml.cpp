@@ -49,11 +49,6 @@ std::string xml_escape(const std::string& s) {
   return out;
 }
 
-std::string str(const json& parent, const char* key) {
-  if (!parent.is_object() || !parent.contains(key)) return "";
-  const json& v = parent[key];
-  return v.is_string() ? v.get<std::string>() : dump_json(v);
-}
 
 struct suite {
   std::string name;
@@ -70,13 +65,13 @@ std::string junit_xml(const json& results) {
   const json& scenario = results.contains("scenario") ? results["scenario"] : empty_object;
   const json& configs = results.contains("configurations") ? results["configurations"] : empty_array;
   const json& assertions = results.contains("assertions") ? results["assertions"] : empty_array;
-  const std::string scenario_name = str(scenario, "name");
-  const std::string reproduce = str(results, "reproduce");
+  const std::string scenario_name = text_field(scenario, "name");
+  const std::string reproduce = text_field(results, "reproduce");
 
   std::vector<suite> suites;
-  for (const auto& c : configs) suites.push_back({str(c, "name"), {}, 0});
+  for (const auto& c : configs) suites.push_back({text_field(c, "name"), {}, 0});
   for (const auto& a : assertions) {
-    const std::string name = str(a, "configuration");
+    const std::string name = text_field(a, "configuration");
     suite* s = nullptr;
     for (auto& candidate : suites) {
       if (candidate.name == name) s = &candidate;
@@ -106,7 +101,7 @@ std::string junit_xml(const json& results) {
     if (results.contains("not_run") && results["not_run"].is_array()) {
       for (const auto& n : results["not_run"]) not_run += (not_run.empty() ? "" : ", ") + (n.is_string() ? n.get<std::string>() : n.dump());
     }
-    const std::string reason = "incomplete run: " + str(results, "incomplete_reason") +
+    const std::string reason = "incomplete run: " + text_field(results, "incomplete_reason") +
                                (not_run.empty() ? std::string() : "; not run: " + not_run);
     out += "  <testsuite name=\"squall run\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" id=\"" +
            std::to_string(suites.size()) + "\" package=\"" + xml_escape("squall." + scenario_name) + "\">\n";
@@ -124,17 +119,17 @@ std::string junit_xml(const json& results) {
       out += "      <property name=\"" + std::string(name) + "\" value=\"" + xml_escape(value) + "\"/>\n";
     };
     property("scenario", scenario_name);
-    property("scenario_digest", str(scenario, "digest"));
-    property("seed", str(results, "seed"));
-    property("mode", str(results, "mode"));
+    property("scenario_digest", text_field(scenario, "digest"));
+    property("seed", text_field(results, "seed"));
+    property("mode", text_field(results, "mode"));
     property("reproduce", reproduce);
-    property("squall_version", str(results, "squall_version"));
+    property("squall_version", text_field(results, "squall_version"));
     if (incomplete) property("incomplete", "true");
     out += "    </properties>\n";
     const std::string classname = xml_escape("squall." + scenario_name + "." + s.name);
     for (const json* a : s.cases) {
       out += "    <testcase name=\"" + xml_escape(assertion_name(*a)) + "\" classname=\"" + classname + "\"";
-      const std::string state = str(*a, "verdict");
+      const std::string state = text_field(*a, "verdict");
       if (state == "not run" || state == "incomplete") {
         const std::string why = state == "not run" ? "not run: the run was interrupted before this configuration"
                                                    : "incomplete: this configuration was interrupted; " + assertion_detail(*a);

@@ -3,19 +3,11 @@
 #include <cmath>
 #include <cstdio>
 
+#include "reports/format.hpp"
 #include "squall_version.hpp"
 
 namespace squall::reports {
 namespace {
-
-// Rounds to 6 significant digits so that results.json stays readable; the same value always rounds
-// the same way, so determinism is kept.
-double tidy(double v) {
-  if (!std::isfinite(v) || v == 0) return std::isfinite(v) ? v : 0.0;
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.6g", v);
-  return std::strtod(buffer, nullptr);
-}
 
 std::string outage_name(sim::outage_kind k) {
   switch (k) {
@@ -54,7 +46,7 @@ json series_document(const sim::run_metrics& m) {
     for (const auto& r : rows) c.push_back(get(r));
     s[name] = std::move(c);
   };
-  column("end_s", [](const sim::interval_row& r) { return tidy(r.end_s); });
+  column("end_s", [](const sim::interval_row& r) { return results_number(r.end_s); });
   column("offered", [](const sim::interval_row& r) { return r.offered; });
   column("shed", [](const sim::interval_row& r) { return r.shed; });
   column("completed", [](const sim::interval_row& r) { return r.completed; });
@@ -65,12 +57,12 @@ json series_document(const sim::run_metrics& m) {
   column("breaker_openings", [](const sim::interval_row& r) { return r.breaker_openings; });
   column("breaker_rejections", [](const sim::interval_row& r) { return r.breaker_rejections; });
   column("breaker_state", [](const sim::interval_row& r) { return static_cast<int>(r.breaker); });
-  column("breaker_open_s", [](const sim::interval_row& r) { return tidy(r.breaker_open_s); });
+  column("breaker_open_s", [](const sim::interval_row& r) { return results_number(r.breaker_open_s); });
   column("breakers_open", [](const sim::interval_row& r) { return r.breakers_open; });
-  column("latency_p50_ms", [](const sim::interval_row& r) { return tidy(r.latency_p50_ms); });
-  column("latency_p95_ms", [](const sim::interval_row& r) { return tidy(r.latency_p95_ms); });
-  column("latency_p99_ms", [](const sim::interval_row& r) { return tidy(r.latency_p99_ms); });
-  column("cost_usd", [](const sim::interval_row& r) { return tidy(r.cost_usd); });
+  column("latency_p50_ms", [](const sim::interval_row& r) { return results_number(r.latency_p50_ms); });
+  column("latency_p95_ms", [](const sim::interval_row& r) { return results_number(r.latency_p95_ms); });
+  column("latency_p99_ms", [](const sim::interval_row& r) { return results_number(r.latency_p99_ms); });
+  column("cost_usd", [](const sim::interval_row& r) { return results_number(r.cost_usd); });
   column("in_flight", [](const sim::interval_row& r) { return r.in_flight; });
   column("provider_busy", [](const sim::interval_row& r) { return r.provider_busy; });
   column("provider_queue", [](const sim::interval_row& r) { return r.provider_queue; });
@@ -124,15 +116,18 @@ json results_document(const run_record& run) {
     c["policy_file"] = r.policy_source;
     c["policy_name"] = r.policy_name;
     c["warnings"] = r.warnings;
+    for (const auto& sc_config : sc.configurations) {
+      if (sc_config.name == r.name && !sc_config.reference.empty()) c["reference"] = sc_config.reference;
+    }
     json summary = json::object();
-    for (const auto& [name, value] : run.summaries[i]) summary[name] = tidy(value);
+    for (const auto& [name, value] : run.summaries[i]) summary[name] = results_number(value);
     c["summary"] = std::move(summary);
     json outcomes = json::object();
     for (std::size_t k = 0; k < outcome_class_count; ++k) outcomes[std::string(outcome_class_names[k])] = m.outcomes()[k];
     c["outcomes"] = std::move(outcomes);
     json spectrum = json::array();
     for (double q : {0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1.0}) {
-      spectrum.push_back({{"quantile", q}, {"latency_ms", tidy(static_cast<double>(m.latency().quantile(q)) / 1000.0)}});
+      spectrum.push_back({{"quantile", q}, {"latency_ms", results_number(static_cast<double>(m.latency().quantile(q)) / 1000.0)}});
     }
     c["latency_spectrum"] = std::move(spectrum);
     json providers = json::array();
@@ -141,18 +136,18 @@ json results_document(const run_record& run) {
       if (p.queue_wait) {
         const sim::queue_wait_summary& q = *p.queue_wait;
         entry["service_started"] = q.service_started;
-        entry["queue_waited_share"] = tidy(q.waited_share);
-        entry["queue_wait_mean_ms"] = tidy(q.mean_ms);
-        entry["queue_wait_p50_ms"] = tidy(q.p50_ms);
-        entry["queue_wait_p90_ms"] = tidy(q.p90_ms);
-        entry["queue_wait_p99_ms"] = tidy(q.p99_ms);
+        entry["queue_waited_share"] = results_number(q.waited_share);
+        entry["queue_wait_mean_ms"] = results_number(q.mean_ms);
+        entry["queue_wait_p50_ms"] = results_number(q.p50_ms);
+        entry["queue_wait_p90_ms"] = results_number(q.p90_ms);
+        entry["queue_wait_p99_ms"] = results_number(q.p99_ms);
       }
       providers.push_back(std::move(entry));
     }
     c["providers"] = std::move(providers);
     json breakers = json::array();
     for (const auto& b : m.breakers()) {
-      json entry = {{"name", b.name}, {"openings", b.openings}, {"open_s", tidy(b.open_s)}};
+      json entry = {{"name", b.name}, {"openings", b.openings}, {"open_s", results_number(b.open_s)}};
       if (!r.fleet.is_null()) entry["instance"] = b.instance;
       breakers.push_back(std::move(entry));
     }
@@ -171,9 +166,9 @@ json results_document(const run_record& run) {
     for (const auto& e : m.explained()) {
       json steps = json::array();
       for (const auto& st : e.steps) {
-        json step = {{"at_s", tidy(st.at_s)}, {"policy", st.policy}, {"decision", std::string(to_string(st.kind))}};
+        json step = {{"at_s", results_number(st.at_s)}, {"policy", st.policy}, {"decision", std::string(to_string(st.kind))}};
         if (st.cause != outcome_class::ok) step["cause"] = std::string(to_string(st.cause));
-        if (st.delay_ms != 0) step["delay_ms"] = tidy(st.delay_ms);
+        if (st.delay_ms != 0) step["delay_ms"] = results_number(st.delay_ms);
         if (st.value != 0) step["value"] = st.value;
         if (!st.detail.empty()) step["detail"] = st.detail;
         steps.push_back(std::move(step));
@@ -181,7 +176,7 @@ json results_document(const run_record& run) {
       explained.push_back({{"request_id", e.request_id}, {"steps", std::move(steps)}});
     }
     c["explained_requests"] = std::move(explained);
-    c["simulated_s"] = tidy(r.simulated_s);
+    c["simulated_s"] = results_number(r.simulated_s);
     c["events"] = r.events;
     if (r.incomplete) {
       c["incomplete"] = true;
@@ -222,7 +217,7 @@ json results_document(const run_record& run) {
                   {"kind", a.bound.is_min ? "min" : "max"},
                   {"bound", a.bound.bound}};
     // An assertion that never ran has no measured value: none is made up.
-    if (a.state != sim::assertion_state::not_run) entry["measured"] = tidy(a.measured);
+    if (a.state != sim::assertion_state::not_run) entry["measured"] = results_number(a.measured);
     entry["passed"] = a.passed;
     if (incomplete) entry["verdict"] = sim::to_string(a.state);
     assertions.push_back(std::move(entry));

@@ -44,37 +44,11 @@ std::string code(const std::string& s) {
   return fence + (pad ? " " : "") + s + (pad ? " " : "") + fence;
 }
 
-std::string str(const json& parent, const char* key) {
-  if (!parent.is_object() || !parent.contains(key)) return "";
-  const json& v = parent[key];
-  return v.is_string() ? v.get<std::string>() : dump_json(v);
-}
 
 double metric(const json& config, const char* name) {
   if (!config.contains("summary") || !config["summary"].contains(name)) return 0;
   const json& v = config["summary"][name];
   return v.is_number() ? v.get<double>() : 0;
-}
-
-// The half-width of the 95% interval of an aggregated metric, or a negative value when there is none.
-double half_width(const json& config, const char* name) {
-  if (!config.contains("summary_stats") || !config["summary_stats"].contains(name)) return -1;
-  const json& s = config["summary_stats"][name];
-  if (!s.contains("ci95_low") || !s.contains("ci95_high")) return -1;
-  return (s["ci95_high"].get<double>() - s["ci95_low"].get<double>()) / 2;
-}
-
-std::string format_half_width(double h, unit kind) {
-  char b[64];
-  if (kind == unit::percent) {
-    std::snprintf(b, sizeof b, "%.2f pp", h * 100);
-    return b;
-  }
-  if (kind == unit::count) {
-    std::snprintf(b, sizeof b, "%.1f", h);
-    return b;
-  }
-  return format_value(h, kind);
 }
 
 }  // namespace
@@ -85,17 +59,17 @@ std::string summary_markdown(const json& results) {
   const json& scenario = results.contains("scenario") ? results["scenario"] : empty_object;
   const json& configs = results.contains("configurations") ? results["configurations"] : empty_array;
   const json& assertions = results.contains("assertions") ? results["assertions"] : empty_array;
-  const std::string verdict = str(results, "verdict");
+  const std::string verdict = text_field(results, "verdict");
   const bool passed = verdict == "pass";
   const bool incomplete = results.is_object() && results.value("incomplete", false);
 
-  std::string out = "## squall: " + cell(str(scenario, "name")) + " \xE2\x80\x94 " +
+  std::string out = "## squall: " + cell(text_field(scenario, "name")) + " \xE2\x80\x94 " +
                     (incomplete ? "\xE2\x9A\xA0\xEF\xB8\x8F INCOMPLETE"
                                 : passed ? "\xE2\x9C\x85 pass" : "\xE2\x9D\x8C fail") +
                     "\n\n";
   // An interrupted run says so before anything else, and names what it did not run.
   if (incomplete) {
-    out += "> **Incomplete run:** " + cell(str(results, "incomplete_reason")) +
+    out += "> **Incomplete run:** " + cell(text_field(results, "incomplete_reason")) +
            ". The figures below cover only what ran; no verdict is given.";
     if (results.contains("not_run") && results["not_run"].is_array() && !results["not_run"].empty()) {
       out += " Not run:";
@@ -108,12 +82,12 @@ std::string summary_markdown(const json& results) {
     }
     out += "\n\n";
   }
-  std::string digest = str(scenario, "digest");
+  std::string digest = text_field(scenario, "digest");
   if (digest.size() > 19) digest = digest.substr(0, 19);  // "sha256:" and 12 hex digits, as the CLI prints
-  out += "Scenario " + code(str(scenario, "name"));
-  if (!str(scenario, "file").empty()) out += " (" + code(str(scenario, "file")) + ", " + digest + ")";
-  out += " \xC2\xB7 seed " + str(results, "seed") + " \xC2\xB7 mode " + str(results, "mode") + " \xC2\xB7 squall " +
-         str(results, "squall_version") + "\n\n";
+  out += "Scenario " + code(text_field(scenario, "name"));
+  if (!text_field(scenario, "file").empty()) out += " (" + code(text_field(scenario, "file")) + ", " + digest + ")";
+  out += " \xC2\xB7 seed " + text_field(results, "seed") + " \xC2\xB7 mode " + text_field(results, "mode") + " \xC2\xB7 squall " +
+         text_field(results, "squall_version") + "\n\n";
   if (results.contains("aggregate") && results["aggregate"].contains("seeds")) {
     const json& seeds = results["aggregate"]["seeds"];
     std::string list;
@@ -121,7 +95,7 @@ std::string summary_markdown(const json& results) {
     out += "Means over " + std::to_string(seeds.size()) + " seeds (" + list +
            "); \xC2\xB1 is the half-width of the 95% confidence interval (Student t).\n\n";
   }
-  out += "Reproduce: " + code(str(results, "reproduce")) + "\n\n";
+  out += "Reproduce: " + code(text_field(results, "reproduce")) + "\n\n";
   if (results.contains("warnings") && results["warnings"].is_array()) {
     for (const auto& w : results["warnings"]) out += "> **warning:** " + cell(w.is_string() ? w.get<std::string>() : dump_json(w)) + "\n";
     if (!results["warnings"].empty()) out += "\n";
@@ -131,8 +105,8 @@ std::string summary_markdown(const json& results) {
     bool first = true;
     for (const auto& f : scenario["faults"]) {
       const double at = f.value("at_s", 0.0);
-      out += std::string(first ? " " : "; ") + str(f, "provider") + " " + format_number(at) + "\xE2\x80\x93" +
-             format_number(at + f.value("for_s", 0.0)) + " s: " + str(f, "label");
+      out += std::string(first ? " " : "; ") + text_field(f, "provider") + " " + format_number(at) + "\xE2\x80\x93" +
+             format_number(at + f.value("for_s", 0.0)) + " s: " + text_field(f, "label");
       first = false;
     }
     out += "\n\n";
@@ -140,7 +114,7 @@ std::string summary_markdown(const json& results) {
 
   if (!configs.empty()) {
     out += "| metric |";
-    for (const auto& c : configs) out += " " + cell(str(c, "name")) + " |";
+    for (const auto& c : configs) out += " " + cell(text_field(c, "name")) + " |";
     out += "\n|---|";
     for (std::size_t i = 0; i < configs.size(); ++i) out += "---:|";
     out += "\n";
@@ -152,8 +126,7 @@ std::string summary_markdown(const json& results) {
       for (std::size_t i = 0; i < configs.size(); ++i) {
         const double v = metric(configs[i], spec.metric);
         std::string text = format_value(v, spec.kind);
-        const double h = half_width(configs[i], spec.metric);
-        if (h >= 0) text += " \xC2\xB1 " + format_half_width(h, spec.kind);
+        text += format_interval(configs[i], spec.metric, spec.kind);
         if (const json* b = baseline_of(configs, i)) text += " (" + format_delta(metric(*b, spec.metric), v, spec.kind) + ")";
         out += " " + cell(text) + " |";
       }
@@ -163,7 +136,7 @@ std::string summary_markdown(const json& results) {
     bool paired = false;
     for (const auto& c : configs) paired = paired || c.contains("baseline");
     if (paired) out += "Changes in brackets are against the base run of the same configuration.\n\n";
-    else if (configs.size() > 1) out += "Changes in brackets are against " + code(str(configs[0], "name")) + ".\n\n";
+    else if (configs.size() > 1) out += "Changes in brackets are against " + code(text_field(configs[0], "name")) + ".\n\n";
   }
 
   if (const provider_table providers = provider_figures(results); !providers.rows.empty()) {
@@ -191,13 +164,13 @@ std::string summary_markdown(const json& results) {
            " passed\n\n| | configuration | assertion | measured |\n|---|---|---|---:|\n";
     for (const auto& a : assertions) {
       // An interrupted run's assertions carry their own word: "not run" (no value), "incomplete".
-      const std::string state = str(a, "verdict");
+      const std::string state = text_field(a, "verdict");
       const char* mark = state == "not run"      ? "\xE2\x8F\xB8\xEF\xB8\x8F not run"
                          : state == "incomplete" ? "\xE2\x9A\xA0\xEF\xB8\x8F incomplete"
                          : a.value("passed", false) ? "\xE2\x9C\x85"
                                                     : "\xE2\x9D\x8C";
       const json& measured = a.contains("measured") ? a["measured"] : json();
-      out += std::string("| ") + mark + " | " + cell(str(a, "configuration")) + " | " + cell(assertion_name(a)) + " | " +
+      out += std::string("| ") + mark + " | " + cell(text_field(a, "configuration")) + " | " + cell(assertion_name(a)) + " | " +
              cell(measured.is_number() ? format_number(measured.get<double>()) : "\xE2\x80\x94");
       if (a.contains("note") && a["note"].is_string()) out += " (" + cell(a["note"].get<std::string>()) + ")";
       out += " |\n";

@@ -48,7 +48,7 @@ std::string summary_table(const json& results, bool color) {
         continue;
       }
       const double v = *value;
-      std::string cell = format_value(v, spec.kind);
+      std::string cell = format_value(v, spec.kind) + format_interval(configs[i], spec.metric, spec.kind);
       int t = 0;
       const json* b = baseline_of(configs, i);
       if (const std::optional<double> base_value = b ? metric_of(*b, spec.metric) : std::nullopt) {

@@ -77,17 +77,17 @@ std::string timeseries_csv(const json& results) {
     if (!c.is_object() || !c.contains("series") || !c["series"].is_object()) continue;
     const json& series = c["series"];
     std::vector<const json*> cells(columns.size(), nullptr);
-    std::size_t rows = 0;
+    std::size_t row_count = 0;
     for (std::size_t i = 0; i < columns.size(); ++i) {
       const json* a = series.contains(columns[i].key) ? &series[columns[i].key] : nullptr;
       if (a && !columns[i].sub.empty()) a = a->is_object() && a->contains(columns[i].sub) ? &(*a)[columns[i].sub] : nullptr;
       if (a && a->is_array()) {
         cells[i] = a;
-        rows = std::max(rows, a->size());
+        row_count = std::max(row_count, a->size());
       }
     }
     const std::string name = csv_field(c.value("name", ""));
-    for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t r = 0; r < row_count; ++r) {
       out += name + "," + std::to_string(r);
       for (const json* a : cells) {
         out += ",";

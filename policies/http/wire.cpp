@@ -9,6 +9,7 @@
 
 #include "policies/core/json_parse.hpp"
 #include "policies/core/json_text.hpp"
+#include "policies/http/json_fields.hpp"
 #include "policies/core/rng.hpp"
 
 namespace squall {
@@ -34,10 +35,7 @@ std::optional<std::uint32_t> token_count(const njson& parent, const char* key) {
   return static_cast<std::uint32_t>(value);
 }
 
-std::string string_at(const njson& parent, const char* key) {
-  const auto it = parent.find(key);
-  return it != parent.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
+using wire_detail::string_at;
 
 std::string error_type_of(const njson& error) {
   if (!error.is_object()) return {};

@@ -9,16 +9,14 @@
 
 #include "policies/core/json_parse.hpp"
 #include "policies/core/json_text.hpp"
+#include "policies/http/json_fields.hpp"
 
 namespace squall {
 namespace {
 
 using njson = nlohmann::json;
 
-std::string string_at(const njson& parent, const char* key) {
-  const auto it = parent.find(key);
-  return it != parent.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
+using wire_detail::string_at;
 
 void append_message(std::string& body, const chat_message& m) {
   body += R"({"role":)";
