@@ -104,34 +104,6 @@ json read_retry_policy(reader_state& st, const json& v, const std::string& path)
   return out;
 }
 
-// A document's keys the policy loader of this build may not know yet: the litellm_router keys added on
-// branch h/litellm-routing (contract). The self-check below strips them only while the loader refuses
-// them, so that it checks everything else now and everything once that branch is merged.
-// TODO(after h/litellm-routing merges): drop the probe and check the document as it is.
-bool loader_knows_routing_keys() {
-  static const bool knows = [] {
-    const json probe = {{"policies", json::array({{{"type", "litellm_router"},
-                                                   {"model_group", "g"},
-                                                   {"deployments", json::array({{{"provider", "p"}, {"rpm", 1}}})}}})}};
-    return parse_pipeline(probe, "$").ok();
-  }();
-  return knows;
-}
-
-json without_routing_keys(json document) {
-  for (auto& policy : document["policies"]) {
-    if (policy["type"] != "litellm_router") continue;
-    for (const char* k : {"model_group", "routing_strategy", "routing_strategy_args", "fallbacks", "max_fallbacks"}) {
-      policy.erase(k);
-    }
-    for (auto& d : policy["deployments"]) {
-      d.erase("rpm");
-      d.erase("tpm");
-    }
-  }
-  return document;
-}
-
 void note_top_level(reader_state& st, const json& config) {
   static constexpr std::array<std::string_view, 14> ignored_sections = {
       "environment_variables", "callback_settings", "assistant_settings", "finetune_settings", "files_settings",
@@ -484,8 +456,7 @@ config_result<imported_policy> import_litellm_config(const json& config, const s
                                       ") by squall import-config; see docs/import-config.md for what each part becomes."},
                   {"policies", json::array({std::move(policy), std::move(timeout)})}};
   // What is written must load: the importer's own mistakes are caught here, not in the user's run.
-  const json checked = loader_knows_routing_keys() ? out.document : without_routing_keys(out.document);
-  if (auto check = parse_pipeline(checked, "$"); !check) {
+  if (auto check = parse_pipeline(out.document, "$"); !check) {
     return config_error{file, "$", "the imported policy file does not load (" + check.error().describe() +
                                        "); please report it with this config"};
   }

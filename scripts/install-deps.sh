@@ -13,7 +13,6 @@ packages=(cmake ninja-build g++ make pkg-config libboost-dev nlohmann-json3-dev 
           python3-aiohttp  # examples/python_service
           python3-jsonschema  # tests/fake_providers/content/validate.py: the fake's structured outputs, checked
           python3-prometheus-client  # tests/fake_providers/metrics_parse_test.py: /metrics through real parsers
-          python3-jsonschema  # tests/fake_providers/content/validate.py: the fake's structured outputs, checked
           lld)             # the sanitizer presets link with it: three times faster than ld on their tests
 # Node.js comes with the machine on most images; Debian's own is enough when it does not.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

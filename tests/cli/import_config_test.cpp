@@ -70,9 +70,6 @@ json read_written(const std::filesystem::path& file) {
   return json::parse(text.str());
 }
 
-// The litellm_router keys of branch h/litellm-routing (model_group, fallbacks, rpm...) are in every LiteLLM
-// import; until that branch merges, these tests check the written file's shape, not its load.
-// TODO(after h/litellm-routing merges): load_pipeline_file on the written file, and run a scenario on it.
 TEST_F(ImportConfig, ALitellmProxyConfigBecomesAPolicyFileForTheChosenGroup) {
   const auto out = dir_ / "litellm.policy.json";
   ASSERT_EQ(run("import-config litellm tests/config_import/samples/litellm-proxy.yaml --model-group gpt-4o --out '" +
@@ -89,6 +86,9 @@ TEST_F(ImportConfig, ALitellmProxyConfigBecomesAPolicyFileForTheChosenGroup) {
   EXPECT_EQ(written["policies"][0]["model_group"], "gpt-4o");
   EXPECT_EQ(written["policies"][0]["fallbacks"].size(), 2U);
   EXPECT_EQ(written["policies"][1]["type"], "timeout");
+  auto spec = load_pipeline_file(out);
+  ASSERT_TRUE(spec.ok()) << spec.error().describe();
+  EXPECT_EQ(spec->policies.size(), 2U);
 }
 
 TEST_F(ImportConfig, ALitellmRouterConfigOfOneGroupNeedsNoModelGroup) {
@@ -98,6 +98,14 @@ TEST_F(ImportConfig, ALitellmRouterConfigOfOneGroupNeedsNoModelGroup) {
       << output();
   EXPECT_EQ(read_written(dir_ / "r.policy.json")["policies"][0]["model_group"], "gpt-4o");
   EXPECT_EQ(output().find("not expressed"), std::string::npos) << output();
+  // A scenario with the group's two deployments as providers runs it.
+  std::ofstream(dir_ / "s.json") << R"({"name": "imported-litellm", "duration_s": 5,
+    "providers": {"openai": {"models": {"gpt-4o": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 1}}},
+                  "azure": {"models": {"gpt-4o": {"usd_per_mtok_in": 1, "usd_per_mtok_out": 1}}}},
+    "workload": {"arrivals": {"process": "constant", "rate_per_s": 5}, "provider": "openai", "model": "gpt-4o"},
+    "policies": {"litellm": ")" + (dir_ / "r.policy.json").string() + R"("}})";
+  EXPECT_EQ(run("run '" + (dir_ / "s.json").string() + "' -q --out '" + (dir_ / "o").string() + "'"), cli::exit_ok)
+      << output();
 }
 
 TEST_F(ImportConfig, BadLitellmInputIsRefusedWithItsPathOrLine) {

@@ -2,11 +2,6 @@
 // it reads: the litellm_router and timeout policies each part becomes, LiteLLM's precedence between
 // router_settings, litellm_settings and a deployment's own litellm_params, what it names as not expressed,
 // approximated or ignored, and the mistakes it refuses with their paths.
-//
-// The keys of litellm_router added on branch h/litellm-routing (model_group, routing_strategy,
-// routing_strategy_args, fallbacks, max_fallbacks, rpm, tpm) are checked here by shape; the loader of this
-// branch does not know them yet, so the load checks strip them (without_pending_keys). TODO(after that
-// branch merges): load the documents as they are.
 
 #include "config_import/litellm_config.hpp"
 
@@ -46,20 +41,6 @@ bool noted(const std::vector<import_note>& notes, const std::string& path) {
   return std::any_of(notes.begin(), notes.end(), [&](const import_note& n) { return n.path == path; });
 }
 
-json without_pending_keys(json document) {
-  for (auto& policy : document["policies"]) {
-    for (const char* k : {"model_group", "routing_strategy", "routing_strategy_args", "fallbacks", "max_fallbacks"}) {
-      policy.erase(k);
-    }
-    if (policy.contains("deployments")) {
-      for (auto& d : policy["deployments"]) {
-        d.erase("rpm");
-        d.erase("tpm");
-      }
-    }
-  }
-  return document;
-}
 
 TEST(LitellmImport, AProxyConfigBecomesARouterOverOneGroupAndATimeout) {
   const imported_policy p = imported_ok("litellm-proxy.yaml", "gpt-4o");
@@ -91,7 +72,7 @@ TEST(LitellmImport, AProxyConfigBecomesARouterOverOneGroupAndATimeout) {
   EXPECT_EQ(policies[1]["type"], "timeout");
   EXPECT_EQ(policies[1]["timeout_ms"], 60000.0);
   EXPECT_TRUE(noted(p.approximated, "$.model_list[2].litellm_params.timeout"));
-  EXPECT_TRUE(parse_pipeline(without_pending_keys(p.document), "$").ok());
+  EXPECT_TRUE(parse_pipeline(p.document, "$").ok());
 }
 
 TEST(LitellmImport, NamesWhatItCannotExpressApproximatesOrIgnores) {
@@ -150,7 +131,7 @@ TEST(LitellmImport, AMinimalRouterConfigLoads) {
   EXPECT_EQ(p.document["policies"][1]["timeout_ms"], 6000000.0) << "litellm.request_timeout's default";
   EXPECT_TRUE(noted(p.approximated, "$"));
   EXPECT_TRUE(p.not_expressed.empty());
-  auto spec = parse_pipeline(without_pending_keys(p.document), "$");
+  auto spec = parse_pipeline(p.document, "$");
   ASSERT_TRUE(spec.ok()) << spec.error().describe();
   EXPECT_EQ(spec->policies.size(), 2U);
 }
