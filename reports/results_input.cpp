@@ -106,6 +106,7 @@ std::optional<config_error> check_results(const json& doc, const std::string& fi
         c.fail(json_path_key(path, "name"), "the configuration name " + describe_json(*name) + " appears twice");
       }
     }
+    if (cfg.contains("reference")) c.need(cfg, path, "reference", vt::string, "a string (why the configuration is a reference)");
     if (const json* summary = c.need(cfg, path, "summary", vt::object, "an object of metric values")) {
       for (auto it = summary->begin(); it != summary->end(); ++it) {
         if (!it->is_number()) c.fail(json_path_key(json_path_key(path, "summary"), it.key()), "expected a number, got " + describe_json(*it));

@@ -81,6 +81,7 @@ void build_datasets(page& p) {
         row["upstream_errors_per_s"] = tidy(number(upstream[i], "errors") / width_s);
       }
       row["cumulative_cost_usd"] = tidy(cumulative_cost_usd);
+      p.cost_max_usd = std::max(p.cost_max_usd, cumulative_cost_usd);
       row["breaker_state"] = !cfg.has_breaker && breaker == 0 ? "no breaker"
                              : breaker == 2                  ? "open"
                              : breaker == 1                  ? "half-open"
@@ -90,6 +91,8 @@ void build_datasets(page& p) {
       row["in_flight"] = element(child(s, "in_flight"), i);
       row["provider_busy"] = element(child(s, "provider_busy"), i);
       row["provider_queue"] = element(child(s, "provider_queue"), i);
+      p.any_provider_load = p.any_provider_load || element(child(s, "provider_busy"), i) > 0 ||
+                            element(child(s, "provider_queue"), i) > 0;
       series_rows.push_back(std::move(row));
 
       auto outcome_row = [&](const std::string& cls, double count) {
@@ -459,7 +462,14 @@ void build_time_charts(page& p) {
             "errors do not count).",
             time_chart(p, json::array({series_lines(p, {{"success_rate", "success"}}, percent, "t_s", "")})));
 
-  const json usd = {{"type", "quantitative"}, {"title", "cost (USD)"}, {"axis", {{"format", "$,.2f"}}}};
+  // Cents are too coarse for a short run's cost ("$0.01 $0.01 $0.01"): two significant decimals more than
+  // the largest amount's first one.
+  const int cost_decimals = p.cost_max_usd > 0 && p.cost_max_usd < 1
+                                ? std::min(8, static_cast<int>(std::ceil(-std::log10(p.cost_max_usd))) + 2)
+                                : 2;
+  const json usd = {{"type", "quantitative"},
+                    {"title", "cost (USD)"},
+                    {"axis", {{"format", "$,." + std::to_string(cost_decimals) + "f"}}}};
   add_chart(p, "chart-cost", "Cumulative cost",
             "Money billed so far, abandoned work included.",
             time_chart(p, json::array({series_lines(p, {{"cumulative_cost_usd", "cost"}}, usd, "end_s", "")})));
@@ -532,12 +542,16 @@ void build_time_charts(page& p) {
               time_chart(p, json::array({series_lines(p, {{"cache_hit_rate", "hit rate"}}, hit, "t_s", "")})));
   }
 
-  const json requests = {{"type", "quantitative"}, {"title", "requests"}};
-  add_chart(p, "chart-provider", "Provider in flight and queue depth",
-            "Requests being served by the providers (solid) and waiting in their queues (dashed), summed over "
-            "providers at the end of each interval.",
-            time_chart(p, json::array({series_lines(p, {{"provider_busy", "in flight"}, {"provider_queue", "queued"}},
-                                                    requests, "end_s", "at provider")})));
+  // Counts of requests: whole ticks only. Without any load reported (a live run against providers squall
+  // does not run) the chart would be a flat line at zero: it is left out.
+  const json requests = {{"type", "quantitative"}, {"title", "requests"}, {"axis", {{"tickMinStep", 1}, {"format", ",d"}}}};
+  if (p.any_provider_load) {
+    add_chart(p, "chart-provider", "Provider in flight and queue depth",
+              "Requests being served by the providers (solid) and waiting in their queues (dashed), summed over "
+              "providers at the end of each interval.",
+              time_chart(p, json::array({series_lines(p, {{"provider_busy", "in flight"}, {"provider_queue", "queued"}},
+                                                      requests, "end_s", "at provider")})));
+  }
 }
 
 void build_spectrum(page& p) {

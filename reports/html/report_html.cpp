@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,7 @@ namespace {
 using namespace html_detail;
 
 page read_page(const json& results) {
-  page p{results, {}, 0, 0, false, false, false, false, false, {}, json::object(), json::array()};
+  page p{results, {}, 0, 0, false, false, false, false, false, false, 0, {}, json::object(), json::array()};
   const json& configs = child(results, "configurations");
   if (configs.is_array()) {
     for (const auto& c : configs) {
@@ -37,97 +38,6 @@ page read_page(const json& results) {
 
 // ---------------------------------------------------------------------------------------------------
 // HTML.
-
-struct row_spec {
-  const char* label;
-  const char* metric;
-  unit kind;
-  bool higher_is_better;
-  bool always;  // shown even when zero for every configuration
-};
-
-constexpr row_spec summary_rows[] = {
-    {"success rate", "success_rate", unit::percent, true, true},
-    {"degraded rate", "degraded_rate", unit::percent, false, true},
-    {"bad content answers", "bad_content", unit::count, false, false},
-    {"error rate", "error_rate", unit::percent, false, false},
-    {"latency p50", "latency_p50_ms", unit::ms, false, true},
-    {"latency p95", "latency_p95_ms", unit::ms, false, true},
-    {"latency p99", "latency_p99_ms", unit::ms, false, true},
-    {"latency p99.9", "latency_p999_ms", unit::ms, false, true},
-    {"cost", "cost_usd", unit::usd, false, true},
-    {"cost / success", "cost_per_success_usd", unit::usd, false, true},
-    {"cost wasted", "cost_wasted_usd", unit::usd, false, true},
-    {"attempts / request", "attempts_per_request", unit::ratio, false, true},
-    {"retries", "retries", unit::count, false, false},
-    {"timeouts", "timeouts", unit::count, false, false},
-    {"cache hit rate", "cache_hit_rate", unit::percent, true, true},
-    {"breaker openings", "breaker_openings", unit::count, false, true},
-    {"breaker rejections", "breaker_rejections", unit::count, false, false},
-    {"hedges", "hedges", unit::count, false, false},
-    {"fallbacks", "fallbacks", unit::count, false, false},
-    {"client rejections", "client_rejections", unit::count, false, false},
-    {"shed by client", "shed", unit::count, false, false},
-    {"unfinished", "unfinished", unit::count, false, false},
-    // A service under test: what the fake providers saw of it (runs/upstream_view.hpp).
-    {"provider attempts", "upstream_attempts", unit::count, false, false},
-    {"provider attempts / request", "upstream_attempts_per_request", unit::ratio, false, false},
-    {"most attempts for one request", "upstream_attempts_request_peak", unit::count, false, false},
-    {"provider retries", "upstream_retries", unit::count, false, false},
-    {"unattributed attempts", "upstream_unattributed", unit::count, false, false},
-    {"provider cost", "upstream_cost_usd", unit::usd, false, false},
-    {"provider cost wasted", "upstream_cost_wasted_usd", unit::usd, false, false},
-};
-
-std::string metric_label(const std::string& metric) {
-  for (const auto& r : summary_rows) {
-    if (metric == r.metric) return r.label;
-  }
-  std::string out = metric;
-  std::replace(out.begin(), out.end(), '_', ' ');
-  return out;
-}
-
-unit metric_unit(const std::string& metric) {
-  for (const auto& r : summary_rows) {
-    if (metric == r.metric) return r.kind;
-  }
-  if (metric.ends_with("_ms")) return unit::ms;
-  if (metric.ends_with("_usd")) return unit::usd;
-  if (metric.ends_with("_rate")) return unit::percent;
-  return unit::ratio;
-}
-
-std::string swatch(std::size_t i) {
-  return std::string("<span class=\"swatch\" style=\"background:") + configuration_color(i) + "\"></span>";
-}
-
-struct assertion_view {
-  std::string configuration;
-  std::string metric;
-  bool is_min;
-  double bound;
-  double measured;
-  bool passed;
-  std::string state;  // an interrupted run's "not run" or "incomplete"; empty otherwise
-};
-
-std::vector<assertion_view> read_assertions(const json& results) {
-  std::vector<assertion_view> out;
-  const json& list = child(results, "assertions");
-  if (!list.is_array()) return out;
-  for (const auto& a : list) {
-    out.push_back({text(a, "configuration"), text(a, "metric"), text(a, "kind") == "min", number(a, "bound"),
-                   number(a, "measured"), child(a, "passed").is_boolean() && child(a, "passed").get<bool>(),
-                   text(a, "verdict")});
-  }
-  return out;
-}
-
-std::string assertion_text(const assertion_view& a) {
-  const unit u = metric_unit(a.metric);
-  return metric_label(a.metric) + (a.is_min ? " \xe2\x89\xa5 " : " \xe2\x89\xa4 ") + format_value(a.bound, u);
-}
 
 // A document without a verdict is shown as such rather than as a pass or a failure.
 std::string verdict_word(const std::string& verdict) {
@@ -184,7 +94,15 @@ void header_html(std::string& out, const page& p, const std::vector<assertion_vi
   auto meta = [&](const std::string& k, const std::string& v) {
     out += "<span><b>" + escape_html(k) + "</b> " + escape_html(v) + "</span>";
   };
-  meta("seed", text(p.results, "seed"));
+  // A multi-seed run shows means over its seeds: say so, and which seeds, rather than the first one's.
+  const json& seeds = child(child(p.results, "aggregate"), "seeds");
+  if (seeds.is_array() && !seeds.empty()) {
+    std::string list;
+    for (const auto& seed : seeds) list += (list.empty() ? "" : ", ") + (seed.is_string() ? seed.get<std::string>() : seed.dump());
+    meta("seeds", list + " (means \xC2\xB1 95% interval)");
+  } else {
+    meta("seed", text(p.results, "seed"));
+  }
   meta("squall", text(p.results, "squall_version"));
   meta("mode", text(p.results, "mode"));
   const double duration_s = number(sc, "duration_s");
@@ -201,58 +119,6 @@ void header_html(std::string& out, const page& p, const std::vector<assertion_vi
   out += "</div>\n</header>\n";
 }
 
-// One card per configuration: the answer to "which one held up" before any table or chart.
-void cards_html(std::string& out, const page& p, const std::vector<assertion_view>& assertions) {
-  // With several configurations, say in words which one did best on what a caller feels.
-  if (p.configs.size() > 1) {
-    auto best = [&](const char* metric, bool higher) {
-      std::size_t b = 0;
-      for (std::size_t i = 1; i < p.configs.size(); ++i) {
-        const double v = number(*p.configs[i].summary, metric);
-        const double bv = number(*p.configs[b].summary, metric);
-        if (higher ? v > bv : v < bv) b = i;
-      }
-      return b;
-    };
-    const std::size_t s = best("success_rate", true);
-    const std::size_t l = best("latency_p99_ms", false);
-    const std::size_t c = best("cost_per_success_usd", false);
-    out += "<p class=\"headline\" id=\"headline\">Highest success rate: " + swatch(s) + "<b>" + escape_html(p.configs[s].name) + "</b> (" +
-           format_value(number(*p.configs[s].summary, "success_rate"), unit::percent) + ") &middot; lowest p99: " + swatch(l) + "<b>" +
-           escape_html(p.configs[l].name) + "</b> (" + format_value(number(*p.configs[l].summary, "latency_p99_ms"), unit::ms) +
-           ") &middot; cheapest per success: " + swatch(c) + "<b>" + escape_html(p.configs[c].name) + "</b> (" +
-           format_value(number(*p.configs[c].summary, "cost_per_success_usd"), unit::usd) + ")</p>\n";
-  }
-  out += "<section class=\"cards\" id=\"configurations\">\n";
-  const double base_success = p.configs.empty() ? 0 : number(*p.configs.front().summary, "success_rate");
-  for (std::size_t i = 0; i < p.configs.size(); ++i) {
-    const auto& c = p.configs[i];
-    std::size_t total = 0, passed = 0;
-    for (const auto& a : assertions) {
-      if (a.configuration != c.name) continue;
-      ++total;
-      passed += a.passed ? 1 : 0;
-    }
-    const char* state = total == 0 ? "none" : passed == total ? "pass" : "fail";
-    out += "<div class=\"card " + std::string(state) + "\" style=\"border-top-color:" + configuration_color(i) + "\">\n";
-    out += "<div class=\"card-name\">" + swatch(i) + escape_html(c.name) + (i == 0 ? " <span class=\"tag\">baseline</span>" : "") + "</div>\n";
-    const double success = number(*c.summary, "success_rate");
-    out += "<div class=\"card-big\">" + format_value(success, unit::percent) + "<small> success</small></div>\n";
-    if (i > 0) out += "<div class=\"card-delta\">" + format_delta(base_success, success, unit::percent) + " vs baseline</div>\n";
-    out += "<div class=\"card-line\">p99 " + format_value(number(*c.summary, "latency_p99_ms"), unit::ms) + " &middot; cost " +
-           format_value(number(*c.summary, "cost_usd"), unit::usd) + "</div>\n";
-    out += "<div class=\"card-verdict\">";
-    if (total == 0) {
-      out += "no assertions";
-    } else {
-      out += std::string(passed == total ? "&#10004; " : "&#10008; ") + std::to_string(passed) + " of " + std::to_string(total) +
-             " assertions passed";
-    }
-    out += "</div>\n</div>\n";
-  }
-  out += "</section>\n";
-}
-
 void incident_html(std::string& out, const page& p) {
   const json& faults = p.datasets["faults"];
   out += "<section class=\"incident\" id=\"incident\"><h2>Incident</h2>\n";
@@ -266,61 +132,6 @@ void incident_html(std::string& out, const page& p) {
            escape_html(f["label"].get<std::string>()) + "</li>\n";
   }
   out += "</ul>\n</section>\n";
-}
-
-void summary_table_html(std::string& out, const page& p, const std::vector<assertion_view>& assertions) {
-  out += "<section id=\"summary\"><h2>Side by side</h2>\n";
-  if (p.configs.empty()) {
-    out += "<p>The results hold no configuration.</p></section>\n";
-    return;
-  }
-  out += "<p class=\"note\">Each column after the first shows its difference to the first configuration, the "
-         "baseline: <span class=\"better\">green</span> is better, <span class=\"worse\">red</span> worse.</p>\n";
-  out += "<table class=\"summary\">\n<thead><tr><th></th>";
-  for (std::size_t i = 0; i < p.configs.size(); ++i) {
-    out += "<th>" + swatch(i) + escape_html(p.configs[i].name) + (i == 0 ? "<br><span class=\"tag\">baseline</span>" : "") + "</th>";
-  }
-  out += "</tr></thead>\n<tbody>\n";
-  for (const auto& spec : summary_rows) {
-    bool any = spec.always;
-    for (const auto& c : p.configs) any = any || number(*c.summary, spec.metric) != 0;
-    if (!any) continue;
-    out += "<tr><th>" + std::string(spec.label) + "</th>";
-    const double base = number(*p.configs.front().summary, spec.metric);
-    for (std::size_t i = 0; i < p.configs.size(); ++i) {
-      const double v = number(*p.configs[i].summary, spec.metric);
-      std::string cell = format_value(v, spec.kind);
-      std::string cls;
-      if (i > 0) {
-        const std::string d = format_delta(base, v, spec.kind);
-        if (d != "=") cls = ((v > base) == spec.higher_is_better) ? "better" : "worse";
-        cell += " <span class=\"delta\">(" + d + ")</span>";
-      }
-      out += "<td" + (cls.empty() ? "" : " class=\"" + cls + "\"") + ">" + cell + "</td>";
-    }
-    out += "</tr>\n";
-  }
-  for (const auto& a : assertions) {
-    out += "<tr class=\"assertion\"><th>assert " + escape_html(assertion_text(a)) + "</th>";
-    bool placed = false;
-    for (const auto& c : p.configs) {
-      if (c.name != a.configuration) {
-        out += "<td></td>";
-        continue;
-      }
-      placed = true;
-      const std::string word = !a.state.empty() && a.state != "pass" && a.state != "fail" ? a.state : a.passed ? "pass" : "FAIL";
-      out += std::string("<td class=\"") + (a.passed ? "pass" : "fail") + "\">" + escape_html(word) + " <span class=\"delta\">(" +
-             format_value(a.measured, metric_unit(a.metric)) + ")</span></td>";
-    }
-    out += "</tr>\n";
-    if (!placed) {
-      out += "<tr class=\"assertion\"><td colspan=\"" + std::to_string(p.configs.size() + 1) + "\">" + escape_html(a.configuration) +
-             " (not in this run): " + (a.state == "not run" ? std::string("not run") : a.passed ? "pass" : "FAIL") +
-             "</td></tr>\n";
-    }
-  }
-  out += "</tbody>\n</table>\n</section>\n";
 }
 
 // Per provider: how busy it got and how long attempts waited in its queue (simulation only).
@@ -381,6 +192,8 @@ code { font: 12.5px ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; 
   background: #eee; color: #444; }
 .card.pass .card-verdict { background: #e3f3e4; color: #1b5e20; }
 .card.fail .card-verdict { background: #fbe3e3; color: #b71c1c; }
+.card.reference { opacity: 0.85; }
+.card.reference .card-verdict { background: #eee; color: #555; font-weight: 400; }
 .tag { font-size: 11px; font-weight: 600; color: #666; background: #eee; border-radius: 3px; padding: 0 5px; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 6px; vertical-align: baseline; }
 .incident h2 { margin-top: 18px; }

@@ -1,7 +1,7 @@
 #pragma once
-// What the HTML report is built from, shared by its two halves: report_charts.cpp (the datasets and the
-// Vega-Lite specifications of every chart) and report_html.cpp (the page around them). Private to
-// reports/html.
+// What the HTML report is built from, shared by its parts: report_charts.cpp (the datasets and the
+// Vega-Lite specifications of every chart), report_cards.cpp (the headline, the cards and the side-by-side
+// table) and report_html.cpp (the page around them). Private to reports/html.
 
 #include <array>
 #include <cmath>
@@ -88,6 +88,10 @@ inline constexpr std::array<const char*, 8> configuration_palette = {
 inline constexpr const char* fault_color = "#d62728";
 
 inline const char* configuration_color(std::size_t i) { return configuration_palette[i % configuration_palette.size()]; }
+// A small square in the configuration's colour, before its name.
+inline std::string swatch(std::size_t i) {
+  return std::string("<span class=\"swatch\" style=\"background:") + configuration_color(i) + "\"></span>";
+}
 
 inline const char* outcome_color(const std::string& cls) {
   static const std::array<std::pair<const char*, const char*>, 14> colors = {{
@@ -132,6 +136,9 @@ struct page {
   bool any_series = false;
   bool any_upstream = false;  // a run with a service under test: what the fake providers saw
   bool any_fleet = false;     // a configuration ran as a fleet of client instances
+  bool any_provider_load = false;  // a provider reported requests in service or queued (a live run against
+                                   // providers squall does not run reports none)
+  double cost_max_usd = 0;   // the highest cumulative cost: how many decimals the cost axis needs
   std::vector<std::string> outcome_classes;  // classes seen at least once, in document order
   json datasets = json::object();
   json charts = json::array();
@@ -139,5 +146,22 @@ struct page {
 
 // The charts of the page into p.datasets and p.charts, in page order (report_charts.cpp).
 void build_charts(page& p);
+
+// One assertion of the document, read leniently.
+struct assertion_view {
+  std::string configuration;
+  std::string metric;
+  bool is_min;
+  double bound;
+  double measured;
+  bool passed;
+  std::string state;  // an interrupted run's "not run" or "incomplete"; empty otherwise
+};
+
+std::vector<assertion_view> read_assertions(const json& results);
+// The headline and one card per configuration (report_cards.cpp).
+void cards_html(std::string& out, const page& p, const std::vector<assertion_view>& assertions);
+// The side-by-side table of summary metrics and assertions (report_cards.cpp).
+void summary_table_html(std::string& out, const page& p, const std::vector<assertion_view>& assertions);
 
 }  // namespace squall::reports::html_detail

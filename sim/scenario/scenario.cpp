@@ -253,12 +253,21 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
         const json* policy = &*it;
         std::string policy_path = cpath;
         json policy_canonical;  // a policy file's document, inlined for the digest
-        if (it->is_object() && it->contains("fleet")) {
+        if (it->is_object() && (it->contains("fleet") || it->contains("reference") || it->contains("policy"))) {
           json_reader wrapper(*it, cpath);
-          wrapper.allow_only({"policy", "fleet"});
+          wrapper.allow_only({"policy", "fleet", "reference"});
           policy = wrapper.required("policy", "the configuration's policy file path or inline policy object");
           if (const json* f = wrapper.child("fleet"); f != nullptr && !wrapper.failed()) {
             read_fleet(wrapper, *f, json_path_key(cpath, "fleet"), c.fleet);
+          }
+          if (const json* ref = wrapper.child("reference"); ref != nullptr && !wrapper.failed()) {
+            if (!ref->is_string() || ref->get<std::string>().empty() || ref->get<std::string>().size() > 200) {
+              wrapper.fail(json_path_key(cpath, "reference"),
+                           "expected why this configuration is kept as a reference, 1 to 200 characters (e.g. "
+                           "\"naive immediate retries: what not to do\"), got " + describe_json(*ref));
+            } else {
+              c.reference = ref->get<std::string>();
+            }
           }
           if (auto e = wrapper.finish()) {
             r.fail(e->path, e->message);
@@ -299,9 +308,12 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
           break;
         }
         if (policy != &*it) {
-          // The digest covers the fleet as well as the policies it runs.
-          canonical["policies"][it.key()] = {{"policy", policy_canonical.is_null() ? *policy : policy_canonical},
-                                             {"fleet", (*it)["fleet"]}};
+          // The digest covers the fleet (and the reference mark) as well as the policies it runs.
+          json wrapped = {{"policy", policy_canonical.is_null() ? *policy : policy_canonical}};
+          for (const char* key : {"fleet", "reference"}) {
+            if (it->contains(key)) wrapped[key] = (*it)[key];
+          }
+          canonical["policies"][it.key()] = std::move(wrapped);
         } else if (!policy_canonical.is_null()) {
           canonical["policies"][it.key()] = std::move(policy_canonical);
         }

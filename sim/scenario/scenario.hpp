@@ -33,6 +33,10 @@ struct configuration {
   std::string source;   // the policy file as written in the scenario, or "inline"
   pipeline_spec pipeline;
   fleet_spec fleet;     // "fleet" when the configuration is written {"policy": ..., "fleet": {...}}
+  // "reference": why a configuration is kept though it is not a candidate (a bad example such as naive
+  // retries, or today's setup to beat). Reports show it as a reference, never as the answer; empty for a
+  // candidate.
+  std::string reference;
 };
 
 // One bound on one summary metric of one configuration: "success_rate_min": 0.99.

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <vector>
 
+#include "reports/html/report_html.hpp"
+#include "reports/results.hpp"
 #include "reports/results_input.hpp"
 #include "reports/statistics.hpp"
 #include "reports/summary_markdown.hpp"
@@ -99,6 +102,31 @@ TEST(Aggregate, MeansDeviationsAndIntervalsMatchHandComputedValues) {
   EXPECT_EQ(a["passed_runs"], 1);
   EXPECT_EQ(a["runs"], 3);
   EXPECT_EQ(d["verdict"], "fail");
+}
+
+// Every writer shows a multi-seed run as means with their intervals, and names the seeds, not the first
+// run's seed alone: summary.md, the terminal's table and the HTML report say the same.
+TEST(Aggregate, EveryWriterShowsTheIntervalsAndTheSeeds) {
+  auto agg = aggregate_seeds({hand_made(1, 0.90, {10, 20}, false), hand_made(2, 0.92, {20, 30}, false),
+                              hand_made(3, 0.97, {30, 40, 50}, true)});
+  ASSERT_TRUE(agg.ok()) << agg.error().describe();
+  const json& c = (*agg)["configurations"][0];
+  const json& s = c["summary_stats"]["success_rate"];
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "\xC2\xB1 %.2f pp",
+                (s["ci95_high"].get<double>() - s["ci95_low"].get<double>()) / 2 * 100);
+  EXPECT_STREQ(expected, "\xC2\xB1 8.96 pp");  // 0.0895669 from the hand computation above
+  const std::string terminal = summary_table(*agg, false);
+  EXPECT_NE(terminal.find(std::string("93.00% ") + expected), std::string::npos) << terminal;
+  const std::string md = summary_markdown(*agg);
+  EXPECT_NE(md.find(std::string("93.00% ") + expected), std::string::npos) << md;
+  const std::string html = report_html(*agg);
+  EXPECT_NE(html.find(std::string("93.00%<small> ") + expected + " success</small>"), std::string::npos) << "card";
+  EXPECT_NE(html.find(std::string(">93.00% ") + expected), std::string::npos) << "table";
+  EXPECT_NE(html.find("<b>seeds</b> 1, 2, 3 (means"), std::string::npos);
+  EXPECT_EQ(html.find("<b>seed</b> "), std::string::npos);
+  // A single run has no interval to show.
+  EXPECT_EQ(summary_table(hand_made(1, 0.90, {10, 20}, false), false).find("\xC2\xB1"), std::string::npos);
 }
 
 TEST(Aggregate, RealRunsOnThreeSeeds) {

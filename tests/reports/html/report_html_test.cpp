@@ -271,6 +271,62 @@ TEST(report_html, summary_table_shows_differences_to_the_baseline_and_assertions
   EXPECT_NE(html.find("assert latency p99 \xe2\x89\xa4 2000 ms</th><td class=\"fail\">FAIL"), std::string::npos);
 }
 
+// A `squall compare` document: each candidate configuration names its "baseline", the same configuration of
+// the base run. Its card and its table column are measured against that one, not the first column
+// (the base run's first configuration), which is what the terminal and summary.md say too.
+TEST(report_html, compare_measures_each_candidate_against_its_own_base) {
+  json doc = sample_results();
+  json configs = json::array();
+  const std::vector<std::pair<std::string, double>> runs = {{"base: retry-only", 0.80}, {"base: retry-breaker-cache", 0.95},
+                                                            {"candidate: retry-only", 0.81}, {"candidate: retry-breaker-cache", 0.94}};
+  for (const auto& [name, success] : runs) {
+    json c = doc["configurations"][0];
+    c["name"] = name;
+    c["summary"]["success_rate"] = success;
+    if (name.rfind("candidate: ", 0) == 0) c["baseline"] = "base: " + name.substr(11);
+    configs.push_back(c);
+  }
+  doc["configurations"] = configs;
+  doc["assertions"] = json::array();
+  const std::string html = report_html(doc);
+  EXPECT_NE(html.find("-1.00 pp vs base: retry-breaker-cache</div>"), std::string::npos) << "not +14 pp vs base: retry-only";
+  EXPECT_NE(html.find("+1.00 pp vs base: retry-only</div>"), std::string::npos);
+  EXPECT_EQ(count(html, " vs base: "), 2u) << "the base run's own cards have no delta";
+  EXPECT_NE(html.find("<td class=\"worse\">94.00% <span class=\"delta\">(-1.00 pp)</span></td>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"better\">81.00% <span class=\"delta\">(+1.00 pp)</span></td>"), std::string::npos);
+  EXPECT_EQ(count(html, "<span class=\"tag\">baseline</span>"), 2u * 2u) << "both base configurations, in cards and table";
+  EXPECT_NE(html.find("same configuration of the base run"), std::string::npos);
+}
+
+// A configuration kept as a bad example is shown as a reference: no green badge, and never named by the
+// headline, which says first which candidates held up by the scenario's own assertions.
+TEST(report_html, references_are_shown_as_such_and_the_headline_names_what_held_up) {
+  json doc = sample_results();
+  json naive = doc["configurations"][0];
+  naive["name"] = "retry-naive";
+  naive["reference"] = "naive immediate retries: what not to do";
+  naive["summary"]["success_rate"] = 0.99;  // the highest of all, as naive retries often are
+  naive["summary"]["latency_p99_ms"] = 100;
+  naive["summary"]["cost_per_success_usd"] = 0.0001;
+  doc["configurations"].push_back(naive);
+  doc["assertions"].push_back({{"configuration", "retry-naive"}, {"metric", "success_rate"}, {"kind", "min"}, {"bound", 0.9},
+                               {"measured", 0.99}, {"passed", true}});
+  const std::string html = report_html(doc);
+  EXPECT_NE(html.find("Held up by the scenario's assertions: <span class=\"swatch\" style=\"background:#f58518\"></span>"
+                      "<b>retry-breaker-cache</b>.<br>Highest success rate: "),
+            std::string::npos);
+  EXPECT_EQ(html.find("<b>retry-naive</b>"), std::string::npos) << "the headline never names a reference";
+  EXPECT_NE(html.find("<div class=\"card reference\""), std::string::npos);
+  EXPECT_NE(html.find("retry-naive <span class=\"tag\">reference</span>"), std::string::npos);
+  EXPECT_NE(html.find("kept as a reference: naive immediate retries: what not to do &middot; 1 of 1 assertions passed"),
+            std::string::npos);
+  EXPECT_EQ(count(html, "&#10004; "), 1u) << "the one candidate that held up; the reference has no tick";
+  // Nothing held up: the headline says so.
+  for (auto& a : doc["assertions"]) a["passed"] = false;
+  EXPECT_NE(report_html(doc).find("No configuration held up: each failed at least one of the scenario's assertions."),
+            std::string::npos);
+}
+
 TEST(report_html, names_cannot_break_out_of_script_or_markup) {
   json doc = sample_results();
   const std::string evil = "</script><script>alert(1)</script><!--";
@@ -306,6 +362,31 @@ TEST(report_html, escape_script_rewrites_only_what_could_end_the_element) {
   EXPECT_EQ(escape_html("a&b<c>\"d'"), "a&amp;b&lt;c&gt;&quot;d&#39;");
 }
 
+// The cost axis has enough decimals to tell its ticks apart, and request counts tick on whole numbers.
+TEST(report_html, axes_label_small_costs_and_counts_readably) {
+  auto axis_format = [](const json& doc, const char* chart_id) {
+    for (const auto& chart : embedded_json(report_html(doc), "squall-charts")) {
+      if (chart["id"] != chart_id) continue;
+      const std::string spec = chart["spec"].dump();
+      const auto at = spec.find("\"format\":\"$");  // the money axis's; time axes have formats of their own
+      return at == std::string::npos ? std::string() : spec.substr(at + 10, spec.find('"', at + 10) - at - 10);
+    }
+    return std::string("no chart");
+  };
+  json doc = sample_results();
+  EXPECT_EQ(axis_format(doc, "chart-cost"), "$,.2f") << "dollars: cents are enough";
+  for (auto& c : doc["configurations"]) c["series"]["cost_usd"] = {0.001, 0.002, 0.001, 0.0005};  // $0.0045 in all
+  EXPECT_EQ(axis_format(doc, "chart-cost"), "$,.5f") << "$0.00450: two decimals past the first one";
+  const json charts = embedded_json(report_html(doc), "squall-charts");
+  std::size_t provider_charts = 0;
+  for (const auto& chart : charts) {
+    if (chart["id"] != "chart-provider") continue;
+    ++provider_charts;
+    EXPECT_NE(chart["spec"].dump().find("\"tickMinStep\":1"), std::string::npos);
+  }
+  EXPECT_EQ(provider_charts, 1u);
+}
+
 TEST(report_html, same_document_gives_the_same_bytes) {
   EXPECT_EQ(report_html(sample_results()), report_html(sample_results()));
 }
@@ -319,6 +400,9 @@ TEST(report_html, leaves_out_what_the_run_did_not_have) {
     c["series"]["breaker_state"] = {0, 0, 0, 0};
     c["series"]["cache_hits"] = {0, 0, 0, 0};
     c["series"]["cache_misses"] = {0, 0, 0, 0};
+    // A live run against providers squall does not run reports no provider load.
+    c["series"]["provider_busy"] = {0, 0, 0, 0};
+    c["series"]["provider_queue"] = {0, 0, 0, 0};
   }
   doc["assertions"] = json::array();
   doc["verdict"] = "pass";
@@ -332,6 +416,7 @@ TEST(report_html, leaves_out_what_the_run_did_not_have) {
   EXPECT_FALSE(ids.count("chart-breaker"));
   EXPECT_FALSE(ids.count("chart-cache"));
   EXPECT_FALSE(ids.count("chart-incident"));
+  EXPECT_FALSE(ids.count("chart-provider")) << "a flat line at zero says nothing";
   EXPECT_TRUE(ids.count("chart-latency"));
   EXPECT_NE(html.find("This scenario has no fault windows."), std::string::npos);
   EXPECT_NE(html.find("No assertions: the verdict is pass by default."), std::string::npos);

@@ -89,6 +89,31 @@ TEST(Scenario, DigestChangesWithAPolicyFileNotWithItsPath) {
   EXPECT_EQ(a->digest.size(), 64U);
 }
 
+// {"policy": ..., "reference": "why"} keeps a configuration as a reference (a bad example); the reason
+// must be a short text, and the digest covers it.
+TEST(Scenario, AConfigurationCanBeKeptAsAReference) {
+  auto quickstart = read_json_file(source_dir / "scenarios/quickstart.json");
+  ASSERT_TRUE(quickstart.ok());
+  json doc = *quickstart;
+  const std::string first = doc["policies"].begin().key();
+  const json policy = doc["policies"][first];
+  doc["policies"][first] = {{"policy", policy}, {"reference", "what not to do"}};
+  auto s = parse_scenario(doc, source_dir / "scenarios");
+  ASSERT_TRUE(s.ok()) << s.error().describe();
+  EXPECT_EQ(s->configurations[0].reference, "what not to do");
+  for (std::size_t i = 1; i < s->configurations.size(); ++i) EXPECT_TRUE(s->configurations[i].reference.empty());
+  auto plain = parse_scenario(*quickstart, source_dir / "scenarios");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_NE(s->digest, plain->digest);
+  EXPECT_EQ(s->configurations[0].pipeline.policies.size(), plain->configurations[0].pipeline.policies.size());
+  for (const json& bad : {json(""), json(true), json(std::string(201, 'x'))}) {
+    doc["policies"][first]["reference"] = bad;
+    auto e = parse_scenario(doc, source_dir / "scenarios");
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.error().path, json_path_key(json_path_key("$.policies", first), "reference"));
+  }
+}
+
 TEST(Scenario, SummaryMetricNamesAreExactlyTheSummaryKeys) {
   scenario s;
   s.duration_s = 1;
