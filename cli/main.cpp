@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   run->add_option("scenario", run_opts.scenario_path, "Scenario file (JSON)")->required();
   run->add_option("--seed", run_opts.seed, "Root seed (default: the scenario's \"seed\", else 1)")
       ->check(unsigned_integer);
-  run->add_option("--out", run_opts.out_dir, "Output directory (default: squall-out/<scenario name>)");
+  run->add_option("--out", run_opts.out_dir, "Output directory (default: squall-out/<scenario name>)")
+      ->check(output_folder);
   run->add_option("--seeds", run_opts.seeds,
                   "Run each configuration on N seeds (seed, seed+1, ...) and report means with 95% intervals")
       ->check(unsigned_integer)
@@ -83,7 +84,8 @@ int main(int argc, char** argv) {
   compare->add_option("candidate", compare_opts.candidate_path, "Candidate results.json")->required();
   compare->add_option("--tolerances", compare_opts.tolerances_path,
                       "JSON file of tolerances, e.g. {\"latency_p99_growth_pct_max\": 20} (docs/results-format.md)");
-  compare->add_option("--out", compare_opts.out_dir, "Output directory (default: squall-out/compare)");
+  compare->add_option("--out", compare_opts.out_dir, "Output directory (default: squall-out/compare)")
+      ->check(output_folder);
   compare->add_flag("-q,--quiet", quiet, "Print nothing but errors and regressions");
   compare->add_flag("--no-color", no_color, "No colors (NO_COLOR in the environment does the same)");
 
@@ -112,15 +114,37 @@ int main(int argc, char** argv) {
   replay_args replay_opts;
   auto* replay = add_replay_command(app, replay_opts);
 
+  // `squall help [COMMAND]`: what `squall [COMMAND] --help` prints, as git and go have it.
+  if (argc > 1 && std::string_view(argv[1]) == "help") {
+    if (argc == 2) {
+      std::cout << app.help();
+      return exit_ok;
+    }
+    const auto named = app.get_subcommands([&](const CLI::App* c) { return c->get_name() == argv[2]; });
+    if (!named.empty()) {
+      std::cout << named.front()->help();
+      return exit_ok;
+    }
+  }
   // An unknown command would otherwise read "A subcommand is required", which hides the typo.
-  if (argc > 1 && argv[1][0] != '-') {
-    const auto named = app.get_subcommands([&](const CLI::App* c) { return c->get_name() == argv[1]; });
+  const char* asked = argc > 1 && std::string_view(argv[1]) == "help" ? (argc > 2 ? argv[2] : nullptr) : (argc > 1 ? argv[1] : nullptr);
+  if (asked != nullptr && asked[0] != '-') {
+    const auto named = app.get_subcommands([&](const CLI::App* c) { return c->get_name() == asked; });
     if (named.empty()) {
       std::string known;
+      std::string nearest;
+      std::size_t nearest_distance = 3;  // a typo: at most two edits away
       for (const CLI::App* c : app.get_subcommands([](const CLI::App*) { return true; })) {
         known += (known.empty() ? "" : ", ") + c->get_name();
+        const std::size_t d = edit_distance(asked, c->get_name());
+        if (d < nearest_distance) {
+          nearest_distance = d;
+          nearest = c->get_name();
+        }
       }
-      std::cerr << "squall: error: unknown command \"" << argv[1] << "\"; expected one of " << known << "\n";
+      std::cerr << "squall: error: unknown command \"" << asked << "\""
+                << (nearest.empty() ? std::string() : "; did you mean \"" + nearest + "\"?")
+                << " The commands are " << known << " (squall help COMMAND tells more)\n";
       return exit_bad_input;
     }
   }

@@ -145,7 +145,7 @@ CLI::App* add_replay_command(CLI::App& app, replay_args& args) {
   add_reconstruction_flags(cmd, args);
   cmd->add_option("--mode", args.run.mode, "sim: virtual time (default); live: real clock, real HTTP on loopback")
       ->check(CLI::IsMember({"sim", "live"}));
-  cmd->add_option("--out", args.out, "Output directory (default: squall-out/<name>)");
+  cmd->add_option("--out", args.out, "Output directory (default: squall-out/<name>)")->check(output_folder);
   cmd->add_option("--seed", args.run.seed, "Root seed (default 1)")->check(unsigned_integer);
   cmd->add_option("--max-wall-s", args.run.wall_s_max, "Sim: stop after this many seconds of real time (default 3600)")
       ->check(CLI::Range(0.001, 31'536'000.0));

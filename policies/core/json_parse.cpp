@@ -288,6 +288,12 @@ config_result<nlohmann::ordered_json> read_json_file(const std::filesystem::path
   if (!parsed) {
     config_error e = std::move(parsed).error();
     e.file = file.string();
+    // A YAML file where JSON is read: say so rather than only where the JSON went wrong.
+    const std::string extension = file.extension().string();
+    if (extension == ".yaml" || extension == ".yml") {
+      e.message = "is a YAML file (by its name); squall reads scenario, policy and trace files as JSON (" +
+                  e.message + ")";
+    }
     return e;
   }
   return parsed;

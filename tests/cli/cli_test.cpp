@@ -121,6 +121,35 @@ TEST_F(Cli, BadFlagsExitTwo) {
   EXPECT_FALSE(fs::exists(dir_ / "x"));
 }
 
+// What a person types by mistake gets a message that says what to do: a near command, `squall help`, a
+// YAML file where JSON is read, and --out - (a run writes five files, standard output holds none of them).
+TEST_F(Cli, MistakesGetMessagesThatSayWhatToDo) {
+  const result typo = run("runn scenarios/quickstart.json");
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("unknown command \"runn\"; did you mean \"run\"?"), std::string::npos) << typo.err;
+  const result far = run("fly");
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << far.err;
+  EXPECT_NE(far.err.find("squall help COMMAND"), std::string::npos) << far.err;
+  const result help = run("help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("Exit codes"), std::string::npos) << help.out;
+  const result help_run = run("help run");
+  EXPECT_EQ(help_run.exit_code, 0);
+  EXPECT_NE(help_run.out.find("--out"), std::string::npos) << help_run.out;
+  EXPECT_EQ(run("help runn").exit_code, 2);
+  std::ofstream(dir_ / "s.yaml") << "name: x\nduration_s: 10\n";
+  const result yaml = run("run " + (dir_ / "s.yaml").string() + " --out " + (dir_ / "y").string());
+  EXPECT_EQ(yaml.exit_code, 2);
+  EXPECT_NE(yaml.err.find("is a YAML file (by its name); squall reads scenario, policy and trace files as JSON"),
+            std::string::npos)
+      << yaml.err;
+  const result dash = run("run scenarios/quickstart.json --out -");
+  EXPECT_EQ(dash.exit_code, 2);
+  EXPECT_NE(dash.err.find("standard output"), std::string::npos) << dash.err;
+  EXPECT_FALSE(fs::exists(source_dir / "-"));
+}
+
 TEST_F(Cli, HelpVersionPoliciesValidate) {
   const auto help = run("--help");
   EXPECT_EQ(help.exit_code, 0);
