@@ -2,12 +2,9 @@
 // Checks on the text of command-line values that CLI11 does not make by itself.
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <string>
-#include <string_view>
-#include <vector>
 
 namespace squall::cli {
 
@@ -28,23 +25,6 @@ inline const CLI::Validator unsigned_integer(
       return {};
     },
     "UINT", "unsigned_integer");
-
-// Levenshtein distance (insertions, deletions, substitutions): how far a mistyped command is from a real
-// one, for "did you mean".
-inline std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 // --out of a run names the folder its files go to (report, results, summary, JUnit, series): "-" would make
 // a folder called "-", not standard output, which cannot hold five files.

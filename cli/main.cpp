@@ -17,6 +17,7 @@
 #include "cli/serve_command.hpp"
 #include "cli/terminal.hpp"
 #include "policies/core/json_parse.hpp"
+#include "policies/core/json_reader.hpp"
 #include "policies/pipeline/registry.hpp"
 #include "squall_version.hpp"
 

@@ -24,6 +24,9 @@ std::string json_path_key(const std::string& parent, std::string_view key);
 std::string json_path_index(const std::string& parent, std::size_t index);
 // A short rendering of a value for error messages ("-3", "\"fast\"", "an object").
 std::string describe_json(const json& value);
+// Levenshtein distance (insertions, deletions, substitutions), for "did you mean": an unknown key against
+// the known ones, a mistyped command against the real ones.
+std::size_t edit_distance(std::string_view a, std::string_view b);
 
 class json_reader {
  public:
