@@ -8,7 +8,7 @@
 #include "cli/output_files.hpp"
 #include "config_import/litellm_config.hpp"
 #include "config_import/portkey_config.hpp"
-#include "config_import/yaml_document.hpp"
+#include "documents/yaml_document.hpp"
 #include "policies/core/json_parse.hpp"
 
 namespace squall::cli {
@@ -40,7 +40,7 @@ namespace {
 
 config_result<config_import::imported_policy> import_file(const import_config_args& args) {
   if (args.gateway == "litellm") {
-    auto document = config_import::read_yaml_file(args.config_path);
+    auto document = documents::read_yaml_file(args.config_path);
     if (!document) return std::move(document).error();
     return config_import::import_litellm_config(*document, args.config_path, args.model_group);
   }

@@ -40,7 +40,20 @@ int main(int argc, char** argv) {
   bool no_color = false;
   auto* run = app.add_subcommand(
       "run", "Run a scenario (virtual time, live, or against its service under test) and write results.json");
-  run->add_option("scenario", run_opts.scenario_path, "Scenario file (JSON)")->required();
+  run->add_option("scenarios", run_opts.scenario_paths,
+                  "Scenario files (JSON or YAML) or folders of them; several run one after the other, each into\n"
+                  "its own folder under --out, with an index.html and one exit code (the most serious)")
+      ->required();
+  run->add_option("--set", run_opts.sets,
+                  "PATH=VALUE: change the scenario before it is read, e.g. --set workload.rate_rps=200 or\n"
+                  "--set policies.candidate.retry.attempts_max=2 (docs/scenario-format.md#command-line-changes)")
+      ->allow_extra_args(false);
+  run->add_option("-e,--env", run_opts.env,
+                  "NAME=VALUE: the value of ${NAME} in scenario files, before the process environment")
+      ->allow_extra_args(false);
+  run->add_option("--summary-json", run_opts.summary_json,
+                  "Write the runs' verdicts and summaries as JSON to FILE; \"-\" writes it to standard output\n"
+                  "(nothing else goes there then)");
   run->add_option("--seed", run_opts.seed, "Root seed (default: the scenario's \"seed\", else 1)")
       ->check(unsigned_integer);
   run->add_option("--out", run_opts.out_dir, "Output directory (default: squall-out/<scenario name>)")
@@ -90,13 +103,14 @@ int main(int argc, char** argv) {
   compare->add_flag("-q,--quiet", quiet, "Print nothing but errors and regressions");
   compare->add_flag("--no-color", no_color, "No colors (NO_COLOR in the environment does the same)");
 
-  std::vector<std::string> validate_files;
-  bool validate_large = false;
+  validate_options validate_opts;
   auto* validate = app.add_subcommand(
       "validate", "Check scenario files (and the policy files they name), and each run's size against the run limits, "
                   "without running");
-  validate->add_option("scenarios", validate_files, "Scenario files")->required();
-  validate->add_flag("--allow-large-run", validate_large, "Check against the raised run limits");
+  validate->add_option("scenarios", validate_opts.paths, "Scenario files (JSON or YAML) or folders of them")->required();
+  validate->add_option("--set", validate_opts.sets, "PATH=VALUE, as squall run takes it")->allow_extra_args(false);
+  validate->add_option("-e,--env", validate_opts.env, "NAME=VALUE, as squall run takes it")->allow_extra_args(false);
+  validate->add_flag("--allow-large-run", validate_opts.allow_large_run, "Check against the raised run limits");
 
   auto* policies = app.add_subcommand("policies", "List the policy types a policy file may use");
 
@@ -168,7 +182,7 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed()) return run_command(run_opts, detect_terminal(quiet, no_color));
     if (compare->parsed()) return compare_command(compare_opts, detect_terminal(quiet, no_color));
-    if (validate->parsed()) return validate_command(validate_files, validate_large);
+    if (validate->parsed()) return validate_command(validate_opts);
     if (serve->parsed()) return serve_command(serve_opts);
     if (import_cmd->parsed()) return import_command(import_opts);
     if (import_config->parsed()) return import_config_command(import_config_opts);

@@ -1,5 +1,6 @@
 #include "cli/run_command.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -10,10 +11,13 @@
 #include "cli/exit_codes.hpp"
 #include "cli/output_files.hpp"
 #include "cli/run_guard.hpp"
+#include "cli/run_inputs.hpp"
 #include "cli/run_outputs.hpp"
 #include "reports/compare.hpp"
+#include "reports/html/suite_index_html.hpp"
 #include "reports/results.hpp"
 #include "reports/results_input.hpp"
+#include "reports/suite_index.hpp"
 #include "runs/scenario_run.hpp"
 #include "sim/live/live_run.hpp"
 #include "sim/run/run_budget.hpp"
@@ -94,17 +98,139 @@ int finish_run(const json& doc, const std::string& out_dir, const std::string& r
 
 }  // namespace
 
-int run_command(const run_options& options, const terminal& term) {
-  auto loaded = sim::load_scenario(options.scenario_path);
-  if (!loaded) {
-    std::cerr << "squall: error: " << loaded.error().describe() << "\n";
+namespace {
+
+// The most serious outcome of several runs decides the exit code of the whole: a mistake in the input
+// first, then outputs that could not be written, a service that failed, a run cut short, failed assertions.
+int severity(int code) {
+  switch (code) {
+    case exit_ok: return 0;
+    case exit_assertions_failed: return 1;
+    case exit_incomplete: return 2;
+    case exit_service_failed: return 3;
+    case exit_io_error: return 4;
+    default: return 5;  // exit_bad_input and anything unexpected
+  }
+}
+
+bool write_summary_json(const std::string& where, const json& summary) {
+  const std::string text = dump_json(summary, 2) + "\n";
+  if (where == "-") {
+    std::cout << text << std::flush;
+    return static_cast<bool>(std::cout);
+  }
+  std::string error;
+  if (!write_atomically(where, text, error)) {
+    std::cerr << "squall: error: --summary-json: " << error << "\n";
+    return false;
+  }
+  return true;
+}
+
+// Distinct output folders for scenarios that share a name: the second is "<name>-2".
+std::string unique_folder(const std::string& name, std::vector<std::string>& taken) {
+  std::string folder = path_component(name);
+  for (int n = 2; std::find(taken.begin(), taken.end(), folder) != taken.end(); ++n) {
+    folder = path_component(name) + "-" + std::to_string(n);
+  }
+  taken.push_back(folder);
+  return folder;
+}
+
+}  // namespace
+
+int run_command(const run_options& options, const terminal& term_given) {
+  terminal term = term_given;
+  if (options.summary_json == "-") term.quiet = true;  // standard output carries the JSON alone
+  auto inputs = command_line_inputs(options.sets, options.env);
+  if (!inputs) {
+    std::cerr << "squall: error: " << inputs.error().describe() << "\n";
     return exit_bad_input;
   }
-  return run_scenario(*loaded, options, "squall run " + shell_quote(options.scenario_path), term);
+  bool from_folder = false;
+  auto files = scenario_files(options.scenario_paths, from_folder);
+  if (!files) {
+    std::cerr << "squall: error: " << files.error().describe() << "\n";
+    return exit_bad_input;
+  }
+  std::vector<sim::scenario> scenarios;
+  if (!load_scenarios(*files, *inputs, scenarios)) return exit_bad_input;
+
+  if (scenarios.size() == 1 && !from_folder) {
+    json results;
+    const int code = run_scenario(scenarios.front(), options, scenario_command(files->front(), scenarios.front()),
+                                  term, &results);
+    if (!options.summary_json.empty()) {
+      reports::suite_run run{files->front(), options.out_dir.empty() ? "squall-out/" + path_component(scenarios.front().name)
+                                                                     : options.out_dir,
+                             code, std::move(results), {}};
+      if (!write_summary_json(options.summary_json, reports::suite_summary({run}, code))) {
+        return std::max(code, exit_io_error, [](int a, int b) { return severity(a) < severity(b); });
+      }
+    }
+    return code;
+  }
+
+  // Several scenarios: every one checked against the run limits before the first starts.
+  for (const auto& s : scenarios) {
+    const auto estimate = sim::estimate_run(s, options.seeds);
+    const sim::run_limits limits = options.allow_large_run ? sim::run_limits::large() : sim::run_limits{};
+    if (auto error = sim::check_run_limits(s, estimate, limits, options.mode == "sim" && !s.service,
+                                           options.allow_large_run ? nullptr : "--allow-large-run")) {
+      if (error->file.empty()) error->file = s.file;
+      std::cerr << "squall: error: " << error->describe() << "\n";
+      return exit_bad_input;
+    }
+  }
+  const std::string root = options.out_dir.empty() ? "squall-out" : options.out_dir;
+  if (!term.quiet) std::cout << "squall: " << scenarios.size() << " scenarios, outputs under " << root << "/\n\n";
+  std::vector<reports::suite_run> runs;
+  std::vector<std::string> taken;
+  int code = exit_ok;
+  bool interrupted = false;
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    const sim::scenario& s = scenarios[i];
+    reports::suite_run run;
+    run.file = (*files)[i];
+    run.out_dir = unique_folder(s.name, taken);
+    if (interrupted) {
+      run.exit_code = exit_incomplete;
+      run.error = "not run: the run was interrupted before it started";
+    } else {
+      run_options one = options;
+      one.out_dir = (fs::path(root) / run.out_dir).string();
+      run.exit_code = run_scenario(s, one, scenario_command(run.file, s), term, &run.results);
+      if (run.results.is_null()) run.error = "no results (exit code " + std::to_string(run.exit_code) + "; see the messages above)";
+      const json& reason = run.results.is_object() && run.results.contains("incomplete_reason") ? run.results["incomplete_reason"] : json();
+      interrupted = reason.is_string() && reason.get<std::string>().rfind("interrupted", 0) == 0;
+      if (!term.quiet) std::cout << "\n";
+    }
+    if (severity(run.exit_code) > severity(code)) code = run.exit_code;
+    runs.push_back(std::move(run));
+  }
+  std::string error;
+  if (!write_file_set(root, {{"index.md", reports::suite_markdown(runs, code)}, {"index.html", reports::suite_index_html(runs, code)}},
+                      error)) {
+    std::cerr << "squall: error: " << error << "\n";
+    code = severity(exit_io_error) > severity(code) ? exit_io_error : code;
+  }
+  std::size_t passed = 0;
+  for (const auto& r : runs) passed += r.exit_code == exit_ok ? 1 : 0;
+  if (!term.quiet) {
+    std::cout << passed << " of " << runs.size() << " scenarios passed\n";
+    for (const auto& r : runs) {
+      if (r.exit_code != exit_ok) std::cout << "  failed: " << r.file << " (exit code " << r.exit_code << ")\n";
+    }
+    std::cout << "index: " << (fs::path(root) / "index.html").string() << "\n";
+  }
+  if (!options.summary_json.empty() && !write_summary_json(options.summary_json, reports::suite_summary(runs, code))) {
+    code = severity(exit_io_error) > severity(code) ? exit_io_error : code;
+  }
+  return code;
 }
 
 int run_scenario(const sim::scenario& s, const run_options& options, const std::string& command,
-                 const terminal& term) {
+                 const terminal& term, json* results) {
   const std::uint64_t seed = options.seed.value_or(s.seed.value_or(default_seed));
   // The name comes from the scenario (or replay --name): one path component, never a way out of squall-out/.
   const std::string out_dir = options.out_dir.empty() ? "squall-out/" + path_component(s.name) : options.out_dir;
@@ -223,6 +349,7 @@ int run_scenario(const sim::scenario& s, const run_options& options, const std::
     return exit_bad_input;
   }
   const int code = finish_run(*ran.document, out_dir, reproduce, term, !ran.service_failure.empty());
+  if (results != nullptr && code != exit_io_error) *results = *ran.document;
   if (!ran.service_failure.empty()) std::cerr << "squall: the service under test failed: " << ran.service_failure << "\n";
   return code;
 }
@@ -265,10 +392,21 @@ int compare_command(const compare_options& options, const terminal& term) {
   return finish_run(compared->merged, out_dir, reproduce, term);
 }
 
-int validate_command(const std::vector<std::string>& files, bool allow_large_run) {
+int validate_command(const validate_options& options) {
+  auto inputs = command_line_inputs(options.sets, options.env);
+  if (!inputs) {
+    std::cerr << "squall: error: " << inputs.error().describe() << "\n";
+    return exit_bad_input;
+  }
+  bool from_folder = false;
+  auto files = scenario_files(options.paths, from_folder);
+  if (!files) {
+    std::cerr << "squall: error: " << files.error().describe() << "\n";
+    return exit_bad_input;
+  }
   int status = exit_ok;
-  for (const auto& f : files) {
-    auto loaded = sim::load_scenario(f);
+  for (const auto& f : *files) {
+    auto loaded = sim::load_scenario(f, *inputs);
     if (!loaded) {
       std::cerr << "squall: error: " << loaded.error().describe() << "\n";
       status = exit_bad_input;
@@ -276,8 +414,8 @@ int validate_command(const std::vector<std::string>& files, bool allow_large_run
     }
     // What `squall run` would refuse before running, validate refuses too (one seed, sim mode).
     const auto estimate = sim::estimate_run(*loaded, 1);
-    const sim::run_limits limits = allow_large_run ? sim::run_limits::large() : sim::run_limits{};
-    const char* raise_hint = allow_large_run ? nullptr : "--allow-large-run";
+    const sim::run_limits limits = options.allow_large_run ? sim::run_limits::large() : sim::run_limits{};
+    const char* raise_hint = options.allow_large_run ? nullptr : "--allow-large-run";
     if (auto error = sim::check_run_limits(*loaded, estimate, limits, true, raise_hint)) {
       std::cerr << "squall: error: " << error->describe() << "\n";
       status = exit_bad_input;

@@ -12,7 +12,14 @@
 namespace squall::cli {
 
 struct run_options {
-  std::string scenario_path;
+  // Scenario files and folders (a folder: the scenario files directly in it). Several run one after the
+  // other, each into its own folder under --out, with one index and one exit code.
+  std::vector<std::string> scenario_paths;
+  std::vector<std::string> sets;  // --set PATH=VALUE, applied in order to every scenario
+  std::vector<std::string> env;   // --env NAME=VALUE: ${NAME} in scenario files, before the environment
+  // --summary-json FILE: the runs' verdicts and summaries as one JSON document; "-" writes it to standard
+  // output (and nothing else goes there).
+  std::string summary_json;
   std::optional<std::uint64_t> seed;  // default: the scenario's seed, else 1
   std::string out_dir;                // default: squall-out/<scenario name>
   std::uint32_t seeds = 1;            // > 1: run seed, seed+1, ... and report means with 95% intervals
@@ -37,10 +44,11 @@ struct run_options {
 int run_command(const run_options& options, const terminal& term);
 
 // The same for a scenario already parsed (`squall replay` builds one in memory): runs it as `squall run`
-// does, with options.scenario_path unused. `command` is the command line that rebuilds the scenario, to
-// which the reproduce line adds "--seed N" and the mode flags.
+// does, with options.scenario_paths unused and `out_dir` for options.out_dir. `command` is the command line
+// that rebuilds the scenario, to which the reproduce line adds "--seed N" and the mode flags. The results
+// document, when one was made, is left in `results` (when given).
 int run_scenario(const sim::scenario& s, const run_options& options, const std::string& command,
-                 const terminal& term);
+                 const terminal& term, json* results = nullptr);
 
 // `squall compare BASE CANDIDATE`: the same outputs for two results side by side, failing (exit 1) when
 // the candidate regresses beyond the tolerances or fails its own assertions.
@@ -55,6 +63,13 @@ int compare_command(const compare_options& options, const terminal& term);
 
 // Checks each scenario as `squall run` would before running it: the files, and the run's estimated size
 // against the run limits (raised with allow_large_run).
-int validate_command(const std::vector<std::string>& files, bool allow_large_run);
+// Files and folders as `squall run` takes them, with its --set and --env.
+struct validate_options {
+  std::vector<std::string> paths;
+  std::vector<std::string> sets;
+  std::vector<std::string> env;
+  bool allow_large_run = false;
+};
+int validate_command(const validate_options& options);
 
 }  // namespace squall::cli

@@ -1,7 +1,7 @@
 #pragma once
 // `squall import-config litellm config.yaml [--model-group NAME]`: a LiteLLM proxy config (model_list,
 // router_settings, litellm_settings, general_settings) or a Router's settings in the same shape, already
-// read from YAML (config_import/yaml_document.hpp), as a squall policy file, outermost first:
+// read from YAML (documents/yaml_document.hpp), as a squall policy file, outermost first:
 //   litellm_router <- one model group of model_list (its deployments: provider/model from
 //                     litellm_params.model, weight, rpm, tpm), the Router's retries, cooldowns, routing
 //                     strategy, and its fallbacks to other groups (with their deployments)

@@ -291,8 +291,8 @@ config_result<nlohmann::ordered_json> read_json_file(const std::filesystem::path
     // A YAML file where JSON is read: say so rather than only where the JSON went wrong.
     const std::string extension = file.extension().string();
     if (extension == ".yaml" || extension == ".yml") {
-      e.message = "is a YAML file (by its name); squall reads scenario, policy and trace files as JSON (" +
-                  e.message + ")";
+      e.message = "is a YAML file (by its name); squall reads policy, trace and results files as JSON, only "
+                  "scenario files may be YAML (" + e.message + ")";
     }
     return e;
   }

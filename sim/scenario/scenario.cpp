@@ -327,10 +327,10 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
   return s;
 }
 
-config_result<scenario> load_scenario(const std::filesystem::path& file) {
-  auto document = read_json_file(file);
+config_result<scenario> load_scenario(const std::filesystem::path& file, const scenario_inputs& inputs) {
+  auto document = read_scenario_document(file, inputs);
   if (!document) return std::move(document).error();
-  auto s = parse_scenario(*document, file.parent_path());
+  auto s = parse_scenario(document->document, file.parent_path());
   if (!s) {
     config_error e = std::move(s).error();
     if (e.file.empty()) e.file = file.string();
@@ -338,6 +338,8 @@ config_result<scenario> load_scenario(const std::filesystem::path& file) {
   }
   s->file = file.string();
   if (s->name.empty()) s->name = file.stem().string();
+  for (const auto& set : inputs.sets) s->overrides.push_back(set.text);
+  s->variables = std::move(document->variables);
   return s;
 }
 

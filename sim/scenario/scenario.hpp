@@ -12,6 +12,7 @@
 #include "policies/core/config_error.hpp"
 #include "policies/pipeline/pipeline.hpp"
 #include "sim/provider/provider_config.hpp"
+#include "sim/scenario/scenario_document.hpp"
 #include "sim/scenario/service_spec.hpp"
 #include "sim/workload/workload_config.hpp"
 
@@ -64,6 +65,10 @@ struct scenario {
   std::vector<configuration> configurations;
   std::vector<assertion> assertions;
   std::string digest;                  // SHA-256 of the scenario with its policy files inlined
+  // What the command line changed: each --set as given, and the ${NAME}s the file used with their values
+  // (the digest covers the result of both).
+  std::vector<std::string> overrides;
+  std::vector<documents::used_variable> variables;
 
   double effective_interval_s() const noexcept;
 };
@@ -73,7 +78,8 @@ const std::vector<std::string>& summary_metric_names();
 // The summary metrics of what the fake providers saw, which only a run with a service has.
 const std::vector<std::string>& upstream_metric_names();
 
-config_result<scenario> load_scenario(const std::filesystem::path& file);
+// Reads a scenario file (JSON or YAML), with the command line's --set and --env applied.
+config_result<scenario> load_scenario(const std::filesystem::path& file, const scenario_inputs& inputs = {});
 // Parses a scenario document; relative policy paths resolve against `base_dir`. Errors carry no file.
 config_result<scenario> parse_scenario(const json& document, const std::filesystem::path& base_dir);
 

@@ -138,10 +138,10 @@ TEST_F(Cli, MistakesGetMessagesThatSayWhatToDo) {
   EXPECT_EQ(help_run.exit_code, 0);
   EXPECT_NE(help_run.out.find("--out"), std::string::npos) << help_run.out;
   EXPECT_EQ(run("help runn").exit_code, 2);
-  std::ofstream(dir_ / "s.yaml") << "name: x\nduration_s: 10\n";
-  const result yaml = run("run " + (dir_ / "s.yaml").string() + " --out " + (dir_ / "y").string());
+  std::ofstream(dir_ / "r.yaml") << "format: squall-results/1\n";
+  const result yaml = run("compare " + (dir_ / "r.yaml").string() + " " + (dir_ / "r.yaml").string());
   EXPECT_EQ(yaml.exit_code, 2);
-  EXPECT_NE(yaml.err.find("is a YAML file (by its name); squall reads scenario, policy and trace files as JSON"),
+  EXPECT_NE(yaml.err.find("is a YAML file (by its name); squall reads policy, trace and results files as JSON"),
             std::string::npos)
       << yaml.err;
   const result dash = run("run scenarios/quickstart.json --out -");

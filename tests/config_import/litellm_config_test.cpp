@@ -11,11 +11,14 @@
 #include <filesystem>
 #include <string>
 
-#include "config_import/yaml_document.hpp"
+#include "documents/yaml_document.hpp"
 #include "policies/pipeline/pipeline.hpp"
 
 namespace squall::config_import {
 namespace {
+
+using documents::parse_yaml;
+using documents::read_yaml_file;
 
 const std::filesystem::path litellm_samples = std::filesystem::path(SQUALL_SOURCE_DIR) / "tests/config_import/samples";
 

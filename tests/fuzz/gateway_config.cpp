@@ -9,7 +9,7 @@
 
 #include "config_import/litellm_config.hpp"
 #include "config_import/portkey_config.hpp"
-#include "config_import/yaml_document.hpp"
+#include "documents/yaml_document.hpp"
 #include "policies/core/json_parse.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     consume(squall::config_import::import_portkey_config(*document, "config.json"));
     return 0;
   }
-  auto document = squall::config_import::parse_yaml(text);
+  auto document = squall::documents::parse_yaml(text);
   if (!document) {
     (void)squall::dump_json(squall::json(document.error().describe()));
     return 0;

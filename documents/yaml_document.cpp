@@ -1,4 +1,4 @@
-#include "config_import/yaml_document.hpp"
+#include "documents/yaml_document.hpp"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
@@ -20,7 +20,7 @@
 
 #include "policies/core/json_parse.hpp"
 
-namespace squall::config_import {
+namespace squall::documents {
 namespace {
 
 const std::string tag_prefix = "tag:yaml.org,2002:";
@@ -305,8 +305,12 @@ class json_builder : public YAML::EventHandler {
 
   bool key_expected() const { return !stack_.empty() && stack_.back().is_map && !stack_.back().has_key; }
 
-  void set_key(const YAML::Mark&, const std::string& key, bool merge) {
+  void set_key(const YAML::Mark& mark, const std::string& key, bool merge) {
     frame& f = stack_.back();
+    if (limits_.repeated_keys_refused && !merge &&
+        std::any_of(f.entries.begin(), f.entries.end(), [&](const entry& e) { return !e.merge && e.key == key; })) {
+      fail(mark, "the key \"" + valid_utf8(cut_utf8(key, 80)) + "\" is written twice in one mapping; keep one");
+    }
     f.entries.push_back(entry{key, merge, json()});
     f.has_key = true;
   }
@@ -484,4 +488,4 @@ config_result<json> read_yaml_file(const std::filesystem::path& file, const yaml
   return parsed;
 }
 
-}  // namespace squall::config_import
+}  // namespace squall::documents

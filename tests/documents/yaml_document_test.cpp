@@ -1,9 +1,9 @@
-// The YAML reader of the LiteLLM importer: plain scalars resolved as LiteLLM's loader (PyYAML's
+// The YAML reader (scenario files, and the LiteLLM importer): plain scalars resolved as LiteLLM's loader (PyYAML's
 // safe_load, YAML 1.1) resolves them, merge keys and repeated keys as a Python dict gets them, and the
 // bounds (size, depth, alias expansion) that keep a hostile document from blowing memory or the stack.
 // The expected values of the scalar table are PyYAML 6.0's answers to the same text.
 
-#include "config_import/yaml_document.hpp"
+#include "documents/yaml_document.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace squall::config_import {
+namespace squall::documents {
 namespace {
 
 const std::filesystem::path yaml_samples = std::filesystem::path(SQUALL_SOURCE_DIR) / "tests/config_import/samples";
@@ -126,5 +126,19 @@ TEST(YamlDocument, AnEmptyDocumentIsNull) {
   EXPECT_TRUE(empty->is_null());
 }
 
+TEST(YamlDocument, SquallsOwnFilesRefuseARepeatedKey) {
+  const std::string text = "workload:\n  rate_rps: 10\n  rate_rps: 20\n";
+  ASSERT_TRUE(parse_yaml(text).ok()) << "LiteLLM's loader keeps the last; the importers read as it does";
+  auto kept = parse_yaml(text);
+  EXPECT_EQ((*kept)["workload"]["rate_rps"], 20);
+  yaml_limits strict;
+  strict.repeated_keys_refused = true;
+  auto refused = parse_yaml(text, strict);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("\"rate_rps\" is written twice"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("line 3"), std::string::npos) << refused.error().message;
+  EXPECT_TRUE(parse_yaml("a: {b: 1}\nc: {b: 2}\n", strict).ok()) << "the same key in two mappings is no repeat";
+}
+
 }  // namespace
-}  // namespace squall::config_import
+}  // namespace squall::documents

@@ -1,5 +1,5 @@
 #pragma once
-// YAML text as the JSON that squall's importers consume (LiteLLM's config.yaml / router.yaml is YAML).
+// YAML text as JSON: scenario files written in YAML, and LiteLLM's config.yaml / router.yaml for the importers.
 // yaml-cpp parses; this file resolves plain scalars the way LiteLLM's own loader does (PyYAML's safe_load,
 // YAML 1.1: yes/no/on/off are booleans, 0x1F and 017 are integers, 1_000 is 1000, 1e3 is a string),
 // applies merge keys ("<<"), which yaml-cpp 0.7 leaves as ordinary keys, and keeps the last of repeated
@@ -16,7 +16,7 @@
 #include "policies/core/config_error.hpp"
 #include "policies/core/json_reader.hpp"  // json
 
-namespace squall::config_import {
+namespace squall::documents {
 
 struct yaml_limits {
   // Text longer than this is refused before parsing. A proxy config with a hundred deployments is about
@@ -28,6 +28,9 @@ struct yaml_limits {
   // Values (scalars, mappings, sequences) in the JSON built, counting each alias as the copy it becomes.
   // The default value is 100000.
   std::size_t nodes_max = 100000;
+  // A key written twice in one mapping: LiteLLM's loader keeps the last (a Python dict), so the importers
+  // do too; squall's own files refuse it, as their JSON reader does, since the silent winner misleads.
+  bool repeated_keys_refused = false;
 };
 
 // Parses one YAML document (a stream of several is refused, as safe_load refuses it). An empty document
@@ -38,4 +41,4 @@ config_result<json> parse_yaml(std::string_view text, const yaml_limits& limits 
 // Reads and parses a file; errors name the file.
 config_result<json> read_yaml_file(const std::filesystem::path& file, const yaml_limits& limits = {});
 
-}  // namespace squall::config_import
+}  // namespace squall::documents
