@@ -63,6 +63,15 @@ for f in tree("scenarios/*.json") + tree("tests/**/*.json"):
         with open(f, "rb") as h:
             put("scenario", h.read())
 
+# scenario, through the other readers (tests/fuzz/scenario.cpp's first byte): a few scenarios as YAML
+# ('Y': JSON is YAML's flow style) and with a --set line ('S'), ${NAME}s included.
+for name in ("quickstart", "openai-503-storm", "fleet-retry-budget"):
+    with open(os.path.join(src, "scenarios", name + ".json"), "rb") as h:
+        text = h.read()
+    put("scenario", b"Y" + text)
+    put("scenario", b"S" + b"workload.arrivals.rate_per_s=${RATE}\n" + text)
+    put("scenario", b"S" + b'policies.retry-backoff.retry.attempts_max=2\n' + text.replace(b'"seed": 42', b'"seed": "${SEED:-42}"'))
+
 # policy: policy files, valid and broken, and the JSON examples of the docs that are policy documents.
 for f in tree("scenarios/policies/**/*.json") + tree("tests/**/policies/*.json"):
     with open(f, "rb") as h:
