@@ -10,7 +10,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <optional>
 #include <sstream>
@@ -467,19 +466,9 @@ config_result<json> parse_yaml(std::string_view text, const yaml_limits& limits)
 }
 
 config_result<json> read_yaml_file(const std::filesystem::path& file, const yaml_limits& limits) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec)) return config_error{file.string(), {}, "is a directory; expected a YAML file"};
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return config_error{file.string(), {}, "cannot open the file (does it exist and is it readable?)"};
-  const auto size = std::filesystem::file_size(file, ec);
-  if (!ec && size > limits.bytes_max) {
-    return config_error{file.string(), {}, "the file is " + std::to_string(size) + " bytes; expected at most " +
-                                               std::to_string(limits.bytes_max)};
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return config_error{file.string(), {}, "cannot read the file"};
-  auto parsed = parse_yaml(buffer.str(), limits);
+  auto text = read_text_file(file, limits.bytes_max, "a YAML file");
+  if (!text) return std::move(text).error();
+  auto parsed = parse_yaml(*text, limits);
   if (!parsed) {
     config_error e = std::move(parsed).error();
     e.file = file.string();

@@ -32,6 +32,8 @@ std::string format_delta(double base, double v, unit kind);
 double results_number(double v);
 // A field of a JSON object as text: a string as it is, any other value as its JSON, "" when absent.
 std::string text_field(const json& parent, const char* key);
+// Text made safe for a Markdown table cell: pipes escaped, line breaks flattened.
+std::string markdown_cell(const std::string& text);
 // A JSON number as the shortest text that reads back to the same value ("0.995", "5000", "1e-06").
 std::string format_number(double v);
 

@@ -31,16 +31,6 @@ std::pair<std::size_t, std::size_t> assertions_held(const json& results) {
   return {held, total};
 }
 
-// A Markdown table cell: a '|' would end it, a newline the row.
-std::string cell(std::string text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
-  }
-  return out;
-}
 
 double summary_value(const json& config, const char* key) {
   const json& v = field(field(config, "summary"), key);
@@ -101,8 +91,8 @@ std::string suite_markdown(const std::vector<suite_run>& runs, int exit_code) {
   for (const auto& run : runs) {
     const auto [held, total] = assertions_held(run.results);
     const json& name = field(field(run.results, "scenario"), "name");
-    out << "| " << cell(name.is_string() ? name.get<std::string>() : run.file) << " | " << verdict_of(run) << " | "
-        << held << " of " << total << " | " << (run.results.is_null() ? cell(run.error) : "[" + cell(run.out_dir) + "](" + run.out_dir + "/report.html)")
+    out << "| " << markdown_cell(name.is_string() ? name.get<std::string>() : run.file) << " | " << verdict_of(run) << " | "
+        << held << " of " << total << " | " << (run.results.is_null() ? markdown_cell(run.error) : "[" + markdown_cell(run.out_dir) + "](" + run.out_dir + "/report.html)")
         << " |\n";
   }
   out << "\n## Configurations\n\n| Scenario | Configuration | Success | p95 | p99 | Attempts/request | Cost |\n"
@@ -114,7 +104,7 @@ std::string suite_markdown(const std::vector<suite_run>& runs, int exit_code) {
     for (const auto& c : configurations) {
       std::string label = field(c, "name").is_string() ? field(c, "name").get<std::string>() : "";
       if (field(c, "reference").is_string() && !field(c, "reference").get<std::string>().empty()) label += " (reference)";
-      out << "| " << cell(name.is_string() ? name.get<std::string>() : run.file) << " | " << cell(label) << " | "
+      out << "| " << markdown_cell(name.is_string() ? name.get<std::string>() : run.file) << " | " << markdown_cell(label) << " | "
           << format_value(summary_value(c, "success_rate"), unit::percent) << " | "
           << format_value(summary_value(c, "latency_p95_ms"), unit::ms) << " | "
           << format_value(summary_value(c, "latency_p99_ms"), unit::ms) << " | "

@@ -25,16 +25,8 @@ bool is_always_shown(std::string_view metric) {
   return false;
 }
 
-// Table cells must not break the table: pipes are escaped and line breaks flattened.
-std::string cell(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
-  }
-  return out;
-}
+// Table cells must not break the table (reports/format.hpp).
+std::string cell(const std::string& s) { return markdown_cell(s); }
 
 // An inline code span that survives backticks inside the text.
 std::string code(const std::string& s) {

@@ -268,23 +268,30 @@ config_result<nlohmann::ordered_json> parse_json_line(std::string_view line, con
   return parsed;
 }
 
-config_result<nlohmann::ordered_json> read_json_file(const std::filesystem::path& file,
-                                                     const json_parse_limits& limits) {
+config_result<std::string> read_text_file(const std::filesystem::path& file, std::size_t bytes_max,
+                                          std::string_view kind) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec)) {
-    return config_error{file.string(), {}, "is a directory; expected a JSON file"};
+    return config_error{file.string(), {}, "is a directory; expected " + std::string(kind)};
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) return config_error{file.string(), {}, "cannot open the file (does it exist and is it readable?)"};
   const auto size = std::filesystem::file_size(file, ec);
-  if (!ec && size > limits.bytes_max) {
+  if (!ec && size > bytes_max) {
     return config_error{file.string(), {}, "the file is " + std::to_string(size) + " bytes; expected at most " +
-                                               std::to_string(limits.bytes_max)};
+                                               std::to_string(bytes_max)};
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) return config_error{file.string(), {}, "cannot read the file"};
-  auto parsed = parse_json(buffer.str(), limits);
+  return buffer.str();
+}
+
+config_result<nlohmann::ordered_json> read_json_file(const std::filesystem::path& file,
+                                                     const json_parse_limits& limits) {
+  auto text = read_text_file(file, limits.bytes_max, "a JSON file");
+  if (!text) return std::move(text).error();
+  auto parsed = parse_json(*text, limits);
   if (!parsed) {
     config_error e = std::move(parsed).error();
     e.file = file.string();

@@ -41,6 +41,11 @@ config_result<nlohmann::ordered_json> parse_json(std::string_view text, const js
 // the caller names the line of the file.
 config_result<nlohmann::ordered_json> parse_json_line(std::string_view line, const json_parse_limits& limits = {});
 
+// A file's whole text, refused when it is a directory (`kind` says what was expected: "a JSON file"), cannot
+// be opened or read, or is longer than `bytes_max`; errors name the file. Every reader of files uses it.
+config_result<std::string> read_text_file(const std::filesystem::path& file, std::size_t bytes_max,
+                                          std::string_view kind);
+
 // Reads and parses a file; errors name the file.
 config_result<nlohmann::ordered_json> read_json_file(const std::filesystem::path& file,
                                                      const json_parse_limits& limits = {});

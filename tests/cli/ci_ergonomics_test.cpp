@@ -1,12 +1,9 @@
 // What a CI job uses: a folder of scenarios in one invocation (one index, one exit code), --summary-json on
 // standard output, --set and --env changes, and YAML scenario files. Real process, real files.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -18,51 +15,24 @@ namespace {
 namespace fs = std::filesystem;
 using squall::testing::source_dir;
 
-struct ci_result {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class CiRun : public ::testing::Test {
+class CiRun : public squall::testing::squall_binary_test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("squall-ci-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    squall_binary_test::SetUp();
     fs::create_directories(dir_ / "suite");
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  // `env` goes before the command (NAME=VALUE ...), as a CI job's environment would.
-  ci_result run(const std::string& args, const std::string& env = "") {
-    const fs::path out = dir_ / "stdout.txt";
-    const fs::path err = dir_ / "stderr.txt";
-    const std::string command = "cd '" + source_dir.string() + "' && " + env + " '" + std::string(SQUALL_BINARY) +
-                                "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "' </dev/null";
-    const int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(out), read_text(err)};
-  }
+  split_run run(const std::string& args, const std::string& env = "") { return run_split(args, env); }
 
   // quickstart at a tenth of its rate, its policy files named from `dir_`, with the retry's success bound
   // given: 0.99 holds, 0.9999 fails.
   void write_quickstart(const fs::path& file, const std::string& name, double success_min) {
-    auto doc = nlohmann::ordered_json::parse(read_text(source_dir / "scenarios/quickstart.json"));
+    auto doc = nlohmann::ordered_json::parse(slurp(source_dir / "scenarios/quickstart.json"));
     doc["name"] = name;
     doc["workload"]["arrivals"]["rate_per_s"] = 10;
     for (auto& [key, value] : doc["policies"].items()) value = (source_dir / "scenarios" / value.get<std::string>()).string();
     doc["assert"]["retry-backoff"]["success_rate_min"] = success_min;
     std::ofstream(file) << doc.dump(2);
   }
-
-  fs::path dir_;
 };
 
 TEST_F(CiRun, AFolderRunsEveryScenarioWithOneIndexAndTheMostSeriousExitCode) {
@@ -84,15 +54,15 @@ TEST_F(CiRun, AFolderRunsEveryScenarioWithOneIndexAndTheMostSeriousExitCode) {
   EXPECT_EQ(summary["runs"][1]["exit_code"], 1);
   EXPECT_NE(summary["runs"][1]["reproduce"].get<std::string>().find("b-fails.json"), std::string::npos);
   // The summary's numbers are the results' numbers.
-  const auto results = nlohmann::json::parse(read_text(dir_ / "out/fails/results.json"));
+  const auto results = nlohmann::json::parse(slurp(dir_ / "out/fails/results.json"));
   EXPECT_EQ(summary["runs"][1]["configurations"][1]["summary"], results["configurations"][1]["summary"]);
   // One index of both, linking each report.
-  const std::string index = read_text(dir_ / "out/index.html");
+  const std::string index = slurp(dir_ / "out/index.html");
   EXPECT_NE(index.find("1 of 2 scenarios passed"), std::string::npos);
   EXPECT_NE(index.find("href=\"holds/report.html\""), std::string::npos);
   EXPECT_NE(index.find("href=\"fails/report.html\""), std::string::npos);
   EXPECT_TRUE(fs::exists(dir_ / "out/holds/report.html"));
-  const std::string md = read_text(dir_ / "out/index.md");
+  const std::string md = slurp(dir_ / "out/index.md");
   EXPECT_NE(md.find("| fails | fail | 1 of 2 |"), std::string::npos) << md;
 }
 
@@ -117,7 +87,7 @@ TEST_F(CiRun, SetChangesTheScenarioAndItsPolicyFilesAndTheReproduceLineKeepsIt) 
                      " --set workload.arrivals.rate_per_s=10 --set policies.retry-backoff.retry.attempts_max=1 "
                      "--summary-json " + (dir_ / "summary.json").string());
   ASSERT_NE(r.exit_code, 2) << r.err;
-  const auto results = nlohmann::json::parse(read_text(dir_ / "out/results.json"));
+  const auto results = nlohmann::json::parse(slurp(dir_ / "out/results.json"));
   const auto& retry = results["configurations"][1];
   EXPECT_EQ(retry["name"], "retry-backoff");
   EXPECT_EQ(retry["summary"]["retries"], 0) << "one attempt: no retry";
@@ -125,12 +95,12 @@ TEST_F(CiRun, SetChangesTheScenarioAndItsPolicyFilesAndTheReproduceLineKeepsIt) 
   const std::string reproduce = results["reproduce"];
   EXPECT_NE(reproduce.find("--set workload.arrivals.rate_per_s=10 --set policies.retry-backoff.retry.attempts_max=1"),
             std::string::npos) << reproduce;
-  const auto summary = nlohmann::json::parse(read_text(dir_ / "summary.json"));
+  const auto summary = nlohmann::json::parse(slurp(dir_ / "summary.json"));
   EXPECT_EQ(summary["runs"][0]["reproduce"], reproduce);
   // The reproduce line gives the same bytes.
   const std::string again = reproduce.substr(std::string("squall ").size()) + " --out " + (dir_ / "again").string();
   ASSERT_EQ(run(again).exit_code, r.exit_code);
-  EXPECT_EQ(read_text(dir_ / "again/results.json"), read_text(dir_ / "out/results.json"));
+  EXPECT_EQ(slurp(dir_ / "again/results.json"), slurp(dir_ / "out/results.json"));
 
   const auto typo = run("run scenarios/quickstart.json --set policies.retry-backoff.retry.attemps_max=1");
   EXPECT_EQ(typo.exit_code, 2);
@@ -142,7 +112,7 @@ TEST_F(CiRun, SetChangesTheScenarioAndItsPolicyFilesAndTheReproduceLineKeepsIt) 
 
 TEST_F(CiRun, EnvironmentVariablesFillTheScenarioFromTheEnvironmentOrEnvFlags) {
   write_quickstart(dir_ / "s.json", "env", 0.99);
-  auto doc = nlohmann::ordered_json::parse(read_text(dir_ / "s.json"));
+  auto doc = nlohmann::ordered_json::parse(slurp(dir_ / "s.json"));
   doc["workload"]["arrivals"]["rate_per_s"] = "${RATE}";
   doc["description"] = "at ${RATE} requests a second, seed ${SEEDLESS:-none}";
   std::ofstream(dir_ / "s.json") << doc.dump(2);
@@ -154,8 +124,8 @@ TEST_F(CiRun, EnvironmentVariablesFillTheScenarioFromTheEnvironmentOrEnvFlags) {
   ASSERT_NE(from_env.exit_code, 2) << from_env.err;
   const auto flag = run("run " + (dir_ / "s.json").string() + " --env RATE=5 --out " + (dir_ / "b").string(), "RATE=500");
   ASSERT_NE(flag.exit_code, 2) << flag.err;
-  const auto a = nlohmann::json::parse(read_text(dir_ / "a/results.json"));
-  const auto b = nlohmann::json::parse(read_text(dir_ / "b/results.json"));
+  const auto a = nlohmann::json::parse(slurp(dir_ / "a/results.json"));
+  const auto b = nlohmann::json::parse(slurp(dir_ / "b/results.json"));
   EXPECT_EQ(a["configurations"], b["configurations"]) << "--env comes before the environment";
   EXPECT_EQ(a["scenario"]["description"], "at 5 requests a second, seed none");
   EXPECT_NE(a["reproduce"].get<std::string>().find("--env RATE=5"), std::string::npos) << a["reproduce"];
@@ -166,14 +136,14 @@ TEST_F(CiRun, EnvironmentVariablesFillTheScenarioFromTheEnvironmentOrEnvFlags) {
 
 TEST_F(CiRun, AYamlScenarioRunsAsItsJsonDoes) {
   write_quickstart(dir_ / "s.json", "yaml-or-json", 0.99);
-  const auto doc = nlohmann::ordered_json::parse(read_text(dir_ / "s.json"));
+  const auto doc = nlohmann::ordered_json::parse(slurp(dir_ / "s.json"));
   // The same scenario in YAML, written by hand-rolled block style: flow mappings are YAML too.
   std::ofstream(dir_ / "s.yaml") << "# the same scenario\n" << doc.dump(2) << "\n";
   ASSERT_EQ(run("run " + (dir_ / "s.json").string() + " --out " + (dir_ / "j").string()).exit_code, 0);
   const auto y = run("run " + (dir_ / "s.yaml").string() + " --out " + (dir_ / "y").string());
   ASSERT_EQ(y.exit_code, 0) << y.err;
-  auto j_results = nlohmann::json::parse(read_text(dir_ / "j/results.json"));
-  auto y_results = nlohmann::json::parse(read_text(dir_ / "y/results.json"));
+  auto j_results = nlohmann::json::parse(slurp(dir_ / "j/results.json"));
+  auto y_results = nlohmann::json::parse(slurp(dir_ / "y/results.json"));
   EXPECT_EQ(j_results["scenario"]["digest"], y_results["scenario"]["digest"]);
   EXPECT_EQ(j_results["configurations"], y_results["configurations"]);
   std::ofstream(dir_ / "twice.yaml") << "name: a\nname: b\n";

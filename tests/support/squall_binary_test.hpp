@@ -41,6 +41,21 @@ class squall_binary_test : public ::testing::Test {
   // What the last run() printed.
   std::string output() const { return slurp(dir_ / "out.txt"); }
 
+  // `squall ARGS` with standard output and standard error kept apart (a command whose standard output is
+  // a document); `env` ("NAME=VALUE ...", or "env -u NAME") goes before the binary.
+  struct split_run {
+    int exit_code;
+    std::string out;
+    std::string err;
+  };
+  split_run run_split(const std::string& args, const std::string& env = "") {
+    const std::string command = "cd '" + std::string(SQUALL_SOURCE_DIR) + "' && " + env + " '" +
+                                std::string(SQUALL_BINARY) + "' " + args + " >'" + (dir_ / "stdout.txt").string() +
+                                "' 2>'" + (dir_ / "stderr.txt").string() + "' </dev/null";
+    const int status = std::system(command.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "stdout.txt"), slurp(dir_ / "stderr.txt")};
+  }
+
   static std::string slurp(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream s;
