@@ -640,7 +640,6 @@ def scenario_schema():
     defs.update(policy_definitions())
     return {
         "$schema": DRAFT,
-        "$id": "https://squall.dev/schema/scenario.schema.json",
         "title": "squall scenario",
         "description": "A squall scenario: providers with faults, a workload, policy configurations, assertions.",
         "type": "object",
@@ -671,9 +670,9 @@ def scenario_schema():
 
 def policy_schema():
     defs = policy_definitions()
-    top = dict(defs["pipeline"])
-    top.update({"$schema": DRAFT, "$id": "https://squall.dev/schema/policy.schema.json",
-                "title": "squall policy configuration", "definitions": defs})
+    top = {"$schema": DRAFT, "title": "squall policy configuration"}
+    top.update(defs["pipeline"])
+    top["definitions"] = defs
     return top
 
 
