@@ -18,6 +18,8 @@
 #include "policies/core/json_reader.hpp"
 #include "policies/pipeline/pipeline.hpp"
 #include "policies/pipeline/registry.hpp"
+#include "policies/core/outcome.hpp"
+#include "sim/provider/provider_config.hpp"
 #include "sim/scenario/scenario.hpp"
 
 namespace squall {
@@ -341,6 +343,40 @@ TEST(SchemaValues, ScenarioObjectsRangesTypesAndChoicesAreTheParsers) {
   }
   EXPECT_GT(counts.refused, 80U);
   EXPECT_GT(counts.accepted, 30U);
+}
+
+// Lists the schema copies from the code: the metrics an assertion may bound, the statuses and error kinds
+// a fault may inject, the outcome classes a policy may name.
+TEST(SchemaKeys, CopiedListsAreTheCodes) {
+  const json schema = read_schema("scenario");
+  std::set<std::string> bounds;
+  for (const auto& m : sim::summary_metric_names()) {
+    bounds.insert(m + "_min");
+    bounds.insert(m + "_max");
+  }
+  const auto from_schema = property_names(schema.at("definitions").at("assertions"));
+  EXPECT_EQ(bounds, from_schema) << differences(bounds, from_schema);
+
+  std::set<std::string> injectable;
+  for (int status : sim::injectable_statuses) injectable.insert(std::to_string(status));
+  for (const auto& kind : sim::error_kinds) injectable.insert(std::string(kind.name));
+  std::set<std::string> mix;
+  for (const auto& key : schema.at("definitions").at("fault").at("properties").at("errors").at("propertyNames").at("enum")) {
+    mix.insert(key.get<std::string>());
+  }
+  EXPECT_EQ(injectable, mix) << differences(injectable, mix);
+
+  // retry_on offers every class but ok and the permanent ones (invalid_request, auth, quota).
+  std::set<std::string> retryable;
+  for (std::size_t i = 0; i < outcome_class_count; ++i) {
+    const auto c = static_cast<outcome_class>(i);
+    if (c != outcome_class::ok && !is_permanent(c)) retryable.insert(std::string(outcome_class_names[i]));
+  }
+  std::set<std::string> retry_on;
+  for (const auto& name : schema.at("definitions").at("policy_retry").at("properties").at("retry_on").at("items").at("enum")) {
+    retry_on.insert(name.get<std::string>());
+  }
+  EXPECT_EQ(retryable, retry_on) << differences(retryable, retry_on);
 }
 
 // Editors find the schema from a top-level "$schema" key; the parsers take it and ignore it, and it changes
