@@ -361,7 +361,8 @@ TEST(SchemaKeys, CopiedListsAreTheCodes) {
   for (int status : sim::injectable_statuses) injectable.insert(std::to_string(status));
   for (const auto& kind : sim::error_kinds) injectable.insert(std::string(kind.name));
   std::set<std::string> mix;
-  for (const auto& key : schema.at("definitions").at("fault").at("properties").at("errors").at("propertyNames").at("enum")) {
+  const json& errors = schema.at("definitions").at("fault").at("properties").at("errors");
+  for (const auto& key : errors.at("propertyNames").at("enum")) {
     mix.insert(key.get<std::string>());
   }
   EXPECT_EQ(injectable, mix) << differences(injectable, mix);
@@ -373,7 +374,8 @@ TEST(SchemaKeys, CopiedListsAreTheCodes) {
     if (c != outcome_class::ok && !is_permanent(c)) retryable.insert(std::string(outcome_class_names[i]));
   }
   std::set<std::string> retry_on;
-  for (const auto& name : schema.at("definitions").at("policy_retry").at("properties").at("retry_on").at("items").at("enum")) {
+  const json& retry_on_schema = schema.at("definitions").at("policy_retry").at("properties").at("retry_on");
+  for (const auto& name : retry_on_schema.at("items").at("enum")) {
     retry_on.insert(name.get<std::string>());
   }
   EXPECT_EQ(retryable, retry_on) << differences(retryable, retry_on);
