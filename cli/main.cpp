@@ -14,6 +14,7 @@
 #include "cli/record_command.hpp"
 #include "cli/replay_command.hpp"
 #include "cli/run_command.hpp"
+#include "cli/schema_command.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/terminal.hpp"
 #include "policies/core/json_parse.hpp"
@@ -111,8 +112,13 @@ int main(int argc, char** argv) {
   validate->add_option("--set", validate_opts.sets, "PATH=VALUE, as squall run takes it")->allow_extra_args(false);
   validate->add_option("-e,--env", validate_opts.env, "NAME=VALUE, as squall run takes it")->allow_extra_args(false);
   validate->add_flag("--allow-large-run", validate_opts.allow_large_run, "Check against the raised run limits");
+  validate->footer("The keys, types, ranges and choices checked are those of the JSON Schema `squall schema "
+                   "scenario|policy` prints (a test keeps them the same); squall validate also checks what a schema "
+                   "cannot: names that must exist, policy files, sums of probabilities, run limits.");
 
   auto* policies = app.add_subcommand("policies", "List the policy types a policy file may use");
+  schema_args schema_opts;
+  auto* schema = add_schema_command(app, schema_opts);
 
   serve_args serve_opts;
   auto* serve = add_serve_command(app, serve_opts);
@@ -183,6 +189,7 @@ int main(int argc, char** argv) {
     if (run->parsed()) return run_command(run_opts, detect_terminal(quiet, no_color));
     if (compare->parsed()) return compare_command(compare_opts, detect_terminal(quiet, no_color));
     if (validate->parsed()) return validate_command(validate_opts);
+    if (schema->parsed()) return schema_command(schema_opts);
     if (serve->parsed()) return serve_command(serve_opts);
     if (import_cmd->parsed()) return import_command(import_opts);
     if (import_config->parsed()) return import_config_command(import_config_opts);

@@ -109,8 +109,10 @@ std::vector<std::string> order_warnings(const std::vector<std::shared_ptr<const 
 config_result<pipeline_spec> parse_pipeline(const json& document, const std::string& path) {
   pipeline_spec spec;
   json_reader top(document, path);
-  top.allow_only({"name", "description", "policies"});
-  top.string("name", spec.name).string("description", spec.description);
+  top.allow_only({"$schema", "name", "description", "policies"});
+  // "$schema" names the JSON Schema an editor checks the file against (docs/schema); squall ignores it.
+  std::string schema_uri;
+  top.string("$schema", schema_uri).string("name", spec.name).string("description", spec.description);
   const json* list = top.required("policies", "the ordered list of policies, outermost first");
   if (list && !list->is_array()) {
     top.fail_key("policies", "expected an array of policy objects, got " + describe_json(*list));
@@ -144,6 +146,7 @@ config_result<pipeline_spec> parse_pipeline(const json& document, const std::str
   }
   spec.warnings = order_warnings(spec.policies);
   spec.source = document;
+  if (spec.source.is_object()) spec.source.erase("$schema");  // not part of what the policies do
   return spec;
 }
 

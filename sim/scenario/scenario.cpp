@@ -153,14 +153,17 @@ void parse_assertions(json_reader& top, const json* value, scenario& s) {
 config_result<scenario> parse_scenario(const json& document, const std::filesystem::path& base_dir) {
   scenario s;
   json_reader r(document, "$");
-  r.allow_only({"name", "description", "seed", "duration_s", "drain_s", "interval_s", "providers", "workload",
-                "policies", "service", "assert"});
-  r.string("name", s.name).string("description", s.description).seed("seed", s.seed);
+  r.allow_only({"$schema", "name", "description", "seed", "duration_s", "drain_s", "interval_s", "providers",
+                "workload", "policies", "service", "assert"});
+  // "$schema" names the JSON Schema an editor checks the file against (docs/schema); squall ignores it.
+  std::string schema_uri;
+  r.string("$schema", schema_uri).string("name", s.name).string("description", s.description).seed("seed", s.seed);
   r.number("duration_s", s.duration_s, 0.001, 30 * 86400.0).number("drain_s", s.drain_s, 0, 86400);
   r.number("interval_s", s.interval_s, 0.01, 86400);
   if (!r.failed() && !document.contains("duration_s")) r.fail("$", "missing key \"duration_s\"; expected the seconds of arrivals (a number)");
 
   json canonical = document;  // the scenario with every policy file inlined, for the digest
+  if (canonical.is_object()) canonical.erase("$schema");  // where an editor finds the schema changes nothing the run does
 
   const json* providers = r.required("providers", "an object of provider name -> provider model");
   if (providers && !r.failed()) {
