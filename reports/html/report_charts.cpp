@@ -295,7 +295,8 @@ json configuration_color_encoding(const page& p) {
           {"type", "nominal"},
           {"title", "configuration"},
           {"scale", {{"domain", std::move(domain)}, {"range", std::move(range)}}},
-          {"legend", {{"orient", "top"}, {"title", nullptr}}}};
+          // Three names a row at most: a row of six would be wider than the chart.
+          {"legend", {{"orient", "top"}, {"title", nullptr}, {"columns", std::min<std::size_t>(p.configs.size(), 3)}}}};
 }
 
 json with_faults(const page& p, json data_layers, const std::string& suffix, int plot_width_px, bool labelled, bool shade_over) {

@@ -65,6 +65,12 @@ json histogram_rows(const page& p) {
   return rows;
 }
 
+// Two names a row at most: the chart is half the page's width.
+json half_width_legend(json color) {
+  color["legend"]["columns"] = std::min<json::number_integer_t>(2, color["legend"]["columns"].get<json::number_integer_t>());
+  return color;
+}
+
 json latency_y_or_x(const char* field, const char* title, double floor_ms, double high_ms, std::size_t ticks_max) {
   json axis = {{"labelExpr", latency_label_expr}};
   const json ticks = log_ticks(floor_ms, high_ms, ticks_max);
@@ -95,7 +101,7 @@ void build_spectrum(page& p, double floor_ms) {
                       "datum.value == 0 ? 'min' : datum.value < 0.5 ? 'p50' : datum.value == 1 ? 'p90' : "
                       "datum.value == 2 ? 'p99' : datum.value == 3 ? 'p99.9' : 'p99.99'"}}}}},
                  {"y", latency_y_or_x("latency_ms", "latency (log)", floor_ms, high_ms, 6)},
-                 {"color", configuration_color_encoding(p)},
+                 {"color", half_width_legend(configuration_color_encoding(p))},
                  {"tooltip",
                   json::array({{{"field", "configuration"}},
                                {{"field", "percentile"}},
@@ -128,7 +134,7 @@ void build_histogram(page& p) {
                {"encoding",
                 {{"x", std::move(x)},
                  {"y", {{"field", "share"}, {"type", "quantitative"}, {"title", "share of requests"}, {"axis", {{"format", ".0%"}}}}},
-                 {"color", configuration_color_encoding(p)},
+                 {"color", half_width_legend(configuration_color_encoding(p))},
                  {"tooltip",
                   json::array({{{"field", "configuration"}},
                                {{"field", "low_ms"}, {"title", "from (ms)"}, {"format", ",.3~g"}},

@@ -150,9 +150,11 @@ void build_time_charts(page& p) {
     }
     json panels = json::array();
     const int gap_px = 16;
-    // The panels, each with its own y axis, together take the width of one time chart and its axis.
+    // Up to three panels a row (more would leave each too narrow to read at an 800 px window), the y axis
+    // on the first of each row only: a row of panels takes the width of one time chart and its axis.
     const int n = static_cast<int>(p.configs.size());
-    const int panel_width_px = std::max(120, (chart_width_px + y_axis_px - n * y_axis_px - gap_px * (n - 1)) / n);
+    const int columns = std::min(n, 3);
+    const int panel_width_px = (chart_width_px - gap_px * (columns - 1)) / columns;
     for (std::size_t i = 0; i < p.configs.size(); ++i) {
       const std::string suffix = "_" + std::to_string(i);
       json bars = {{"name", "data" + suffix},
@@ -162,13 +164,14 @@ void build_time_charts(page& p) {
                    {"encoding",
                     {{"x", time_axis(p, "start_s")},
                      {"x2", {{"field", "end_s"}}},
-                     {"y", {{"field", "per_s"}, {"type", "quantitative"}, {"aggregate", "sum"}, {"stack", "zero"}, {"title", i == 0 ? json("completed per s") : json(nullptr)}}},
+                     {"y", {{"field", "per_s"}, {"type", "quantitative"}, {"aggregate", "sum"}, {"stack", "zero"},
+                            {"title", i % static_cast<std::size_t>(columns) == 0 ? json("completed per s") : json(nullptr)}}},
                      {"color",
                       {{"field", "class"},
                        {"type", "nominal"},
                        {"title", "outcome"},
                        {"scale", {{"domain", class_domain}, {"range", class_range}}},
-                       {"legend", {{"orient", "top"}}}}},
+                       {"legend", {{"orient", "top"}, {"columns", std::min<std::size_t>(class_domain.size(), 4)}}}}},
                      {"order", {{"field", "class_order"}, {"type", "quantitative"}}}}}};
       // Stack in the legend's order: successes at the bottom, then degraded answers, then failures.
       std::string order_expr = "indexof(" + class_domain.dump() + ", datum.class)";
@@ -177,16 +180,18 @@ void build_time_charts(page& p) {
                     {"height", chart_height_px},
                     {"title", {{"text", p.configs[i].name}, {"color", configuration_color(i)}, {"fontSize", 12}, {"anchor", "start"}}},
                     {"layer", with_faults(p, json::array({std::move(bars)}), suffix, panel_width_px)}};
+      if (i % static_cast<std::size_t>(columns) != 0) panel["layer"][has_faults(p) ? 1 : 0]["encoding"]["y"]["axis"] = nullptr;
       panels.push_back(std::move(panel));
     }
     json spec = {{"config", chart_config(fault_marker_rows(p))},
-                 {"hconcat", std::move(panels)},
+                 {"concat", std::move(panels)},
+                 {"columns", columns},
                  {"spacing", gap_px},
                  {"resolve", {{"scale", {{"y", "shared"}, {"color", "shared"}}}}}};
     add_chart(p, "chart-outcomes", "Completed requests by outcome",
               "Requests completed per second, stacked by how they ended. One panel per configuration, on the "
               "same axes.",
-              std::move(spec), n * panel_width_px, n);
+              std::move(spec), columns * panel_width_px, 1);
   }
 
   const json percent = {{"type", "quantitative"},

@@ -216,6 +216,8 @@ span.worse { color: #b71c1c; font-weight: 600; }
 figure.chart { margin: 0 0 14px; background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 10px 14px; }
 figcaption p { margin: 2px 0 6px; color: #555; }
 .vega { min-height: 60px; }
+/* A table of many configurations scrolls on its own on a narrow window; the page never scrolls sideways. */
+#summary, #providers { overflow-x: auto; }
 .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 0 14px; }
 .fault-n { display: inline-block; min-width: 15px; padding: 0 3px; margin-right: 4px; border-radius: 3px; background: #a51c1c;
   color: #fff; font-size: 11px; font-weight: 700; text-align: center; }
@@ -237,16 +239,22 @@ constexpr const char* draw_js = R"js(
   function scaled(spec, factor) {
     var out = Object.assign({}, spec);
     if (typeof out.width === 'number') out.width = Math.max(60, Math.floor(out.width * factor));
-    ['layer', 'hconcat', 'vconcat'].forEach(function (key) {
+    ['layer', 'hconcat', 'vconcat', 'concat'].forEach(function (key) {
       if (out[key]) out[key] = out[key].map(function (s) { return scaled(s, factor); });
     });
     return out;
+  }
+  // The width of the figure's content box: the chart's div itself shrinks to what it drew.
+  function room(div) {
+    var figure = div.parentElement;
+    var style = getComputedStyle(figure);
+    return figure.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
   }
   var ACTIONS_PX = 40;  // vega-embed keeps this much on the right for its "..." menu
   function draw(chart, fixedPx) {
     var div = document.getElementById(chart.id);
     var fit = chart.fit || { plot_px: 900, fixed_px: 86 };
-    var available = div.clientWidth - ACTIONS_PX;
+    var available = room(div) - ACTIONS_PX;
     var factor = (available - fixedPx) / fit.plot_px;
     var spec = Object.assign(scaled(chart.spec, factor), { datasets: data });
     var options = { mode: 'vega-lite', renderer: 'svg',
@@ -254,7 +262,7 @@ constexpr const char* draw_js = R"js(
     return vegaEmbed(div, spec, options).then(function (result) {
       if (window.squallViews[chart.id]) window.squallViews[chart.id].finalize();
       window.squallViews[chart.id] = result.view;
-      div.setAttribute('data-width', String(div.clientWidth));
+      div.setAttribute('data-width', String(room(div)));
       // Axes and legends took more room than laid out for: draw once more with what they really took.
       var svg = div.querySelector('svg');
       var drawn = svg ? svg.getBoundingClientRect().width : 0;
@@ -269,7 +277,7 @@ constexpr const char* draw_js = R"js(
     resizing = setTimeout(function () {
       charts.forEach(function (chart) {
         var div = document.getElementById(chart.id);
-        if (div.getAttribute('data-width') !== String(div.clientWidth)) draw(chart, (chart.fit || {}).fixed_px || 86);
+        if (div.getAttribute('data-width') !== String(room(div))) draw(chart, (chart.fit || {}).fixed_px || 86);
       });
     }, 150);
   });

@@ -92,7 +92,7 @@ json embedded_json(const std::string& html, const std::string& id) {
 
 void collect_names(const json& spec, std::vector<std::string>& names) {
   if (spec.contains("name")) names.push_back(spec["name"].get<std::string>());
-  for (const char* key : {"layer", "hconcat", "vconcat"}) {
+  for (const char* key : {"layer", "hconcat", "vconcat", "concat"}) {
     if (!spec.contains(key)) continue;
     for (const auto& sub : spec[key]) collect_names(sub, names);
   }
