@@ -1,5 +1,6 @@
 #include "reports/format.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -46,21 +47,54 @@ constexpr metric_row rows[] = {
 
 std::span<const metric_row> comparison_rows() { return rows; }
 
-std::string format_value(double v, unit kind) {
+namespace {
+
+// A share as a percentage with two decimals, or as many more (up to four) as it takes not to round a share
+// below 1 up to 100% or a share above 0 down to 0%: 0.999971 reads "99.997%", never "100.00%".
+std::string format_percent(double v) {
+  char b[64];
+  for (int decimals = 2; decimals <= 4; ++decimals) {
+    std::snprintf(b, sizeof b, "%.*f%%", decimals, v * 100);
+    const double shown = std::strtod(b, nullptr) / 100;
+    const bool rounded_to_whole = (v < 1 && shown >= 1) || (v > 0 && shown <= 0);
+    if (!rounded_to_whole) return b;
+  }
+  if (v < 1 && v > 0.5) return ">99.9999%";
+  return "<0.0001%";
+}
+
+// Dollars: cents from a dollar up; below, three significant digits in fixed notation ("$0.00766",
+// "$0.0000603"), never e-notation, which a reader takes for a typo.
+std::string format_usd(double v) {
+  char b[64];
+  if (v == 0 || std::fabs(v) >= 1) {
+    std::snprintf(b, sizeof b, "$%.2f", v);
+    return b;
+  }
+  const int decimals = std::clamp(2 - static_cast<int>(std::floor(std::log10(std::fabs(v)))), 2, 12);
+  std::snprintf(b, sizeof b, "$%.*f", decimals, v);
+  return b;
+}
+
+}  // namespace
+
+std::string format_value(double v, unit kind) { return format_value(v, kind, v); }
+
+std::string format_value(double v, unit kind, double row_max) {
   char b[64];
   switch (kind) {
-    case unit::percent: std::snprintf(b, sizeof b, "%.2f%%", v * 100); break;
+    case unit::percent: return format_percent(v);
     case unit::ms:
-      if (v >= 10000) std::snprintf(b, sizeof b, "%.1f s", v / 1000);
-      else std::snprintf(b, sizeof b, "%.0f ms", v);
+      // One unit for a whole row or column: seconds when its largest value reaches 10 s.
+      if (std::fabs(row_max) >= 10000 || std::fabs(v) >= 10000) {
+        std::snprintf(b, sizeof b, std::fabs(v) >= 10000 ? "%.1f s" : "%.2f s", v / 1000);
+      } else {
+        std::snprintf(b, sizeof b, "%.0f ms", v);
+      }
       break;
     case unit::count: std::snprintf(b, sizeof b, "%.0f", v); break;
     case unit::ratio: std::snprintf(b, sizeof b, "%.3f", v); break;
-    case unit::usd:
-      // Costs per request are fractions of a cent: keep three significant digits below a dollar.
-      if (v != 0 && std::fabs(v) < 1) std::snprintf(b, sizeof b, "$%#.3g", v);
-      else std::snprintf(b, sizeof b, "$%.2f", v);
-      break;
+    case unit::usd: return format_usd(v);
   }
   return b;
 }
@@ -101,7 +135,7 @@ std::string text_field(const json& parent, const char* key) {
   return v.is_string() ? v.get<std::string>() : dump_json(v);
 }
 
-std::string format_interval(const json& config, const char* metric, unit kind) {
+std::string format_interval(const json& config, const char* metric, unit kind, double row_max) {
   if (!config.is_object()) return {};
   const auto stats = config.find("summary_stats");
   if (stats == config.end() || !stats->is_object()) return {};
@@ -117,7 +151,7 @@ std::string format_interval(const json& config, const char* metric, unit kind) {
   } else if (kind == unit::count) {
     std::snprintf(b, sizeof b, "%.1f", h);
   } else {
-    return " \xC2\xB1 " + format_value(h, kind);
+    return " \xC2\xB1 " + format_value(h, kind, row_max);
   }
   return std::string(" \xC2\xB1 ") + b;
 }

@@ -22,8 +22,12 @@ struct metric_row {
 // The rows of the side-by-side comparison, in reading order.
 std::span<const metric_row> comparison_rows();
 
-// "93.55%", "412 ms", "12.3 s", "2.721", "$0.00766", "$104.44".
+// "93.55%", "412 ms", "12.3 s", "2.721", "$0.00766", "$0.0000603", "$104.44". A share below 1 never reads
+// 100% (0.999971 is "99.997%"), nor one above 0 as 0%; a cost is never in e-notation.
 std::string format_value(double v, unit kind);
+// The same, for a value shown in a row or column with others whose largest is `row_max`: latencies of one
+// row all read in ms, or all in s when the largest reaches 10 s ("0.41 s" beside "12.3 s").
+std::string format_value(double v, unit kind, double row_max);
 // The change from `base` to `v`: "+1.20 pp" for rates, "+12.5%" otherwise, "=" when unchanged, "new"
 // when the base is zero.
 std::string format_delta(double base, double v, unit kind);
@@ -39,7 +43,8 @@ std::string format_number(double v);
 
 // A multi-seed run's 95% interval of a configuration's summary metric (aggregate.hpp's summary_stats), as
 // text to put after its mean: " Â± 1.20 pp" for rates, " Â± 12 ms"; empty for a single run.
-std::string format_interval(const json& config, const char* metric, unit kind);
+// `row_max` as for format_value: the interval reads in the unit of its row.
+std::string format_interval(const json& config, const char* metric, unit kind, double row_max = 0);
 
 // The configuration that configurations[i] is shown against: the one its "baseline" key names (set by
 // compare_results(): "candidate: X" against "base: X"), otherwise the first; nullptr for the first itself,

@@ -5,6 +5,7 @@
 // baseline (report_page.hpp).
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -175,6 +176,9 @@ void cards_html(std::string& out, const page& p, const std::vector<assertion_vie
   out += "<section class=\"cards\" id=\"configurations\">\n";
   const std::vector<std::optional<std::size_t>> baseline = baselines(p);
   const std::vector<bool> is_baseline = baseline_flags(baseline);
+  // The cards' p99 read in one unit, as a column of the table would.
+  double p99_max_ms = 0;
+  for (const auto& c : p.configs) p99_max_ms = std::max(p99_max_ms, number(*c.summary, "latency_p99_ms"));
   for (std::size_t i = 0; i < p.configs.size(); ++i) {
     const auto& c = p.configs[i];
     const auto [total, passed] = tallies[i];
@@ -191,7 +195,7 @@ void cards_html(std::string& out, const page& p, const std::vector<assertion_vie
       out += "<div class=\"card-delta\">" + format_delta(base_success, success, unit::percent) + " vs " +
              escape_html(p.configs[*b].name) + "</div>\n";
     }
-    out += "<div class=\"card-line\">p99 " + format_value(number(*c.summary, "latency_p99_ms"), unit::ms) + " &middot; cost " +
+    out += "<div class=\"card-line\">p99 " + format_value(number(*c.summary, "latency_p99_ms"), unit::ms, p99_max_ms) + " &middot; cost " +
            format_value(number(*c.summary, "cost_usd"), unit::usd) + "</div>\n";
     out += "<div class=\"card-verdict\">";
     const std::string counts = std::to_string(passed) + " of " + std::to_string(total) + " assertions passed";
@@ -231,10 +235,14 @@ void summary_table_html(std::string& out, const page& p, const std::vector<asser
     bool any = spec.always;
     for (const auto& c : p.configs) any = any || number(*c.summary, spec.metric) != 0;
     if (!any) continue;
-    out += "<tr><th>" + std::string(spec.label) + "</th>";
+    // One unit per row: a row never mixes ms and s.
+    double row_max = 0;
+    for (const auto& c : p.configs) row_max = std::max(row_max, std::fabs(number(*c.summary, spec.metric)));
+    out += "<tr data-metric=\"" + std::string(spec.metric) + "\"><th>" + std::string(spec.label) + "</th>";
     for (std::size_t i = 0; i < p.configs.size(); ++i) {
       const double v = number(*p.configs[i].summary, spec.metric);
-      std::string cell = format_value(v, spec.kind) + escape_html(format_interval(*p.configs[i].doc, spec.metric, spec.kind));
+      std::string cell = format_value(v, spec.kind, row_max) +
+                         escape_html(format_interval(*p.configs[i].doc, spec.metric, spec.kind, row_max));
       std::string cls;
       if (const auto b = baseline[i]) {
         const double base = number(*p.configs[*b].summary, spec.metric);

@@ -1,5 +1,9 @@
-// The charts of the HTML report: long datasets (one row per configuration and interval, shared by every
-// chart) and the Vega-Lite specification of each chart, on one shared time axis.
+// The charts of the HTML report, what they share: long datasets (one row per configuration and interval,
+// shared by every chart), the page-wide time axis, the fault windows shaded and numbered on every chart
+// over time, and the log-axis ticks and floor of latency axes. The charts themselves are in
+// report_charts_time.cpp (over time) and report_charts_latency.cpp (spectrum and histogram).
+
+#include "reports/html/report_charts.hpp"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +11,6 @@
 #include <string>
 
 #include "reports/format.hpp"
-#include "reports/html/report_page.hpp"
 
 namespace squall::reports::html_detail {
 namespace {
@@ -140,26 +143,59 @@ void build_datasets(page& p) {
   json fault_rows = json::array();
   const json& faults = child(child(p.results, "scenario"), "faults");
   if (faults.is_array()) {
+    for (const auto& f : faults) {
+      const double at_s = number(f, "at_s");
+      const double for_s = number(f, "for_s");
+      p.end_s = std::max(p.end_s, at_s + for_s);
+    }
+  }
+  if (p.end_s <= 0) p.end_s = std::max(1.0, number(child(p.results, "scenario"), "duration_s"));
+  if (faults.is_array()) {
+    // Each window is numbered; the number marks it above every chart over time and in the legend row over
+    // the charts, where its full text is. A number fits over a short window in a small panel where the
+    // text ("openai: errors 503 80%") would run into the next window's.
+    // Markers closer than this on the smallest plot go on separate rows (at most three).
+    const double marker_gap_s = 18.0 * p.end_s / plot_width_min_px;
+    std::array<double, 3> row_last_s = {-1e300, -1e300, -1e300};
+    // The incident strip has room for the text where the next window of the same provider is far
+    // enough (6.5 px per character of 11 px bold text, on a plot of about 600 px at an 800 px window).
+    const double incident_s_per_char = 7.0 * p.end_s / 600.0;
     std::size_t index = 0;
     for (const auto& f : faults) {
       const double at_s = number(f, "at_s");
       const double for_s = number(f, "for_s");
       const std::string provider = text(f, "provider");
       const std::string label = text(f, "label");
-      p.end_s = std::max(p.end_s, at_s + for_s);
+      const double mid_s = (at_s + std::min(at_s + for_s, p.end_s)) / 2;
+      std::size_t row = 0;
+      while (row < row_last_s.size() && mid_s - row_last_s[row] < marker_gap_s) ++row;
+      if (row == row_last_s.size()) {
+        row = static_cast<std::size_t>(std::min_element(row_last_s.begin(), row_last_s.end()) - row_last_s.begin());
+      }
+      row_last_s[row] = mid_s;
+      const std::string number_text = std::to_string(index + 1);
+      const std::string long_text = number_text + " " + label;
+      bool fits = at_s + static_cast<double>(long_text.size() + 2) * incident_s_per_char <= p.end_s;
+      for (const auto& g : faults) {
+        const double g_at_s = number(g, "at_s");
+        if (&g != &f && text(g, "provider") == provider && g_at_s >= at_s &&
+            g_at_s < at_s + static_cast<double>(long_text.size() + 2) * incident_s_per_char) {
+          fits = false;
+        }
+      }
       fault_rows.push_back({{"provider", provider},
                             {"at_s", at_s},
                             {"end_s", at_s + for_s},
+                            {"mid_s", tidy(mid_s)},
                             {"label", label},
                             {"text", provider + ": " + label},
+                            {"n", number_text},
+                            {"incident_text", fits ? long_text : number_text},
                             {"when", clock_text(at_s) + "-" + clock_text(at_s + for_s)},
-                            // Labels of overlapping windows go on three rows so they do not overwrite
-                            // each other.
-                            {"row", index % 3}});
+                            {"row", row}});
       ++index;
     }
   }
-  if (p.end_s <= 0) p.end_s = std::max(1.0, number(child(p.results, "scenario"), "duration_s"));
 
   p.datasets["series"] = std::move(series_rows);
   p.datasets["outcomes"] = std::move(outcome_rows);
@@ -167,30 +203,14 @@ void build_datasets(page& p) {
   p.datasets["spectrum"] = std::move(spectrum_rows);
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Chart specifications (Vega-Lite). Every time chart shares the x axis (same domain, ticks and plot
-// offset), so charts stacked on the page line up and a fault window sits at the same place on each.
-
-constexpr int chart_width_px = 900;
-constexpr int y_axis_px = 64;
-constexpr int chart_height_px = 190;
-
-// `label_rows`: rows of fault labels above the plot; the legends sit above them.
-json chart_config(int label_rows = 0) {
-  return {{"font", "system-ui, -apple-system, 'Segoe UI', sans-serif"},
-          {"view", {{"stroke", nullptr}}},
-          {"axis", {{"labelFontSize", 11}, {"titleFontSize", 11}, {"titleFontWeight", "normal"}, {"gridColor", "#ececec"}}},
-          // The same width for every y axis puts every plot area at the same offset.
-          {"axisY", {{"minExtent", y_axis_px}, {"maxExtent", y_axis_px}}},
-          {"legend", {{"orient", "top"}, {"offset", 8 + 12 * label_rows}, {"labelFontSize", 11}, {"titleFontSize", 11}, {"titleFontWeight", "normal"}, {"symbolStrokeWidth", 3}}},
-          {"line", {{"strokeWidth", 1.8}}}};
-}
-
-json time_ticks(double end_s) {
-  static const std::array<double, 9> steps = {10, 30, 60, 120, 300, 600, 900, 1800, 3600};
+// Scenario time ticks: a round step giving at most one labelled tick per 48 px of the plot at its
+// narrowest (charts shrink to about 0.65 of their laid-out width at an 800 px window).
+json time_ticks(double end_s, int plot_width_px) {
+  static const std::array<double, 11> steps = {5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600};
+  const double ticks_max = std::clamp(0.65 * plot_width_px / 48.0, 3.0, 16.0);
   double step = steps.back();
   for (double s : steps) {
-    if (end_s / s <= 16) {
+    if (end_s / s <= ticks_max) {
       step = s;
       break;
     }
@@ -200,11 +220,66 @@ json time_ticks(double end_s) {
   return ticks;
 }
 
-json time_axis(const page& p, const char* field, bool titled = true) {
+// The shaded windows.
+// Vega-Lite names each unit's marks after the unit: names must be unique within a chart, or two panels
+// end up drawing the same data. `suffix` tells the panels of one chart apart.
+json fault_shading(const page& p, const std::string& suffix, bool over) {
+  json mark = {{"type", "rect"}, {"color", fault_color}, {"opacity", over ? 0.16 : 0.10}};
+  // Over opaque data the window also gets an outline, so its edges read on any colour.
+  if (over) mark.update({{"stroke", fault_color}, {"strokeOpacity", 0.8}, {"strokeWidth", 1}, {"strokeDash", json::array({4, 2})}});
+  return {{"name", "fault_windows" + suffix},
+          {"data", {{"name", "faults"}}},
+          {"mark", std::move(mark)},
+          {"encoding",
+           {{"x", time_axis(p, "at_s")},
+            {"x2", {{"field", "end_s"}}},
+            {"tooltip", json::array({{{"field", "n"}, {"title", "window"}}, {{"field", "provider"}}, {{"field", "label"}, {"title", "fault"}}, {{"field", "when"}}})}}}};
+}
+
+// A window's number sits in a band above the plot (negative y), centred over the window, so it never
+// covers the data and never runs past either end of the axis; windows close in time get separate rows.
+json fault_markers(const page& p, int row, int rows, const std::string& suffix) {
+  return {{"name", "fault_labels_" + std::to_string(row) + suffix},
+          {"data", {{"name", "faults"}}},
+          {"transform", json::array({{{"filter", "datum.row == " + std::to_string(row)}}})},
+          {"mark",
+           {{"type", "text"},
+            {"align", "center"},
+            {"baseline", "bottom"},
+            {"y", -3 - 12 * (rows - 1 - row)},
+            {"fontSize", 10},
+            {"fontWeight", "bold"},
+            {"color", "#a51c1c"}}},
+          {"encoding", {{"x", time_axis(p, "mid_s")}, {"text", {{"field", "n"}}}, {"tooltip", {{"field", "text"}}}}}};
+}
+
+}  // namespace
+
+bool has_faults(const page& p) { return !p.datasets["faults"].empty(); }
+
+int fault_marker_rows(const page& p) {
+  std::size_t rows = 0;
+  for (const auto& f : p.datasets["faults"]) rows = std::max(rows, f["row"].get<std::size_t>() + 1);
+  return static_cast<int>(rows);
+}
+
+// `label_rows`: rows of fault markers above the plot; the legends sit above them.
+json chart_config(int label_rows) {
+  return {{"font", "system-ui, -apple-system, 'Segoe UI', sans-serif"},
+          {"view", {{"stroke", nullptr}}},
+          {"axis", {{"labelFontSize", 11}, {"titleFontSize", 11}, {"titleFontWeight", "normal"}, {"gridColor", "#ececec"},
+                    {"labelOverlap", true}, {"labelSeparation", 6}}},
+          // The same width for every y axis puts every plot area at the same offset.
+          {"axisY", {{"minExtent", y_axis_px}, {"maxExtent", y_axis_px}}},
+          {"legend", {{"orient", "top"}, {"offset", 8 + 12 * label_rows}, {"labelFontSize", 11}, {"titleFontSize", 11}, {"titleFontWeight", "normal"}, {"symbolStrokeWidth", 3}}},
+          {"line", {{"strokeWidth", 1.8}}}};
+}
+
+json time_axis(const page& p, const char* field, bool titled, int plot_width_px) {
   json x = {{"field", field},
             {"type", "quantitative"},
             {"scale", {{"domain", json::array({0, p.end_s})}, {"nice", false}, {"zero", true}}},
-            {"axis", {{"values", time_ticks(p.end_s)}, {"labelExpr", clock_label_expr}, {"grid", true}}}};
+            {"axis", {{"values", time_ticks(p.end_s, plot_width_px)}, {"labelExpr", clock_label_expr}, {"grid", true}}}};
   x["title"] = titled ? json("scenario time (m:ss)") : json(nullptr);
   return x;
 }
@@ -220,384 +295,98 @@ json configuration_color_encoding(const page& p) {
           {"type", "nominal"},
           {"title", "configuration"},
           {"scale", {{"domain", std::move(domain)}, {"range", std::move(range)}}},
-          {"legend", {{"orient", "top"}, {"title", nullptr}}}};
+          // Three names a row at most: a row of six would be wider than the chart.
+          {"legend", {{"orient", "top"}, {"title", nullptr}, {"columns", std::min<std::size_t>(p.configs.size(), 3)}}}};
 }
 
-// The shaded windows go under the data, their labels over it.
-// Vega-Lite names each unit's marks after the unit: names must be unique within a chart, or two panels
-// end up drawing the same data. `suffix` tells the panels of one chart apart.
-json fault_shading(const page& p, const std::string& suffix) {
-  return {{"name", "fault_windows" + suffix},
-          {"data", {{"name", "faults"}}},
-          {"mark", {{"type", "rect"}, {"color", fault_color}, {"opacity", 0.10}}},
-          {"encoding",
-           {{"x", time_axis(p, "at_s")},
-            {"x2", {{"field", "end_s"}}},
-            {"tooltip", json::array({{{"field", "provider"}}, {{"field", "label"}, {"title", "fault"}}, {{"field", "when"}}})}}}};
-}
-
-// Labels sit in a band above the plot (negative y), so they never cover the data; windows that overlap
-// in time get separate rows of that band. A label that would run past the right end of the axis is
-// right-aligned to its window's end instead, so it stays inside the chart (Vega sizes a chart to hold
-// all its marks, and an overflowing label would push the next panel away).
-json fault_labels(const page& p, int row, int rows, bool right, const std::string& suffix, int plot_width_px) {
-  // 6.5 px per character of 10 px bold text, converted to scenario seconds on this plot.
-  char overflow[160];
-  std::snprintf(overflow, sizeof overflow, "datum.at_s + length(datum.text) * %.6g > %.6g",
-                6.5 * p.end_s / std::max(1, plot_width_px), p.end_s);
-  const std::string filter =
-      "datum.row == " + std::to_string(row) + " && " + (right ? "(" : "!(") + overflow + ")";
-  return {{"name", "fault_labels_" + std::to_string(row) + (right ? "_right" : "") + suffix},
-          {"data", {{"name", "faults"}}},
-          {"transform", json::array({{{"filter", filter}}})},
-          {"mark",
-           {{"type", "text"},
-            {"align", right ? "right" : "left"},
-            {"baseline", "bottom"},
-            {"dx", right ? -2 : 2},
-            {"y", -3 - 12 * (rows - 1 - row)},
-            {"fontSize", 10},
-            {"fontWeight", "bold"},
-            {"color", "#a51c1c"}}},
-          {"encoding", {{"x", time_axis(p, right ? "end_s" : "at_s")}, {"text", {{"field", "text"}}}}}};
-}
-
-bool has_faults(const page& p) { return !p.datasets["faults"].empty(); }
-
-int fault_label_rows(const page& p) { return static_cast<int>(std::min<std::size_t>(3, p.datasets["faults"].size())); }
-
-// The data layers of one plot, with the fault windows shaded under them and (if `labelled`) named over
-// them. `suffix` keeps unit names unique when a chart has several panels.
-json with_faults(const page& p, json data_layers, const std::string& suffix = "", int plot_width_px = chart_width_px,
-                 bool labelled = true) {
+json with_faults(const page& p, json data_layers, const std::string& suffix, int plot_width_px, bool labelled, bool shade_over) {
   json layers = json::array();
-  if (has_faults(p)) layers.push_back(fault_shading(p, suffix));
+  // The data layers take this plot's ticks: a narrow panel gets fewer.
+  for (auto& l : data_layers) {
+    if (l.contains("encoding") && l["encoding"].contains("x") && l["encoding"]["x"].contains("axis") &&
+        l["encoding"]["x"]["axis"].is_object() && l["encoding"]["x"]["axis"].contains("values")) {
+      l["encoding"]["x"]["axis"]["values"] = time_ticks(p.end_s, plot_width_px);
+    }
+  }
+  if (has_faults(p) && !shade_over) layers.push_back(fault_shading(p, suffix, false));
   for (auto& l : data_layers) layers.push_back(std::move(l));
+  if (has_faults(p) && shade_over) layers.push_back(fault_shading(p, suffix, true));
   if (has_faults(p) && labelled) {
-    const int rows = fault_label_rows(p);
-    for (int r = 0; r < rows; ++r) {
-      layers.push_back(fault_labels(p, r, rows, false, suffix, plot_width_px));
-      layers.push_back(fault_labels(p, r, rows, true, suffix, plot_width_px));
+    const int rows = fault_marker_rows(p);
+    for (int r = 0; r < rows; ++r) layers.push_back(fault_markers(p, r, rows, suffix));
+  }
+  // Every layer's axis shows the same ticks, or Vega draws two sets of labels over each other.
+  for (auto& l : layers) {
+    if (l.contains("encoding") && l["encoding"].contains("x") && l["encoding"]["x"].contains("axis") &&
+        l["encoding"]["x"]["axis"].is_object()) {
+      l["encoding"]["x"]["axis"]["values"] = time_ticks(p.end_s, plot_width_px);
     }
   }
   return layers;
 }
 
-json time_chart(const page& p, json data_layers, int height_px = chart_height_px) {
+json time_chart(const page& p, json data_layers, int height_px, bool shade_over) {
   return {{"width", chart_width_px},
           {"height", height_px},
-          {"config", chart_config(fault_label_rows(p))},
-          {"layer", with_faults(p, std::move(data_layers))}};
+          {"config", chart_config(fault_marker_rows(p))},
+          {"layer", with_faults(p, std::move(data_layers), "", chart_width_px, true, shade_over)}};
 }
 
-void add_chart(page& p, const char* id, const char* title, const std::string& caption, json spec) {
-  p.charts.push_back({{"id", id}, {"title", title}, {"caption", caption}, {"spec", std::move(spec)}});
+void add_chart(page& p, const char* id, const char* title, const std::string& caption, json spec, int plot_px, int panels) {
+  p.charts.push_back({{"id", id},
+                      {"title", title},
+                      {"caption", caption},
+                      {"fit", {{"plot_px", plot_px}, {"fixed_px", panels * panel_fixed_px}}},
+                      {"spec", std::move(spec)}});
 }
 
-// A line per configuration (colour) and per measure (dash), from columns of the series table.
-json series_lines(const page& p, const std::vector<std::pair<const char*, const char*>>& measures, json y,
-                  const char* x_field, const char* dash_title) {
-  json layer = {{"name", "data"}, {"data", {{"name", "series"}}}};
-  json fold_fields = json::array();
-  json dash_domain = json::array();
-  for (const auto& [field, label] : measures) {
-    fold_fields.push_back(field);
-    dash_domain.push_back(label);
+double latency_floor_ms(const page& p) {
+  std::vector<double> p50;
+  for (const auto& row : p.datasets["series"]) {
+    const json& v = child(row, "latency_p50_ms");
+    if (v.is_number()) p50.push_back(v.get<double>());
   }
-  json transforms = json::array();
-  transforms.push_back({{"fold", fold_fields}, {"as", json::array({"measure_field", "value"})}});
-  std::string expr;
-  for (const auto& [field, label] : measures) {
-    expr += "datum.measure_field == '" + std::string(field) + "' ? '" + label + "' : ";
-  }
-  expr += "''";
-  transforms.push_back({{"calculate", expr}, {"as", "measure"}});
-  transforms.push_back({{"filter", "isValid(datum.value)"}});
-  layer["transform"] = std::move(transforms);
-  layer["mark"] = {{"type", "line"}, {"interpolate", "monotone"}, {"tooltip", true}};
-  json encoding = {{"x", time_axis(p, x_field)}, {"y", std::move(y)}, {"color", configuration_color_encoding(p)}};
-  encoding["y"]["field"] = "value";
-  if (measures.size() > 1) {
-    static const json dashes = json::array({json::array({1, 0}), json::array({6, 3}), json::array({2, 2}), json::array({8, 2, 2, 2})});
-    json range = json::array();
-    for (std::size_t i = 0; i < measures.size(); ++i) range.push_back(dashes[i % dashes.size()]);
-    encoding["strokeDash"] = {{"field", "measure"},
-                              {"type", "nominal"},
-                              {"title", dash_title},
-                              {"scale", {{"domain", std::move(dash_domain)}, {"range", std::move(range)}}},
-                              {"legend", {{"orient", "top"}}}};
-  }
-  encoding["detail"] = {{"field", "measure"}};
-  layer["encoding"] = std::move(encoding);
-  return layer;
-}
-
-void build_incident_timeline(page& p) {
-  if (!has_faults(p)) return;
-  std::vector<std::string> providers;
-  for (const auto& f : p.datasets["faults"]) {
-    const std::string name = f["provider"].get<std::string>();
-    if (std::find(providers.begin(), providers.end(), name) == providers.end()) providers.push_back(name);
-  }
-  json x = time_axis(p, "at_s");
-  json bars = {{"name", "fault_windows"},
-               {"data", {{"name", "faults"}}},
-               {"mark", {{"type", "bar"}, {"color", fault_color}, {"opacity", 0.3}, {"cornerRadius", 2}, {"tooltip", true}}},
-               {"encoding",
-                {{"x", x},
-                 {"x2", {{"field", "end_s"}}},
-                 {"y", {{"field", "provider"}, {"type", "nominal"}, {"title", nullptr}, {"sort", providers}}},
-                 {"tooltip", json::array({{{"field", "provider"}}, {{"field", "label"}, {"title", "fault"}}, {{"field", "when"}}})}}}};
-  json labels = {{"name", "fault_labels"},
-                 {"data", {{"name", "faults"}}},
-                 // Dark text on a light bar stays readable where a short window's label runs past its bar.
-                 {"mark", {{"type", "text"}, {"align", "left"}, {"dx", 4}, {"color", "#7a1010"}, {"fontWeight", "bold"}, {"fontSize", 11}}},
-                 {"encoding",
-                  {{"x", x},
-                   {"y", {{"field", "provider"}, {"type", "nominal"}, {"sort", providers}}},
-                   {"text", {{"field", "label"}}}}}};
-  json spec = {{"width", chart_width_px},
-               {"height", std::max<std::size_t>(1, providers.size()) * 26},
-               {"config", chart_config()},
-               {"layer", json::array({std::move(bars), std::move(labels)})}};
-  add_chart(p, "chart-incident", "When the incident happened",
-            "Each fault window of the scenario's timeline, per provider. The same windows are shaded red on "
-            "every chart below.",
-            std::move(spec));
-}
-
-void build_time_charts(page& p) {
-  if (!p.any_series) return;
-  // One panel per percentile, configurations overlaid in each: nine lines on one plot were unreadable.
-  {
-    const std::array<std::pair<const char*, const char*>, 3> percentiles = {
-        {{"latency_p50_ms", "p50"}, {"latency_p95_ms", "p95"}, {"latency_p99_ms", "p99"}}};
-    json panels = json::array();
-    for (std::size_t i = 0; i < percentiles.size(); ++i) {
-      const auto& [field, label] = percentiles[i];
-      const std::string suffix = "_" + std::to_string(i);
-      json line = {{"name", "data" + suffix},
-                   {"data", {{"name", "series"}}},
-                   {"transform", json::array({{{"filter", std::string("isValid(datum.") + field + ")"}}})},
-                   {"mark", {{"type", "line"}, {"interpolate", "monotone"}}},
-                   {"encoding",
-                    {{"x", time_axis(p, "t_s", i + 1 == percentiles.size())},
-                     {"y",
-                      {{"field", field},
-                       {"type", "quantitative"},
-                       {"title", std::string(label) + " (log)"},
-                       {"scale", {{"type", "log"}}},
-                       {"axis", {{"labelExpr", latency_label_expr}, {"tickCount", 4}}}}},
-                     {"color", configuration_color_encoding(p)}}}};
-      panels.push_back({{"width", chart_width_px},
-                        {"height", 100},
-                        {"layer", with_faults(p, json::array({std::move(line)}), suffix, chart_width_px, i == 0)}});
+  if (p50.empty()) return 1;
+  std::nth_element(p50.begin(), p50.begin() + static_cast<std::ptrdiff_t>(p50.size() / 2), p50.end());
+  // A quarter of the typical median, down to a 1-2-5 step: a normal answer's whole spread stays in view.
+  const double target = p50[p50.size() / 2] / 4;
+  double floor_ms = 1;
+  for (double decade = 1; decade <= 1e6; decade *= 10) {
+    for (double step : {1.0, 2.0, 5.0}) {
+      if (step * decade <= target) floor_ms = step * decade;
     }
-    json spec = {{"config", chart_config(fault_label_rows(p))},
-                 {"vconcat", std::move(panels)},
-                 {"spacing", 12},
-                 {"resolve", {{"scale", {{"y", "shared"}}}}}};
-    add_chart(p, "chart-latency", "Latency percentiles over time",
-              "Latency of the requests that completed in each interval, measured from the intended send time: "
-              "p50, p95 and p99 on one shared log axis. Answers faster than 1 ms (a breaker failing fast) sit "
-              "on the 1 ms line.",
-              std::move(spec));
   }
-
-  // Stacked areas cannot be overlaid, so each configuration gets its own panel on a shared y axis.
-  if (!p.outcome_classes.empty() && !p.configs.empty()) {
-    json class_domain = json::array();
-    json class_range = json::array();
-    for (const auto& cls : p.outcome_classes) {
-      class_domain.push_back(cls);
-      class_range.push_back(outcome_color(cls));
-    }
-    json panels = json::array();
-    const int gap_px = 16;
-    // The panels, each with its own y axis, together take the width of one time chart and its axis.
-    const int n = static_cast<int>(p.configs.size());
-    const int panel_width_px = std::max(120, (chart_width_px + y_axis_px - n * y_axis_px - gap_px * (n - 1)) / n);
-    for (std::size_t i = 0; i < p.configs.size(); ++i) {
-      const std::string suffix = "_" + std::to_string(i);
-      json bars = {{"name", "data" + suffix},
-                   {"data", {{"name", "outcomes"}}},
-                   {"transform", json::array({{{"filter", {{"field", "configuration"}, {"equal", p.configs[i].name}}}}})},
-                   {"mark", {{"type", "bar"}, {"tooltip", true}}},
-                   {"encoding",
-                    {{"x", time_axis(p, "start_s")},
-                     {"x2", {{"field", "end_s"}}},
-                     {"y", {{"field", "per_s"}, {"type", "quantitative"}, {"aggregate", "sum"}, {"stack", "zero"}, {"title", i == 0 ? json("completed per s") : json(nullptr)}}},
-                     {"color",
-                      {{"field", "class"},
-                       {"type", "nominal"},
-                       {"title", "outcome"},
-                       {"scale", {{"domain", class_domain}, {"range", class_range}}},
-                       {"legend", {{"orient", "top"}}}}},
-                     {"order", {{"field", "class_order"}, {"type", "quantitative"}}}}}};
-      // Stack in the legend's order: successes at the bottom, then degraded answers, then failures.
-      std::string order_expr = "indexof(" + class_domain.dump() + ", datum.class)";
-      bars["transform"].push_back({{"calculate", order_expr}, {"as", "class_order"}});
-      json panel = {{"width", panel_width_px},
-                    {"height", chart_height_px},
-                    {"title", {{"text", p.configs[i].name}, {"color", configuration_color(i)}, {"fontSize", 12}, {"anchor", "start"}}},
-                    {"layer", with_faults(p, json::array({std::move(bars)}), suffix, panel_width_px)}};
-      panels.push_back(std::move(panel));
-    }
-    json spec = {{"config", chart_config(fault_label_rows(p))},
-                 {"hconcat", std::move(panels)},
-                 {"spacing", gap_px},
-                 {"resolve", {{"scale", {{"y", "shared"}, {"color", "shared"}}}}}};
-    add_chart(p, "chart-outcomes", "Completed requests by outcome",
-              "Requests completed per second, stacked by how they ended. One panel per configuration, on the "
-              "same axes.",
-              std::move(spec));
-  }
-
-  const json percent = {{"type", "quantitative"},
-                        {"title", "success rate"},
-                        {"scale", {{"domain", json::array({0, 1})}}},
-                        {"axis", {{"format", ".0%"}}}};
-  add_chart(p, "chart-success", "Success rate over time",
-            "Share of the requests completed in each interval that got a real answer (degraded answers and "
-            "errors do not count).",
-            time_chart(p, json::array({series_lines(p, {{"success_rate", "success"}}, percent, "t_s", "")})));
-
-  // Cents are too coarse for a short run's cost ("$0.01 $0.01 $0.01"): two significant decimals more than
-  // the largest amount's first one.
-  const int cost_decimals = p.cost_max_usd > 0 && p.cost_max_usd < 1
-                                ? std::min(8, static_cast<int>(std::ceil(-std::log10(p.cost_max_usd))) + 2)
-                                : 2;
-  const json usd = {{"type", "quantitative"},
-                    {"title", "cost (USD)"},
-                    {"axis", {{"format", "$,." + std::to_string(cost_decimals) + "f"}}}};
-  add_chart(p, "chart-cost", "Cumulative cost",
-            "Money billed so far, abandoned work included.",
-            time_chart(p, json::array({series_lines(p, {{"cumulative_cost_usd", "cost"}}, usd, "end_s", "")})));
-
-  // Offered load is the same for every configuration (common random numbers): one grey line for it.
-  json offered = {{"name", "offered"},
-                  {"data", {{"name", "series"}}},
-                  {"transform", json::array({{{"filter", {{"field", "configuration"}, {"equal", p.configs.front().name}}}}})},
-                  {"mark", {{"type", "line"}, {"color", "#9a9a9a"}, {"strokeWidth", 1}, {"interpolate", "monotone"}}},
-                  {"encoding", {{"x", time_axis(p, "t_s")}, {"y", {{"field", "offered_per_s"}, {"type", "quantitative"}}}}}};
-  const json per_s = {{"type", "quantitative"}, {"title", "per second"}};
-  add_chart(p, "chart-attempts", "Attempts and retries",
-            "Attempts that reached a provider (solid) and retries scheduled (dashed), per second; the thin "
-            "grey line is the offered load, so the gap above it is amplification.",
-            time_chart(p, json::array({offered,
-                                       series_lines(p, {{"attempts_per_s", "attempts"}, {"retries_per_s", "retries"}},
-                                                    per_s, "t_s", "measure")})));
-
-  if (p.any_upstream) {
-    add_chart(p, "chart-upstream", "What the providers saw",
-              "Attempts the service under test sent to the fake providers (solid) and those answered with an "
-              "error or not at all (dashed), per second, beside the offered load (thin grey): the service's own "
-              "retries and fallbacks, as the providers saw them.",
-              time_chart(p, json::array({offered, series_lines(p, {{"upstream_attempts_per_s", "attempts"},
-                                                                    {"upstream_errors_per_s", "errors"}},
-                                                                per_s, "t_s", "measure")})));
-  }
-
-  if (p.any_breaker) {
-    json names = json::array();
-    for (const auto& c : p.configs) names.push_back(c.name);
-    json strip = {{"name", "data"},
-                  {"data", {{"name", "series"}}},
-                  {"mark", {{"type", "rect"}, {"tooltip", true}}},
-                  {"encoding",
-                   {{"x", time_axis(p, "start_s")},
-                    {"x2", {{"field", "end_s"}}},
-                    {"y", {{"field", "configuration"}, {"type", "nominal"}, {"title", nullptr}, {"sort", names}}},
-                    {"color",
-                     {{"field", "breaker_state"},
-                      {"type", "nominal"},
-                      {"title", "breaker"},
-                      {"scale",
-                       {{"domain", json::array({"no breaker", "closed", "half-open", "open"})},
-                        {"range", json::array({"#f7f7f7", "#cfe3cf", "#f2b447", "#7a1f1f"})}}},
-                      {"legend", {{"orient", "top"}}}}}}}};
-    add_chart(p, "chart-breaker", "Circuit breaker state",
-              "The worst state of any breaker at the end of each interval, one row per configuration.",
-              time_chart(p, json::array({std::move(strip)}), std::max<int>(60, 30 * static_cast<int>(p.configs.size()))));
-  }
-
-  if (p.any_breaker && p.any_fleet) {
-    // The strip above shows the worst breaker; a fleet needs the count: ten pods of fifty giving up is
-    // not the same incident as fifty.
-    const json count = {{"type", "quantitative"}, {"title", "breakers open"}};
-    add_chart(p, "chart-breakers-open", "Breakers open across the fleet",
-              "Circuit breakers open at the end of each interval, over every instance of a fleet (a single "
-              "client counts its own).",
-              time_chart(p, json::array({series_lines(p, {{"breakers_open", "open"}}, count, "end_s", "")})));
-  }
-
-  if (p.any_cache) {
-    const json hit = {{"type", "quantitative"},
-                      {"title", "cache hit rate"},
-                      {"scale", {{"domain", json::array({0, 1})}}},
-                      {"axis", {{"format", ".0%"}}}};
-    add_chart(p, "chart-cache", "Cache hit rate",
-              "Hits (fresh and stale) among cache look-ups in each interval; configurations without a cache draw "
-              "no line.",
-              time_chart(p, json::array({series_lines(p, {{"cache_hit_rate", "hit rate"}}, hit, "t_s", "")})));
-  }
-
-  // Counts of requests: whole ticks only. Without any load reported (a live run against providers squall
-  // does not run) the chart would be a flat line at zero: it is left out.
-  const json requests = {{"type", "quantitative"}, {"title", "requests"}, {"axis", {{"tickMinStep", 1}, {"format", ",d"}}}};
-  if (p.any_provider_load) {
-    add_chart(p, "chart-provider", "Provider in flight and queue depth",
-              "Requests being served by the providers (solid) and waiting in their queues (dashed), summed over "
-              "providers at the end of each interval.",
-              time_chart(p, json::array({series_lines(p, {{"provider_busy", "in flight"}, {"provider_queue", "queued"}},
-                                                      requests, "end_s", "at provider")})));
-  }
+  return floor_ms;
 }
 
-void build_spectrum(page& p) {
-  if (p.datasets["spectrum"].empty()) return;
-  json line = {{"name", "data"},
-               {"data", {{"name", "spectrum"}}},
-               {"mark", {{"type", "line"}, {"point", true}, {"tooltip", true}}},
-               {"encoding",
-                {{"x",
-                  {{"field", "nines"},
-                   {"type", "quantitative"},
-                   {"title", "percentile"},
-                   {"scale", {{"domain", json::array({0, 4})}, {"nice", false}}},
-                   {"axis",
-                    {{"values", json::array({0, 0.30103, 1, 2, 3, 4})},
-                     {"labelExpr",
-                      "datum.value == 0 ? 'min' : datum.value < 0.5 ? 'p50' : datum.value == 1 ? 'p90' : "
-                      "datum.value == 2 ? 'p99' : datum.value == 3 ? 'p99.9' : 'p99.99'"}}}}},
-                 {"y",
-                  {{"field", "latency_ms"},
-                   {"type", "quantitative"},
-                   {"title", "latency (log)"},
-                   {"scale", {{"type", "log"}}},
-                   {"axis", {{"labelExpr", latency_label_expr}}}}},
-                 {"color", configuration_color_encoding(p)},
-                 {"tooltip",
-                  json::array({{{"field", "configuration"}},
-                               {{"field", "percentile"}},
-                               {{"field", "latency_ms"}, {"title", "latency (ms)"}, {"format", ",.0f"}}})}}}};
-  json spec = {{"width", chart_width_px},
-               {"height", 240},
-               {"config", chart_config()},
-               {"layer", json::array({std::move(line)})}};
-  add_chart(p, "chart-spectrum", "Latency spectrum",
-            "Latency of all requests at each percentile, from the median to p99.99; each step to the right "
-            "is ten times rarer.",
-            std::move(spec));
+json log_ticks(double low, double high, std::size_t max_ticks) {
+  if (!(low > 0) || !(high > low)) return json::array();
+  // 1-2-5 steps where they are few enough, else every decade, else every other decade; empty (Vega
+  // chooses) when none gives two ticks.
+  const double first_decade = std::pow(10, std::floor(std::log10(low)));
+  auto ticks_of = [&](const std::vector<double>& steps, double decade_factor) {
+    json ticks = json::array();
+    for (double decade = first_decade; decade <= high * 1.0001; decade *= decade_factor) {
+      for (double step : steps) {
+        const double v = step * decade;
+        if (v >= low * 0.9999 && v <= high * 1.0001) ticks.push_back(tidy(v));
+      }
+    }
+    return ticks;
+  };
+  for (const auto& [steps, factor] : {std::pair{std::vector<double>{1, 2, 5}, 10.0}, std::pair{std::vector<double>{1}, 10.0},
+                                      std::pair{std::vector<double>{1}, 100.0}}) {
+    json ticks = ticks_of(steps, factor);
+    if (ticks.size() >= 2 && ticks.size() <= max_ticks) return ticks;
+  }
+  return json::array();
 }
-
-}  // namespace
 
 void build_charts(page& p) {
   build_datasets(p);
   build_incident_timeline(p);
   build_time_charts(p);
-  build_spectrum(p);
+  build_latency_distribution(p);
 }
 
 }  // namespace squall::reports::html_detail

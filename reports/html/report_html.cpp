@@ -128,7 +128,8 @@ void incident_html(std::string& out, const page& p) {
   }
   out += "<ul class=\"faults\">\n";
   for (const auto& f : faults) {
-    out += "<li><b>" + escape_html(f["when"].get<std::string>()) + "</b> " + escape_html(f["provider"].get<std::string>()) + ": " +
+    out += "<li><span class=\"fault-n\">" + escape_html(f["n"].get<std::string>()) + "</span><b>" +
+           escape_html(f["when"].get<std::string>()) + "</b> " + escape_html(f["provider"].get<std::string>()) + ": " +
            escape_html(f["label"].get<std::string>()) + "</li>\n";
   }
   out += "</ul>\n</section>\n";
@@ -215,6 +216,12 @@ span.worse { color: #b71c1c; font-weight: 600; }
 figure.chart { margin: 0 0 14px; background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 10px 14px; }
 figcaption p { margin: 2px 0 6px; color: #555; }
 .vega { min-height: 60px; }
+/* A table of many configurations scrolls on its own on a narrow window; the page never scrolls sideways. */
+#summary, #providers { overflow-x: auto; }
+.pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 0 14px; }
+.fault-n { display: inline-block; min-width: 15px; padding: 0 3px; margin-right: 4px; border-radius: 3px; background: #a51c1c;
+  color: #fff; font-size: 11px; font-weight: 700; text-align: center; }
+.fault-key { white-space: nowrap; margin-left: 8px; color: #8e1b1b; }
 .chart-error { color: #b71c1c; font-weight: 600; white-space: pre-wrap; }
 footer { color: #777; font-size: 12px; margin-top: 24px; }
 )css";
@@ -227,13 +234,55 @@ constexpr const char* draw_js = R"js(
   var data = JSON.parse(document.getElementById('squall-data').textContent);
   var charts = JSON.parse(document.getElementById('squall-charts').textContent);
   window.squallViews = {};
-  var pending = charts.map(function (chart) {
-    var spec = Object.assign({}, chart.spec, { datasets: data });
+  // Each chart is laid out for a width (its "fit": the plot widths side by side, and what its axes need
+  // beside them); its plot widths are scaled so that it fills its container, whatever the window.
+  function scaled(spec, factor) {
+    var out = Object.assign({}, spec);
+    if (typeof out.width === 'number') out.width = Math.max(60, Math.floor(out.width * factor));
+    ['layer', 'hconcat', 'vconcat', 'concat'].forEach(function (key) {
+      if (out[key]) out[key] = out[key].map(function (s) { return scaled(s, factor); });
+    });
+    return out;
+  }
+  // The width of the figure's content box: the chart's div itself shrinks to what it drew.
+  function room(div) {
+    var figure = div.parentElement;
+    var style = getComputedStyle(figure);
+    return figure.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  }
+  var ACTIONS_PX = 40;  // vega-embed keeps this much on the right for its "..." menu
+  function draw(chart, fixedPx) {
+    var div = document.getElementById(chart.id);
+    var fit = chart.fit || { plot_px: 900, fixed_px: 86 };
+    var available = room(div) - ACTIONS_PX;
+    var factor = (available - fixedPx) / fit.plot_px;
+    var spec = Object.assign(scaled(chart.spec, factor), { datasets: data });
     var options = { mode: 'vega-lite', renderer: 'svg',
                     actions: { export: true, source: false, compiled: false, editor: false } };
-    return vegaEmbed('#' + chart.id, spec, options).then(function (result) {
+    return vegaEmbed(div, spec, options).then(function (result) {
+      if (window.squallViews[chart.id]) window.squallViews[chart.id].finalize();
       window.squallViews[chart.id] = result.view;
-    }, function (error) {
+      div.setAttribute('data-width', String(room(div)));
+      // Axes and legends took more room than laid out for: draw once more with what they really took.
+      var svg = div.querySelector('svg');
+      var drawn = svg ? svg.getBoundingClientRect().width : 0;
+      var taken = drawn - Math.floor(fit.plot_px * factor);
+      if (fixedPx === fit.fixed_px && drawn > available && taken > fixedPx) return draw(chart, taken + 2);
+      return result;
+    });
+  }
+  var resizing = null;
+  window.addEventListener('resize', function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () {
+      charts.forEach(function (chart) {
+        var div = document.getElementById(chart.id);
+        if (div.getAttribute('data-width') !== String(room(div))) draw(chart, (chart.fit || {}).fixed_px || 86);
+      });
+    }, 150);
+  });
+  var pending = charts.map(function (chart) {
+    return draw(chart, (chart.fit || { fixed_px: 86 }).fixed_px).then(function () {}, function (error) {
       var div = document.getElementById(chart.id);
       div.className += ' chart-error';
       div.textContent = 'This chart could not be drawn: ' + error;
@@ -337,19 +386,29 @@ std::string report_html(const json& results) {
   if (p.configs.size() > 0) {
     out += "<p class=\"note\">Configurations: ";
     for (std::size_t i = 0; i < p.configs.size(); ++i) out += (i ? ", " : "") + swatch(i) + escape_html(p.configs[i].name);
-    out += ". Fault windows are shaded red.</p>\n";
+    out += ".";
+    // The legend row of the fault windows: the charts mark each window with its number only.
+    if (!p.datasets["faults"].empty()) {
+      out += " Fault windows, shaded red and numbered on each chart:";
+      for (const auto& f : p.datasets["faults"]) {
+        out += " <span class=\"fault-key\"><span class=\"fault-n\">" + escape_html(f["n"].get<std::string>()) + "</span>" +
+               escape_html(f["when"].get<std::string>() + " " + f["text"].get<std::string>()) + "</span>";
+      }
+    }
+    out += "</p>\n";
   }
   for (const auto& chart : p.charts) {
-    if (chart["id"] != "chart-incident" && chart["id"] != "chart-spectrum") chart_html(out, chart);
+    if (chart["id"] != "chart-incident" && chart["id"] != "chart-spectrum" && chart["id"] != "chart-histogram") chart_html(out, chart);
   }
   out += "</section>\n";
+  bool distribution = false;
   for (const auto& chart : p.charts) {
-    if (chart["id"] == "chart-spectrum") {
-      out += "<section id=\"distribution\"><h2>Latency distribution</h2>\n";
-      chart_html(out, chart);
-      out += "</section>\n";
-    }
+    if (chart["id"] != "chart-spectrum" && chart["id"] != "chart-histogram") continue;
+    if (!distribution) out += "<section id=\"distribution\"><h2>Latency distribution</h2>\n<div class=\"pair\">\n";
+    distribution = true;
+    chart_html(out, chart);
   }
+  if (distribution) out += "</div>\n</section>\n";
 
   const json& sc = child(results, "scenario");
   out += "<footer>squall " + escape_html(text(results, "squall_version")) + " &middot; " + escape_html(text(results, "format")) +

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -90,7 +93,7 @@ json embedded_json(const std::string& html, const std::string& id) {
 
 void collect_names(const json& spec, std::vector<std::string>& names) {
   if (spec.contains("name")) names.push_back(spec["name"].get<std::string>());
-  for (const char* key : {"layer", "hconcat", "vconcat"}) {
+  for (const char* key : {"layer", "hconcat", "vconcat", "concat"}) {
     if (!spec.contains(key)) continue;
     for (const auto& sub : spec[key]) collect_names(sub, names);
   }
@@ -178,7 +181,7 @@ TEST(report_html, one_spec_per_chart_each_with_the_fault_windows) {
     EXPECT_EQ(count(html, "id=\"" + id + "\""), 1u) << id;
     EXPECT_TRUE(chart["spec"].is_object());
     EXPECT_FALSE(chart["spec"].contains("$schema"));  // no URL the page might be tempted to fetch
-    if (id == "chart-spectrum") continue;  // not over time
+    if (id == "chart-spectrum" || id == "chart-histogram") continue;  // not over time
     const auto names = layer_names(chart["spec"]);
     EXPECT_TRUE(names.count("fault_windows")) << id << " does not shade the fault windows";
     if (id != "chart-incident") {
@@ -192,7 +195,8 @@ TEST(report_html, one_spec_per_chart_each_with_the_fault_windows) {
                                           "chart-provider"};
   for (const auto& id : expected) EXPECT_TRUE(ids.count(id)) << id;
   EXPECT_TRUE(ids.count("chart-spectrum") && html.find("id=\"distribution\"") != std::string::npos);
-  EXPECT_EQ(charts.size(), expected.size() + 1);  // and the spectrum
+  EXPECT_TRUE(ids.count("chart-histogram"));
+  EXPECT_EQ(charts.size(), expected.size() + 2);  // and the spectrum and histogram
 }
 
 // Regression: two panels of the outcomes chart had units of the same name, and Vega-Lite drew the
@@ -265,7 +269,7 @@ TEST(report_html, summary_table_shows_differences_to_the_baseline_and_assertions
   for (const char* row : {"success rate", "degraded rate", "latency p50", "latency p95", "latency p99", "latency p99.9",
                           "cost", "cost / success", "cost wasted", "attempts / request", "cache hit rate",
                           "breaker openings"}) {
-    EXPECT_NE(html.find("<tr><th>" + std::string(row) + "</th>"), std::string::npos) << row;
+    EXPECT_NE(html.find("\"><th>" + std::string(row) + "</th>"), std::string::npos) << row;
   }
   EXPECT_NE(html.find("assert success rate \xe2\x89\xa5 90.00%</th><td></td><td class=\"pass\">pass"), std::string::npos);
   EXPECT_NE(html.find("assert latency p99 \xe2\x89\xa4 2000 ms</th><td class=\"fail\">FAIL"), std::string::npos);
@@ -385,6 +389,102 @@ TEST(report_html, axes_label_small_costs_and_counts_readably) {
     EXPECT_NE(chart["spec"].dump().find("\"tickMinStep\":1"), std::string::npos);
   }
   EXPECT_EQ(provider_charts, 1u);
+}
+
+const json* chart_of(const json& charts, const char* id) {
+  for (const auto& chart : charts) {
+    if (chart["id"] == id) return &chart;
+  }
+  return nullptr;
+}
+
+// Fast failures (a breaker answering in under a millisecond) do not stretch the latency axis: it starts at
+// a 1-2-5 floor at most a quarter of the typical median, with few ticks.
+TEST(report_html, latency_axis_starts_at_a_floor_under_the_typical_median) {
+  json doc = sample_results();
+  doc["configurations"][1]["series"]["latency_p50_ms"] = {0.2, 0.3, 0, 0.2};  // a breaker failing fast
+  const json charts = embedded_json(report_html(doc), "squall-charts");
+  const json* latency = chart_of(charts, "chart-latency");
+  ASSERT_NE(latency, nullptr);
+  const json& y = (*latency)["spec"]["vconcat"][0]["layer"][1]["encoding"]["y"];
+  const double floor_ms = y["scale"]["domainMin"].get<double>();
+  EXPECT_EQ(y["scale"]["clamp"], true);
+  // The p50 values of the rows with answers, as the page draws them (1 ms at least), sorted: 1, 1, 1, 400, 410, 900.
+  std::vector<double> p50;
+  for (const auto& c : doc["configurations"]) {
+    const auto& s = c["series"];
+    for (std::size_t i = 0; i < s["end_s"].size(); ++i) {
+      if (s["completed"][i].get<double>() > 0) p50.push_back(std::max(1.0, s["latency_p50_ms"][i].get<double>()));
+    }
+  }
+  std::sort(p50.begin(), p50.end());
+  const double median = p50[p50.size() / 2];
+  EXPECT_LE(floor_ms, median / 4);
+  EXPECT_GT(floor_ms, median / 10) << "the next 1-2-5 step up would be above a quarter of the median";
+  ASSERT_TRUE(y["axis"]["values"].is_array());
+  EXPECT_LE(y["axis"]["values"].size(), 4u);
+  for (const auto& v : y["axis"]["values"]) EXPECT_GE(v.get<double>(), floor_ms);
+}
+
+// The breaker strip is opaque: its fault windows are drawn over it, not under.
+TEST(report_html, breaker_strip_has_its_fault_windows_over_it) {
+  const json charts = embedded_json(report_html(sample_results()), "squall-charts");
+  const json* breaker = chart_of(charts, "chart-breaker");
+  ASSERT_NE(breaker, nullptr);
+  const json& layers = (*breaker)["spec"]["layer"];
+  std::size_t data_at = layers.size(), faults_at = layers.size();
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (layers[i]["name"] == "data") data_at = i;
+    if (layers[i]["name"] == "fault_windows") faults_at = i;
+  }
+  ASSERT_LT(data_at, layers.size());
+  ASSERT_LT(faults_at, layers.size());
+  EXPECT_GT(faults_at, data_at);
+}
+
+// The histogram's bins hold every request once: their shares add up to 1 per configuration.
+TEST(report_html, latency_histogram_bins_add_up_to_all_requests) {
+  json doc = sample_results();
+  for (auto& c : doc["configurations"]) {
+    c["latency_spectrum"] = {{{"quantile", 0.0}, {"latency_ms", 0.4}}, {{"quantile", 0.1}, {"latency_ms", 0.5}},
+                             {{"quantile", 0.5}, {"latency_ms", 400}},  {{"quantile", 0.99}, {"latency_ms", 3000}},
+                             {{"quantile", 1.0}, {"latency_ms", 9000}}};
+  }
+  const json data = embedded_json(report_html(doc), "squall-data");
+  ASSERT_TRUE(data["histogram"].is_array());
+  std::map<std::string, double> total;
+  double fast = 0;
+  for (const auto& row : data["histogram"]) {
+    total[row["configuration"].get<std::string>()] += row["share"].get<double>();
+    EXPECT_LT(row["low_ms"].get<double>(), row["high_ms"].get<double>());
+    if (row["configuration"] == "retry-only" && row["high_ms"].get<double>() <= 1.0001 + 0.8) fast += row["share"].get<double>();
+  }
+  ASSERT_EQ(total.size(), 2u);
+  for (const auto& [name, sum] : total) EXPECT_NEAR(sum, 1.0, 1e-4) << name;
+  // The 10% of answers under a millisecond are in the first bin (1 ms to 10^0.25 ms), whole, with the
+  // share interpolated on the log scale between 1 ms (p10) and 400 ms (p50) that falls in the bin.
+  EXPECT_NEAR(fast, 0.1 + 0.4 * std::log(std::pow(10.0, 0.25)) / std::log(400.0), 1e-4);
+}
+
+// Every chart says how it is laid out, so the page can scale it to its container.
+TEST(report_html, every_chart_says_how_to_fit_its_container) {
+  for (const auto& chart : embedded_json(report_html(sample_results()), "squall-charts")) {
+    ASSERT_TRUE(chart.contains("fit")) << chart["id"];
+    EXPECT_GT(chart["fit"]["plot_px"].get<int>(), 0) << chart["id"];
+    EXPECT_GT(chart["fit"]["fixed_px"].get<int>(), 0) << chart["id"];
+  }
+}
+
+// Each fault window is numbered; the legend row over the charts gives each number its text.
+TEST(report_html, fault_windows_are_numbered_with_a_legend_row) {
+  const std::string html = report_html(sample_results());
+  const json data = embedded_json(html, "squall-data");
+  ASSERT_EQ(data["faults"].size(), 2u);
+  EXPECT_EQ(data["faults"][0]["n"], "1");
+  EXPECT_EQ(data["faults"][1]["n"], "2");
+  // Both windows are centred on 0:10: their numbers go on separate rows.
+  EXPECT_NE(data["faults"][0]["row"], data["faults"][1]["row"]);
+  EXPECT_NE(html.find("<span class=\"fault-n\">2</span>0:08-0:12 anthropic: outage (hang)"), std::string::npos);
 }
 
 TEST(report_html, same_document_gives_the_same_bytes) {
