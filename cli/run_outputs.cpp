@@ -5,6 +5,7 @@
 
 #include "cli/output_files.hpp"
 #include "policies/core/json_parse.hpp"
+#include "reports/format.hpp"
 #include "reports/html/report_html.hpp"
 #include "reports/junit_xml.hpp"
 #include "reports/summary_markdown.hpp"
@@ -43,6 +44,10 @@ bool print_assertions(const json& doc, const terminal& term) {
       std::snprintf(line, sizeof line, "  incomplete  %s: %s = %g on the part that ran, %s %g\n",
                     a.value("configuration", "").c_str(), a.value("metric", "").c_str(), a.value("measured", 0.0),
                     kind == "min" ? "must be >=" : "must be <=", a.value("bound", 0.0));
+    } else if (a.contains("metric") && (a.contains("scope") || !a.contains("measured"))) {
+      // Scoped to a fault window, or without samples: the shared wording names the window or says why.
+      std::snprintf(line, sizeof line, "  %s  %s: %s\n", passed ? "pass" : "FAIL", a.value("configuration", "").c_str(),
+                    reports::assertion_detail(a).c_str());
     } else if (a.contains("metric")) {
       std::snprintf(line, sizeof line, "  %s  %s: %s = %g, %s %g\n", passed ? "pass" : "FAIL",
                     a.value("configuration", "").c_str(), a.value("metric", "").c_str(), a.value("measured", 0.0),

@@ -170,26 +170,37 @@ config_result<json> aggregate_seeds(const std::vector<json>& runs) {
     for (const auto& c : configs) {
       if (c["name"] == a["configuration"]) config = &c;
     }
+    // The same assertion in another run: the same configuration, metric, bound and scope.
+    auto same = [&a](const json& ra) {
+      return ra["configuration"] == a["configuration"] && ra["metric"] == a["metric"] && ra["kind"] == a["kind"] &&
+             ra["bound"] == a["bound"] && ra.value("scope", "") == a.value("scope", "") &&
+             ra.value("fault", "") == a.value("fault", "");
+    };
     std::size_t passed_runs = 0;
+    std::string unmeasured;  // the note of a run in which the metric had no samples
     for (const auto& r : runs) {
       for (const auto& ra : r["assertions"]) {
-        if (ra["configuration"] == a["configuration"] && ra["metric"] == a["metric"] && ra["kind"] == a["kind"] &&
-            ra["bound"] == a["bound"] && ra["passed"].get<bool>()) {
-          ++passed_runs;
-          break;
-        }
+        if (!same(ra)) continue;
+        if (ra["passed"].get<bool>()) ++passed_runs;
+        if (!ra.contains("measured") && unmeasured.empty()) unmeasured = ra.value("note", "no samples");
+        break;
       }
     }
-    if (config && (*config)["summary"].contains(metric)) {
+    if (!unmeasured.empty()) {
+      // A metric without samples in one run has no mean over the runs: the assertion fails, as in that run.
+      out.erase("measured");
+      out["note"] = unmeasured;
+      out["passed"] = false;
+    } else if (config && !a.contains("scope") && (*config)["summary"].contains(metric)) {
       const double mean = (*config)["summary"][metric].get<double>();
       out["measured"] = mean;
       out["passed"] = is_min ? mean >= bound : mean <= bound;
     } else {
-      // An assertion on a metric the summary lacks keeps its first-run verdict; there is nothing to average.
+      // An assertion on a metric the summary lacks (a window's, a recovery) is averaged over the runs.
       double sum = 0;
       for (const auto& r : runs) {
         for (const auto& ra : r["assertions"]) {
-          if (ra["configuration"] == a["configuration"] && ra["metric"] == a["metric"]) {
+          if (same(ra)) {
             sum += ra["measured"].get<double>();
             break;
           }

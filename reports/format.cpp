@@ -174,17 +174,33 @@ const json* baseline_of(const json& configurations, std::size_t i) {
   return i == 0 ? nullptr : &configurations[0];
 }
 
+namespace {
+
+// " during storm", " after storm", or "" for the whole run.
+std::string scope_suffix(const json& a) {
+  if (!a.contains("scope") || !a["scope"].is_string() || !a.contains("fault") || !a["fault"].is_string()) return "";
+  return " " + a["scope"].get<std::string>() + " " + a["fault"].get<std::string>();
+}
+
+}  // namespace
+
 std::string assertion_name(const json& a) {
   if (a.contains("name") && a["name"].is_string()) return a["name"].get<std::string>();
   const bool is_min = a.value("kind", "min") == "min";
-  return a.value("metric", "?") + (is_min ? "_min >= " : "_max <= ") + format_number(a.value("bound", 0.0));
+  return a.value("metric", "?") + (is_min ? "_min >= " : "_max <= ") + format_number(a.value("bound", 0.0)) +
+         scope_suffix(a);
 }
 
 std::string assertion_detail(const json& a) {
   const bool is_min = a.value("kind", "min") == "min";
-  std::string out = a.value("metric", "?") + " = " + format_number(a.value("measured", 0.0)) +
-                    (is_min ? ", must be >= " : ", must be <= ") + format_number(a.value("bound", 0.0));
-  if (a.contains("note") && a["note"].is_string()) out += " (" + a["note"].get<std::string>() + ")";
+  const std::string must = (is_min ? "must be >= " : "must be <= ") + format_number(a.value("bound", 0.0));
+  const bool has_note = a.contains("note") && a["note"].is_string();
+  // A metric without samples has no measured value: the note says why, and the assertion failed on it.
+  if (!a.contains("measured") && has_note) {
+    return a.value("metric", "?") + scope_suffix(a) + ": " + a["note"].get<std::string>() + "; " + must;
+  }
+  std::string out = a.value("metric", "?") + scope_suffix(a) + " = " + format_number(a.value("measured", 0.0)) + ", " + must;
+  if (has_note) out += " (" + a["note"].get<std::string>() + ")";
   return out;
 }
 

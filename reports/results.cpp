@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "reports/format.hpp"
+#include "sim/run/recovery.hpp"
 #include "squall_version.hpp"
 
 namespace squall::reports {
@@ -36,6 +37,29 @@ std::string fault_label(const sim::fault_window& f) {
     label += buffer;
   }
   return label;
+}
+
+// How the configuration came back after each fault window (sim/run/recovery.hpp); null without windows.
+json recovery_document(const sim::scenario& sc, const sim::run_metrics& m) {
+  const sim::recovery_report report = sim::measure_recovery(sc, m.series());
+  if (report.windows.empty()) return nullptr;
+  json windows = json::array();
+  for (const auto& w : report.windows) {
+    json entry = {{"fault", w.fault.name},
+                  {"provider", w.fault.provider},
+                  {"start_s", results_number(w.fault.start_s)},
+                  {"end_s", results_number(w.fault.end_s)},
+                  {"recovered", w.recovery_s.has_value()},
+                  {"recovery_s", w.recovery_s ? json(results_number(*w.recovery_s)) : json(nullptr)}};
+    if (!w.note.empty()) entry["note"] = w.note;
+    windows.push_back(std::move(entry));
+  }
+  return {{"baseline_success_rate",
+           report.baseline_success_rate ? json(results_number(*report.baseline_success_rate)) : json(nullptr)},
+          {"baseline_to_s", results_number(report.baseline_to_s)},
+          {"tolerance_pp", report.tolerance_pp},
+          {"hold_intervals", report.hold_intervals},
+          {"windows", std::move(windows)}};
 }
 
 json series_document(const sim::run_metrics& m) {
@@ -95,7 +119,7 @@ json results_document(const run_record& run) {
   json faults = json::array();
   for (const auto& p : sc.providers) {
     for (const auto& f : p.faults) {
-      faults.push_back({{"provider", p.name}, {"at_s", f.at_s}, {"for_s", f.for_s}, {"label", fault_label(f)}});
+      faults.push_back({{"name", f.name}, {"provider", p.name}, {"at_s", f.at_s}, {"for_s", f.for_s}, {"label", fault_label(f)}});
     }
   }
   doc["scenario"] = {{"name", sc.name},
@@ -182,6 +206,7 @@ json results_document(const run_record& run) {
       c["incomplete"] = true;
       c["incomplete_reason"] = r.incomplete_reason;
     }
+    if (json recovery = recovery_document(sc, m); !recovery.is_null()) c["recovery"] = std::move(recovery);
     c["series"] = series_document(m);
     if (!r.upstream.is_null()) c["upstream"] = r.upstream;
     configs.push_back(std::move(c));
@@ -216,8 +241,13 @@ json results_document(const run_record& run) {
                   {"metric", a.bound.metric},
                   {"kind", a.bound.is_min ? "min" : "max"},
                   {"bound", a.bound.bound}};
-    // An assertion that never ran has no measured value: none is made up.
-    if (a.state != sim::assertion_state::not_run) entry["measured"] = results_number(a.measured);
+    if (a.bound.scope != sim::assertion_scope::run) {
+      entry["scope"] = a.bound.scope == sim::assertion_scope::during ? "during" : "after";
+      entry["fault"] = a.bound.fault;
+    }
+    // An assertion that never ran, or on a metric without samples, has no measured value: none is made up.
+    if (a.state != sim::assertion_state::not_run && a.note.empty()) entry["measured"] = results_number(a.measured);
+    if (!a.note.empty()) entry["note"] = a.note;
     entry["passed"] = a.passed;
     if (incomplete) entry["verdict"] = sim::to_string(a.state);
     assertions.push_back(std::move(entry));

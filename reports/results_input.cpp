@@ -142,7 +142,17 @@ std::optional<config_error> check_results(const json& doc, const std::string& fi
       if (*kind != "min" && *kind != "max") c.fail(json_path_key(path, "kind"), "expected \"min\" or \"max\", got " + describe_json(*kind));
     }
     c.need(a, path, "bound", vt::number_float, "a number");
-    c.need(a, path, "measured", vt::number_float, "a number");
+    // No measured value: the run did not get to it ("verdict": "not run"), or its metric had no samples
+    // (the "note" says why, and the assertion failed).
+    const bool unmeasured = (a.contains("note") && !a.value("passed", true)) ||
+                            (a.contains("verdict") && a["verdict"] == "not run");
+    if (!unmeasured || a.contains("measured")) c.need(a, path, "measured", vt::number_float, "a number");
+    if (a.contains("scope")) {
+      if (const json* scope = c.need(a, path, "scope", vt::string, "\"during\" or \"after\"")) {
+        if (*scope != "during" && *scope != "after") c.fail(json_path_key(path, "scope"), "expected \"during\" or \"after\", got " + describe_json(*scope));
+      }
+      c.need(a, path, "fault", vt::string, "the fault window's name");
+    }
     c.need(a, path, "passed", vt::boolean, "true or false");
     if (a.contains("name")) c.need(a, path, "name", vt::string, "a string");
     if (a.contains("note")) c.need(a, path, "note", vt::string, "a string");

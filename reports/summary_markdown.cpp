@@ -43,6 +43,45 @@ double metric(const json& config, const char* name) {
   return v.is_number() ? v.get<double>() : 0;
 }
 
+// Time to recover after each fault window (configurations[].recovery): one row per window, one column per
+// configuration; "not recovered" with its reason where the success rate did not come back.
+void recovery_markdown(std::string& out, const json& configs) {
+  const json* first = nullptr;
+  for (const auto& c : configs) {
+    if (!first && c.contains("recovery") && c["recovery"].is_object()) first = &c["recovery"];
+  }
+  if (!first || !first->contains("windows") || !(*first)["windows"].is_array()) return;
+  out += "### Recovery\n\nSeconds from a window's end until the success rate is back within " +
+         format_number(first->value("tolerance_pp", 0.0)) + " pp of the calm baseline (before " +
+         format_number(first->value("baseline_to_s", 0.0)) + " s) for " +
+         format_number(first->value("hold_intervals", 0.0)) + " intervals; exact to one interval.\n\n| fault window |";
+  for (const auto& c : configs) out += " " + cell(text_field(c, "name")) + " |";
+  out += "\n|---|";
+  for (std::size_t i = 0; i < configs.size(); ++i) out += "---:|";
+  out += "\n| calm success rate |";
+  for (const auto& c : configs) {
+    const json* r = c.contains("recovery") ? &c["recovery"] : nullptr;
+    const bool known = r && r->contains("baseline_success_rate") && (*r)["baseline_success_rate"].is_number();
+    out += " " + (known ? format_value((*r)["baseline_success_rate"].get<double>(), unit::percent) : std::string("\xE2\x80\x94")) + " |";
+  }
+  out += "\n";
+  const json& windows = (*first)["windows"];
+  for (std::size_t w = 0; w < windows.size(); ++w) {
+    out += "| " + code(text_field(windows[w], "fault")) + " |";
+    for (const auto& c : configs) {
+      const json* list = c.contains("recovery") && c["recovery"].contains("windows") ? &c["recovery"]["windows"] : nullptr;
+      const json* mine = list && list->is_array() && w < list->size() ? &(*list)[w] : nullptr;
+      if (mine && mine->contains("recovery_s") && (*mine)["recovery_s"].is_number()) {
+        out += " " + format_number((*mine)["recovery_s"].get<double>()) + " s |";
+      } else {
+        out += " not recovered" + (mine ? " (" + cell(text_field(*mine, "note")) + ")" : std::string()) + " |";
+      }
+    }
+    out += "\n";
+  }
+  out += "\n";
+}
+
 }  // namespace
 
 std::string summary_markdown(const json& results) {
@@ -97,8 +136,8 @@ std::string summary_markdown(const json& results) {
     bool first = true;
     for (const auto& f : scenario["faults"]) {
       const double at = f.value("at_s", 0.0);
-      out += std::string(first ? " " : "; ") + text_field(f, "provider") + " " + format_number(at) + "\xE2\x80\x93" +
-             format_number(at + f.value("for_s", 0.0)) + " s: " + text_field(f, "label");
+      out += std::string(first ? " " : "; ") + code(text_field(f, "name")) + " (" + text_field(f, "provider") + ") " +
+             format_number(at) + "\xE2\x80\x93" + format_number(at + f.value("for_s", 0.0)) + " s: " + text_field(f, "label");
       first = false;
     }
     out += "\n\n";
@@ -130,6 +169,8 @@ std::string summary_markdown(const json& results) {
     if (paired) out += "Changes in brackets are against the base run of the same configuration.\n\n";
     else if (configs.size() > 1) out += "Changes in brackets are against " + code(text_field(configs[0], "name")) + ".\n\n";
   }
+
+  recovery_markdown(out, configs);
 
   if (const provider_table providers = provider_figures(results); !providers.rows.empty()) {
     out += "### Providers\n\n|";

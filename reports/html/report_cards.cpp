@@ -78,7 +78,7 @@ unit metric_unit(const std::string& metric) {
 
 std::string assertion_text(const assertion_view& a) {
   const unit u = metric_unit(a.metric);
-  return metric_label(a.metric) + (a.is_min ? " \xe2\x89\xa5 " : " \xe2\x89\xa4 ") + format_value(a.bound, u);
+  return metric_label(a.metric) + (a.is_min ? " \xe2\x89\xa5 " : " \xe2\x89\xa4 ") + format_value(a.bound, u) + a.scope;
 }
 
 // What each configuration's differences are measured against (format.hpp's baseline_of): the
@@ -111,7 +111,9 @@ std::vector<assertion_view> read_assertions(const json& results) {
   for (const auto& a : list) {
     out.push_back({text(a, "configuration"), text(a, "metric"), text(a, "kind") == "min", number(a, "bound"),
                    number(a, "measured"), child(a, "passed").is_boolean() && child(a, "passed").get<bool>(),
-                   text(a, "verdict")});
+                   text(a, "verdict"),
+                   text(a, "scope").empty() ? std::string() : " " + text(a, "scope") + " " + text(a, "fault"),
+                   child(a, "measured").is_number(), text(a, "note")});
   }
   return out;
 }
@@ -265,7 +267,7 @@ void summary_table_html(std::string& out, const page& p, const std::vector<asser
       placed = true;
       const std::string word = !a.state.empty() && a.state != "pass" && a.state != "fail" ? a.state : a.passed ? "pass" : "FAIL";
       out += std::string("<td class=\"") + (a.passed ? "pass" : "fail") + "\">" + escape_html(word) + " <span class=\"delta\">(" +
-             format_value(a.measured, metric_unit(a.metric)) + ")</span></td>";
+             (a.has_measured ? format_value(a.measured, metric_unit(a.metric)) : escape_html(a.note)) + ")</span></td>";
     }
     out += "</tr>\n";
     if (!placed) {

@@ -381,6 +381,7 @@ std::string report_html(const json& results) {
     if (chart["id"] == "chart-incident") chart_html(out, chart);
   }
   summary_table_html(out, p, assertions);
+  recovery_html(out, p);
   providers_html(out, p);
   out += "<section id=\"over-time\"><h2>Over time</h2>\n";
   if (p.configs.size() > 0) {

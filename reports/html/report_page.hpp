@@ -156,11 +156,16 @@ struct assertion_view {
   double measured;
   bool passed;
   std::string state;  // an interrupted run's "not run" or "incomplete"; empty otherwise
+  std::string scope;  // " during <fault>" or " after <fault>" for a window-scoped assertion; empty otherwise
+  bool has_measured = true;  // false: the metric had no samples (note says why) or the run did not get to it
+  std::string note;
 };
 
 std::vector<assertion_view> read_assertions(const json& results);
 // The headline and one card per configuration (report_cards.cpp).
 void cards_html(std::string& out, const page& p, const std::vector<assertion_view>& assertions);
+// The recovery after each fault window, per configuration (report_recovery.cpp); nothing without windows.
+void recovery_html(std::string& out, const page& p);
 // The side-by-side table of summary metrics and assertions (report_cards.cpp).
 void summary_table_html(std::string& out, const page& p, const std::vector<assertion_view>& assertions);
 

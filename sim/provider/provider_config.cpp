@@ -141,6 +141,10 @@ void parse_names(json_reader& r, const json& value, const std::string& path, std
 
 std::optional<config_error> parse_fault(const json& value, const std::string& path, fault_window& out) {
   json_reader r(value, path);
+  r.string("name", out.name);
+  if (!r.failed() && value.is_object() && value.contains("name") && (out.name.empty() || out.name.size() > 64)) {
+    r.fail_key("name", "expected a name of 1 to 64 characters, such as \"storm\"");
+  }
   r.required("at_s", "start of the window, seconds from the start of the run");
   r.number("at_s", out.at_s, 0, scenario_s_max);
   r.required("for_s", "length of the window in seconds");
@@ -370,6 +374,9 @@ config_result<provider_config> parse_provider(const json& value, const std::stri
   }
 
   if (auto e = r.finish()) return *e;
+  for (std::size_t i = 0; i < config.faults.size(); ++i) {
+    if (config.faults[i].name.empty()) config.faults[i].name = name + ".faults[" + std::to_string(i) + "]";
+  }
   // A window scoped to a model the provider does not serve would never apply: a typo, most likely.
   for (std::size_t i = 0; i < config.faults.size(); ++i) {
     const auto& names = config.faults[i].models;

@@ -122,6 +122,9 @@ struct content_mix {
 
 // A window of scenario time that changes how the provider behaves.
 struct fault_window {
+  // "name": how assertions ("during"/"after") and reports refer to the window. Default (filled in by
+  // parse_provider): "<provider>.faults[<i>]", the window's place in the scenario. Unique in a scenario.
+  std::string name;
   double at_s = 0;                       // start, seconds from the start of the run
   double for_s = 0;                      // length
   error_mix errors;                      // replaces the baseline error mix inside the window

@@ -1,6 +1,9 @@
 #include "sim/run/summary.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include "sim/run/recovery.hpp"
 
 namespace squall::sim {
 namespace {
@@ -90,23 +93,73 @@ double summary_value(const summary& s, const std::string& metric) {
   throw std::out_of_range("no summary metric named " + metric);  // names are checked when scenarios load
 }
 
+std::string no_samples(const configuration_result& result, const summary& s, const std::string& metric) {
+  const run_metrics& m = *result.metrics;
+  if (metric.starts_with("latency_ok_")) return m.latency_ok().count() == 0 ? "no samples: no request succeeded" : "";
+  if (metric.starts_with("latency_")) return m.latency().count() == 0 ? "no samples: no request completed" : "";
+  if (metric.starts_with("ttft_")) return m.ttft().count() == 0 ? "no samples: no answer had a first token" : "";
+  if (metric == "success_rate" || metric == "degraded_rate" || metric == "error_rate" || metric == "bad_content_rate") {
+    return m.offered() == 0 ? "no samples: no request was sent" : "";
+  }
+  if (metric == "attempts_per_request") {
+    return m.completed() + m.unfinished() == 0 ? "no samples: no request was sent" : "";
+  }
+  if (metric == "cost_per_success_usd") return m.succeeded() == 0 ? "no samples: no request succeeded" : "";
+  if (metric == "cache_hit_rate") {
+    const double lookups = summary_value(s, "cache_hits") + static_cast<double>(m.total(policy_event_kind::cache_miss));
+    return lookups == 0 ? "no samples: no cache lookup" : "";
+  }
+  if (metric == "upstream_attempts_per_request") {
+    return summary_value(s, "requests") == 0 ? "no samples: no request was sent" : "";
+  }
+  return "";
+}
+
+namespace {
+
+// The value of one assertion's metric for one configuration that ran.
+measured_value measure(const scenario& s, const assertion& a, const configuration_result& result, const summary& sum,
+                       const std::vector<fault_ref>& faults) {
+  const auto& series = result.metrics->series();
+  if (a.metric == "recovery_s") {
+    const recovery_report report = measure_recovery(s, series);
+    if (report.windows.empty()) return {std::nullopt, "no samples: the scenario has no fault windows"};
+    double slowest = 0;
+    for (const auto& w : report.windows) {
+      if (a.scope == assertion_scope::after && w.fault.name != a.fault) continue;
+      if (!w.recovery_s) return {std::nullopt, w.fault.name + ": " + w.note};
+      slowest = std::max(slowest, *w.recovery_s);
+    }
+    return {slowest, ""};
+  }
+  if (a.scope == assertion_scope::run) {
+    std::string why = no_samples(result, sum, a.metric);
+    if (!why.empty()) return {std::nullopt, std::move(why)};
+    return {summary_value(sum, a.metric), ""};
+  }
+  return window_metric(totals_in(series, scope_span(faults, a.fault, a.scope)), a.metric);
+}
+
+}  // namespace
+
 std::vector<assertion_result> check_assertions(const scenario& s, const std::vector<configuration_result>& results,
                                                const std::vector<summary>& summaries) {
+  const auto faults = fault_refs(s);
   std::vector<assertion_result> out;
   for (const auto& a : s.assertions) {
     bool ran = false;
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (results[i].name != a.configuration) continue;
       ran = true;
-      const double v = summary_value(summaries[i], a.metric);
-      const bool held = a.is_min ? v >= a.bound : v <= a.bound;
+      const measured_value v = measure(s, a, results[i], summaries[i], faults);
+      const bool held = v.value && (a.is_min ? *v.value >= a.bound : *v.value <= a.bound);
       const assertion_state state =
           results[i].incomplete ? assertion_state::incomplete : held ? assertion_state::passed : assertion_state::failed;
-      out.push_back(assertion_result{a, v, state == assertion_state::passed, state});
+      out.push_back(assertion_result{a, v.value.value_or(0), state == assertion_state::passed, state, v.note});
     }
     // Never dropped: an assertion the run did not get to is reported as not run, so that an interrupted
     // run cannot pass by leaving its failing configuration out.
-    if (!ran) out.push_back(assertion_result{a, 0, false, assertion_state::not_run});
+    if (!ran) out.push_back(assertion_result{a, 0, false, assertion_state::not_run, ""});
   }
   return out;
 }

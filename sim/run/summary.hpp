@@ -23,10 +23,18 @@ enum class assertion_state { passed, failed, incomplete, not_run };
 
 struct assertion_result {
   assertion bound;
-  double measured = 0;  // meaningless when not_run
+  double measured = 0;  // meaningless when not_run or when note says there is no value
   bool passed = false;  // state == passed
   assertion_state state = assertion_state::failed;
+  // Why the metric has no value ("no samples: no request succeeded", "not recovered before the run
+  // ended"): such an assertion fails, whatever its bound. Empty when measured holds the value.
+  std::string note;
 };
+
+// Why `metric` of a configuration's whole run has no samples (a latency percentile of no request, a rate
+// over nothing), or empty when it has a value. A bound on a metric without samples fails: a percentile of
+// nothing reads as 0 and would pass any _max bound (k6#4283).
+std::string no_samples(const configuration_result& result, const summary& s, const std::string& metric);
 
 // "pass", "fail", "incomplete", "not run": the words results.json and every report use.
 const char* to_string(assertion_state state) noexcept;

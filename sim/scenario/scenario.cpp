@@ -26,6 +26,14 @@ const std::vector<std::string>& summary_metric_names() {
   return names;
 }
 
+const std::vector<std::string>& window_metric_names() {
+  static const std::vector<std::string> names = {
+      "requests", "completed", "succeeded", "degraded", "shed", "success_rate", "degraded_rate", "error_rate",
+      "attempts", "retries", "timeouts", "breaker_openings", "breaker_rejections", "cost_usd", "hedges",
+      "fallbacks", "client_rejections"};
+  return names;
+}
+
 const std::vector<std::string>& upstream_metric_names() {
   static const std::vector<std::string> names = {
       "upstream_attempts",  "upstream_attempts_per_request", "upstream_attempts_request_peak",
@@ -95,6 +103,91 @@ std::string model_list(const provider_config& p) {
   return quoted_list(names);
 }
 
+const char* scope_word(assertion_scope scope) {
+  return scope == assertion_scope::during ? "during" : scope == assertion_scope::after ? "after" : "run";
+}
+
+// The bounds of one configuration, for the whole run or (scope during / after) for one fault window.
+void parse_bounds(json_reader& top, const json& bounds, const std::string& cpath, const std::string& config,
+                  assertion_scope scope, const std::string& fault, scenario& s) {
+  const auto& names = scope == assertion_scope::run ? summary_metric_names() : window_metric_names();
+  for (auto b = bounds.begin(); b != bounds.end() && !top.failed(); ++b) {
+    const std::string bpath = json_path_key(cpath, b.key());
+    const std::string& key = b.key();
+    if (key == "during" || key == "after") {
+      if (scope != assertion_scope::run) {
+        top.fail(bpath, "a window's bounds cannot hold another \"" + key + "\"; write it beside \"" +
+                            scope_word(scope) + "\" under the configuration");
+        return;
+      }
+      if (!b->is_object() || b->empty()) {
+        top.fail(bpath, "expected an object of fault window name -> bounds, such as {\"storm\": "
+                        "{\"success_rate_min\": 0.9}}, got " + describe_json(*b));
+        return;
+      }
+      std::vector<std::string> faults;
+      for (const auto& p : s.providers) {
+        for (const auto& f : p.faults) faults.push_back(f.name);
+      }
+      for (auto w = b->begin(); w != b->end() && !top.failed(); ++w) {
+        const std::string wpath = json_path_key(bpath, w.key());
+        if (std::find(faults.begin(), faults.end(), w.key()) == faults.end()) {
+          top.fail(wpath, "no fault window named \"" + w.key() + "\"; " +
+                              (faults.empty() ? std::string("the scenario has no fault windows")
+                                              : "expected one of " + quoted_list(faults) +
+                                                    " (a window's \"name\", or \"<provider>.faults[<i>]\")"));
+          return;
+        }
+        if (!w->is_object()) {
+          top.fail(wpath, "expected an object such as {\"success_rate_min\": 0.9}, got " + describe_json(*w));
+          return;
+        }
+        parse_bounds(top, *w, wpath, config,
+                     key == "during" ? assertion_scope::during : assertion_scope::after, w.key(), s);
+      }
+      continue;
+    }
+    const bool is_min = key.size() > 4 && key.ends_with("_min");
+    const bool is_max = key.size() > 4 && key.ends_with("_max");
+    const std::string metric = (is_min || is_max) ? key.substr(0, key.size() - 4) : key;
+    if (!is_min && !is_max) {
+      top.fail(bpath, "expected a summary metric followed by _min or _max, such as \"success_rate_min\", got \"" + key + "\"");
+      return;
+    }
+    if (metric == "recovery_s") {
+      // How long after a window's end the success rate took to come back (sim/run/recovery.hpp): a bound
+      // on the whole run is on the slowest recovery; "after" a window, on that window's.
+      if (scope == assertion_scope::during) {
+        top.fail(bpath, "recovery is measured after a window ends; write \"recovery_s_max\" under \"after\" "
+                        "or for the whole run");
+        return;
+      }
+      if (!is_max) {
+        top.fail(bpath, "expected \"recovery_s_max\": a recovery has an upper bound, not a lower one");
+        return;
+      }
+    } else if (std::find(names.begin(), names.end(), metric) == names.end()) {
+      std::string list;
+      for (const auto& n : names) list += " " + n;
+      top.fail(bpath, "unknown metric \"" + metric + "\"; the " +
+                          (scope == assertion_scope::run ? "summary metrics are:" : "metrics of a fault window are:") +
+                          list + " recovery_s");
+      return;
+    }
+    const auto& upstream = upstream_metric_names();
+    if (!s.service && std::find(upstream.begin(), upstream.end(), metric) != upstream.end()) {
+      top.fail(bpath, "\"" + metric + "\" is what the fake providers saw of a service under test; only a "
+                      "scenario with a \"service\" block has it");
+      return;
+    }
+    if (!b->is_number()) {
+      top.fail(bpath, "expected a number, got " + describe_json(*b));
+      return;
+    }
+    s.assertions.push_back(assertion{config, metric, is_min, b->get<double>(), bpath, scope, fault});
+  }
+}
+
 void parse_assertions(json_reader& top, const json* value, scenario& s) {
   if (!value || top.failed()) return;
   const std::string path = json_path_key(top.path(), "assert");
@@ -102,8 +195,7 @@ void parse_assertions(json_reader& top, const json* value, scenario& s) {
     top.fail(path, "expected an object of configuration name -> {\"<metric>_min\" or \"<metric>_max\": bound}");
     return;
   }
-  const auto& names = summary_metric_names();
-  for (auto it = value->begin(); it != value->end(); ++it) {
+  for (auto it = value->begin(); it != value->end() && !top.failed(); ++it) {
     const std::string cpath = json_path_key(path, it.key());
     const bool known = std::any_of(s.configurations.begin(), s.configurations.end(),
                                    [&](const configuration& c) { return c.name == it.key(); });
@@ -117,33 +209,30 @@ void parse_assertions(json_reader& top, const json* value, scenario& s) {
       top.fail(cpath, "expected an object such as {\"success_rate_min\": 0.99, \"latency_p99_ms_max\": 5000}");
       return;
     }
-    for (auto b = it->begin(); b != it->end(); ++b) {
-      const std::string bpath = json_path_key(cpath, b.key());
-      const std::string& key = b.key();
-      const bool is_min = key.size() > 4 && key.ends_with("_min");
-      const bool is_max = key.size() > 4 && key.ends_with("_max");
-      const std::string metric = (is_min || is_max) ? key.substr(0, key.size() - 4) : key;
-      if (!is_min && !is_max) {
-        top.fail(bpath, "expected a summary metric followed by _min or _max, such as \"success_rate_min\", got \"" + key + "\"");
-        return;
+    parse_bounds(top, *it, cpath, it.key(), assertion_scope::run, "", s);
+  }
+}
+
+// "recovery": {"tolerance_pp": 2, "hold_intervals": 3}.
+void parse_recovery(json_reader& top, const json* value, scenario& s) {
+  if (!value || top.failed()) return;
+  json_reader r(*value, "$.recovery");
+  r.allow_only({"tolerance_pp", "hold_intervals"});
+  r.number("tolerance_pp", s.recovery.tolerance_pp, 0, 100);
+  r.count("hold_intervals", s.recovery.hold_intervals, 1, 1000);
+  if (auto e = r.finish()) top.fail(e->path, e->message);
+}
+
+// Fault windows are named across providers: an assertion names one window, never one of two.
+void check_fault_names(json_reader& top, const scenario& s) {
+  std::vector<std::string> seen;
+  for (const auto& p : s.providers) {
+    for (std::size_t i = 0; i < p.faults.size() && !top.failed(); ++i) {
+      if (std::find(seen.begin(), seen.end(), p.faults[i].name) != seen.end()) {
+        top.fail(json_path_key(json_path_index(json_path_key(json_path_key("$.providers", p.name), "faults"), i), "name"),
+                 "another fault window is already named \"" + p.faults[i].name + "\"; expected a name unique in the scenario");
       }
-      if (std::find(names.begin(), names.end(), metric) == names.end()) {
-        std::string list;
-        for (const auto& n : names) list += " " + n;
-        top.fail(bpath, "unknown metric \"" + metric + "\"; the summary metrics are:" + list);
-        return;
-      }
-      const auto& upstream = upstream_metric_names();
-      if (!s.service && std::find(upstream.begin(), upstream.end(), metric) != upstream.end()) {
-        top.fail(bpath, "\"" + metric + "\" is what the fake providers saw of a service under test; only a "
-                        "scenario with a \"service\" block has it");
-        return;
-      }
-      if (!b->is_number()) {
-        top.fail(bpath, "expected a number, got " + describe_json(*b));
-        return;
-      }
-      s.assertions.push_back(assertion{it.key(), metric, is_min, b->get<double>(), bpath});
+      seen.push_back(p.faults[i].name);
     }
   }
 }
@@ -154,7 +243,7 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
   scenario s;
   json_reader r(document, "$");
   r.allow_only({"$schema", "name", "description", "seed", "duration_s", "drain_s", "interval_s", "providers",
-                "workload", "policies", "service", "assert"});
+                "workload", "policies", "service", "assert", "recovery"});
   // "$schema" names the JSON Schema an editor checks the file against (docs/schema); squall ignores it.
   std::string schema_uri;
   r.string("$schema", schema_uri).string("name", s.name).string("description", s.description).seed("seed", s.seed);
@@ -182,6 +271,9 @@ config_result<scenario> parse_scenario(const json& document, const std::filesyst
       }
     }
   }
+
+  if (!r.failed()) check_fault_names(r, s);
+  parse_recovery(r, r.child("recovery"), s);
 
   const json* workload = r.required("workload", "the arrivals and the request mix");
   if (workload && !r.failed()) {

@@ -40,13 +40,29 @@ struct configuration {
   std::string reference;
 };
 
+// Over which part of the run an assertion's metric is measured: the whole run, the intervals of a named
+// fault window ("during"), or the intervals from its end to the next window's start or the run's end
+// ("after"). See sim/run/recovery.hpp.
+enum class assertion_scope : std::uint8_t { run, during, after };
+
 // One bound on one summary metric of one configuration: "success_rate_min": 0.99.
 struct assertion {
   std::string configuration;
-  std::string metric;   // a key of the summary, e.g. "latency_p99_ms"
+  std::string metric;   // a key of the summary, e.g. "latency_p99_ms", or "recovery_s"
   bool is_min = true;   // true: metric >= bound; false: metric <= bound
   double bound = 0;
   std::string path;     // where it was written, for messages
+  assertion_scope scope = assertion_scope::run;
+  std::string fault;    // the fault window's name, for during / after
+};
+
+// "recovery": how recovery after each fault window is measured (sim/run/recovery.hpp).
+struct recovery_options {
+  // A configuration has recovered when its success rate is back within this many percentage points of
+  // its calm baseline. The default value is 2 pp.
+  double tolerance_pp = 2;
+  // ... and stays there for this many consecutive intervals (with completions). The default value is 3.
+  std::uint32_t hold_intervals = 3;
 };
 
 struct scenario {
@@ -64,6 +80,7 @@ struct scenario {
   std::optional<service_spec> service;
   std::vector<configuration> configurations;
   std::vector<assertion> assertions;
+  recovery_options recovery;
   std::string digest;                  // SHA-256 of the scenario with its policy files inlined
   // What the command line changed: each --set as given, and the ${NAME}s the file used with their values
   // (the digest covers the result of both).
@@ -75,6 +92,9 @@ struct scenario {
 
 // The summary metric names an assertion may name (the keys of results.json's "summary").
 const std::vector<std::string>& summary_metric_names();
+// The metrics an assertion scoped to a fault window ("during" / "after") may name: those the time series
+// measures exactly as sums of its intervals (no latency percentiles: intervals' percentiles do not add).
+const std::vector<std::string>& window_metric_names();
 // The summary metrics of what the fake providers saw, which only a run with a service has.
 const std::vector<std::string>& upstream_metric_names();
 

@@ -23,7 +23,7 @@ TEST(SummaryMarkdown, HeadsWithScenarioSeedReproduceAndVerdict) {
   EXPECT_TRUE(md.starts_with("## squall: writers-test \xE2\x80\x94 \xE2\x9D\x8C fail\n")) << md;
   EXPECT_NE(md.find("seed 7"), std::string::npos);
   EXPECT_NE(md.find("Reproduce: `squall run writers-test.json --seed 7`"), std::string::npos) << md;
-  EXPECT_NE(md.find("Faults: p 20\xE2\x80\x93" "40 s: 50% 503"), std::string::npos) << md;
+  EXPECT_NE(md.find("Faults: `p.faults[0]` (p) 20\xE2\x80\x93" "40 s: 50% 503"), std::string::npos) << md;
 }
 
 TEST(SummaryMarkdown, TableHasOneColumnPerConfigurationWithTheDifferenceToTheFirst) {

@@ -40,6 +40,10 @@ const broken_case broken_cases[] = {
     {"unknown-outage.json", "$.providers.openai.faults[0].outage", "got \"explode\""},
     {"retry-on-permanent-error.json", "$.policies.baseline.policies[0].retry_on[1]", "never retried"},
     {"arrivals-without-rate.json", "$.workload.arrivals", "missing \"rate_per_s\""},
+    {"assert-unknown-fault.json", "$.assert.baseline.during.strom", "no fault window named \"strom\"; expected one of \"storm\""},
+    {"assert-window-latency.json", "$.assert.baseline.after.storm.latency_p99_ms_max", "the metrics of a fault window are:"},
+    {"duplicate-fault-name.json", "$.providers.openai.faults[1].name", "already named \"storm\""},
+    {"assert-during-and-after.json", "$.assert.baseline.during.storm.after", "cannot hold another \"after\""},
 };
 
 TEST(Scenario, EveryBrokenFileIsRejectedWithItsPlaceAndReason) {
