@@ -470,6 +470,11 @@ SUMMARY_METRICS = [
     "upstream_attempts", "upstream_attempts_per_request", "upstream_attempts_request_peak", "upstream_retries",
     "upstream_unattributed", "upstream_cost_usd", "upstream_cost_wasted_usd"]
 
+WINDOW_METRICS = [
+    "requests", "completed", "succeeded", "degraded", "shed", "success_rate", "degraded_rate", "error_rate",
+    "attempts", "retries", "timeouts", "breaker_openings", "breaker_rejections", "cost_usd", "hedges",
+    "fallbacks", "client_rejections"]
+
 INJECTABLE_STATUSES = [400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504, 529]
 ERROR_KINDS = ["overloaded_529", "overloaded_500", "rate_limit_account", "rate_limit_temporary", "insufficient_quota"]
 
@@ -485,6 +490,8 @@ def scenario_definitions():
     defs = {}
     probability = lambda d: num(d, 0, 1)
     defs["fault"] = obj("A fault window: from at_s for for_s seconds the provider misbehaves.", {
+        "name": string("The window's name, unique in the scenario, for assertions during/after it; default "
+                       "\"<provider>.faults[<i>]\".", minLength=1, maxLength=64),
         "at_s": num("Start of the window, seconds from the start of the run.", 0, 31536000),
         "for_s": num("Length of the window in seconds (above 0).", None, 31536000, exclusive_lo=0),
         "errors": error_mix("Errors injected in the window."),
@@ -631,7 +638,24 @@ def scenario_definitions():
     for m in SUMMARY_METRICS:
         bounds[m + "_min"] = num("Fails the run when " + m + " is below this.")
         bounds[m + "_max"] = num("Fails the run when " + m + " is above this.")
-    defs["assertions"] = obj("Bounds on summary metrics: \"<metric>_min\" or \"<metric>_max\".", bounds)
+    bounds["recovery_s_max"] = num("Fails the run when the slowest recovery after a fault window (s) is above this.")
+    window_bounds = {}
+    for m in WINDOW_METRICS:
+        window_bounds[m + "_min"] = num("Fails the run when " + m + " in the window is below this.")
+        window_bounds[m + "_max"] = num("Fails the run when " + m + " in the window is above this.")
+    defs["window_assertions"] = obj("Bounds on what happened in a fault window (counts and rates).", window_bounds)
+    after_bounds = dict(window_bounds)
+    after_bounds["recovery_s_max"] = num("Fails the run when the recovery after this window (s) is above this.")
+    defs["after_assertions"] = obj("Bounds on what happened after a fault window, until the next one or the end.",
+                                   after_bounds)
+    bounds["during"] = {"type": "object", "minProperties": 1,
+                        "description": "Fault window name -> bounds on what happened during that window.",
+                        "additionalProperties": ref("window_assertions")}
+    bounds["after"] = {"type": "object", "minProperties": 1,
+                       "description": "Fault window name -> bounds on what happened after that window.",
+                       "additionalProperties": ref("after_assertions")}
+    defs["assertions"] = obj("Bounds on summary metrics: \"<metric>_min\" or \"<metric>_max\"; \"during\" and "
+                             "\"after\" a named fault window.", bounds)
     return defs
 
 
@@ -663,6 +687,10 @@ def scenario_schema():
             "service": ref("service"),
             "assert": {"type": "object", "description": "Configuration name -> bounds on its summary metrics.",
                        "additionalProperties": ref("assertions")},
+            "recovery": obj("When a configuration counts as recovered after a fault window.", {
+                "tolerance_pp": num("Recovered when the success rate is at most this many points below the calm "
+                                    "baseline.", 0, 100, 2),
+                "hold_intervals": integer("... for this many intervals in a row.", 1, 1000, 3)}),
         },
         "definitions": defs,
     }
