@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <string>
 
 #include "reports/format.hpp"
@@ -74,6 +75,61 @@ json mean_tree(const std::vector<const json*>& values) {
   return *first;
 }
 
+// Rows of a table keyed by some of their fields (configurations[].errors, .models), over the runs: one
+// row per key seen in any run, in order of first appearance; counts and figures the mean over all runs (a
+// run without the row counts 0, as a failure that did not happen there); first_s the earliest and last_s
+// the latest of any run. Rows are then ordered by "requests" (the error table's order) when they have it.
+json mean_rows(const std::vector<const json*>& tables, std::initializer_list<const char*> key_fields) {
+  auto same_key = [&](const json& a, const json& b) {
+    for (const char* k : key_fields) {
+      if (a.value(k, json()) != b.value(k, json())) return false;
+    }
+    return true;
+  };
+  json out = json::array();
+  std::vector<std::vector<const json*>> members;  // per output row, the row of each run (null: absent)
+  for (std::size_t run = 0; run < tables.size(); ++run) {
+    if (!tables[run] || !tables[run]->is_array()) continue;
+    for (const auto& row : *tables[run]) {
+      if (!row.is_object()) continue;
+      std::size_t at = 0;
+      while (at < out.size() && !same_key(out[at], row)) ++at;
+      if (at == out.size()) {
+        out.push_back(row);
+        members.emplace_back(tables.size(), nullptr);
+      }
+      members[at][run] = &row;
+    }
+  }
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    json& row = out[i];
+    for (auto it = row.begin(); it != row.end(); ++it) {
+      if (!it->is_number()) continue;
+      const std::string key = it.key();
+      if (std::find_if(key_fields.begin(), key_fields.end(), [&](const char* k) { return key == k; }) != key_fields.end()) continue;
+      const bool earliest = key == "first_s", latest = key == "last_s";
+      double acc = 0;
+      bool seen = false;
+      for (const json* m : members[i]) {
+        if (!m || !m->contains(key)) continue;
+        const double v = number_at((*m)[key]);
+        if (earliest || latest) acc = !seen ? v : earliest ? std::min(acc, v) : std::max(acc, v);
+        else acc += v;
+        seen = true;
+      }
+      *it = results_number(earliest || latest ? acc : acc / static_cast<double>(tables.size()));
+    }
+  }
+  if (!out.empty() && out[0].contains("requests")) {
+    std::stable_sort(out.begin(), out.end(), [](const json& a, const json& b) {
+      const bool a_other = a.value("class", "") == "other", b_other = b.value("class", "") == "other";
+      if (a_other != b_other) return b_other;
+      return number_at(a.value("requests", json())) > number_at(b.value("requests", json()));
+    });
+  }
+  return out;
+}
+
 }  // namespace
 
 config_result<json> aggregate_seeds(const std::vector<json>& runs) {
@@ -134,6 +190,10 @@ config_result<json> aggregate_seeds(const std::vector<json>& runs) {
       auto values = gather(key);
       if (values[0]) c[key] = mean_tree(values);
     }
+    if (auto values = gather("errors"); values[0]) {
+      c["errors"] = mean_rows(values, {"class", "http_status", "provider", "model", "policy", "message"});
+    }
+    if (auto values = gather("models"); values[0]) c["models"] = mean_rows(values, {"provider", "model", "other"});
     if (c.contains("providers") && c["providers"].is_array()) {
       for (std::size_t p = 0; p < c["providers"].size(); ++p) {
         for (const char* key : {"busy_max", "queue_max"}) {
@@ -144,9 +204,11 @@ config_result<json> aggregate_seeds(const std::vector<json>& runs) {
           }
           if (c["providers"][p].contains(key)) c["providers"][p][key] = most;
         }
-        // Queue waits are read like the summary's latency percentiles: the mean of each run's figure.
+        // Queue waits and traffic are read like the summary's latency percentiles: the mean of each run's
+        // figure.
         for (const char* key : {"service_started", "queue_waited_share", "queue_wait_mean_ms", "queue_wait_p50_ms",
-                                "queue_wait_p90_ms", "queue_wait_p99_ms"}) {
+                                "queue_wait_p90_ms", "queue_wait_p99_ms", "attempts", "successes", "failures",
+                                "cancelled", "cost_usd", "attempt_latency_p50_ms", "attempt_latency_p95_ms"}) {
           if (!c["providers"][p].contains(key)) continue;
           double sum = 0;
           for (const auto& r : runs) {

@@ -17,7 +17,10 @@ namespace squall::reports {
 //     where the interval is mean -/+ t(0.975, n-1) * sd / sqrt(n);
 //   - outcomes, latency_spectrum, breakers, decisions, simulated_s, events and every series column:
 //     means over the runs (series cut to the shortest run); providers' busy_max and queue_max: maxima,
-//     their service_started, queue_waited_share and queue_wait_*_ms: means;
+//     their service_started, queue_waited_share, queue_wait_*_ms and traffic figures (attempts, ...,
+//     attempt_latency_p95_ms): means; errors and models: rows matched by key over the runs, their counts
+//     and figures means (0 for a run without the row), an error's first_s the earliest and last_s the
+//     latest of any run;
 //     explained_requests and warnings: those of the first run;
 //   - assertions: re-checked against the means, with "passed_runs" (how many single runs held it);
 //   - seed and reproduce: the first run's (the command line may replace reproduce with its --seeds form).

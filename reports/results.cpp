@@ -62,6 +62,76 @@ json recovery_document(const sim::scenario& sc, const sim::run_metrics& m) {
           {"windows", std::move(windows)}};
 }
 
+double quantile_ms(const sim::histogram& h, double q) { return static_cast<double>(h.quantile(q)) / 1000.0; }
+
+// The traffic figures of one row of the breakdown (a provider, or a provider's model).
+void traffic_figures(json& entry, std::uint64_t attempts, std::uint64_t successes, std::uint64_t failures,
+                     std::uint64_t cancelled, double cost_usd, const sim::histogram& latency) {
+  entry["attempts"] = attempts;
+  entry["successes"] = successes;
+  entry["failures"] = failures;
+  entry["cancelled"] = cancelled;
+  entry["cost_usd"] = results_number(cost_usd);
+  entry["attempt_latency_p50_ms"] = results_number(quantile_ms(latency, 0.50));
+  entry["attempt_latency_p95_ms"] = results_number(quantile_ms(latency, 0.95));
+}
+
+json errors_document(const sim::error_table& table) {
+  json rows = json::array();
+  for (const sim::error_row& r : table.rows()) {
+    json row = json::object();
+    if (r.other) {
+      row["class"] = "other";
+    } else {
+      row["class"] = std::string(to_string(r.kind));
+      row["http_status"] = r.http_status;
+      row["provider"] = r.provider;
+      row["model"] = r.model;
+      row["policy"] = r.policy;
+      row["message"] = r.message;
+    }
+    row["requests"] = r.requests;
+    row["attempts"] = r.attempts;
+    row["first_s"] = results_number(r.first_s);
+    row["last_s"] = results_number(r.last_s);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+json models_document(const sim::traffic_table& table) {
+  json rows = json::array();
+  for (const sim::traffic_row* r : table.rows()) {
+    json row = json::object();
+    if (r->other) {
+      row["other"] = true;
+    } else {
+      row["provider"] = r->provider;
+      row["model"] = r->model;
+    }
+    traffic_figures(row, r->attempts, r->successes, r->failures, r->cancelled, r->cost_usd, r->latency);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// The traffic of one provider: its models' rows summed. `name` empty gathers the "other" row.
+void provider_traffic(json& entry, const sim::traffic_table& table, const std::string& name, bool other) {
+  std::uint64_t attempts = 0, successes = 0, failures = 0, cancelled = 0;
+  double cost_usd = 0;
+  sim::histogram latency;
+  for (const sim::traffic_row* r : table.rows()) {
+    if (r->other != other || (!other && r->provider != name)) continue;
+    attempts += r->attempts;
+    successes += r->successes;
+    failures += r->failures;
+    cancelled += r->cancelled;
+    cost_usd += r->cost_usd;
+    latency.merge(r->latency);
+  }
+  traffic_figures(entry, attempts, successes, failures, cancelled, cost_usd, latency);
+}
+
 json series_document(const sim::run_metrics& m) {
   const auto& rows = m.series();
   json s = json::object();
@@ -166,9 +236,22 @@ json results_document(const run_record& run) {
         entry["queue_wait_p90_ms"] = results_number(q.p90_ms);
         entry["queue_wait_p99_ms"] = results_number(q.p99_ms);
       }
+      if (m.traffic().measured()) provider_traffic(entry, m.traffic(), p.name, false);
+      providers.push_back(std::move(entry));
+    }
+    // Attempts to a route the scenario does not name (answered invalid_request by the transport), and
+    // the "other" row of a table that filled up, are providers too: the attempts add up to the summary's.
+    for (const sim::traffic_row* t : m.traffic().rows()) {
+      bool listed = false;
+      for (const auto& e : providers) listed = listed || (!t->other && e["name"] == t->provider);
+      if (listed) continue;
+      json entry = {{"name", t->other ? std::string("(other)") : t->provider}};
+      provider_traffic(entry, m.traffic(), t->provider, t->other);
       providers.push_back(std::move(entry));
     }
     c["providers"] = std::move(providers);
+    if (m.traffic().measured()) c["models"] = models_document(m.traffic());
+    c["errors"] = errors_document(m.errors());
     json breakers = json::array();
     for (const auto& b : m.breakers()) {
       json entry = {{"name", b.name}, {"openings", b.openings}, {"open_s", results_number(b.open_s)}};

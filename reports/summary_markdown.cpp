@@ -7,6 +7,7 @@
 #include "policies/core/json_parse.hpp"
 #include "reports/format.hpp"
 #include "reports/provider_table.hpp"
+#include "reports/traffic_table.hpp"
 
 namespace squall::reports {
 namespace {
@@ -36,6 +37,20 @@ std::string code(const std::string& s) {
   return fence + (pad ? " " : "") + s + (pad ? " " : "") + fence;
 }
 
+
+// A table of text cells; the columns from `text_columns` on are numbers, aligned right.
+void table_markdown(std::string& out, const provider_table& table, std::size_t text_columns) {
+  out += "|";
+  for (const auto& h : table.header) out += " " + h + " |";
+  out += "\n|";
+  for (std::size_t i = 0; i < table.header.size(); ++i) out += i < text_columns ? "---|" : "---:|";
+  out += "\n";
+  for (const auto& row : table.rows) {
+    out += "|";
+    for (const auto& text : row) out += " " + cell(text) + " |";
+    out += "\n";
+  }
+}
 
 double metric(const json& config, const char* name) {
   if (!config.contains("summary") || !config["summary"].contains(name)) return 0;
@@ -186,6 +201,22 @@ std::string summary_markdown(const json& results) {
     out += "\nWaited: the share of attempts that started service after waiting in the provider's queue; the "
            "queue wait percentiles are over every attempt that started service (0 for one that found a free "
            "slot).\n\n";
+  }
+
+  if (const provider_table traffic = traffic_figures(results); !traffic.rows.empty()) {
+    out += "### Traffic by provider and model\n\n";
+    table_markdown(out, traffic, 3);
+    out += "\nEvery attempt that reached the transport, by the provider and model it went to: answered "
+           "(success or failure) or cancelled before its answer (a timeout, a hedge that lost, the run's end). "
+           "Cost is what the answered attempts billed; latency is theirs, per attempt.\n\n";
+  }
+
+  if (const provider_table errors = error_figures(results); !errors.rows.empty()) {
+    out += "### Errors\n\n";
+    table_markdown(out, errors, 7);
+    out += "\nRequests: final outcomes that failed this way (what the caller saw). Attempts: attempts a "
+           "provider answered this way, whether a policy recovered or not. First and last: scenario time of "
+           "the first and last of either.\n\n";
   }
 
   if (assertions.empty()) {

@@ -223,6 +223,14 @@ figcaption p { margin: 2px 0 6px; color: #555; }
   color: #fff; font-size: 11px; font-weight: 700; text-align: center; }
 .fault-key { white-space: nowrap; margin-left: 8px; color: #8e1b1b; }
 .chart-error { color: #b71c1c; font-weight: 600; white-space: pre-wrap; }
+details.explained { margin: 0 0 4px; background: #fff; border: 1px solid #ddd; border-radius: 4px; padding: 3px 10px; }
+details.explained summary { cursor: pointer; }
+ol.timeline { margin: 4px 0 6px; padding-left: 22px; font-size: 13px; }
+ol.timeline .at { display: inline-block; min-width: 76px; color: #555; font-variant-numeric: tabular-nums; }
+ol.timeline .cause { color: #b71c1c; }
+table.summary td { font-variant-numeric: tabular-nums; }
+#error-table td:nth-child(-n+7), #traffic-table td:nth-child(3) { text-align: left; }
+#error-table td:nth-child(7) { white-space: normal; min-width: 200px; max-width: 360px; overflow-wrap: anywhere; }
 footer { color: #777; font-size: 12px; margin-top: 24px; }
 )css";
 
@@ -383,6 +391,8 @@ std::string report_html(const json& results) {
   summary_table_html(out, p, assertions);
   recovery_html(out, p);
   providers_html(out, p);
+  traffic_html(out, p);
+  errors_html(out, p);
   out += "<section id=\"over-time\"><h2>Over time</h2>\n";
   if (p.configs.size() > 0) {
     out += "<p class=\"note\">Configurations: ";
@@ -410,6 +420,8 @@ std::string report_html(const json& results) {
     chart_html(out, chart);
   }
   if (distribution) out += "</div>\n</section>\n";
+
+  explanations_html(out, p);
 
   const json& sc = child(results, "scenario");
   out += "<footer>squall " + escape_html(text(results, "squall_version")) + " &middot; " + escape_html(text(results, "format")) +

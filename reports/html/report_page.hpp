@@ -1,7 +1,7 @@
 #pragma once
 // What the HTML report is built from, shared by its parts: report_charts.cpp (the datasets and the
 // Vega-Lite specifications of every chart), report_cards.cpp (the headline, the cards and the side-by-side
-// table) and report_html.cpp (the page around them). Private to reports/html.
+// table), report_tables.cpp (traffic, errors, explained requests) and report_html.cpp (the page around them). Private to reports/html.
 
 #include <array>
 #include <cmath>
@@ -168,5 +168,11 @@ void cards_html(std::string& out, const page& p, const std::vector<assertion_vie
 void recovery_html(std::string& out, const page& p);
 // The side-by-side table of summary metrics and assertions (report_cards.cpp).
 void summary_table_html(std::string& out, const page& p, const std::vector<assertion_view>& assertions);
+
+// The traffic by provider and model, the error table, and the explained requests (report_tables.cpp);
+// each writes nothing when the document has none.
+void traffic_html(std::string& out, const page& p);
+void errors_html(std::string& out, const page& p);
+void explanations_html(std::string& out, const page& p);
 
 }  // namespace squall::reports::html_detail

@@ -386,7 +386,8 @@ config_result<configuration_result> run_live_configuration(const scenario& s, st
     tracer = std::make_unique<traces::tracing_handler>(rt, *transport.value(), *options.trace,
                                                        trace_options_for(s, options.stream));
   }
-  attempt_meter meter(tracer ? static_cast<handler&>(*tracer) : *transport.value(), metrics);
+  attempt_meter meter(tracer ? static_cast<handler&>(*tracer) : *transport.value(), metrics, rt,
+                      trace_options_for(s, options.stream).default_provider);
   fleet chain(config.pipeline, config.fleet, rt, metrics, stream_seed(seed, "policies"),
               stream_seed(seed, "fleet/spread"), meter);
   const live_drive drive = drive_live_workload(s, seed, options, rt, chain, metrics, progress, tracer.get());

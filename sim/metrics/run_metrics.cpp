@@ -15,7 +15,7 @@ double us_to_ms(std::uint64_t us) noexcept { return static_cast<double>(us) / 10
 }  // namespace
 
 
-void run_metrics::on_completed(const call_context& call, const outcome& result, duration latency) noexcept {
+void run_metrics::on_completed(const call_context& call, const outcome& result, duration latency) {
   ++completed_;
   ++current_.completed;
   const auto cls = static_cast<std::size_t>(result.kind);
@@ -26,6 +26,7 @@ void run_metrics::on_completed(const call_context& call, const outcome& result, 
   } else {
     ++outcomes_[cls];
     ++current_.outcomes[cls];
+    if (!success) errors_.record_request(result, to_s(call.started_at + latency));
   }
   attempts_ += call.attempts;
   const std::uint64_t us = to_us(latency);

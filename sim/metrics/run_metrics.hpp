@@ -13,6 +13,7 @@
 #include "policies/core/events.hpp"
 #include "policies/core/outcome.hpp"
 #include "sim/metrics/histogram.hpp"
+#include "sim/metrics/traffic_tables.hpp"
 
 namespace squall::sim {
 
@@ -87,8 +88,9 @@ class run_metrics final : public event_sink {
   void on_offered() noexcept { ++current_.offered; ++offered_; }
   void on_shed() noexcept { ++current_.shed; ++shed_; }
   void on_attempt() noexcept { ++current_.attempts; }
-  // A request finished; `latency` is measured from its intended send time.
-  void on_completed(const call_context& call, const outcome& result, duration latency) noexcept;
+  // A request finished; `latency` is measured from its intended send time. A failed final outcome goes
+  // to the error table too, at the time it was delivered.
+  void on_completed(const call_context& call, const outcome& result, duration latency);
   // A request still in flight when the run stopped; it counts as not successful.
   void on_unfinished(const call_context& call) noexcept;
   // Work the provider did for a request the client had abandoned (billed all the same).
@@ -111,6 +113,12 @@ class run_metrics final : public event_sink {
   const histogram& ttft() const noexcept { return ttft_; }
   const std::vector<policy_decisions>& decisions() const noexcept { return decisions_; }
   const std::vector<explained_request>& explained() const noexcept { return explained_; }
+  // Where failures came from and where the attempts went (traffic_tables.hpp); the attempt meter
+  // (attempt_meter.hpp) fills the attempts' side.
+  error_table& errors() noexcept { return errors_; }
+  const error_table& errors() const noexcept { return errors_; }
+  traffic_table& traffic() noexcept { return traffic_; }
+  const traffic_table& traffic() const noexcept { return traffic_; }
   std::uint64_t total(policy_event_kind kind) const noexcept { return totals_[static_cast<std::size_t>(kind)]; }
   // Calls refused on the client's side (is_client_rejection), over the run.
   std::uint64_t client_rejections() const noexcept {
@@ -154,6 +162,8 @@ class run_metrics final : public event_sink {
   std::size_t last_decision_ = 0;  // events come in runs from one policy: check it first
   std::array<std::uint64_t, policy_event_kind_count> totals_{};
   std::vector<explained_request> explained_;
+  error_table errors_;
+  traffic_table traffic_;
 
   histogram latency_;
   histogram latency_ok_;

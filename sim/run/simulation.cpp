@@ -251,7 +251,8 @@ configuration_result run_configuration(const scenario& s, std::size_t index, std
   // Traced runs put the tracer right above the transport; untraced runs do not have it at all.
   std::unique_ptr<traces::tracing_handler> tracer;
   if (trace) tracer = std::make_unique<traces::tracing_handler>(loop, transport, *trace, trace_options_for(s, false));
-  attempt_meter meter(tracer ? static_cast<handler&>(*tracer) : transport, metrics);
+  attempt_meter meter(tracer ? static_cast<handler&>(*tracer) : transport, metrics, loop,
+                      trace_options_for(s, false).default_provider);
   // Policies draw from streams keyed by their position, the same root for every configuration.
   fleet chain(config.pipeline, config.fleet, loop, metrics, stream_seed(seed, "policies"),
               stream_seed(seed, "fleet/spread"), meter);

@@ -41,4 +41,39 @@ json run_scenario(std::uint64_t seed, double fault_rate, bool with_assertions) {
   return json::parse(results_document({s, seed, "sim", reproduce, results, summaries, verdicts}).dump(2));
 }
 
+json run_fallback_scenario(std::uint64_t seed) {
+  json text = json::parse(R"({
+    "name": "fallback-test", "duration_s": 60, "drain_s": 30, "interval_s": 5,
+    "providers": {
+      "primary": { "models": { "m1": { "usd_per_mtok_in": 1, "usd_per_mtok_out": 2 } },
+                   "latency": { "ttft_ms": { "dist": "exponential", "mean": 200 }, "ms_per_output_token": 1 },
+                   "capacity": { "slots": 1000, "queue": 1000 },
+                   "faults": [ { "at_s": 20, "for_s": 20, "errors": { "503": 1.0 } } ] },
+      "backup": { "models": { "MODEL": { "usd_per_mtok_in": 3, "usd_per_mtok_out": 6 } },
+                  "latency": { "ttft_ms": { "dist": "exponential", "mean": 300 }, "ms_per_output_token": 1 },
+                  "capacity": { "slots": 1000, "queue": 1000 } } },
+    "workload": { "arrivals": { "process": "poisson", "rate_per_s": 20 }, "output_tokens": 100,
+                  "provider": "primary", "model": "m1" },
+    "policies": { "plain": { "policies": [] },
+                  "fallback": { "policies": [ { "type": "fallback", "endpoints": [
+                      { "provider": "primary", "model": "m1" }, { "provider": "backup", "model": "MODEL" } ] } ] } }
+  })");
+  auto& models = text["providers"]["backup"]["models"];
+  models[script_model] = models["MODEL"];
+  models.erase("MODEL");
+  text["policies"]["fallback"]["policies"][0]["endpoints"][1]["model"] = script_model;
+  auto parsed = sim::parse_scenario(text, ".");
+  if (!parsed) throw std::runtime_error(parsed.error().describe());
+  const sim::scenario& s = *parsed;
+  std::vector<sim::configuration_result> results;
+  std::vector<sim::summary> summaries;
+  for (std::size_t i = 0; i < s.configurations.size(); ++i) {
+    results.push_back(sim::run_configuration(s, i, seed));
+    summaries.push_back(sim::summarize(results.back()));
+  }
+  const auto verdicts = sim::check_assertions(s, results, summaries);
+  const std::string reproduce = "squall run fallback-test.json --seed " + std::to_string(seed);
+  return json::parse(results_document({s, seed, "sim", reproduce, results, summaries, verdicts}).dump(2));
+}
+
 }  // namespace squall::reports::testing

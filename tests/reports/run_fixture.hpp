@@ -19,4 +19,13 @@ inline const std::string odd_name = "odd, \"quoted\" <name> & co";
 // `with_assertions` false gives a run with none.
 json run_scenario(std::uint64_t seed = 7, double fault_rate = 0.5, bool with_assertions = true);
 
+// A model name that must stay text in every report.
+inline const std::string script_model = "<script>alert(1)</script>";
+
+// A 60 s run of 20 requests/s to provider "primary" (model "m1"), which answers every call with 503
+// from 20 s to 40 s; provider "backup" serves model script_model. Two configurations: "plain" (no
+// policy: the 503s reach the caller) and "fallback" (a fallback from primary/m1 to backup/script_model:
+// the 503s stay on the attempts' side). No assertions.
+json run_fallback_scenario(std::uint64_t seed = 11);
+
 }  // namespace squall::reports::testing

@@ -114,6 +114,39 @@ TEST(live_run, the_pipeline_retries_a_429_on_the_real_clock) {
   EXPECT_EQ(server.requests().size(), 100U);
 }
 
+TEST(live_run, the_attempts_side_of_the_error_and_traffic_tables_is_measured_live_too) {
+  canned_http_server server([](const received_request& req) {
+    if (req.header("x-squall-attempt") == "1") {
+      return canned_reply{}.write(http_response(429, "Too Many Requests",
+                                                R"({"error":{"type":"requests","code":"rate_limit_exceeded"}})",
+                                                {{"retry-after-ms", "5"}}));
+    }
+    return canned_reply{}.write(http_response(200, "OK", openai_ok));
+  });
+  const scenario s = make_scenario(R"({"name": "retry", "policies": [
+      {"type": "retry", "attempts_max": 3, "backoff": "constant", "delay_ms_base": 1, "jitter": "none"}]})");
+  auto r = run_live_configuration(s, 0, 7, options_for(server));
+  ASSERT_TRUE(r) << r.error().describe();
+  const run_metrics& m = *r->metrics;
+  const auto traffic = m.traffic().rows();
+  ASSERT_EQ(traffic.size(), 1U);
+  EXPECT_EQ(traffic[0]->provider, "openai");
+  EXPECT_EQ(traffic[0]->model, "gpt-4o-mini");
+  EXPECT_EQ(traffic[0]->attempts, m.attempts());
+  EXPECT_EQ(traffic[0]->successes, 50U);
+  EXPECT_EQ(traffic[0]->failures, 50U);
+  EXPECT_EQ(traffic[0]->latency.count(), 100U);
+  const auto errors = m.errors().rows();
+  ASSERT_EQ(errors.size(), 1U);
+  EXPECT_EQ(errors[0].kind, outcome_class::rate_limited);
+  EXPECT_EQ(errors[0].http_status, 429);
+  EXPECT_EQ(errors[0].provider, "openai");
+  EXPECT_EQ(errors[0].attempts, 50U);
+  EXPECT_EQ(errors[0].requests, 0U) << "every request was retried to a success";
+  EXPECT_LE(errors[0].first_s, errors[0].last_s);
+  EXPECT_LE(errors[0].last_s, r->simulated_s);
+}
+
 TEST(live_run, latency_counts_from_the_intended_send_time) {
   canned_http_server server([](const received_request&) {
     return canned_reply{}.write(http_response(200, "OK", openai_ok), 30);
