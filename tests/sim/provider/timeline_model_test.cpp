@@ -16,7 +16,7 @@ using testing::client;
 using testing::simple_config;
 using testing::window;
 
-request req(std::string model = "m") {
+request timeline_request(std::string model = "m") {
   request r;
   r.model = std::move(model);
   r.input_tokens = 10;
@@ -24,7 +24,7 @@ request req(std::string model = "m") {
   return r;
 }
 
-time_point at_s(double s) { return time_point{from_s(s)}; }
+time_point timeline_at(double s) { return time_point{from_s(s)}; }
 
 attempt_draws draws(double error_u = 0.5, double wire_u = 0.5) {
   attempt_draws d;
@@ -46,15 +46,15 @@ TEST(TimelineModel, AScopedWindowAppliesOnlyToItsModelsAndEndpoints) {
   m_out.outage = outage_kind::reset;
   c.faults = {big_out, m_out};
   provider_model model(c);
-  EXPECT_EQ(model.admit(at_s(10), req("big"), draws()).kind, admission_kind::refuse);
-  EXPECT_EQ(model.admit(at_s(10), req("m"), draws()).kind, admission_kind::serve) << "chat: not in m_out's scope";
-  EXPECT_EQ(model.admit(at_s(10), req("m"), draws(), 1, endpoint_kind::embeddings).kind, admission_kind::reset);
-  EXPECT_EQ(model.window_at(at_s(10)), nullptr) << "a connection, before any request, meets no scoped window";
-  EXPECT_EQ(model.window_at(at_s(10), 1, endpoint_kind::chat), &model.config().faults[0]);
+  EXPECT_EQ(model.admit(timeline_at(10), timeline_request("big"), draws()).kind, admission_kind::refuse);
+  EXPECT_EQ(model.admit(timeline_at(10), timeline_request("m"), draws()).kind, admission_kind::serve) << "chat: not in m_out's scope";
+  EXPECT_EQ(model.admit(timeline_at(10), timeline_request("m"), draws(), 1, endpoint_kind::embeddings).kind, admission_kind::reset);
+  EXPECT_EQ(model.window_at(timeline_at(10)), nullptr) << "a connection, before any request, meets no scoped window";
+  EXPECT_EQ(model.window_at(timeline_at(10), 1, endpoint_kind::chat), &model.config().faults[0]);
   // Recovery per model: m_out is over at 30 s, big_out still holds.
-  EXPECT_EQ(model.admit(at_s(40), req("m"), draws(), 1, endpoint_kind::embeddings).kind, admission_kind::serve);
-  EXPECT_EQ(model.admit(at_s(40), req("big"), draws()).kind, admission_kind::refuse);
-  EXPECT_EQ(model.admit(at_s(60), req("big"), draws()).kind, admission_kind::serve);
+  EXPECT_EQ(model.admit(timeline_at(40), timeline_request("m"), draws(), 1, endpoint_kind::embeddings).kind, admission_kind::serve);
+  EXPECT_EQ(model.admit(timeline_at(40), timeline_request("big"), draws()).kind, admission_kind::refuse);
+  EXPECT_EQ(model.admit(timeline_at(60), timeline_request("big"), draws()).kind, admission_kind::serve);
 }
 
 TEST(TimelineModel, AnUnknownModelMeetsOnlyWindowsWithoutModels) {
@@ -64,7 +64,7 @@ TEST(TimelineModel, AnUnknownModelMeetsOnlyWindowsWithoutModels) {
   w.outage = outage_kind::hang;
   c.faults = {w};
   provider_model model(c);
-  EXPECT_EQ(model.admit(at_s(1), req("nope"), draws()).kind, admission_kind::unknown_model);
+  EXPECT_EQ(model.admit(timeline_at(1), timeline_request("nope"), draws()).kind, admission_kind::unknown_model);
 }
 
 TEST(TimelineModel, ErrorKindsCarryTheirKindAndProductionsClass) {
@@ -86,7 +86,7 @@ TEST(TimelineModel, ErrorKindsCarryTheirKindAndProductionsClass) {
     w.errors = {injected_error{e.status, 1.0, e.kind}};
     c.faults = {w};
     provider_model model(c);
-    const admission a = model.admit(at_s(1), req(), draws());
+    const admission a = model.admit(timeline_at(1), timeline_request(), draws());
     EXPECT_EQ(a.kind, admission_kind::injected);
     EXPECT_EQ(a.error, e.kind);
     EXPECT_EQ(a.http_status, e.status);
@@ -103,11 +103,11 @@ TEST(TimelineModel, FirstNCountsTheAttemptsInItsScopeThenIsOver) {
   w.models = {"m"};
   c.faults = {w};
   provider_model model(c);
-  EXPECT_EQ(model.admit(at_s(5), req(), draws()).kind, admission_kind::serve) << "before the window: not counted";
-  EXPECT_EQ(model.admit(at_s(11), req("big"), draws()).kind, admission_kind::serve) << "out of scope: not counted";
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(model.admit(at_s(12), req(), draws()).http_status, 429) << i;
-  EXPECT_EQ(model.admit(at_s(13), req(), draws()).kind, admission_kind::serve) << "the fourth is served";
-  EXPECT_EQ(model.window_at(at_s(13), 0, endpoint_kind::chat), nullptr) << "the window is over";
+  EXPECT_EQ(model.admit(timeline_at(5), timeline_request(), draws()).kind, admission_kind::serve) << "before the window: not counted";
+  EXPECT_EQ(model.admit(timeline_at(11), timeline_request("big"), draws()).kind, admission_kind::serve) << "out of scope: not counted";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(model.admit(timeline_at(12), timeline_request(), draws()).http_status, 429) << i;
+  EXPECT_EQ(model.admit(timeline_at(13), timeline_request(), draws()).kind, admission_kind::serve) << "the fourth is served";
+  EXPECT_EQ(model.window_at(timeline_at(13), 0, endpoint_kind::chat), nullptr) << "the window is over";
 }
 
 TEST(TimelineModel, AttemptsFailsEachRequestsFirstKAttempts) {
@@ -118,10 +118,10 @@ TEST(TimelineModel, AttemptsFailsEachRequestsFirstKAttempts) {
   w.attempts = 2;
   c.faults = {w};
   provider_model model(c);
-  EXPECT_EQ(model.admit(at_s(1), req(), draws(), 1).http_status, 503);
-  EXPECT_EQ(model.admit(at_s(1), req(), draws(), 2).http_status, 503);
-  EXPECT_EQ(model.admit(at_s(1), req(), draws(), 3).kind, admission_kind::serve);
-  EXPECT_EQ(model.admit(at_s(2), req(), draws(), 1).http_status, 503) << "every request, not the first N";
+  EXPECT_EQ(model.admit(timeline_at(1), timeline_request(), draws(), 1).http_status, 503);
+  EXPECT_EQ(model.admit(timeline_at(1), timeline_request(), draws(), 2).http_status, 503);
+  EXPECT_EQ(model.admit(timeline_at(1), timeline_request(), draws(), 3).kind, admission_kind::serve);
+  EXPECT_EQ(model.admit(timeline_at(2), timeline_request(), draws(), 1).http_status, 503) << "every request, not the first N";
 }
 
 TEST(TimelineModel, ContentFaultsFollowTheWireFaultsOnOneDraw) {
@@ -131,11 +131,11 @@ TEST(TimelineModel, ContentFaultsFollowTheWireFaultsOnOneDraw) {
   w.content = {0.2, 0.3, 0.3};  // empty, truncated, invalid_json: with the wire fault, up to 0.9
   c.faults = {w};
   provider_model model(c);
-  EXPECT_EQ(model.admit(at_s(1), req(), draws(0.5, 0.05)).wire, wire_fault::malformed);
-  EXPECT_EQ(model.admit(at_s(1), req(), draws(0.5, 0.15)).content, content_fault::empty);
-  EXPECT_EQ(model.admit(at_s(1), req(), draws(0.5, 0.35)).content, content_fault::truncated);
-  EXPECT_EQ(model.admit(at_s(1), req(), draws(0.5, 0.75)).content, content_fault::invalid_json);
-  const admission clean = model.admit(at_s(1), req(), draws(0.5, 0.999));
+  EXPECT_EQ(model.admit(timeline_at(1), timeline_request(), draws(0.5, 0.05)).wire, wire_fault::malformed);
+  EXPECT_EQ(model.admit(timeline_at(1), timeline_request(), draws(0.5, 0.15)).content, content_fault::empty);
+  EXPECT_EQ(model.admit(timeline_at(1), timeline_request(), draws(0.5, 0.35)).content, content_fault::truncated);
+  EXPECT_EQ(model.admit(timeline_at(1), timeline_request(), draws(0.5, 0.75)).content, content_fault::invalid_json);
+  const admission clean = model.admit(timeline_at(1), timeline_request(), draws(0.5, 0.999));
   EXPECT_EQ(clean.content, content_fault::none);
   EXPECT_EQ(clean.wire, wire_fault::none);
 }
@@ -147,10 +147,10 @@ TEST(TimelineModel, TokenXStretchesThePerTokenTimeOnly) {
   w.endpoints = {endpoint_kind::chat};
   c.faults = {w};
   provider_model model(c);
-  const admission a = model.admit(at_s(1), req(), draws());
-  const service_factors f = model.factors_at(at_s(1), a.timeline);
+  const admission a = model.admit(timeline_at(1), timeline_request(), draws());
+  const service_factors f = model.factors_at(timeline_at(1), a.timeline);
   EXPECT_EQ(f.token_x, 5);
-  EXPECT_EQ(model.factors_at(at_s(1)).token_x, 1) << "the unscoped view has no window";
+  EXPECT_EQ(model.factors_at(timeline_at(1)).token_x, 1) << "the unscoped view has no window";
   const service_plan p = model.plan_service(draws(), 10, f.latency_x, 1, f.ttft_x, f.token_x);
   EXPECT_EQ(p.ttft, 100ms) << "the first token as usual";
   EXPECT_EQ(p.total, 100ms + 10 * 10ms * 5);
