@@ -217,7 +217,7 @@ figure.chart { margin: 0 0 14px; background: #fff; border: 1px solid #ddd; borde
 figcaption p { margin: 2px 0 6px; color: #555; }
 .vega { min-height: 60px; }
 /* A table of many configurations scrolls on its own on a narrow window; the page never scrolls sideways. */
-#summary, #providers { overflow-x: auto; }
+#summary, #providers, #traffic, #errors, #recovery, #explanations { overflow-x: auto; }
 .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 0 14px; }
 .fault-n { display: inline-block; min-width: 15px; padding: 0 3px; margin-right: 4px; border-radius: 3px; background: #a51c1c;
   color: #fff; font-size: 11px; font-weight: 700; text-align: center; }

@@ -28,6 +28,8 @@ SCHEMA_CANNOT = {
     "error-mix-over-one.json": "the error probabilities sum to more than 1 (a sum over keys)",
     "assert-unknown-configuration.json": "an assertion names a configuration absent from \"policies\" (a cross-reference)",
     "syntax-error.json": "the file is not JSON at all, so there is nothing to validate",
+    "assert-unknown-fault.json": "an assertion names a fault window no provider has (a cross-reference)",
+    "duplicate-fault-name.json": "two fault windows of different providers share a name (uniqueness across arrays)",
 }
 # Broken scenarios whose mistake is in the policy file they name: the policy schema refuses that file.
 THROUGH_POLICY_FILE = {"bad-policy-option.json"}

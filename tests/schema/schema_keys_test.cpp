@@ -354,8 +354,20 @@ TEST(SchemaKeys, CopiedListsAreTheCodes) {
     bounds.insert(m + "_min");
     bounds.insert(m + "_max");
   }
+  // Beside the summary's bounds: the slowest recovery, and the bounds scoped to a named fault window.
+  bounds.insert({"recovery_s_max", "during", "after"});
   const auto from_schema = property_names(schema.at("definitions").at("assertions"));
   EXPECT_EQ(bounds, from_schema) << differences(bounds, from_schema);
+  std::set<std::string> window_bounds;
+  for (const auto& m : sim::window_metric_names()) {
+    window_bounds.insert(m + "_min");
+    window_bounds.insert(m + "_max");
+  }
+  const auto during = property_names(schema.at("definitions").at("window_assertions"));
+  EXPECT_EQ(window_bounds, during) << differences(window_bounds, during);
+  window_bounds.insert("recovery_s_max");
+  const auto after = property_names(schema.at("definitions").at("after_assertions"));
+  EXPECT_EQ(window_bounds, after) << differences(window_bounds, after);
 
   std::set<std::string> injectable;
   for (int status : sim::injectable_statuses) injectable.insert(std::to_string(status));
