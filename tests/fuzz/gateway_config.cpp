@@ -1,6 +1,6 @@
 // The gateway-config importers (squall import-config). Byte 0 picks the gateway: 0 is Portkey (the rest is
 // JSON through the shared JSON reader), any other byte LiteLLM (the rest is YAML through
-// config_import/yaml_document, imported for the config's only group, or its first group when it has
+// documents/yaml_document, imported for the config's only group, or its first group when it has
 // several). Bad input must come back as an error value naming a path; whatever an importer accepts must
 // be a policy file that loads (the importer checks that itself and would say so as an error).
 
