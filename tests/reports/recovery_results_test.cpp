@@ -11,6 +11,7 @@
 #include "reports/results.hpp"
 #include "reports/results_input.hpp"
 #include "reports/summary_markdown.hpp"
+#include "tests/reports/run_fixture.hpp"
 #include "sim/run/simulation.hpp"
 #include "sim/run/summary.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -34,17 +35,7 @@ json recovery_results_document() {
                "stuck": {"latency_ok_p99_ms_max": 100000, "recovery_s_max": 30,
                          "during": {"storm": {"success_rate_min": 0.5}}}}
   })");
-  auto parsed = sim::parse_scenario(text, ".");
-  if (!parsed) throw std::runtime_error(parsed.error().describe());
-  const sim::scenario& s = *parsed;
-  std::vector<sim::configuration_result> results;
-  std::vector<sim::summary> summaries;
-  for (std::size_t i = 0; i < s.configurations.size(); ++i) {
-    results.push_back(sim::run_configuration(s, i, 3));
-    summaries.push_back(sim::summarize(results.back()));
-  }
-  const auto verdicts = sim::check_assertions(s, results, summaries);
-  return json::parse(results_document({s, 3, "sim", "squall run r.json", results, summaries, verdicts}).dump(2));
+  return testing::run_document(text, 3, "r.json");
 }
 
 TEST(RecoveryResults, ResultsCarryRecoveryPerConfigurationAndNoMadeUpNumbers) {

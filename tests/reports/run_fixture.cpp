@@ -10,6 +10,22 @@
 
 namespace squall::reports::testing {
 
+json run_document(const json& scenario, std::uint64_t seed, const std::string& file) {
+  auto parsed = sim::parse_scenario(scenario, ".");
+  if (!parsed) throw std::runtime_error(parsed.error().describe());
+  const sim::scenario& s = *parsed;
+  std::vector<sim::configuration_result> results;
+  std::vector<sim::summary> summaries;
+  for (std::size_t i = 0; i < s.configurations.size(); ++i) {
+    results.push_back(sim::run_configuration(s, i, seed));
+    summaries.push_back(sim::summarize(results.back()));
+  }
+  const auto verdicts = sim::check_assertions(s, results, summaries);
+  const std::string reproduce = "squall run " + file + " --seed " + std::to_string(seed);
+  // Through text and back, as a reader of results.json would see it.
+  return json::parse(results_document({s, seed, "sim", reproduce, results, summaries, verdicts}).dump(2));
+}
+
 json run_scenario(std::uint64_t seed, double fault_rate, bool with_assertions) {
   json text = json::parse(R"({
     "name": "writers-test", "duration_s": 60, "drain_s": 30, "interval_s": 5,
@@ -26,19 +42,7 @@ json run_scenario(std::uint64_t seed, double fault_rate, bool with_assertions) {
   text["providers"]["p"]["faults"][0]["errors"]["503"] = fault_rate;
   text["policies"][odd_name] = json::parse(R"({ "policies": [] })");
   if (!with_assertions) text.erase("assert");
-  auto parsed = sim::parse_scenario(text, ".");
-  if (!parsed) throw std::runtime_error(parsed.error().describe());
-  const sim::scenario& s = *parsed;
-  std::vector<sim::configuration_result> results;
-  std::vector<sim::summary> summaries;
-  for (std::size_t i = 0; i < s.configurations.size(); ++i) {
-    results.push_back(sim::run_configuration(s, i, seed));
-    summaries.push_back(sim::summarize(results.back()));
-  }
-  const auto verdicts = sim::check_assertions(s, results, summaries);
-  const std::string reproduce = "squall run writers-test.json --seed " + std::to_string(seed);
-  // Through text and back, as a reader of results.json would see it.
-  return json::parse(results_document({s, seed, "sim", reproduce, results, summaries, verdicts}).dump(2));
+  return run_document(text, seed, "writers-test.json");
 }
 
 json run_fallback_scenario(std::uint64_t seed) {
@@ -62,18 +66,7 @@ json run_fallback_scenario(std::uint64_t seed) {
   models[script_model] = models["MODEL"];
   models.erase("MODEL");
   text["policies"]["fallback"]["policies"][0]["endpoints"][1]["model"] = script_model;
-  auto parsed = sim::parse_scenario(text, ".");
-  if (!parsed) throw std::runtime_error(parsed.error().describe());
-  const sim::scenario& s = *parsed;
-  std::vector<sim::configuration_result> results;
-  std::vector<sim::summary> summaries;
-  for (std::size_t i = 0; i < s.configurations.size(); ++i) {
-    results.push_back(sim::run_configuration(s, i, seed));
-    summaries.push_back(sim::summarize(results.back()));
-  }
-  const auto verdicts = sim::check_assertions(s, results, summaries);
-  const std::string reproduce = "squall run fallback-test.json --seed " + std::to_string(seed);
-  return json::parse(results_document({s, seed, "sim", reproduce, results, summaries, verdicts}).dump(2));
+  return run_document(text, seed, "fallback-test.json");
 }
 
 }  // namespace squall::reports::testing

@@ -9,6 +9,11 @@
 
 namespace squall::reports::testing {
 
+// A scenario document run as `squall run FILE --seed SEED` runs it: every configuration, its summary,
+// the assertions judged, and the results document read back through text as a reader of results.json
+// sees it. Throws with the parser's message when the document is not a valid scenario.
+json run_document(const json& scenario, std::uint64_t seed, const std::string& file);
+
 // The name of the third configuration: a comma, quotes and XML's special characters, to exercise quoting.
 inline const std::string odd_name = "odd, \"quoted\" <name> & co";
 
