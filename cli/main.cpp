@@ -16,6 +16,7 @@
 #include "cli/run_command.hpp"
 #include "cli/schema_command.hpp"
 #include "cli/serve_command.hpp"
+#include "cli/sweep_command.hpp"
 #include "cli/terminal.hpp"
 #include "policies/core/json_parse.hpp"
 #include "policies/core/json_reader.hpp"
@@ -135,6 +136,11 @@ int main(int argc, char** argv) {
   replay_args replay_opts;
   auto* replay = add_replay_command(app, replay_opts);
 
+  sweep_args sweep_opts;
+  auto* sweep = add_sweep_command(app, sweep_opts);
+  merge_args merge_opts;
+  auto* merge = add_merge_command(app, merge_opts);
+
   // `squall help [COMMAND]`: what `squall [COMMAND] --help` prints, as git and go have it.
   if (argc > 1 && std::string_view(argv[1]) == "help") {
     if (argc == 2) {
@@ -196,6 +202,8 @@ int main(int argc, char** argv) {
     if (record->parsed()) return record_command(record_opts);
     if (trace2scenario->parsed()) return trace2scenario_command(trace2scenario_opts);
     if (replay->parsed()) return replay_command(replay_opts);
+    if (sweep->parsed()) return sweep_command(sweep_opts);
+    if (merge->parsed()) return merge_command(merge_opts);
     if (policies->parsed()) {
       for (const auto& r : policy_registry()) std::cout << r.type << "\t" << r.summary << "\n";
       return exit_ok;

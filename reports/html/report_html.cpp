@@ -306,6 +306,8 @@ constexpr const char* draw_js = R"js(
 })();
 )js";
 
+}  // namespace
+
 // JSON for a <script> element: "<", ">" and "&" appear only inside strings, where \u escapes mean the
 // same, so no sequence in the data can close the element.
 std::string script_json(const json& value) {
@@ -322,8 +324,6 @@ std::string script_json(const json& value) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string escape_html(std::string_view text) {
   std::string out;

@@ -23,6 +23,10 @@ std::string report_html(const json& results);
 // of JavaScript and JSON, where "<\/" reads as "</" and "<\!--" as "<!--" inside strings.
 std::string escape_script(std::string_view text);
 
+// JSON for a <script type="application/json"> element: "<", ">" and "&" written as \u escapes, so no
+// sequence in the data can close the element.
+std::string script_json(const json& value);
+
 // Escapes text for HTML content and attribute values.
 std::string escape_html(std::string_view text);
 

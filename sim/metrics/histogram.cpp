@@ -42,6 +42,29 @@ void histogram::merge(const histogram& other) noexcept {
   max_ = std::max(max_, other.max_);
 }
 
+std::optional<histogram> histogram::from_parts(const std::vector<std::pair<std::size_t, std::uint64_t>>& buckets,
+                                              std::uint64_t sum, std::uint64_t min, std::uint64_t max) {
+  histogram h;
+  if (buckets.empty()) {
+    if (sum != 0 || min != 0 || max != 0) return std::nullopt;
+    return h;
+  }
+  std::size_t previous = 0;
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    const auto [index, n] = buckets[i];
+    if (index >= bucket_count || n == 0 || (i > 0 && index <= previous)) return std::nullopt;
+    if (h.count_ + n < h.count_) return std::nullopt;  // counts that overflow are not a histogram
+    h.buckets_[index] = n;
+    h.count_ += n;
+    previous = index;
+  }
+  if (min > max || index_of(min) != buckets.front().first || index_of(max) != buckets.back().first) return std::nullopt;
+  h.sum_ = sum;
+  h.min_ = min;
+  h.max_ = max;
+  return h;
+}
+
 void histogram::reset() noexcept {
   if (count_ == 0) return;
   buckets_.fill(0);

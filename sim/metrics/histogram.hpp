@@ -5,6 +5,9 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
 
 namespace squall::sim {
 
@@ -29,6 +32,15 @@ class histogram {
   // The value at quantile q in [0, 1] (q = 0.99 for p99): the midpoint of the bucket holding that rank,
   // clamped to the exact min and max. 0 when empty.
   std::uint64_t quantile(double q) const noexcept;
+
+  // The parts a histogram is written as when it must travel whole (a sweep's shard carries each run's
+  // latencies so that merged percentiles are exact, not averaged): the sum, and each bucket's count.
+  std::uint64_t sum() const noexcept { return sum_; }
+  std::uint64_t bucket(std::size_t index) const noexcept { return buckets_[index]; }
+  // The histogram those parts describe: (index, count) pairs with indices rising and below bucket_count,
+  // counts above 0, and min <= max inside the first and last bucket; nullopt when they do not fit.
+  static std::optional<histogram> from_parts(const std::vector<std::pair<std::size_t, std::uint64_t>>& buckets,
+                                             std::uint64_t sum, std::uint64_t min, std::uint64_t max);
 
   static std::size_t index_of(std::uint64_t v) noexcept;
   static std::uint64_t lower_bound_of(std::size_t index) noexcept;

@@ -1,0 +1,194 @@
+#include "reports/html/sweep_html.hpp"
+
+#include "policies/core/json_parse.hpp"
+#include "reports/format.hpp"
+#include "reports/html/report_assets.hpp"
+#include "reports/html/report_html.hpp"
+#include "reports/sweep_report.hpp"
+
+namespace squall::reports {
+namespace {
+
+constexpr const char* sweep_css = R"css(
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1f; background: #f6f6f4; }
+main { max-width: 1180px; margin: 0 auto; padding: 16px 20px 40px; }
+h1 { font-size: 22px; margin: 6px 0 4px; } h2 { font-size: 17px; margin: 22px 0 8px; }
+.lead { color: #444; margin: 0 0 12px; }
+.card { background: #fff; border: 1px solid #ddd; border-left: 5px solid #2e7d32; border-radius: 6px; padding: 10px 14px; }
+.card.none { border-left-color: #c62828; }
+.card code, .lead code { font-size: 12px; background: #f0f0ee; padding: 1px 4px; border-radius: 3px; overflow-wrap: anywhere; }
+figure { margin: 0; background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 10px; overflow-x: auto; }
+figcaption { color: #555; font-size: 12px; margin-top: 6px; }
+.table-wrap { overflow-x: auto; }
+table { border-collapse: collapse; background: #fff; border: 1px solid #ddd; width: 100%; }
+th, td { padding: 4px 9px; border-bottom: 1px solid #eee; text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+th:nth-child(-n+2), td:nth-child(-n+2), td.why { text-align: left; }
+td.why { white-space: normal; color: #8a1c1c; font-size: 12px; min-width: 180px; }
+tr.frontier td:first-child::after { content: " \25C6"; color: #1565c0; }
+tr.recommended { background: #e8f5e9; font-weight: 600; }
+tr.unusable { color: #999; }
+.incomplete { color: #ef6c00; font-weight: 600; }
+footer { color: #777; font-size: 12px; margin-top: 18px; }
+)css";
+
+constexpr const char* sweep_js = R"js(
+(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('squall-data').textContent);
+  var charts = JSON.parse(document.getElementById('squall-charts').textContent);
+  window.squallViews = {};
+  var pending = charts.map(function (chart) {
+    var spec = Object.assign({}, chart.spec, { datasets: data });
+    return vegaEmbed('#' + chart.id, spec, { mode: 'vega-lite', renderer: 'svg',
+        actions: { export: true, source: false, compiled: false, editor: false } })
+      .then(function (result) { window.squallViews[chart.id] = result.view; }, function (error) {
+        var div = document.getElementById(chart.id);
+        div.textContent = 'This chart could not be drawn: ' + error;
+        throw error;
+      });
+  });
+  Promise.all(pending).then(function () { document.body.setAttribute('data-charts', 'ready'); },
+                            function () { document.body.setAttribute('data-charts', 'failed'); });
+})();
+)js";
+
+const json& member(const json& j, const char* key) {
+  static const json null_value;
+  if (!j.is_object()) return null_value;
+  const auto it = j.find(key);
+  return it == j.end() ? null_value : *it;
+}
+
+double metric(const json& cell, const char* key) {
+  const json& v = member(member(cell, "metrics"), key);
+  return v.is_number() ? v.get<double>() : 0;
+}
+
+bool flag(const json& j, const char* key) { return member(j, key).is_boolean() && member(j, key).get<bool>(); }
+
+// One panel: success rate (y) against `x`; every cell a point, the frontier joined by a line in x order,
+// the recommended cell ringed.
+json panel(const char* x, const char* title, bool log_x, const char* x_format) {
+  json x_scale = log_x ? json{{"type", "log"}} : json{{"zero", false}};
+  json x_axis = {{"field", x}, {"type", "quantitative"}, {"title", title}, {"scale", x_scale}, {"axis", {{"format", x_format}}}};
+  json y_axis = {{"field", "success_rate"}, {"type", "quantitative"}, {"title", "success rate"},
+                 {"scale", {{"zero", false}}}, {"axis", {{"format", ".2%"}}}};
+  json tooltip = json::array({{{"field", "cell"}, {"title", "cell"}},
+                              {{"field", "label"}, {"title", "options"}},
+                              {{"field", "success_rate"}, {"format", ".3%"}, {"title", "success"}},
+                              {{"field", "latency_p99_ms"}, {"format", ",.0f"}, {"title", "p99 ms"}},
+                              {{"field", "cost_usd"}, {"format", "$,.4f"}, {"title", "cost"}},
+                              {{"field", "attempts_per_request"}, {"format", ".3f"}, {"title", "attempts/request"}}});
+  json points = {{"mark", {{"type", "point"}, {"filled", true}, {"size", 46}}},
+                 {"encoding", {{"x", x_axis}, {"y", y_axis},
+                               {"color", {{"field", "kind"}, {"type", "nominal"}, {"title", nullptr},
+                                          {"scale", {{"domain", {"frontier", "meets constraints", "other"}},
+                                                     {"range", {"#1565c0", "#7cb342", "#b0b0b0"}}}}}},
+                               {"tooltip", tooltip}}}};
+  json line = {{"transform", json::array({{{"filter", "datum.frontier"}}})},
+               {"mark", {{"type", "line"}, {"color", "#1565c0"}, {"strokeWidth", 1.5}, {"opacity", 0.7}}},
+               {"encoding", {{"x", x_axis}, {"y", y_axis}, {"order", {{"field", x}, {"type", "quantitative"}}}}}};
+  json ring = {{"transform", json::array({{{"filter", "datum.recommended"}}})},
+               {"mark", {{"type", "point"}, {"shape", "circle"}, {"size", 340}, {"strokeWidth", 2.5}, {"color", "#2e7d32"}}},
+               {"encoding", {{"x", x_axis}, {"y", y_axis}, {"tooltip", tooltip}}}};
+  return {{"width", 470}, {"height", 300}, {"data", {{"name", "cells"}}}, {"layer", json::array({points, line, ring})}};
+}
+
+}  // namespace
+
+std::string sweep_html(const json& sweep) {
+  const json& cells = member(sweep, "cells");
+  const json& rec = member(sweep, "recommendation");
+  const json& rec_cell = member(rec, "cell");
+  json rows = json::array();
+  for (const auto& cell : cells) {
+    if (member(cell, "metrics").is_null() || !flag(cell, "complete")) continue;
+    const bool recommended = rec_cell.is_number() && rec_cell == member(cell, "index");
+    rows.push_back({{"cell", member(cell, "index")},
+                    {"label", text_field(cell, "configuration") + ": " + sweep_cell_label(sweep, cell)},
+                    {"success_rate", metric(cell, "success_rate")},
+                    {"latency_p99_ms", std::max(metric(cell, "latency_p99_ms"), 0.001)},
+                    {"cost_usd", metric(cell, "cost_usd")},
+                    {"attempts_per_request", metric(cell, "attempts_per_request")},
+                    {"frontier", flag(cell, "frontier")},
+                    {"recommended", recommended},
+                    {"kind", flag(cell, "frontier") ? "frontier" : (flag(cell, "meets_constraints") ? "meets constraints" : "other")}});
+  }
+  json charts = json::array({{{"id", "chart-frontier"},
+                              {"spec", {{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
+                                        {"hconcat", json::array({panel("latency_p99_ms", "p99 latency (ms, log scale)", true, ","),
+                                                                  panel("cost_usd", "cost per run (USD)", false, "$,.4f")})},
+                                        {"resolve", {{"scale", {{"color", "shared"}}}}}}}}});
+  json datasets = {{"cells", rows}};
+
+  const std::string name = text_field(sweep, "scenario");
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>squall sweep: " +
+                    escape_html(name) + "</title>\n<style>" + sweep_css + "</style>\n</head>\n<body>\n<main>\n";
+  out += "<h1>Sweep of " + escape_html(name) + "</h1>\n<p class=\"lead\">" + std::to_string(cells.size()) + " cells, each on " +
+         escape_html(text_field(sweep, "seeds")) + " seed(s) from " + escape_html(text_field(sweep, "seed")) +
+         ", on identical workload and fault draws. Reproduce: <code>" + escape_html(text_field(sweep, "reproduce")) + "</code>";
+  if (flag(sweep, "incomplete")) {
+    out += " <span class=\"incomplete\">Incomplete: " + escape_html(text_field(sweep, "incomplete_reason")) + "</span>";
+  }
+  out += "</p>\n<section id=\"recommendation\"><h2>Recommendation</h2>\n";
+  if (rec_cell.is_number_unsigned() && rec_cell.get<std::size_t>() < cells.size()) {
+    const json& cell = cells[rec_cell.get<std::size_t>()];
+    out += "<div class=\"card\"><strong>Cell " + escape_html(text_field(cell, "index")) + "</strong> (" +
+           escape_html(text_field(cell, "configuration")) + ": " + escape_html(sweep_cell_label(sweep, cell)) + "): " +
+           format_value(metric(cell, "success_rate"), unit::percent) + " success, p99 " +
+           format_value(metric(cell, "latency_p99_ms"), unit::ms) + ", " + format_value(metric(cell, "cost_usd"), unit::usd) + ", " +
+           format_value(metric(cell, "attempts_per_request"), unit::ratio) + " attempts/request; " +
+           escape_html(text_field(rec, "why")) + ".<br>Run it: <code>" + escape_html(text_field(cell, "run")) + "</code></div>\n";
+  } else {
+    out += "<div class=\"card none\">" + escape_html(text_field(rec, "why")) + ".</div>\n";
+  }
+  out += "</section>\n<section id=\"frontier\"><h2>Pareto frontier</h2>\n<figure><div id=\"chart-frontier\"></div><figcaption>" +
+         std::to_string(member(sweep, "frontier").size()) +
+         " cells (blue, joined) are on the frontier: no other cell has a success rate as high, a p99 latency as low and a cost "
+         "as low, and one of them better. Green cells meet the constraints; the ringed one is recommended. Cells that did not "
+         "run whole are not drawn.</figcaption></figure>\n</section>\n";
+
+  out += "<section id=\"cells\"><h2>Every cell</h2>\n<div class=\"table-wrap\"><table id=\"cell-table\">\n<thead><tr><th>cell</th>"
+         "<th>options</th><th>success</th><th>min&ndash;max over seeds</th><th>p50</th><th>p99</th><th>cost</th><th>attempts/request</th>"
+         "<th>constraints</th></tr></thead>\n<tbody>\n";
+  for (const auto& cell : cells) {
+    const bool usable = !member(cell, "metrics").is_null() && flag(cell, "complete");
+    std::string cls = flag(cell, "frontier") ? "frontier" : "";
+    if (rec_cell.is_number() && rec_cell == member(cell, "index")) cls += cls.empty() ? "recommended" : " recommended";
+    if (!usable) cls += cls.empty() ? "unusable" : " unusable";
+    out += "<tr" + (cls.empty() ? std::string() : " class=\"" + cls + "\"") + " data-cell=\"" + escape_html(text_field(cell, "index")) +
+           "\"><td>" + escape_html(text_field(cell, "index")) + "</td><td>" + escape_html(text_field(cell, "configuration")) + ": " +
+           escape_html(sweep_cell_label(sweep, cell)) + "</td>";
+    if (member(cell, "metrics").is_null()) {
+      out += "<td colspan=\"7\">not run</td></tr>\n";
+      continue;
+    }
+    const double p_max = std::max(metric(cell, "latency_p50_ms"), metric(cell, "latency_p99_ms"));
+    out += "<td>" + format_value(metric(cell, "success_rate"), unit::percent) + "</td><td>" +
+           format_value(metric(cell, "success_rate_min"), unit::percent) + " &ndash; " +
+           format_value(metric(cell, "success_rate_max"), unit::percent) + "</td><td>" +
+           format_value(metric(cell, "latency_p50_ms"), unit::ms, p_max) + "</td><td>" +
+           format_value(metric(cell, "latency_p99_ms"), unit::ms, p_max) + "</td><td>" + format_value(metric(cell, "cost_usd"), unit::usd) +
+           "</td><td>" + format_value(metric(cell, "attempts_per_request"), unit::ratio) + "</td><td class=\"why\">";
+    std::string why;
+    for (const auto& v : member(cell, "violations")) why += (why.empty() ? "" : "; ") + (v.is_string() ? v.get<std::string>() : "");
+    out += why.empty() ? "met" : escape_html(why);
+    out += "</td></tr>\n";
+  }
+  out += "</tbody>\n</table></div>\n</section>\n";
+  out += "<footer>squall " + escape_html(text_field(sweep, "squall_version")) + " &middot; " + escape_html(text_field(sweep, "format")) +
+         " &middot; scenario " + escape_html(text_field(sweep, "file")) + " " + escape_html(text_field(sweep, "digest")) + " &middot; charts by";
+  for (const auto& lib : html_assets::libraries()) out += " " + escape_html(lib.name) + " " + escape_html(lib.version);
+  out += ", embedded in this file</footer>\n</main>\n";
+  out += "<script type=\"application/json\" id=\"squall-data\">" + script_json(datasets) + "</script>\n";
+  out += "<script type=\"application/json\" id=\"squall-charts\">" + script_json(charts) + "</script>\n";
+  for (const auto& lib : html_assets::libraries()) {
+    out += "<script data-library=\"" + escape_html(lib.name) + "\">" + escape_script(lib.code) + "\n</script>\n";
+  }
+  out += "<script>" + escape_script(sweep_js) + "</script>\n</body>\n</html>\n";
+  return out;
+}
+
+}  // namespace squall::reports
