@@ -15,6 +15,9 @@ namespace {
 
 double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
 
+// A whole number 0 or more, however the JSON reader typed it.
+bool is_whole(const json& v) { return v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0); }
+
 // A figure as the messages print it: 4 significant digits.
 std::string short_number(double v) {
   char buffer[32];
@@ -96,7 +99,7 @@ bool better(const json& a, std::size_t ia, const json& b, std::size_t ib, const 
 std::uint64_t read_count(const json& j, const char* key, const std::string& where, std::optional<config_error>& error,
                          const std::string& file) {
   if (error) return 0;
-  if (!j.contains(key) || !j[key].is_number_unsigned()) {
+  if (!j.contains(key) || !is_whole(j[key])) {
     error = config_error{file, json_path_key(where, key), "expected a whole number 0 or more"};
     return 0;
   }
@@ -176,7 +179,7 @@ config_result<unit_record> read_unit(const json& j, const std::string& file, con
   if (!l.contains("buckets") || !l["buckets"].is_array()) return config_error{file, bwhere, "expected an array of [index, count]"};
   for (std::size_t i = 0; i < l["buckets"].size(); ++i) {
     const json& b = l["buckets"][i];
-    if (!b.is_array() || b.size() != 2 || !b[0].is_number_unsigned() || !b[1].is_number_unsigned()) {
+    if (!b.is_array() || b.size() != 2 || !is_whole(b[0]) || !is_whole(b[1])) {
       return config_error{file, json_path_index(bwhere, i), "expected [index, count] with whole numbers"};
     }
     r.latency_buckets.emplace_back(b[0].get<std::size_t>(), b[1].get<std::uint64_t>());
@@ -388,13 +391,12 @@ config_result<merged_shards> merge_shards(const std::vector<std::pair<std::strin
       return config_error{file, "$.format", std::string("expected a sweep shard (\"") + shard_format +
                                                 "\", written by squall sweep --shard I/N)"};
     }
-    if (!doc.contains("shard") || !doc["shard"].is_number_unsigned() || !doc.contains("shards") ||
-        !doc["shards"].is_number_unsigned() || doc["shards"].get<std::uint64_t>() == 0 ||
+    if (!doc.contains("shard") || !is_whole(doc["shard"]) || !doc.contains("shards") || !is_whole(doc["shards"]) || doc["shards"].get<std::uint64_t>() == 0 ||
         doc["shard"].get<std::uint64_t>() >= doc["shards"].get<std::uint64_t>() || doc["shards"].get<std::uint64_t>() > 10'000) {
       return config_error{file, "$.shard", "expected \"shard\" I and \"shards\" N with 0 <= I < N <= 10000"};
     }
     if (!doc.contains("plan") || !doc["plan"].is_object() || !doc["plan"].contains("cells") || !doc["plan"]["cells"].is_array() ||
-        !doc["plan"].contains("seeds") || !doc["plan"]["seeds"].is_number_unsigned() || doc["plan"]["seeds"].get<std::uint64_t>() == 0 ||
+        !doc["plan"].contains("seeds") || !is_whole(doc["plan"]["seeds"]) || doc["plan"]["seeds"].get<std::uint64_t>() == 0 ||
         !doc["plan"].contains("constraints") || !doc["plan"]["constraints"].is_array() || !doc["plan"].contains("objective") ||
         !doc["plan"]["objective"].is_object() || !doc["plan"]["objective"].contains("metric") || !doc["plan"]["objective"]["metric"].is_string() ||
         doc["plan"].value("format", "") != sweep_format) {

@@ -73,5 +73,30 @@ TEST(Histogram, HugeValuesAreClampedNotLost) {
   EXPECT_EQ(h.quantile(0.5), 0U);
 }
 
+TEST(Histogram, PartsRebuildTheSameHistogram) {
+  histogram h;
+  for (std::uint64_t v : {3ULL, 150ULL, 151ULL, 9000ULL, 9000ULL, 1234567ULL}) h.record(v);
+  std::vector<std::pair<std::size_t, std::uint64_t>> parts;
+  for (std::size_t i = 0; i < histogram::bucket_count; ++i) {
+    if (h.bucket(i) != 0) parts.emplace_back(i, h.bucket(i));
+  }
+  const auto back = histogram::from_parts(parts, h.sum(), h.min(), h.max());
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->count(), h.count());
+  EXPECT_EQ(back->sum(), h.sum());
+  for (double q : {0.0, 0.3, 0.5, 0.9, 0.99, 1.0}) EXPECT_EQ(back->quantile(q), h.quantile(q)) << q;
+  EXPECT_TRUE(histogram::from_parts({}, 0, 0, 0).has_value());
+  // Parts that describe no histogram: indices out of order or range, an empty bucket, min or max outside
+  // the end buckets.
+  auto swapped = parts;
+  std::swap(swapped[0], swapped[1]);
+  EXPECT_FALSE(histogram::from_parts(swapped, h.sum(), h.min(), h.max()).has_value());
+  EXPECT_FALSE(histogram::from_parts({{histogram::bucket_count, 1}}, 0, 0, 0).has_value());
+  EXPECT_FALSE(histogram::from_parts({{5, 0}}, 0, 5, 5).has_value());
+  EXPECT_FALSE(histogram::from_parts(parts, h.sum(), h.min() + 1000, h.max()).has_value());
+  EXPECT_FALSE(histogram::from_parts(parts, h.sum(), h.min(), 10).has_value());
+  EXPECT_FALSE(histogram::from_parts({}, 1, 0, 0).has_value());
+}
+
 }  // namespace
 }  // namespace squall::sim
