@@ -90,6 +90,9 @@ int main(int argc, char** argv) {
   run->add_option("--trace", run_opts.trace_path,
                   "Write a trace of every attempt sent (JSON Lines, docs/trace-format.md); with several\n"
                   "configurations one trace each: FILE with .<configuration> inserted before its extension");
+  run->add_option("--shard", run_opts.shard,
+                  "I/N: of several scenarios, run those at positions I, I+N, ... into their folders under --out and\n"
+                  "write run-shard-I-of-N.json; squall merge FOLDER then writes the index (I from 0)");
   run->add_flag("-q,--quiet", quiet, "Print nothing but errors and failed assertions");
   run->add_flag("--no-color", no_color, "No colors (NO_COLOR in the environment does the same)");
 

@@ -24,6 +24,7 @@
 #include "sim/run/summary.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "squall_version.hpp"
+#include "sweeps/sweep_plan.hpp"
 
 namespace fs = std::filesystem;
 
@@ -32,6 +33,7 @@ namespace squall::cli {
 namespace {
 
 constexpr std::uint64_t default_seed = 1;
+constexpr const char* run_shard_format = "squall-run-shard/1";
 
 // Prints what a run does while it goes: a progress bar (or plain lines in a CI log) per configuration,
 // then one line when it ends.
@@ -155,6 +157,20 @@ int run_command(const run_options& options, const terminal& term_given) {
   }
   std::vector<sim::scenario> scenarios;
   if (!load_scenarios(*files, *inputs, scenarios)) return exit_bad_input;
+  std::optional<sweeps::shard_spec> shard;
+  if (!options.shard.empty()) {
+    auto parsed = sweeps::parse_shard(options.shard);
+    if (!parsed) {
+      std::cerr << "squall: error: " << parsed.error().describe() << "\n";
+      return exit_bad_input;
+    }
+    if (scenarios.size() == 1 && !from_folder) {
+      std::cerr << "squall: error: --shard splits the scenarios of a folder (or several files) between jobs; "
+                   "this run has one scenario (a sweep of one is split by squall sweep --shard)\n";
+      return exit_bad_input;
+    }
+    shard = *parsed;
+  }
 
   if (scenarios.size() == 1 && !from_folder) {
     json results;
@@ -183,7 +199,11 @@ int run_command(const run_options& options, const terminal& term_given) {
     }
   }
   const std::string root = options.out_dir.empty() ? "squall-out" : options.out_dir;
-  if (!term.quiet) std::cout << "squall: " << scenarios.size() << " scenarios, outputs under " << root << "/\n\n";
+  if (!term.quiet) {
+    std::cout << "squall: " << scenarios.size() << " scenarios";
+    if (shard) std::cout << ", shard " << shard->index << "/" << shard->count << " runs those at positions " << shard->index << " + " << shard->count << "k";
+    std::cout << ", outputs under " << root << "/\n\n";
+  }
   std::vector<reports::suite_run> runs;
   std::vector<std::string> taken;
   int code = exit_ok;
@@ -192,7 +212,8 @@ int run_command(const run_options& options, const terminal& term_given) {
     const sim::scenario& s = scenarios[i];
     reports::suite_run run;
     run.file = (*files)[i];
-    run.out_dir = unique_folder(s.name, taken);
+    run.out_dir = unique_folder(s.name, taken);  // named as in the whole run, whichever shard runs it
+    if (shard && !shard->owns(i)) continue;
     if (interrupted) {
       run.exit_code = exit_incomplete;
       run.error = "not run: the run was interrupted before it started";
@@ -209,6 +230,32 @@ int run_command(const run_options& options, const terminal& term_given) {
     runs.push_back(std::move(run));
   }
   std::string error;
+  if (shard) {
+    // The shard's part, for `squall merge`: the runs' results whole, so that the merged index is the one the
+    // unsharded run writes.
+    json list = json::array();
+    for (std::size_t i = 0, r = 0; i < scenarios.size(); ++i) {
+      if (!shard->owns(i)) continue;
+      const auto& run = runs[r++];
+      list.push_back({{"index", i}, {"file", run.file}, {"out_dir", run.out_dir}, {"exit_code", run.exit_code},
+                      {"results", run.results}, {"error", run.error}});
+    }
+    const std::string name = "run-shard-" + std::to_string(shard->index) + "-of-" + std::to_string(shard->count) + ".json";
+    const json doc = {{"format", run_shard_format}, {"squall_version", squall_version}, {"shard", shard->index},
+                      {"shards", shard->count}, {"files", *files}, {"runs", list}};
+    if (!write_file_set(root, {{name, dump_json(doc) + "\n"}}, error)) {
+      std::cerr << "squall: error: " << error << "\n";
+      return severity(exit_io_error) > severity(code) ? exit_io_error : code;
+    }
+    if (!term.quiet) {
+      std::cout << runs.size() << " scenarios of shard " << shard->index << "/" << shard->count << " ran; shard file: "
+                << (fs::path(root) / name).string() << "\nmerge the shards' folders into one and run: squall merge FOLDER\n";
+    }
+    if (!options.summary_json.empty() && !write_summary_json(options.summary_json, reports::suite_summary(runs, code))) {
+      code = severity(exit_io_error) > severity(code) ? exit_io_error : code;
+    }
+    return code;
+  }
   if (!write_file_set(root, {{"index.md", reports::suite_markdown(runs, code)}, {"index.html", reports::suite_index_html(runs, code)}},
                       error)) {
     std::cerr << "squall: error: " << error << "\n";
@@ -225,6 +272,87 @@ int run_command(const run_options& options, const terminal& term_given) {
   }
   if (!options.summary_json.empty() && !write_summary_json(options.summary_json, reports::suite_summary(runs, code))) {
     code = severity(exit_io_error) > severity(code) ? exit_io_error : code;
+  }
+  return code;
+}
+
+int merge_run_shards(const std::vector<std::pair<std::string, json>>& shards, const std::string& out_dir, bool quiet) {
+  auto bad = [](const std::string& file, const std::string& path, const std::string& why) {
+    std::cerr << "squall: error: " << config_error{file, path, why}.describe() << "\n";
+    return exit_bad_input;
+  };
+  std::optional<std::uint32_t> count;
+  json files;
+  std::string first;
+  std::vector<std::string> seen;
+  std::vector<std::optional<reports::suite_run>> runs;
+  for (const auto& [file, doc] : shards) {
+    if (!doc.is_object() || doc.value("format", "") != run_shard_format) {
+      return bad(file, "$.format", std::string("expected a run shard (\"") + run_shard_format + "\", written by squall run FOLDER --shard I/N)");
+    }
+    const json& n = doc.contains("shards") ? doc["shards"] : json();
+    const json& i = doc.contains("shard") ? doc["shard"] : json();
+    if (!n.is_number_unsigned() || !i.is_number_unsigned() || n.get<std::uint64_t>() == 0 || n.get<std::uint64_t>() > 10'000 ||
+        i.get<std::uint64_t>() >= n.get<std::uint64_t>()) {
+      return bad(file, "$.shard", "expected \"shard\" I and \"shards\" N with 0 <= I < N <= 10000");
+    }
+    if (!doc.contains("files") || !doc["files"].is_array() || doc["files"].size() > 100'000 || !doc.contains("runs") || !doc["runs"].is_array()) {
+      return bad(file, "$", "expected the run's \"files\" and this shard's \"runs\"");
+    }
+    const auto index = i.get<std::uint32_t>();
+    if (!count) {
+      count = n.get<std::uint32_t>();
+      files = doc["files"];
+      first = file;
+      seen.assign(*count, "");
+      runs.assign(files.size(), std::nullopt);
+    } else if (n.get<std::uint32_t>() != *count) {
+      return bad(file, "$.shards", "one of " + std::to_string(n.get<std::uint32_t>()) + " shards, " + first + " one of " + std::to_string(*count));
+    } else if (doc["files"] != files) {
+      return bad(file, "$.files", "a run of other scenarios than " + first + "'s; merge the shards of one run");
+    }
+    if (!seen[index].empty()) return bad(file, "$.shard", "shard " + std::to_string(index) + " is given twice (also " + seen[index] + ")");
+    seen[index] = file;
+    for (std::size_t k = 0; k < doc["runs"].size(); ++k) {
+      const json& r = doc["runs"][k];
+      const std::string where = json_path_index("$.runs", k);
+      if (!r.is_object() || !r.contains("index") || !r["index"].is_number_unsigned() || r["index"].get<std::uint64_t>() >= runs.size() ||
+          r["index"].get<std::uint64_t>() % *count != index || !r.contains("file") || !r["file"].is_string() || !r.contains("out_dir") ||
+          !r["out_dir"].is_string() || !r.contains("exit_code") || !r["exit_code"].is_number_integer() || !r.contains("error") ||
+          !r["error"].is_string() || !r.contains("results")) {
+        return bad(file, where, "expected {index (one of this shard's), file, out_dir, exit_code, results, error}");
+      }
+      const auto at = r["index"].get<std::size_t>();
+      if (runs[at]) return bad(file, where, "scenario " + std::to_string(at) + " twice");
+      runs[at] = reports::suite_run{r["file"].get<std::string>(), r["out_dir"].get<std::string>(), r["exit_code"].get<int>(), r["results"],
+                                    r["error"].get<std::string>()};
+    }
+  }
+  std::string missing;
+  for (std::size_t k = 0; k < seen.size(); ++k) {
+    if (seen[k].empty()) missing += (missing.empty() ? "" : ", ") + std::to_string(k);
+  }
+  if (!missing.empty()) return bad("", "", "run shards missing: " + missing + " of 0 to " + std::to_string(*count - 1));
+  std::vector<reports::suite_run> all;
+  int code = exit_ok;
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    if (!runs[k]) return bad(seen[k % *count], "$.runs", "scenario " + std::to_string(k) + " (" + files[k].get<std::string>() + ") is missing");
+    if (severity(runs[k]->exit_code) > severity(code)) code = runs[k]->exit_code;
+    all.push_back(std::move(*runs[k]));
+  }
+  std::string error;
+  if (!write_file_set(out_dir, {{"index.md", reports::suite_markdown(all, code)}, {"index.html", reports::suite_index_html(all, code)}}, error)) {
+    std::cerr << "squall: error: " << error << "\n";
+    return exit_io_error;
+  }
+  if (!quiet) {
+    std::size_t passed = 0;
+    for (const auto& r : all) passed += r.exit_code == exit_ok ? 1u : 0u;
+    std::cout << "squall: merged " << shards.size() << " run shards: " << passed << " of " << all.size() << " scenarios passed\n";
+    for (const auto& r : all) {
+      if (r.exit_code != exit_ok) std::cout << "  failed: " << r.file << " (exit code " << r.exit_code << ")\n";
+    }
+    std::cout << "index: " << (fs::path(out_dir) / "index.html").string() << "\n";
   }
   return code;
 }

@@ -39,9 +39,17 @@ struct run_options {
   // --trace FILE: a trace of every attempt (docs/trace-format.md). One configuration writes FILE; several
   // write one trace each, FILE with ".<configuration>" inserted before its extension.
   std::string trace_path;
+  // --shard I/N: of several scenarios, run those whose position (in the order they run) % N == I, each
+  // into the folder it has in the whole run, and write run-shard-I-of-N.json for `squall merge`.
+  std::string shard;
 };
 
 int run_command(const run_options& options, const terminal& term);
+
+// `squall merge` of run shards (run-shard-I-of-N.json, each with the results of its scenarios): checks they
+// are the N parts of one run, each once, and writes index.html and index.md into `out_dir` as the unsharded
+// run does. Returns the exit code the unsharded run would have had (or 2 for shards that do not fit).
+int merge_run_shards(const std::vector<std::pair<std::string, json>>& shards, const std::string& out_dir, bool quiet);
 
 // The same for a scenario already parsed (`squall replay` builds one in memory): runs it as `squall run`
 // does, with options.scenario_paths unused and `out_dir` for options.out_dir. `command` is the command line

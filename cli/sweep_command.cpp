@@ -11,6 +11,7 @@
 #include "cli/flag_checks.hpp"
 #include "cli/output_files.hpp"
 #include "cli/run_guard.hpp"
+#include "cli/run_command.hpp"
 #include "cli/run_inputs.hpp"
 #include "policies/core/json_parse.hpp"
 #include "reports/html/sweep_html.hpp"
@@ -123,9 +124,13 @@ CLI::App* add_sweep_command(CLI::App& app, sweep_args& args) {
 }
 
 CLI::App* add_merge_command(CLI::App& app, merge_args& args) {
-  auto* cmd = app.add_subcommand("merge", "Combine the shard files of a sweep (squall sweep --shard I/N) into the sweep's outputs");
-  cmd->add_option("shards", args.paths, "Shard files, or folders holding shard-*.json")->required();
-  cmd->add_option("--out", args.out_dir, "Output directory (default: squall-out/<scenario name>-sweep)")->check(output_folder);
+  auto* cmd = app.add_subcommand("merge", "Combine the shard files of a sweep (squall sweep --shard I/N) or of a run of several "
+                                          "scenarios (squall run FOLDER --shard I/N) into the outputs the unsharded one writes");
+  cmd->add_option("shards", args.paths, "Shard files, or folders holding shard-*.json or run-shard-*.json")->required();
+  cmd->add_option("--out", args.out_dir,
+                  "Output directory (default: squall-out/<scenario name>-sweep for a sweep; for run shards the one folder\n"
+                  "given, where the scenarios' folders are)")
+      ->check(output_folder);
   cmd->add_flag("-q,--quiet", args.quiet, "Print nothing but errors");
   cmd->footer("The outputs are byte for byte those of the sweep run unsharded. Exit codes as squall sweep's.");
   return cmd;
@@ -266,10 +271,12 @@ int merge_command(const merge_args& args) {
     std::vector<std::string> found;
     for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();
-      if (name.rfind("shard-", 0) == 0 && it->path().extension() == ".json") found.push_back(it->path().string());
+      const bool shard_file = name.rfind("shard-", 0) == 0 || name.rfind("run-shard-", 0) == 0;
+      if (shard_file && it->path().extension() == ".json") found.push_back(it->path().string());
     }
     if (found.empty()) {
-      std::cerr << "squall: error: " << path << ": no shard-*.json files in the folder\n";
+      std::cerr << "squall: error: " << path << ": no shard-*.json (squall sweep --shard) or run-shard-*.json (squall run --shard) "
+                   "files in the folder\n";
       return exit_bad_input;
     }
     std::sort(found.begin(), found.end());
@@ -285,6 +292,12 @@ int merge_command(const merge_args& args) {
       return exit_bad_input;
     }
     docs.emplace_back(f, std::move(*doc));
+  }
+  // Shards of a run of several scenarios: the index of their outputs, by default beside them.
+  if (!docs.empty() && docs.front().second.is_object() && docs.front().second.value("format", "") == "squall-run-shard/1") {
+    std::error_code ec;
+    const bool one_folder = args.paths.size() == 1 && fs::is_directory(args.paths.front(), ec);
+    return merge_run_shards(docs, args.out_dir.empty() ? (one_folder ? args.paths.front() : "squall-out") : args.out_dir, args.quiet);
   }
   auto merged = sweeps::merge_shards(docs);
   if (!merged) {

@@ -152,4 +152,34 @@ TEST_F(CiRun, AYamlScenarioRunsAsItsJsonDoes) {
   EXPECT_NE(twice.err.find("\"name\" is written twice"), std::string::npos) << twice.err;
 }
 
+TEST_F(CiRun, AFolderShardedAndMergedIsTheUnshardedRun) {
+  write_quickstart(dir_ / "suite/a.json", "first", 0.99);
+  write_quickstart(dir_ / "suite/b.json", "second", 0.9999);  // fails: the merged exit code is 1 as the whole run's
+  write_quickstart(dir_ / "suite/c.json", "third", 0.99);
+  const std::string suite = (dir_ / "suite").string();
+  const auto whole = run("run " + suite + " -q --out " + (dir_ / "whole").string());
+  EXPECT_EQ(whole.exit_code, 1) << whole.err;
+  // Two jobs, each writing into its own folder (as CI artifacts), gathered into one before the merge.
+  for (int i : {0, 1}) {
+    const auto part = run("run " + suite + " -q --shard " + std::to_string(i) + "/2 --out " + (dir_ / ("job" + std::to_string(i))).string());
+    EXPECT_EQ(part.exit_code, i == 1 ? 1 : 0) << part.err;  // shard 1 holds b (position 1)
+    fs::copy(dir_ / ("job" + std::to_string(i)), dir_ / "gathered", fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "job0/second"));
+  EXPECT_TRUE(fs::exists(dir_ / "job0/third/results.json"));
+  const auto merged = run("merge " + (dir_ / "gathered").string() + " -q");
+  EXPECT_EQ(merged.exit_code, 1) << merged.err;
+  for (const char* f : {"index.html", "index.md", "first/results.json", "second/report.html", "third/summary.md"}) {
+    EXPECT_TRUE(slurp(dir_ / "whole" / f) == slurp(dir_ / "gathered" / f)) << f;
+  }
+  // A shard short, or a file that is no shard.
+  fs::remove(dir_ / "gathered/run-shard-1-of-2.json");
+  const auto short_one = run("merge " + (dir_ / "gathered").string() + " --out " + (dir_ / "m").string());
+  EXPECT_EQ(short_one.exit_code, 2);
+  EXPECT_NE(short_one.err.find("run shards missing: 1 of 0 to 1"), std::string::npos) << short_one.err;
+  const auto one = run("run " + suite + "/a.json --shard 0/2");
+  EXPECT_EQ(one.exit_code, 2);
+  EXPECT_NE(one.err.find("--shard splits the scenarios of a folder"), std::string::npos) << one.err;
+}
+
 }  // namespace
