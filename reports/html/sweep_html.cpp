@@ -23,8 +23,10 @@ figcaption { color: #555; font-size: 12px; margin-top: 6px; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; background: #fff; border: 1px solid #ddd; width: 100%; }
 th, td { padding: 4px 9px; border-bottom: 1px solid #eee; text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-th:nth-child(-n+2), td:nth-child(-n+2), td.why { text-align: left; }
-td.why { white-space: normal; color: #8a1c1c; font-size: 12px; min-width: 180px; }
+th:nth-child(-n+2), td:nth-child(-n+2), th:last-child, td.why { text-align: left; }
+td:nth-child(2) { white-space: normal; min-width: 20em; }
+td.why { white-space: normal; color: #8a1c1c; font-size: 12px; min-width: 120px; }
+td.why.met { color: #2e7d32; }
 tr.frontier td:first-child::after { content: " \25C6"; color: #1565c0; }
 tr.recommended { background: #e8f5e9; font-weight: 600; }
 tr.unusable { color: #999; }
@@ -38,15 +40,62 @@ constexpr const char* sweep_js = R"js(
   var data = JSON.parse(document.getElementById('squall-data').textContent);
   var charts = JSON.parse(document.getElementById('squall-charts').textContent);
   window.squallViews = {};
-  var pending = charts.map(function (chart) {
-    var spec = Object.assign({}, chart.spec, { datasets: data });
-    return vegaEmbed('#' + chart.id, spec, { mode: 'vega-lite', renderer: 'svg',
+  var ACTIONS_PX = 40;     // vega-embed keeps this much on the right for its "..." menu
+  var AXIS_PX = 80;        // what a panel's y axis and the gap between panels take beside its plot, at first
+  var PANEL_MIN_PX = 320;  // narrower side by side, the points crowd: the panels stack instead
+  // The width of the figure's content box: the chart's div itself shrinks to what it drew.
+  function room(div) {
+    var figure = div.parentElement;
+    var style = getComputedStyle(figure);
+    return figure.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  }
+  // The panels side by side when each gets PANEL_MIN_PX, else one above the other; every plot as wide as
+  // the room allows, `axisPx` being what each panel needs beside its plot.
+  function laidOut(spec, available, axisPx) {
+    var panels = spec.hconcat || spec.vconcat || [];
+    var across = (available - panels.length * axisPx) / panels.length >= PANEL_MIN_PX;
+    var plotPx = Math.max(120, Math.floor(across ? (available - panels.length * axisPx) / panels.length : available - axisPx));
+    var out = Object.assign({}, spec, { datasets: data });
+    delete out.hconcat;
+    delete out.vconcat;
+    out[across ? 'hconcat' : 'vconcat'] = panels.map(function (p) { return Object.assign({}, p, { width: plotPx }); });
+    return { spec: out, panels: across ? panels.length : 1 };
+  }
+  function draw(chart, axisPx) {
+    var div = document.getElementById(chart.id);
+    var available = room(div) - ACTIONS_PX;
+    var layout = laidOut(chart.spec, available, axisPx);
+    return vegaEmbed(div, layout.spec, { mode: 'vega-lite', renderer: 'svg',
         actions: { export: true, source: false, compiled: false, editor: false } })
-      .then(function (result) { window.squallViews[chart.id] = result.view; }, function (error) {
-        var div = document.getElementById(chart.id);
-        div.textContent = 'This chart could not be drawn: ' + error;
-        throw error;
+      .then(function (result) {
+        if (window.squallViews[chart.id]) window.squallViews[chart.id].finalize();
+        window.squallViews[chart.id] = result.view;
+        div.setAttribute('data-width', String(room(div)));
+        // Axes took more room than laid out for: draw once more with what they really took.
+        var svg = div.querySelector('svg');
+        var drawn = svg ? svg.getBoundingClientRect().width : 0;
+        if (axisPx === AXIS_PX && drawn > available) return draw(chart, axisPx + Math.ceil((drawn - available) / layout.panels) + 2);
+        return result;
       });
+  }
+  var resizing = null;
+  window.addEventListener('resize', function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () {
+      charts.forEach(function (chart) {
+        var div = document.getElementById(chart.id);
+        if (div.getAttribute('data-width') !== String(room(div))) draw(chart, AXIS_PX);
+      });
+    }, 150);
+  });
+  var pending = charts.map(function (chart) {
+    return draw(chart, AXIS_PX).then(function () {}, function (error) {
+      var div = document.getElementById(chart.id);
+      div.className += ' chart-error';
+      div.textContent = 'This chart could not be drawn: ' + error;
+      console.error('chart ' + chart.id + ': ' + error);
+      throw error;
+    });
   });
   Promise.all(pending).then(function () { document.body.setAttribute('data-charts', 'ready'); },
                             function () { document.body.setAttribute('data-charts', 'failed'); });
@@ -68,31 +117,45 @@ double metric(const json& cell, const char* key) {
 bool flag(const json& j, const char* key) { return member(j, key).is_boolean() && member(j, key).get<bool>(); }
 
 // One panel: success rate (y) against `x`; every cell a point, the frontier joined by a line in x order,
-// the recommended cell ringed.
-json panel(const char* x, const char* title, bool log_x, const char* x_format) {
-  json x_scale = log_x ? json{{"type", "log"}} : json{{"zero", false}};
-  json x_axis = {{"field", x}, {"type", "quantitative"}, {"title", title}, {"scale", x_scale}, {"axis", {{"format", x_format}}}};
+// the recommended cell ringed (a layer drawn only when a cell is recommended: one that filters every row out
+// leaves Vega-Lite an empty extent, which it warns about in the console). The marks are named (cells_, frontier_, recommended_ and `name`) so that a
+// reader of the SVG, such as the browser test, can tell the layers apart.
+json panel(const std::string& name, const char* x, const char* title, bool log_x, const char* x_format, bool ringed) {
+  // Not rounded out to a power of ten, which would squeeze p99s that differ by a few percent into a corner;
+  // a few pixels of padding keep the points and the ring off the y axis.
+  json x_scale = log_x ? json{{"type", "log"}, {"nice", false}, {"padding", 12}} : json{{"zero", false}, {"padding", 12}};
+  // Log ticks come at 1, 2, 3, ... 9 times each power of ten: their labels need room between them.
+  json x_axis = {{"field", x}, {"type", "quantitative"}, {"title", title}, {"scale", x_scale},
+                 {"axis", {{"format", x_format}, {"labelOverlap", "greedy"}, {"labelSeparation", 6}}}};
   json y_axis = {{"field", "success_rate"}, {"type", "quantitative"}, {"title", "success rate"},
-                 {"scale", {{"zero", false}}}, {"axis", {{"format", ".2%"}}}};
+                 {"scale", {{"zero", false}}}, {"axis", {{"format", "~%"}}}};  // no padding: it would read below 0%
   json tooltip = json::array({{{"field", "cell"}, {"title", "cell"}},
                               {{"field", "label"}, {"title", "options"}},
                               {{"field", "success_rate"}, {"format", ".3%"}, {"title", "success"}},
                               {{"field", "latency_p99_ms"}, {"format", ",.0f"}, {"title", "p99 ms"}},
                               {{"field", "cost_usd"}, {"format", "$,.4f"}, {"title", "cost"}},
                               {{"field", "attempts_per_request"}, {"format", ".3f"}, {"title", "attempts/request"}}});
-  json points = {{"mark", {{"type", "point"}, {"filled", true}, {"size", 46}}},
+  json points = {{"name", "cells_" + name},
+                 {"mark", {{"type", "point"}, {"filled", true}, {"size", 46}}},
                  {"encoding", {{"x", x_axis}, {"y", y_axis},
                                {"color", {{"field", "kind"}, {"type", "nominal"}, {"title", nullptr},
                                           {"scale", {{"domain", {"frontier", "meets constraints", "other"}},
-                                                     {"range", {"#1565c0", "#7cb342", "#b0b0b0"}}}}}},
+                                                     {"range", {"#1565c0", "#7cb342", "#b0b0b0"}}}},
+                                          {"legend", {{"orient", "top"}}}}},
                                {"tooltip", tooltip}}}};
-  json line = {{"transform", json::array({{{"filter", "datum.frontier"}}})},
+  // Ties in x (cells whose p99 falls in one histogram bucket) are joined in success-rate order.
+  json line = {{"name", "frontier_" + name},
+               {"transform", json::array({{{"filter", "datum.frontier"}},
+                                          {{"window", json::array({{{"op", "row_number"}, {"as", "along"}}})},
+                                           {"sort", json::array({{{"field", x}}, {{"field", "success_rate"}}})}}})},
                {"mark", {{"type", "line"}, {"color", "#1565c0"}, {"strokeWidth", 1.5}, {"opacity", 0.7}}},
-               {"encoding", {{"x", x_axis}, {"y", y_axis}, {"order", {{"field", x}, {"type", "quantitative"}}}}}};
-  json ring = {{"transform", json::array({{{"filter", "datum.recommended"}}})},
+               {"encoding", {{"x", x_axis}, {"y", y_axis}, {"order", {{"field", "along"}, {"type", "quantitative"}}}}}};
+  json ring = {{"name", "recommended_" + name},
+               {"transform", json::array({{{"filter", "datum.recommended"}}})},
                {"mark", {{"type", "point"}, {"shape", "circle"}, {"size", 340}, {"strokeWidth", 2.5}, {"color", "#2e7d32"}}},
                {"encoding", {{"x", x_axis}, {"y", y_axis}, {"tooltip", tooltip}}}};
-  return {{"width", 470}, {"height", 300}, {"data", {{"name", "cells"}}}, {"layer", json::array({points, line, ring})}};
+  // The page sets the width to what its container has room for (sweep_js).
+  return {{"width", 470}, {"height", 300}, {"data", {{"name", "cells"}}}, {"layer", ringed ? json::array({points, line, ring}) : json::array({points, line})}};
 }
 
 }  // namespace
@@ -102,9 +165,11 @@ std::string sweep_html(const json& sweep) {
   const json& rec = member(sweep, "recommendation");
   const json& rec_cell = member(rec, "cell");
   json rows = json::array();
+  bool ringed = false;  // the recommended cell is among the drawn ones
   for (const auto& cell : cells) {
     if (member(cell, "metrics").is_null() || !flag(cell, "complete")) continue;
     const bool recommended = rec_cell.is_number() && rec_cell == member(cell, "index");
+    ringed = ringed || recommended;
     rows.push_back({{"cell", member(cell, "index")},
                     {"label", text_field(cell, "configuration") + ": " + sweep_cell_label(sweep, cell)},
                     {"success_rate", metric(cell, "success_rate")},
@@ -116,9 +181,8 @@ std::string sweep_html(const json& sweep) {
                     {"kind", flag(cell, "frontier") ? "frontier" : (flag(cell, "meets_constraints") ? "meets constraints" : "other")}});
   }
   json charts = json::array({{{"id", "chart-frontier"},
-                              {"spec", {{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
-                                        {"hconcat", json::array({panel("latency_p99_ms", "p99 latency (ms, log scale)", true, ","),
-                                                                  panel("cost_usd", "cost per run (USD)", false, "$,.4f")})},
+                              {"spec", {{"hconcat", json::array({panel("latency", "latency_p99_ms", "p99 latency (ms, log scale)", true, ",", ringed),
+                                                                  panel("cost", "cost_usd", "cost per run (USD)", false, "$,~g", ringed)})},
                                         {"resolve", {{"scale", {{"color", "shared"}}}}}}}}});
   json datasets = {{"cells", rows}};
 
@@ -171,10 +235,11 @@ std::string sweep_html(const json& sweep) {
            format_value(metric(cell, "success_rate_max"), unit::percent) + "</td><td>" +
            format_value(metric(cell, "latency_p50_ms"), unit::ms, p_max) + "</td><td>" +
            format_value(metric(cell, "latency_p99_ms"), unit::ms, p_max) + "</td><td>" + format_value(metric(cell, "cost_usd"), unit::usd) +
-           "</td><td>" + format_value(metric(cell, "attempts_per_request"), unit::ratio) + "</td><td class=\"why\">";
+           "</td><td>" + format_value(metric(cell, "attempts_per_request"), unit::ratio) + "</td>";
     std::string why;
     for (const auto& v : member(cell, "violations")) why += (why.empty() ? "" : "; ") + (v.is_string() ? v.get<std::string>() : "");
-    out += why.empty() ? "met" : escape_html(why);
+    // "met" in the violations' red would read as a failure.
+    out += why.empty() ? "<td class=\"why met\">met" : "<td class=\"why\">" + escape_html(why);
     out += "</td></tr>\n";
   }
   out += "</tbody>\n</table></div>\n</section>\n";

@@ -14,30 +14,13 @@
 //
 //   node browser_test.cjs --web-dir <reports/html/web> --screenshot-dir <dir> <report.html>...
 //
-// Missing Chromium or node_modules fails the test (CI installs both); it is never skipped.
+// Missing Chromium or node_modules fails the test (CI installs both); it is never skipped. What it shares
+// with sweep_browser_test.cjs is in browser_common.cjs.
 'use strict';
 
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-
-const chromiumPath = process.env.SQUALL_CHROMIUM || '/usr/bin/chromium';
-const widths = [800, 1600];
-
-function fail(message) {
-  console.error('FAIL: ' + message);
-  process.exitCode = 1;
-}
-
-function parseArgs(argv) {
-  const args = { webDir: null, screenshotDir: null, reports: [] };
-  for (let i = 0; i < argv.length; ++i) {
-    if (argv[i] === '--web-dir') args.webDir = argv[++i];
-    else if (argv[i] === '--screenshot-dir') args.screenshotDir = argv[++i];
-    else args.reports.push(argv[i]);
-  }
-  return args;
-}
+const { fail, overlappingPairs, parseShown, checkShown, runPages } = require('./browser_common.cjs');
 
 // ---------------------------------------------------------------------------------------------------
 // What the page drew, read in the page.
@@ -140,57 +123,6 @@ async function shownNumbers(page) {
 
 // ---------------------------------------------------------------------------------------------------
 // Checks.
-
-function overlaps(a, b) {
-  // Boxes of SVG text include the font's ascent and descent: touching lines overlap by a pixel or so.
-  const slack = 1;
-  const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
-  const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
-  return w > slack && h > slack;
-}
-
-function overlappingPairs(boxes) {
-  const pairs = [];
-  for (let i = 0; i < boxes.length; ++i) {
-    for (let j = i + 1; j < boxes.length; ++j) {
-      if (overlaps(boxes[i], boxes[j])) pairs.push(`"${boxes[i].text}" and "${boxes[j].text}"`);
-    }
-  }
-  return pairs;
-}
-
-// A number as the page shows it: its value, how far from the true value its rounding may put it, and its
-// unit ('%', 'ms', 'usd', '' for a plain number). `bound` marks ">99.99%"-style figures.
-function parseShown(text) {
-  const t = text.trim();
-  let m;
-  const decimalsOf = (s) => (s.includes('.') ? s.split('.')[1].length : 0);
-  const half = (s) => 0.5 * Math.pow(10, -decimalsOf(s));
-  if ((m = t.match(/^([<>])(\d+(?:\.\d+)?)%$/))) return { bound: m[1], value: Number(m[2]) / 100, unit: '%' };
-  if ((m = t.match(/^(-?\d+(?:\.\d+)?)%$/))) return { value: Number(m[1]) / 100, tol: half(m[1]) / 100, unit: '%' };
-  if ((m = t.match(/^(-?\d+(?:\.\d+)?) ms$/))) return { value: Number(m[1]), tol: half(m[1]), unit: 'ms' };
-  if ((m = t.match(/^(-?\d+(?:\.\d+)?) s$/))) return { value: Number(m[1]) * 1000, tol: half(m[1]) * 1000, unit: 's' };
-  if ((m = t.match(/^\$(-?[\d,]+(?:\.\d+)?)$/))) {
-    const s = m[1].replace(/,/g, '');
-    return { value: Number(s), tol: half(s), unit: 'usd' };
-  }
-  if ((m = t.match(/^(-?\d+(?:\.\d+)?)$/))) return { value: Number(m[1]), tol: half(m[1]), unit: '' };
-  return null;
-}
-
-// Whether `text` shows `actual`; a message saying why not, or null.
-function checkShown(text, actual, where) {
-  if (/\de[-+]?\d/i.test(text)) return `${where}: "${text}" is in e-notation`;
-  const shown = parseShown(text);
-  if (!shown) return `${where}: cannot read "${text}"`;
-  if (typeof actual !== 'number') return `${where}: shows "${text}" but results.json has no number`;
-  if (shown.bound === '>') return actual > shown.value && actual < 1 ? null : `${where}: "${text}" for ${actual}`;
-  if (shown.bound === '<') return actual < shown.value && actual > 0 ? null : `${where}: "${text}" for ${actual}`;
-  if (shown.unit === '%' && shown.value === 1 && actual !== 1) return `${where}: "${text}" for ${actual}, which is not 1`;
-  if (shown.unit === '%' && shown.value === 0 && actual !== 0) return `${where}: "${text}" for ${actual}, which is not 0`;
-  if (Math.abs(shown.value - actual) > shown.tol * (1 + 1e-9) + 1e-12) return `${where}: "${text}" for ${actual}`;
-  return null;
-}
 
 // The configuration results.json measures configurations[i] against (reports/format.hpp baseline_of):
 // the one its "baseline" names; none in a comparison for a base-run configuration; else the first.
@@ -407,83 +339,14 @@ function loadReport(reportPath, screenshotDir) {
   };
 }
 
-async function main() {
-  const args = parseArgs(process.argv.slice(2));
-  if (!args.webDir || !args.screenshotDir || args.reports.length === 0) {
-    fail('usage: node browser_test.cjs --web-dir <dir> --screenshot-dir <dir> <report.html>...');
-    return;
-  }
-  const playwrightDir = path.resolve(args.webDir, 'node_modules', 'playwright-core');
-  if (!fs.existsSync(playwrightDir)) {
-    fail(`${playwrightDir} is missing: run \`npm ci --prefix reports/html/web\``);
-    return;
-  }
-  if (!fs.existsSync(chromiumPath)) {
-    fail(`${chromiumPath} is missing: install Debian's Chromium with \`apt-get install -y chromium\``);
-    return;
-  }
-  fs.mkdirSync(args.screenshotDir, { recursive: true });
-  const { chromium } = require(playwrightDir);
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squall-report-chromium-'));
-  const browserContext = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: { width: widths[0], height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  }).catch((err) => {
-    fail(`cannot start ${chromiumPath}: ${err.message}`);
-    return null;
+function main() {
+  return runPages({
+    usage: 'node browser_test.cjs --web-dir <dir> --screenshot-dir <dir> <report.html>...',
+    argv: process.argv.slice(2),
+    load: loadReport,
+    check: checkAt,
+    summarize: (seen) => seen.map((s) => `@${s.width}px ${s.charts} charts, ${s.labels} labels, ${s.checked} figures`).join('; '),
   });
-  if (!browserContext) return;
-  let passed = 0;
-  let failed = 0;
-  try {
-    // One page per width, reused for every report.
-    const targets = new Set(args.reports.map((r) => 'file://' + path.resolve(r)));
-    const pages = [];
-    let problems = [];
-    for (const width of widths) {
-      const page = await browserContext.newPage();
-      await page.setViewportSize({ width, height: 900 });
-      page.on('console', (msg) => {
-        if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`@${width}px console ${msg.type()}: ${msg.text()}`);
-      });
-      page.on('pageerror', (err) => problems.push(`@${width}px page error: ${err.message}`));
-      // The report must open offline: any request other than the file itself is a failure.
-      await page.route('**/*', (route) => {
-        const url = route.request().url();
-        if (targets.has(url)) return route.continue();
-        problems.push(`@${width}px network request: ${url}`);
-        return route.abort();
-      });
-      pages.push({ width, page });
-    }
-    for (const reportPath of args.reports) {
-      problems = [];
-      const label = reportPath;
-      const seen = [];
-      try {
-        const report = loadReport(reportPath, args.screenshotDir);
-        for (const { width, page } of pages) seen.push({ width, ...(await checkAt(page, width, report, problems)) });
-      } catch (err) {
-        problems.push(err.stack || String(err));
-      }
-      if (problems.length === 0) {
-        ++passed;
-        const summary = seen.map((s) => `@${s.width}px ${s.charts} charts, ${s.labels} labels, ${s.checked} figures`).join('; ');
-        console.log(`ok ${label}: ${summary}; screenshots ${seen.map((s) => s.shot).join(' ')}`);
-      } else {
-        ++failed;
-        for (const p of problems) fail(`${label}: ${p}`);
-      }
-    }
-  } finally {
-    await browserContext.close();
-    fs.rmSync(userDataDir, { recursive: true, force: true });
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  if (failed > 0) process.exitCode = 1;
 }
 
 main().catch((err) => fail(err.stack || String(err)));
