@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(scenario policy trace results request_body control schema_instance gateway_config)
+[ ${#targets[@]} -gt 0 ] || targets=(scenario policy trace results request_body control schema_instance gateway_config sweep_shard)
 bash scripts/install-deps.sh
 started=$SECONDS
 
@@ -30,11 +30,12 @@ echo "=== fuzz: seeds ($((SECONDS - started)) s)"
 rm -rf "$build/seeds" "$build/dict"
 python3 tests/fuzz/make_seeds.py "$PWD" "$build"
 # The tree holds no results.json: a few short simulations write them.
-"$bin/fuzz_seed_results" "$build/seeds/results" scenarios/quickstart.json scenarios/openai-503-storm.json \
+# and a small sweep the shard files that seed sweep_shard.
+"$bin/fuzz_seed_results" "$build/seeds/results" "$build/seeds/sweep_shard" scenarios/quickstart.json scenarios/openai-503-storm.json \
   scenarios/regional-outage-failover.json >/dev/null
 
 # Inputs longer than the largest seed of each kind teach little and slow every execution.
-declare -A max_len=([scenario]=32768 [policy]=4096 [trace]=16384 [results]=65536 [request_body]=4096 [control]=1024 [schema_instance]=4096 [gateway_config]=4096)
+declare -A max_len=([scenario]=32768 [policy]=4096 [trace]=16384 [results]=65536 [request_body]=4096 [control]=1024 [schema_instance]=4096 [gateway_config]=4096 [sweep_shard]=16384)
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:symbolize=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 

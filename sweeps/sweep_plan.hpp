@@ -46,6 +46,7 @@ struct sweep_parameter {
 };
 
 inline constexpr std::size_t values_max = 10'000;  // of one parameter's list or range
+inline constexpr std::size_t units_max = 1'000'000;  // runs of a sweep (cells x seeds), whatever the limits
 
 // Parses one --param; errors name the text and what was expected.
 config_result<sweep_parameter> parse_parameter(std::string_view text);

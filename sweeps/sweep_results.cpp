@@ -18,6 +18,7 @@ double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
 // A whole number 0 or more, however the JSON reader typed it.
 bool is_whole(const json& v) { return v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0); }
 
+
 // A figure as the messages print it: 4 significant digits.
 std::string short_number(double v) {
   char buffer[32];
@@ -104,6 +105,54 @@ std::uint64_t read_count(const json& j, const char* key, const std::string& wher
     return 0;
   }
   return j[key].get<std::uint64_t>();
+}
+
+// A plan read from a shard file, checked to be one plan_json writes, so that sweep_document and the writers
+// meet only what they expect; the error names the first thing that is not.
+std::optional<config_error> check_plan(const json& plan, const std::string& file) {
+  auto bad = [&](const std::string& path, const std::string& what) { return config_error{file, "$.plan" + path, "expected " + what}; };
+  if (!plan.is_object() || plan.value("format", "") != sweep_format) return bad("", std::string("the sweep's plan (\"") + sweep_format + "\")");
+  for (const char* key : {"squall_version", "scenario", "file", "digest", "reproduce"}) {
+    if (!plan.contains(key) || !plan[key].is_string()) return bad(json_path_key("", key), "a string");
+  }
+  if (!plan.contains("seed") || !is_whole(plan["seed"])) return bad(".seed", "a whole number");
+  if (!plan.contains("seeds") || !is_whole(plan["seeds"]) || plan["seeds"].get<std::uint64_t>() < 1 || plan["seeds"].get<std::uint64_t>() > 1000) {
+    return bad(".seeds", "a whole number from 1 to 1000");
+  }
+  if (!plan.contains("draws") || !is_whole(plan["draws"])) return bad(".draws", "a whole number");
+  if (!plan.contains("configurations") || !plan["configurations"].is_array()) return bad(".configurations", "an array of names");
+  for (const auto& c : plan["configurations"]) {
+    if (!c.is_string()) return bad(".configurations", "an array of names");
+  }
+  if (!plan.contains("parameters") || !plan["parameters"].is_array()) return bad(".parameters", "an array");
+  for (std::size_t i = 0; i < plan["parameters"].size(); ++i) {
+    const json& p = plan["parameters"][i];
+    if (!p.is_object() || !p.contains("path") || !p["path"].is_string()) return bad(json_path_index(".parameters", i), "{\"path\": ...}");
+  }
+  const json& goal = plan.contains("objective") ? plan["objective"] : json();
+  if (!goal.is_object() || !goal.contains("metric") || !goal["metric"].is_string() || !parse_objective(goal["metric"].get<std::string>()).ok()) {
+    return bad(".objective", "{\"metric\": one of the cell metrics}");
+  }
+  if (!plan.contains("constraints") || !plan["constraints"].is_array()) return bad(".constraints", "an array");
+  for (std::size_t i = 0; i < plan["constraints"].size(); ++i) {
+    const json& c = plan["constraints"][i];
+    if (!c.is_string() || !parse_constraint(c.get<std::string>()).ok()) return bad(json_path_index(".constraints", i), "a constraint such as cost_usd<=1.1x");
+  }
+  if (!plan.contains("cells") || !plan["cells"].is_array() || plan["cells"].empty()) return bad(".cells", "a non-empty array");
+  for (std::size_t i = 0; i < plan["cells"].size(); ++i) {
+    const json& c = plan["cells"][i];
+    const std::string where = json_path_index(".cells", i);
+    if (!c.is_object() || !c.contains("index") || !is_whole(c["index"]) || c["index"].get<std::uint64_t>() != i) return bad(where, "a cell with \"index\" " + std::to_string(i));
+    if (!c.contains("configuration") || !c["configuration"].is_string() || !c.contains("run") || !c["run"].is_string() ||
+        !c.contains("baseline") || !c["baseline"].is_boolean() || !c.contains("values") || !c["values"].is_array() || !c.contains("sets") ||
+        !c["sets"].is_array()) {
+      return bad(where, "a cell {index, configuration, baseline, values, sets, run}");
+    }
+    for (const auto& set : c["sets"]) {
+      if (!set.is_string()) return bad(json_path_key(where, "sets"), "an array of strings");
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -395,13 +444,8 @@ config_result<merged_shards> merge_shards(const std::vector<std::pair<std::strin
         doc["shard"].get<std::uint64_t>() >= doc["shards"].get<std::uint64_t>() || doc["shards"].get<std::uint64_t>() > 10'000) {
       return config_error{file, "$.shard", "expected \"shard\" I and \"shards\" N with 0 <= I < N <= 10000"};
     }
-    if (!doc.contains("plan") || !doc["plan"].is_object() || !doc["plan"].contains("cells") || !doc["plan"]["cells"].is_array() ||
-        !doc["plan"].contains("seeds") || !is_whole(doc["plan"]["seeds"]) || doc["plan"]["seeds"].get<std::uint64_t>() == 0 ||
-        !doc["plan"].contains("constraints") || !doc["plan"]["constraints"].is_array() || !doc["plan"].contains("objective") ||
-        !doc["plan"]["objective"].is_object() || !doc["plan"]["objective"].contains("metric") || !doc["plan"]["objective"]["metric"].is_string() ||
-        doc["plan"].value("format", "") != sweep_format) {
-      return config_error{file, "$.plan", "expected the sweep's plan (cells, seeds, objective, constraints)"};
-    }
+    if (!doc.contains("plan")) return config_error{file, "$.plan", "expected the sweep's plan"};
+    if (auto e = check_plan(doc["plan"], file)) return *e;
     const auto shards = doc["shards"].get<std::uint32_t>();
     const auto index = doc["shard"].get<std::uint32_t>();
     if (!count) {
@@ -410,7 +454,7 @@ config_result<merged_shards> merge_shards(const std::vector<std::pair<std::strin
       out.plan = doc["plan"];
       first_file = file;
       const std::size_t units = out.plan["cells"].size() * out.plan["seeds"].get<std::size_t>();
-      if (units > 100'000'000) return config_error{file, "$.plan", "more units than any sweep has"};
+      if (units > units_max) return config_error{file, "$.plan", "more runs (cells x seeds) than a sweep may have"};
       out.units.assign(units, std::nullopt);
     } else if (shards != *count) {
       return config_error{file, "$.shards", "this shard is one of " + std::to_string(shards) + ", " + first_file + " one of " +

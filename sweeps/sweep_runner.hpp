@@ -20,8 +20,6 @@
 
 namespace squall::sweeps {
 
-inline constexpr std::size_t units_max = 1'000'000;  // cells x seeds, whatever the limits
-
 // The scenario of one cell: `file` read with the command line's inputs and then the cell's --set changes,
 // and the index of its configuration. An error names the cell and its changes.
 struct cell_scenario {

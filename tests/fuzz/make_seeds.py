@@ -10,6 +10,7 @@
   gateway_config   tests/config_import/samples/*.json and *.yaml behind the gateway byte, the configs quoted
                    in the importers' tests
   results       written by fuzz_seed_results (scripts/fuzz.sh runs it), not here
+  sweep_shard   the same: shard files of a small sweep
 
 and, per target, the dictionary: tests/fuzz/dict/json.dict + <target>.dict + the key names of its seeds.
 Nothing is copied into the tree.  Usage: make_seeds.py SOURCE_DIR OUT_DIR
@@ -151,7 +152,7 @@ def keys(value, acc):
 
 
 for target in ("scenario", "policy", "trace", "results", "request_body", "control", "schema_instance",
-               "gateway_config"):
+               "gateway_config", "sweep_shard"):
     acc = set()
     for f in glob.glob(os.path.join(out, "seeds", target, "*")):
         with open(f, "rb") as h:
