@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <deque>
 #include <functional>
 #include <queue>
@@ -558,6 +559,7 @@ int main(int argc, char** argv) {
   // Like one Google Benchmark run: the same simulation `iterations` times, timed as a whole, so that a
   // short simulation is measured over as long a stretch of wall time as squall's benchmark is.
   const auto started = std::chrono::steady_clock::now();
+  const std::clock_t cpu_started = std::clock();
   totals t;
   for (std::uint32_t i = 0; i < p.iterations; ++i) {
     simulation sim(p);
@@ -579,16 +581,20 @@ int main(int argc, char** argv) {
     for (std::size_t k = 0; k < t.latency_ms.size(); ++k) t.latency_ms[k] += one.latency_ms[k];
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // CPU time too: on a machine shared with other work, wall time also counts the time others had the core.
+  const double cpu_seconds = static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC;
   const double n = static_cast<double>(t.requests);
   std::printf(
       "{\"model\": \"reference-cpp\", \"rate_per_s\": %g, \"duration_s\": %g, \"seed\": %llu, \"slots\": %u, "
-      "\"queue\": %zu, \"breaker_calls_min\": %u, \"timeout_queues\": %d, \"iterations\": %u,\n \"requests\": %llu, \"seconds\": %.6f, \"requests_per_s\": %.1f, \"succeeded\": %llu, "
+      "\"queue\": %zu, \"breaker_calls_min\": %u, \"timeout_queues\": %d, \"iterations\": %u,\n \"requests\": %llu, \"seconds\": %.6f, \"requests_per_s\": %.1f, \"cpu_seconds\": %.6f, "
+      "\"requests_per_cpu_s\": %.1f, \"succeeded\": %llu, "
       "\"attempts\": %llu,\n \"success_rate\": %.6f, \"attempts_per_request\": %.6f, \"timeouts\": %llu, "
       "\"overloaded\": %llu, \"breaker_rejected\": %llu, \"shed\": %llu, \"unfinished\": %llu,\n "
       "\"latency_p50_ms\": %.1f, \"latency_p99_ms\": %.1f, \"events\": %llu, \"stale_events\": %llu, "
       "\"simulated_s\": %.3f}\n",
       p.rate_per_s, p.duration_s, static_cast<unsigned long long>(p.seed), p.slots, p.queue_max, p.breaker_calls_min, p.timeout_queues ? 1 : 0, p.iterations,
-      static_cast<unsigned long long>(t.requests), seconds, n / seconds, static_cast<unsigned long long>(t.succeeded),
+      static_cast<unsigned long long>(t.requests), seconds, n / seconds, cpu_seconds, n / cpu_seconds,
+      static_cast<unsigned long long>(t.succeeded),
       static_cast<unsigned long long>(t.attempts), n > 0 ? static_cast<double>(t.succeeded) / n : 0.0,
       n > 0 ? static_cast<double>(t.attempts) / n : 0.0, static_cast<unsigned long long>(t.timeouts),
       static_cast<unsigned long long>(t.overloaded), static_cast<unsigned long long>(t.breaker_rejected),

@@ -237,18 +237,19 @@ def main():
     parser.add_argument("--duration-s", type=float, required=True)
     parser.add_argument("--seed", type=int, default=1)
     a = parser.parse_args()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     env = simpy.Environment()
     m = Model(env, a.rate, a.duration_s, a.seed)
     env.process(m.arrivals())
     # Ends when every request has its answer (stale timers left over are not waited for), at the latest
     # after the drain.
     env.run(until=m.all_done | env.timeout(a.duration_s + DRAIN_S))
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     n = m.requests
     print(json.dumps({
         "model": "simpy", "simpy_version": simpy.__version__, "rate_per_s": a.rate, "duration_s": a.duration_s,
         "seed": a.seed, "requests": n, "seconds": round(seconds, 6), "requests_per_s": round(n / seconds, 1),
+        "cpu_seconds": round(cpu_seconds, 6), "requests_per_cpu_s": round(n / cpu_seconds, 1),
         "succeeded": m.succeeded, "attempts": m.attempts,
         "success_rate": round(m.succeeded / n, 6) if n else 0, "attempts_per_request": round(m.attempts / n, 6) if n else 0,
         "timeouts": m.timeouts, "overloaded": m.overloaded, "breaker_rejected": m.breaker_rejected, "shed": m.shed,
