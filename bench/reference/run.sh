@@ -11,8 +11,9 @@
 #   - squall's whole process for one simulated hour at 1,000/s (`squall run
 #     bench/scenarios/sim-1h-1000rps.json`, timed with /usr/bin/time -v).
 # Each round runs all of them in turn (interleaved, so that drift in the machine's speed falls on all);
-# the table shows the median of the rounds, and the results (success rate, attempts per request) that
-# show the models compute the same thing.
+# the tables show medians of the rounds, per wall second and per CPU second of each process (on a shared
+# machine wall time also counts the time other work had the core, so the targets are judged on CPU
+# time), and the results (success rate, attempts per request) that show the models compute the same thing.
 # Usage: bash bench/reference/run.sh [rounds, default 3] [SimPy's simulated seconds, default 20]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
