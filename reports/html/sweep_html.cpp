@@ -116,7 +116,9 @@ double metric(const json& cell, const char* key) {
 
 bool flag(const json& j, const char* key) { return member(j, key).is_boolean() && member(j, key).get<bool>(); }
 
-// One panel: success rate (y) against `x`; every cell a point, the frontier joined by a line in x order,
+// One panel: success rate (y) against `x`; every cell a point (blue: on the frontier of all three objectives),
+// a line through the panel's own trade-off (the cells no other beats on both of its axes: "front_<x>", in x
+// order, so it only rises), and
 // the recommended cell ringed (a layer drawn only when a cell is recommended: one that filters every row out
 // leaves Vega-Lite an empty extent, which it warns about in the console). The marks are named (cells_, frontier_, recommended_ and `name`) so that a
 // reader of the SVG, such as the browser test, can tell the layers apart.
@@ -145,7 +147,7 @@ json panel(const std::string& name, const char* x, const char* title, bool log_x
                                {"tooltip", tooltip}}}};
   // Ties in x (cells whose p99 falls in one histogram bucket) are joined in success-rate order.
   json line = {{"name", "frontier_" + name},
-               {"transform", json::array({{{"filter", "datum.frontier"}},
+               {"transform", json::array({{{"filter", "datum.front_" + std::string(x)}},
                                           {{"window", json::array({{{"op", "row_number"}, {"as", "along"}}})},
                                            {"sort", json::array({{{"field", x}}, {{"field", "success_rate"}}})}}})},
                {"mark", {{"type", "line"}, {"color", "#1565c0"}, {"strokeWidth", 1.5}, {"opacity", 0.7}}},
@@ -180,6 +182,19 @@ std::string sweep_html(const json& sweep) {
                     {"recommended", recommended},
                     {"kind", flag(cell, "frontier") ? "frontier" : (flag(cell, "meets_constraints") ? "meets constraints" : "other")}});
   }
+  // Each panel's own trade-off: the rows no other row beats on success rate and that panel's x at once. The
+  // three-objective frontier projected on two axes zigzags; this line only rises, left to right.
+  for (const char* x : {"latency_p99_ms", "cost_usd"}) {
+    for (auto& r : rows) {
+      bool beaten = false;
+      const double rs = r["success_rate"], rx = r[x];
+      for (const auto& o : rows) {
+        const double os = o["success_rate"], ox = o[x];
+        beaten = beaten || (os >= rs && ox <= rx && (os > rs || ox < rx));
+      }
+      r[std::string("front_") + x] = !beaten;
+    }
+  }
   json charts = json::array({{{"id", "chart-frontier"},
                               {"spec", {{"hconcat", json::array({panel("latency", "latency_p99_ms", "p99 latency (ms, log scale)", true, ",", ringed),
                                                                   panel("cost", "cost_usd", "cost per run (USD)", false, "$,~g", ringed)})},
@@ -210,9 +225,11 @@ std::string sweep_html(const json& sweep) {
   }
   out += "</section>\n<section id=\"frontier\"><h2>Pareto frontier</h2>\n<figure><div id=\"chart-frontier\"></div><figcaption>" +
          std::to_string(member(sweep, "frontier").size()) +
-         " cells (blue, joined) are on the frontier: no other cell has a success rate as high, a p99 latency as low and a cost "
-         "as low, and one of them better. Green cells meet the constraints; the ringed one is recommended. Cells that did not "
-         "run whole are not drawn.</figcaption></figure>\n</section>\n";
+         " cells (blue) are on the frontier: no other cell has a success rate as high, a p99 latency as low and a cost "
+         "as low, and one of them better. The line in each panel joins the cells no other beats on both of that panel's axes: "
+         "the best success rate to be had for a p99 latency, or for a cost. Green cells meet the constraints" +
+         std::string(rec_cell.is_number() ? "; the ringed one is recommended" : "; none is recommended") +
+         ". Cells that did not run whole are not drawn.</figcaption></figure>\n</section>\n";
 
   out += "<section id=\"cells\"><h2>Every cell</h2>\n<div class=\"table-wrap\"><table id=\"cell-table\">\n<thead><tr><th>cell</th>"
          "<th>options</th><th>success</th><th>min&ndash;max over seeds</th><th>p50</th><th>p99</th><th>cost</th><th>attempts/request</th>"

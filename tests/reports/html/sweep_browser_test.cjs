@@ -4,8 +4,9 @@
 //  - the page loads with no console error or warning, no uncaught error and no network request, and its
 //    body becomes data-charts="ready";
 //  - each panel of #chart-frontier (success rate against p99 latency, and against cost) drew one point
-//    per complete cell, each where the panel's scales put that cell's figures; the frontier line's
-//    vertices are the frontier cells' points, as many, in x order (ties by success rate); the ring is
+//    per complete cell, each where the panel's scales put that cell's figures; the panel's line's
+//    vertices are the points of the cells no other beats on both of its axes, as many, in x order (ties
+//    by success rate), never falling; the ring is
 //    drawn once, on the recommended cell, when there is a recommendation, and not at all when there is none;
 //  - the recommendation card names the recommended cell with its figures as shown, or says why none is;
 //  - #cell-table has one row per cell in order, classed frontier / recommended / unusable as the cell
@@ -168,15 +169,21 @@ function checkChart(sweep, drawn, at, problems) {
       }
     }
     points += panel.points.length;
-    // The frontier line: one path through the frontier cells' places, in x order (ties by success rate).
-    if (panel.paths !== 1) problems.push(`${where}: the frontier line is ${panel.paths} paths`);
-    if (panel.vertices.length !== frontier.length) {
-      problems.push(`${where}: the frontier line has ${panel.vertices.length} vertices for ${frontier.length} frontier cells`);
+    // The panel's line: one path through the cells no other complete cell beats on both of the panel's axes
+    // (success rate and its x), in x order (ties by success rate): a line that only rises.
+    const front = complete.filter((c) => !complete.some((o) => {
+      const os = o.metrics.success_rate, ox = panels[i].x(o.metrics), cs = c.metrics.success_rate, cx = panels[i].x(c.metrics);
+      return os >= cs && ox <= cx && (os > cs || ox < cx);
+    }));
+    if (panel.paths !== 1) problems.push(`${where}: the trade-off line is ${panel.paths} paths`);
+    if (panel.vertices.length !== front.length) {
+      problems.push(`${where}: the trade-off line has ${panel.vertices.length} vertices for ${front.length} cells on the panel's front`);
     } else {
-      const along = frontier.map((c) => ({ x: panels[i].x(c.metrics), y: c.metrics.success_rate, at: place.get(c.index) }))
+      const along = front.map((c) => ({ x: panels[i].x(c.metrics), y: c.metrics.success_rate, at: place.get(c.index) }))
         .sort((a, b) => a.x - b.x || a.y - b.y);
       along.forEach((v, k) => {
-        if (!near(panel.vertices[k], v.at)) problems.push(`${where}: frontier vertex ${k} at ${fmt(panel.vertices[k])}, expected ${fmt(v.at)}`);
+        if (!near(panel.vertices[k], v.at)) problems.push(`${where}: line vertex ${k} at ${fmt(panel.vertices[k])}, expected ${fmt(v.at)}`);
+        if (k > 0 && along[k].y < along[k - 1].y) problems.push(`${where}: the trade-off line falls at vertex ${k}`);
       });
     }
     // The ring: on the recommended cell, iff there is one.
