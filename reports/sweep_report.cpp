@@ -6,17 +6,8 @@
 namespace squall::reports {
 namespace {
 
-const json& member(const json& j, const char* key) {
-  static const json null_value;
-  if (!j.is_object()) return null_value;
-  const auto it = j.find(key);
-  return it == j.end() ? null_value : *it;
-}
-
-double metric(const json& cell, const char* key) {
-  const json& v = member(member(cell, "metrics"), key);
-  return v.is_number() ? v.get<double>() : 0;
-}
+const json& member(const json& j, const char* key) { return sweep_member(j, key); }
+double metric(const json& cell, const char* key) { return sweep_metric(cell, key); }
 
 std::string value_text(const json& v) { return v.is_string() ? v.get<std::string>() : dump_json(v); }
 
@@ -43,6 +34,18 @@ std::string figures(const json& cell) {
 }
 
 }  // namespace
+
+const json& sweep_member(const json& j, const char* key) {
+  static const json null_value;
+  if (!j.is_object()) return null_value;
+  const auto it = j.find(key);
+  return it == j.end() ? null_value : *it;
+}
+
+double sweep_metric(const json& cell, const char* key) {
+  const json& v = sweep_member(sweep_member(cell, "metrics"), key);
+  return v.is_number() ? v.get<double>() : 0;
+}
 
 std::string sweep_cell_label(const json& sweep, const json& cell) {
   if (member(cell, "baseline").is_boolean() && member(cell, "baseline").get<bool>()) return "as written";

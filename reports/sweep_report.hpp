@@ -9,7 +9,13 @@
 
 namespace squall::reports {
 
-// "retry.attempts_max=3, circuit_breaker.failure_rate=0.5", or "as written" for a baseline cell.
+// A member of a sweep document's object, or null when `j` is no object or has no such key: the writers read
+// whatever the document holds without throwing.
+const json& sweep_member(const json& j, const char* key);
+// A cell's metric, 0 when the cell has none (it did not run).
+double sweep_metric(const json& cell, const char* key);
+
+// "retry.attempts_max=3, circuit_breaker.failure_rate_threshold=0.5", or "as written" for a baseline cell.
 std::string sweep_cell_label(const json& sweep, const json& cell);
 
 // The recommendation, the frontier and a table of every cell, in Markdown (CI job summaries render it).

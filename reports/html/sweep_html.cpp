@@ -102,17 +102,8 @@ constexpr const char* sweep_js = R"js(
 })();
 )js";
 
-const json& member(const json& j, const char* key) {
-  static const json null_value;
-  if (!j.is_object()) return null_value;
-  const auto it = j.find(key);
-  return it == j.end() ? null_value : *it;
-}
-
-double metric(const json& cell, const char* key) {
-  const json& v = member(member(cell, "metrics"), key);
-  return v.is_number() ? v.get<double>() : 0;
-}
+const json& member(const json& j, const char* key) { return sweep_member(j, key); }
+double metric(const json& cell, const char* key) { return sweep_metric(cell, key); }
 
 bool flag(const json& j, const char* key) { return member(j, key).is_boolean() && member(j, key).get<bool>(); }
 
