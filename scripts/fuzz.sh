@@ -35,7 +35,7 @@ python3 tests/fuzz/make_seeds.py "$PWD" "$build"
   scenarios/regional-outage-failover.json >/dev/null
 
 # Inputs longer than the largest seed of each kind teach little and slow every execution.
-declare -A max_len=([scenario]=32768 [policy]=4096 [trace]=16384 [results]=65536 [request_body]=4096 [control]=1024 [schema_instance]=4096 [gateway_config]=4096 [sweep_shard]=16384)
+declare -A max_len=([scenario]=32768 [policy]=4096 [trace]=16384 [results]=65536 [request_body]=4096 [control]=1024 [schema_instance]=4096 [gateway_config]=4096 [sweep_shard]=65536)
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:symbolize=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
