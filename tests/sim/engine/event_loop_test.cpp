@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <tuple>
 #include <utility>
 #include <vector>
+
+#include "policies/core/rng.hpp"
 
 namespace squall::sim {
 namespace {
@@ -163,6 +167,123 @@ TEST(EventLoop, ManyTimersWithCancellationsKeepOrderAndCount) {
   EXPECT_EQ(r.fired.size(), 1000U - 334U);
   for (std::size_t i = 1; i < r.fired.size(); ++i) EXPECT_LE(r.fired[i - 1].second, r.fired[i].second);
   for (const auto& f : r.fired) EXPECT_NE(f.first % 3, 0U);
+}
+
+// The same workload through the loop and through a plain list sorted by (due, start order): a mix of
+// fixed delays (which get rings), jittered delays (heap), zero delays, cancellations of every kind, and
+// timers started from callbacks. The firing sequence and times must be the same.
+struct mixed_driver final : timer_target {
+  explicit mixed_driver(event_loop& l) : loop(l), random(7) {}
+
+  duration pick_delay() {
+    const std::uint64_t k = random.below(10);
+    if (k < 3) return 30ms;
+    if (k < 5) return 5ms;
+    if (k < 6) return duration::zero();
+    if (k < 7) return -3ms;  // counts as zero
+    return duration{static_cast<std::int64_t>(random.below(40'000'000))};
+  }
+
+  void start_one() {
+    const duration d = pick_delay();
+    const auto cookie = static_cast<std::uint32_t>(started.size());
+    const std::int64_t due = loop.now().time_since_epoch().count() + std::max<std::int64_t>(0, d.count());
+    started.push_back({due, cookie, false});
+    ids.push_back(loop.start_timer(d, *this, cookie));
+  }
+
+  void on_timer(std::uint32_t cookie) override {
+    fired.push_back({loop.now().time_since_epoch().count(), cookie});
+    // Each firing starts up to two timers and cancels one picked at random (often already fired).
+    if (started.size() < 20'000) {
+      start_one();
+      if (random.below(2) == 0) start_one();
+    }
+    const auto victim = static_cast<std::size_t>(random.below(started.size()));
+    loop.cancel_timer(ids[victim]);
+    cancelled_at.push_back({victim, fired.size()});
+  }
+
+  struct start_record {
+    std::int64_t due_ns;
+    std::uint32_t cookie;
+    bool dead;
+  };
+  event_loop& loop;
+  rng random;
+  std::vector<start_record> started;
+  std::vector<timer_id> ids;
+  std::vector<std::pair<std::int64_t, std::uint32_t>> fired;
+  std::vector<std::pair<std::size_t, std::size_t>> cancelled_at;  // timer, fired count when cancelled
+};
+
+TEST(EventLoop, RingsAndHeapTogetherFireExactlyInDueThenStartOrder) {
+  event_loop loop;
+  mixed_driver d(loop);
+  for (int i = 0; i < 200; ++i) d.start_one();
+  while (loop.step()) {
+  }
+  EXPECT_GE(loop.rings(), 2U);  // 30 ms, 5 ms and zero are common enough to get rings
+  EXPECT_LE(loop.rings(), event_loop::rings_max);
+  EXPECT_EQ(loop.pending(), 0U);
+
+  // The reference: a timer fires unless it was cancelled before it came up. Replay in (due, start)
+  // order, checking each cancellation against the firings that had happened when it was made.
+  std::vector<std::size_t> fired_position(d.started.size(), SIZE_MAX);
+  for (std::size_t i = 0; i < d.fired.size(); ++i) fired_position[d.fired[i].second] = i;
+  for (const auto& [victim, fired_then] : d.cancelled_at) {
+    // Cancelling after the timer fired is a no-op; before, it suppresses the timer for good.
+    if (fired_position[victim] == SIZE_MAX || fired_position[victim] >= fired_then) d.started[victim].dead = true;
+  }
+  std::vector<std::tuple<std::int64_t, std::uint32_t>> expected;
+  for (const auto& s : d.started) {
+    if (!s.dead) expected.emplace_back(s.due_ns, s.cookie);
+  }
+  std::sort(expected.begin(), expected.end());
+  ASSERT_EQ(d.fired.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_EQ(d.fired[i].first, std::get<0>(expected[i])) << "firing " << i;
+    ASSERT_EQ(d.fired[i].second, std::get<1>(expected[i])) << "firing " << i;
+  }
+  // A cancelled timer never fired after its cancellation.
+  for (const auto& [victim, fired_then] : d.cancelled_at) {
+    if (fired_position[victim] != SIZE_MAX) EXPECT_LT(fired_position[victim], fired_then);
+  }
+}
+
+TEST(EventLoop, ARingOfCancelledTimeoutsStaysBoundedAndNextDueSkipsThem) {
+  event_loop loop;
+  recorder r(loop);
+  // A timeout started and cancelled a million times, as every answered request does, with one far
+  // later timer: the cancelled entries must neither surface nor pile up.
+  loop.start_timer(1h, r, 99);
+  for (std::uint32_t i = 0; i < 1'000'000; ++i) loop.cancel_timer(loop.start_timer(30s, r, i));
+  EXPECT_EQ(loop.rings(), 1U);
+  EXPECT_LE(loop.ring_capacity(), 64U);  // every entry was dead when the ring filled: compacted, not grown
+  EXPECT_EQ(loop.pending(), 1U);
+  EXPECT_EQ(loop.next_due().time_since_epoch(), duration{1h});
+  while (loop.step()) {
+  }
+  EXPECT_EQ(cookies(r), (std::vector<std::uint32_t>{99}));
+}
+
+TEST(EventLoop, AFixedDelayStartedWhileItsRingIsFiringKeepsItsPlace) {
+  event_loop loop;
+  recorder r(loop);
+  // 40 timers of 2 ms (enough for a ring); the first one, when it fires, starts another 2 ms timer,
+  // which is due after all of them; a heap timer due at 3 ms must fire between them.
+  r.chain_cookie = 0;
+  r.chain_delay = 2ms;
+  for (std::uint32_t i = 0; i < 40; ++i) loop.start_timer(2ms, r, i == 0 ? 0 : 100 + i);
+  loop.start_timer(3ms, r, 7);
+  while (loop.step()) {
+  }
+  EXPECT_EQ(loop.rings(), 1U);
+  ASSERT_EQ(r.fired.size(), 42U);
+  EXPECT_EQ(r.fired[0].first, 0U);
+  for (std::uint32_t i = 1; i < 40; ++i) EXPECT_EQ(r.fired[i].first, 100 + i);
+  EXPECT_EQ(r.fired[40], std::make_pair(7U, duration{3ms}));
+  EXPECT_EQ(r.fired[41], std::make_pair(1U, duration{4ms}));
 }
 
 }  // namespace
