@@ -38,7 +38,7 @@ class cache_call final : public operation, public outcome_receiver, public embed
     } else {
       inner_->cancel();
     }
-    delete this;
+    owner_.calls_.destroy(this);
   }
 
   void on_timer(std::uint32_t /*cookie*/) override {
@@ -74,7 +74,7 @@ class cache_call final : public operation, public outcome_receiver, public embed
     answer.latency = now - started_at_;
     answer.time_to_first_token = answer.latency;
     outcome_receiver& receiver = receiver_;
-    delete this;
+    owner_.calls_.destroy(this);
     receiver.on_outcome(std::move(answer));
   }
 
@@ -100,7 +100,7 @@ class cache_call final : public operation, public outcome_receiver, public embed
       }
     }
     outcome_receiver& receiver = receiver_;
-    delete this;
+    owner_.calls_.destroy(this);
     receiver.on_outcome(std::move(result));
   }
 
@@ -167,7 +167,7 @@ operation& cache_handler::start(const call_scope& scope, outcome_receiver& recei
     answer.time_to_first_token = hit_latency_;
     return deferred_answer::start(clock_, std::move(answer), hit_latency_, receiver);
   }
-  auto* call = new cache_call(*this, scope, receiver);
+  cache_call* call = calls_.make(*this, scope, receiver);
   if (embed) {
     call->embed_first();
   } else {

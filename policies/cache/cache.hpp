@@ -26,6 +26,7 @@
 
 #include "policies/cache/cache_options.hpp"
 #include "policies/cache/lru_map.hpp"
+#include "policies/core/object_pool.hpp"
 #include "policies/core/call.hpp"
 #include "policies/core/embedder.hpp"
 #include "policies/core/events.hpp"
@@ -35,6 +36,8 @@
 #include "policies/pipeline/policy_spec.hpp"
 
 namespace squall {
+
+class cache_call;
 
 class cache_handler final : public handler {
  public:
@@ -120,6 +123,7 @@ class cache_handler final : public handler {
   runtime& clock_;
   event_sink& events_;
   handler& next_;
+  object_pool<cache_call> calls_;  // one per call in flight, reused
   // Semantic mode with embedder "provider": the environment's own embedder, or one of the provider's
   // embeddings endpoint owned here; else null.
   std::unique_ptr<embedder> own_embedder_;

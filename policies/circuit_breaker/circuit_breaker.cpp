@@ -18,7 +18,7 @@ class breaker_call final : public operation, public outcome_receiver {
   void cancel() noexcept override {
     inner_->cancel();
     owner_.on_call_cancelled(epoch_, probe_);
-    delete this;
+    owner_.calls_.destroy(this);
   }
 
   void on_outcome(outcome&& result) override {
@@ -26,7 +26,7 @@ class breaker_call final : public operation, public outcome_receiver {
     // latency, while the breaker judges how long its own callers waited.
     owner_.on_call_completed(epoch_, probe_, owner_.clock_.now() - started_at_, result.kind);
     outcome_receiver& receiver = receiver_;
-    delete this;
+    owner_.calls_.destroy(this);
     receiver.on_outcome(std::move(result));
   }
 
@@ -73,7 +73,7 @@ operation& circuit_breaker_handler::start(const call_scope& scope, outcome_recei
     emit(policy_event_kind::breaker_rejected, outcome_class::circuit_open, scope.call != nullptr ? scope.call->req.id : 0);
     return deferred_answer::start(clock_, outcome::failure(outcome_class::circuit_open, name_), duration{}, receiver);
   }
-  auto* call = new breaker_call(*this, receiver, probe);
+  breaker_call* call = calls_.make(*this, receiver, probe);
   call->begin(scope);
   return *call;
 }

@@ -21,10 +21,13 @@
 #include "policies/circuit_breaker/circuit_breaker_options.hpp"
 #include "policies/core/call.hpp"
 #include "policies/core/events.hpp"
+#include "policies/core/object_pool.hpp"
 #include "policies/core/runtime.hpp"
 #include "policies/pipeline/policy_spec.hpp"
 
 namespace squall {
+
+class breaker_call;
 
 enum class breaker_state : std::uint8_t { closed, open, half_open };
 
@@ -74,6 +77,7 @@ class circuit_breaker_handler final : public handler, private timer_target {
   std::uint32_t probes_completed_ = 0;
   std::uint32_t probe_failures_ = 0;
   std::uint32_t probes_slow_ = 0;
+  object_pool<breaker_call> calls_;  // one per admitted call in flight, reused
 };
 
 class circuit_breaker_spec final : public policy_spec {

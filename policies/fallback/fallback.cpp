@@ -68,7 +68,7 @@ class fallback_call final : public operation, public outcome_receiver, public ti
     }
     owner_.clock_.cancel_timer(timer_);
     restore();
-    delete this;
+    owner_.calls_.destroy(this);
   }
 
   void on_outcome(outcome&& result) override {
@@ -138,7 +138,7 @@ class fallback_call final : public operation, public outcome_receiver, public ti
   void finish(outcome&& result) {
     restore();
     outcome_receiver& receiver = receiver_;
-    delete this;
+    owner_.calls_.destroy(this);
     receiver.on_outcome(std::move(result));
   }
 
@@ -190,7 +190,7 @@ void fallback_handler::record_breaker(std::size_t index, const outcome& result, 
 }
 
 operation& fallback_handler::start(const call_scope& scope, outcome_receiver& receiver) {
-  auto* call = new fallback_call(*this, scope, receiver);
+  fallback_call* call = calls_.make(*this, scope, receiver);
   call->begin();
   return *call;
 }

@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "policies/core/object_pool.hpp"
 #include "policies/core/call.hpp"
 #include "policies/core/events.hpp"
 #include "policies/core/runtime.hpp"
@@ -51,6 +52,8 @@ enum class endpoint_admission : std::uint8_t {
   probe,   // a recovery probe: the result decides recovery or another cooldown
   forced,  // every endpoint was unavailable and when_all_cooling is try_first: the result is not counted
 };
+
+class fallback_call;
 
 class fallback_handler final : public handler {
  public:
@@ -93,6 +96,7 @@ class fallback_handler final : public handler {
   runtime& clock_;
   event_sink& events_;
   handler& next_;
+  object_pool<fallback_call> calls_;  // one per call in flight, reused
   std::vector<endpoint_health> health_;  // one per endpoint, at most 16
   std::optional<target_breakers> breakers_;  // with "breaker": Portkey's health instead of health_
   outcome_class last_cooldown_cause_ = outcome_class::server_error;

@@ -42,13 +42,13 @@ class limiter_call final : public operation, public outcome_receiver {
   void cancel() noexcept override {
     if (running_) {
       inner_->cancel();  // the reservation stays: the provider may have counted the request
-      delete this;
+      owner_.calls_.destroy(this);
       return;
     }
     rate_limiter_handler& owner = owner_;
     const bool was_head = owner.queue_.front() == this;
     owner.unlink(*this);
-    delete this;
+    owner.calls_.destroy(this);
     if (was_head) owner.rearm();
   }
 
@@ -56,7 +56,7 @@ class limiter_call final : public operation, public outcome_receiver {
     rate_limiter_handler& owner = owner_;
     outcome_receiver& receiver = receiver_;
     const double reserved = tokens;
-    delete this;
+    owner.calls_.destroy(this);
     owner.on_answer(reserved, result);
     receiver.on_outcome(std::move(result));
   }
@@ -68,7 +68,7 @@ class limiter_call final : public operation, public outcome_receiver {
     outcome result = outcome::failure(outcome_class::rejected, owner_.name_);
     result.latency = waited;
     outcome_receiver& receiver = receiver_;
-    delete this;
+    owner_.calls_.destroy(this);
     receiver.on_outcome(std::move(result));
   }
 
@@ -163,7 +163,7 @@ operation& rate_limiter_handler::start(const call_scope& scope, outcome_receiver
   // A newcomer never overtakes a waiting call, even when the buckets could take it.
   if (queue_.empty() && can_take(tokens)) {
     take(tokens);
-    auto* call = new limiter_call(*this, scope, receiver, tokens);
+    auto* call = calls_.make(*this, scope, receiver, tokens);
     call->run();
     return *call;
   }
@@ -174,7 +174,7 @@ operation& rate_limiter_handler::start(const call_scope& scope, outcome_receiver
     emit(policy_event_kind::limiter_rejected, id, duration{}, outcome_class::rejected);
     return deferred_answer::start(clock_, outcome::failure(outcome_class::rejected, name_), duration{}, receiver);
   }
-  auto* call = new limiter_call(*this, scope, receiver, tokens);
+  auto* call = calls_.make(*this, scope, receiver, tokens);
   enqueue(*call);
   return *call;
 }

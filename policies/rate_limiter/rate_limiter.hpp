@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 
+#include "policies/core/object_pool.hpp"
 #include "policies/core/call.hpp"
 #include "policies/core/events.hpp"
 #include "policies/core/intrusive_fifo.hpp"
@@ -100,6 +101,7 @@ class rate_limiter_handler final : public handler, private timer_target {
   runtime& clock_;
   event_sink& events_;
   handler& next_;
+  object_pool<limiter_call> calls_;  // one per call in flight, reused
 
   bucket requests_;
   bucket tokens_;

@@ -21,7 +21,7 @@ class retry_call final : public operation, public outcome_receiver, public timer
   void cancel() noexcept override {
     if (inner_ != nullptr) inner_->cancel();
     owner_.clock_.cancel_timer(timer_);
-    delete this;
+    owner_.calls_.destroy(this);
   }
 
   void on_outcome(outcome&& result) override {
@@ -132,7 +132,7 @@ class retry_call final : public operation, public outcome_receiver, public timer
 
   void deliver(outcome&& result) {
     outcome_receiver& receiver = receiver_;
-    delete this;
+    owner_.calls_.destroy(this);
     receiver.on_outcome(std::move(result));
   }
 
@@ -164,7 +164,7 @@ retry_handler::retry_handler(const retry_options& options, std::string name, con
 }
 
 operation& retry_handler::start(const call_scope& scope, outcome_receiver& receiver) {
-  auto* call = new retry_call(*this, scope, receiver);
+  retry_call* call = calls_.make(*this, scope, receiver);
   call->begin();
   return *call;
 }

@@ -15,6 +15,7 @@
 
 #include "policies/core/call.hpp"
 #include "policies/core/events.hpp"
+#include "policies/core/object_pool.hpp"
 #include "policies/core/rng.hpp"
 #include "policies/core/runtime.hpp"
 #include "policies/pipeline/policy_spec.hpp"
@@ -22,6 +23,8 @@
 #include "policies/retry/retry_options.hpp"
 
 namespace squall {
+
+class retry_call;
 
 class retry_handler final : public handler {
  public:
@@ -46,6 +49,7 @@ class retry_handler final : public handler {
   handler& next_;
   rng random_;
   retry_budget budget_;
+  object_pool<retry_call> calls_;  // one per call in flight, reused
 };
 
 class retry_spec final : public policy_spec {

@@ -27,7 +27,7 @@ class timeout_call final : public operation, public outcome_receiver, public tim
   void cancel() noexcept override {
     inner_->cancel();
     owner_.clock_.cancel_timer(timer_);
-    delete this;
+    owner_.calls_.destroy(this);
   }
 
   void on_outcome(outcome&& result) override {
@@ -47,7 +47,7 @@ class timeout_call final : public operation, public outcome_receiver, public tim
  private:
   void deliver(outcome&& result) {
     outcome_receiver& receiver = receiver_;
-    delete this;
+    owner_.calls_.destroy(this);
     receiver.on_outcome(std::move(result));
   }
 
@@ -66,8 +66,10 @@ timeout_handler::timeout_handler(const timeout_options& options, std::string nam
       events_(env.events),
       next_(next) {}
 
+timeout_handler::~timeout_handler() = default;
+
 operation& timeout_handler::start(const call_scope& scope, outcome_receiver& receiver) {
-  auto* call = new timeout_call(*this, scope, receiver);
+  timeout_call* call = calls_.make(*this, scope, receiver);
   call->begin(scope);
   return *call;
 }

@@ -14,15 +14,19 @@
 
 #include "policies/core/call.hpp"
 #include "policies/core/events.hpp"
+#include "policies/core/object_pool.hpp"
 #include "policies/core/runtime.hpp"
 #include "policies/pipeline/policy_spec.hpp"
 #include "policies/timeout/timeout_options.hpp"
 
 namespace squall {
 
+class timeout_call;
+
 class timeout_handler final : public handler {
  public:
   timeout_handler(const timeout_options& options, std::string name, const policy_environment& env, handler& next);
+  ~timeout_handler() override;
 
   operation& start(const call_scope& scope, outcome_receiver& receiver) override;
 
@@ -36,6 +40,7 @@ class timeout_handler final : public handler {
   runtime& clock_;
   event_sink& events_;
   handler& next_;
+  object_pool<timeout_call> calls_;  // one per call in flight, reused
 };
 
 class timeout_spec final : public policy_spec {
