@@ -247,7 +247,9 @@ TEST(EventLoop, RingsAndHeapTogetherFireExactlyInDueThenStartOrder) {
   }
   // A cancelled timer never fired after its cancellation.
   for (const auto& [victim, fired_then] : d.cancelled_at) {
-    if (fired_position[victim] != SIZE_MAX) EXPECT_LT(fired_position[victim], fired_then);
+    if (fired_position[victim] != SIZE_MAX) {
+      EXPECT_LT(fired_position[victim], fired_then);
+    }
   }
 }
 

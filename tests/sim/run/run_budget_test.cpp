@@ -12,7 +12,7 @@
 namespace squall::sim {
 namespace {
 
-scenario make(const std::string& top, const std::string& workload) {
+scenario budget_scenario(const std::string& top, const std::string& workload) {
   const std::string text = R"({
     "name": "t", )" + top + R"(,
     "providers": { "p": { "models": { "m": { "usd_per_mtok_in": 1, "usd_per_mtok_out": 2 } },
@@ -27,7 +27,7 @@ scenario make(const std::string& top, const std::string& workload) {
 }
 
 TEST(RunBudget, EstimatesRequestsIntervalsAndMemoryFromTheScenario) {
-  const scenario s = make(R"("duration_s": 60, "drain_s": 120)", R"({ "arrivals": { "process": "poisson", "rate_per_s": 50 },
+  const scenario s = budget_scenario(R"("duration_s": 60, "drain_s": 120)", R"({ "arrivals": { "process": "poisson", "rate_per_s": 50 },
     "bursts": [ { "at_s": 10, "requests": 100, "over_s": 1 } ] })");
   const run_estimate e = estimate_run(s, 3);
   EXPECT_DOUBLE_EQ(e.arrivals, 3100);
@@ -38,12 +38,12 @@ TEST(RunBudget, EstimatesRequestsIntervalsAndMemoryFromTheScenario) {
   EXPECT_FALSE(check_run_limits(s, e, run_limits{}, true, "--allow-large-run"));
 
   // Closed loop: users x duration / (think time + time to first token).
-  const scenario c = make(R"("duration_s": 100)", R"({ "users": { "count": 10, "think_ms": 800 } })");
+  const scenario c = budget_scenario(R"("duration_s": 100)", R"({ "users": { "count": 10, "think_ms": 800 } })");
   EXPECT_NEAR(estimate_run(c, 1).arrivals, 10 * (100 * 1000.0 / 830 + 1), 1e-6);  // errors answer in 30 ms
 }
 
 TEST(RunBudget, EachLimitIsReportedWithTheKeysToChange) {
-  const scenario s = make(R"("duration_s": 2592000, "interval_s": 0.01)", R"({ "arrivals": { "process": "poisson", "rate_per_s": 10000000 } })");
+  const scenario s = budget_scenario(R"("duration_s": 2592000, "interval_s": 0.01)", R"({ "arrivals": { "process": "poisson", "rate_per_s": 10000000 } })");
   const run_estimate e = estimate_run(s, 1);
   EXPECT_DOUBLE_EQ(e.requests, 2 * 1e7 * 2592000);
   auto requests = check_run_limits(s, e, run_limits{}, true, "--allow-large-run");
@@ -64,7 +64,7 @@ TEST(RunBudget, EachLimitIsReportedWithTheKeysToChange) {
 }
 
 TEST(RunBudget, ASimulationStopsWhenItsStopFlagIsSetAndSaysItIsIncomplete) {
-  const scenario s = make(R"("duration_s": 600)", R"({ "arrivals": { "process": "poisson", "rate_per_s": 100 } })");
+  const scenario s = budget_scenario(R"("duration_s": 600)", R"({ "arrivals": { "process": "poisson", "rate_per_s": 100 } })");
   std::atomic<bool> stop{false};
   const auto whole = run_configuration(s, 0, 7, {}, nullptr, &stop);
   EXPECT_FALSE(whole.incomplete);
