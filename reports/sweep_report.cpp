@@ -133,11 +133,15 @@ std::string sweep_csv(const json& sweep) {
 
 std::string sweep_terminal(const json& sweep) {
   const json& cells = member(sweep, "cells");
-  std::string out = "frontier (success rate, p99, cost):\n";
-  for (const auto& i : member(sweep, "frontier")) {
-    const json& cell = cells[i.get<std::size_t>()];
-    out += "  cell " + dump_json(i) + "  " + sweep_cell_label(sweep, cell) + ": " + figures(cell) + "\n";
+  // The frontier's first cells; a sweep of hundreds has dozens, which sweep.md and sweep.html list whole.
+  constexpr std::size_t shown_max = 10;
+  const json& frontier = member(sweep, "frontier");
+  std::string out = "frontier (success rate, p99, cost): " + std::to_string(frontier.size()) + " cells\n";
+  for (std::size_t k = 0; k < frontier.size() && k < shown_max; ++k) {
+    const json& cell = cells[frontier[k].get<std::size_t>()];
+    out += "  cell " + dump_json(frontier[k]) + "  " + sweep_cell_label(sweep, cell) + ": " + figures(cell) + "\n";
   }
+  if (frontier.size() > shown_max) out += "  ... and " + std::to_string(frontier.size() - shown_max) + " more (sweep.md lists every cell)\n";
   const json& rec = member(sweep, "recommendation");
   if (const json* cell = recommended(sweep)) {
     out += "recommended: cell " + text_field(*cell, "index") + " (" + text_field(*cell, "configuration") + ": " +
