@@ -176,14 +176,18 @@ unit_record make_unit_record(std::size_t unit, const sim::configuration_result& 
   r.unfinished = m.unfinished();
   r.attempts = m.attempts();
   r.cost_usd = m.cost_usd();
-  const sim::histogram& h = m.latency();
+  set_latency(r, m.latency());
+  return r;
+}
+
+void set_latency(unit_record& r, const sim::histogram& h) {
+  r.latency_buckets.clear();
   for (std::size_t i = 0; i < sim::histogram::bucket_count; ++i) {
     if (h.bucket(i) != 0) r.latency_buckets.emplace_back(i, h.bucket(i));
   }
   r.latency_sum_us = h.sum();
   r.latency_min_us = h.min();
   r.latency_max_us = h.max();
-  return r;
 }
 
 json unit_json(const unit_record& r) {

@@ -41,6 +41,8 @@ struct unit_record {
 };
 
 unit_record make_unit_record(std::size_t unit, const sim::configuration_result& result);
+// Writes a latency histogram into a record as it travels: its non-empty buckets, sum, min and max.
+void set_latency(unit_record& r, const sim::histogram& h);
 json unit_json(const unit_record& r);
 // Reads one unit back; `where` names it in errors ("shard-0-of-4.json: $.units[3]").
 config_result<unit_record> read_unit(const json& j, const std::string& file, const std::string& where);

@@ -22,12 +22,7 @@ unit_record made_unit(std::size_t unit, std::uint64_t requests, std::uint64_t su
   r.succeeded = succeeded;
   r.attempts = attempts;
   r.cost_usd = cost;
-  for (std::size_t i = 0; i < sim::histogram::bucket_count; ++i) {
-    if (h.bucket(i) != 0) r.latency_buckets.emplace_back(i, h.bucket(i));
-  }
-  r.latency_sum_us = h.sum();
-  r.latency_min_us = h.min();
-  r.latency_max_us = h.max();
+  set_latency(r, h);
   return r;
 }
 
